@@ -1,0 +1,58 @@
+# RADNAC Leads — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+# `make run` is a local demo: development settings, the SQLite default under instance/.
+DEV_ENV := APP_ENV=development
+
+.PHONY: run test lint setup setup-test chromium clean vendor
+
+run: $(BIN)/.installed
+	$(DEV_ENV) $(BIN)/flask --app app db upgrade
+	$(DEV_ENV) $(BIN)/flask --app app demo load
+	@echo
+	@$(DEV_ENV) $(BIN)/flask --app app demo admin
+	@echo
+	$(DEV_ENV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+test: $(BIN)/.installed-dev node_modules/.installed chromium lint
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+setup: $(BIN)/.installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BIN)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(BIN)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+	fi
+
+# Copy htmx from the pinned npm package into static/ (committed: the app never loads it from a CDN).
+vendor: node_modules/.installed
+	cp node_modules/htmx.org/dist/htmx.min.js static/htmx-$$(node -p "require('htmx.org/package.json').version").min.js
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts

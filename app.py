@@ -1,0 +1,3 @@
+from leads import create_app
+
+app = create_app()

@@ -1,0 +1,54 @@
+"""RADNAC Leads: the application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf import CSRFProtect
+
+from leads import auth, cli, config, db, htmx, lifecycle
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: documented defaults, then the environment, then `test_config` (tests only)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config.build(app.instance_path, os.environ, test_config))
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    auth.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    app.jinja_env.globals.update(can=auth.can, plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state))
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from leads import accounts, views
+
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(views.bp)
+
+
+def _register_error_pages(app: Flask) -> None:
+    for status in (400, 403, 404, 500):
+        app.register_error_handler(status, _error_page(status))
+
+
+def _error_page(status: int) -> Any:
+    def handler(_error: Exception) -> tuple[str, int]:
+        return render_template("error.html", status=status), status
+
+    return handler

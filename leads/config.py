@@ -1,0 +1,80 @@
+"""Configuration: documented defaults, overridden by the environment, then by a test mapping.
+
+Every setting a deployment may change is read here and nowhere else (README, "Configuration").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+#: Only development and testing may run with this key; create_app refuses it elsewhere.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
+DEV_ENVS = frozenset({"development", "testing"})
+ENV_VARS = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "WEBHOOK_SECRET",
+    "AZURE_TABLES_CONNECTION_STRING",
+    "LEADS_TABLE_NAME",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to set."""
+
+
+def utc_now() -> datetime:
+    """The production clock: the current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """The documented defaults; `instance_path` holds the default SQLite file."""
+    db_file = Path(instance_path) / "radnac-leads.db"
+    return {
+        "APP_ENV": "production",
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "WEBHOOK_SECRET": "",
+        "AZURE_TABLES_CONNECTION_STRING": "",
+        "LEADS_TABLE_NAME": "MarketplaceLeads",
+        "LEADS_PER_PAGE": 50,
+        "CLOCK": utc_now,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+    }
+
+
+def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults, then the environment, then `overrides`; validated and with derived settings filled in."""
+    config = defaults(instance_path)
+    config.update({key: environ[key] for key in ENV_VARS if environ.get(key)})
+    config.update(overrides or {})
+    is_dev = config["APP_ENV"] in DEV_ENVS
+    config.setdefault("SESSION_COOKIE_SECURE", not is_dev)
+    config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
+    config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
+    validate(config)
+    return config
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse to start with a configuration that would be unsafe for real personal data."""
+    env = config["APP_ENV"]
+    if env not in DEV_ENVS | {"production"}:
+        raise ConfigError(f"APP_ENV must be development, testing or production, not {env!r}")
+    if env not in DEV_ENVS and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+        raise ConfigError(
+            "SECRET_KEY is unset or the development default; set a long random SECRET_KEY "
+            "(python -c 'import secrets; print(secrets.token_hex(32))') or APP_ENV=development"
+        )
+    if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]
+        raise ConfigError("CLOCK must be a callable returning an aware UTC datetime")

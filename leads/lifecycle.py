@@ -1,0 +1,95 @@
+"""An installation's lifecycle, derived from its notifications. Pure: no Flask, no database.
+
+Azure may deliver notifications late, twice or out of order, so the state is never "the last one
+received": it is computed from all events ordered by their own `eventTime` (publish-notifications docs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+# (eventType, provisioningState) -> the state it puts the application in; None leaves the state as it was.
+TRANSITIONS: dict[tuple[str, str], str | None] = {
+    ("PUT", "Accepted"): "installing",
+    ("PUT", "Succeeded"): "installed",
+    ("PUT", "Failed"): "failed",
+    ("PATCH", "Accepted"): None,
+    ("PATCH", "Succeeded"): "installed",
+    ("PATCH", "Failed"): None,  # an update failed; the application is still deployed
+    ("DELETE", "Accepted"): "uninstalling",
+    ("DELETE", "Deleting"): "uninstalling",
+    ("DELETE", "Deleted"): "uninstalled",
+    ("DELETE", "Failed"): "uninstall_failed",
+}
+EVENT_TYPES = ("PUT", "PATCH", "DELETE")
+PROVISIONING_STATES = ("Accepted", "Succeeded", "Failed", "Deleting", "Deleted")
+# When two events share an eventTime, the later stage of the lifecycle wins.
+_STAGE = {
+    "installing": 0,
+    None: 0,
+    "failed": 1,
+    "installed": 1,
+    "uninstalling": 2,
+    "uninstall_failed": 3,
+    "uninstalled": 4,
+}
+
+PLAIN_WORDS = {
+    "installing": "Installing",
+    "installed": "Installed",
+    "failed": "Install failed",
+    "uninstalling": "Uninstalling",
+    "uninstalled": "Uninstalled",
+    "uninstall_failed": "Uninstall blocked by an error",
+}
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What one notification says, as far as the lifecycle cares."""
+
+    event_type: str
+    provisioning_state: str
+    event_time: datetime
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The derived state, and when the uninstall began (the 90-day retention clock's start), if it has."""
+
+    state: str
+    uninstalled_at: datetime | None
+
+
+def is_known(event_type: str, provisioning_state: str) -> bool:
+    """Whether this combination is one Azure documents."""
+    return (event_type, provisioning_state) in TRANSITIONS
+
+
+def derive(events: Iterable[Observed]) -> Lifecycle:
+    """The lifecycle after all `events`, in any order. Raises ValueError for an empty history."""
+    ordered = sorted(events, key=lambda e: (e.event_time, _STAGE[TRANSITIONS[(e.event_type, e.provisioning_state)]]))
+    if not ordered:
+        raise ValueError("an installation needs at least one event")
+    state = "installing"
+    for event in ordered:
+        state = TRANSITIONS[(event.event_type, event.provisioning_state)] or state
+    deletes = [event.event_time for event in ordered if event.event_type == "DELETE"]
+    return Lifecycle(state=state, uninstalled_at=min(deletes) if deletes else None)
+
+
+def parse_application_id(application_id: str) -> tuple[str, str, str]:
+    """(subscription id, resource group, application name) from a managed application's resource id.
+
+    Accepts the documented form with or without the leading "/"; raises ValueError otherwise.
+    """
+    parts = application_id.strip().strip("/").split("/")
+    lowered = [part.lower() for part in parts]
+    expected = ["subscriptions", None, "resourcegroups", None, "providers", "microsoft.solutions", "applications", None]
+    if len(parts) != len(expected) or any(e is not None and e != got for e, got in zip(expected, lowered, strict=True)):
+        raise ValueError(f"not a managed application resource id: {application_id!r}")
+    if not all(parts[i] for i in (1, 3, 7)):
+        raise ValueError(f"empty part in managed application resource id: {application_id!r}")
+    return parts[1], parts[3], parts[7]

@@ -1,0 +1,156 @@
+"""The tables. Every timestamp is aware UTC (`UTCDateTime`); indexes follow what the list, search,
+sync and retention sweeper filter on, so that they stay fast at a million leads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from leads.db import UTCDateTime
+
+ROLES = ("admin", "sales", "support")
+NURTURE_STATUSES = ("new", "contacted", "qualified", "customer", "lost")
+INSTALL_STATES = ("installing", "installed", "failed", "uninstalling", "uninstalled", "uninstall_failed")
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    """A fresh aware-UTC column (SQLAlchemy columns cannot be shared between tables)."""
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def text_column(*, nullable: bool = True) -> Any:
+    """An unbounded text column (JSON blobs, free text)."""
+    return Field(default=None, sa_column=Column(Text(), nullable=nullable))
+
+
+class User(SQLModel, table=True):
+    """A member of staff who can log in. `role` is one of ROLES."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    active: bool = Field(default=True)
+    created_at: datetime = utc_column()
+
+    # flask-login's user protocol, spelt out rather than mixed in (UserMixin's __eq__ would shadow SQLModel's).
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Lead(SQLModel, table=True):
+    """One Marketplace lead, keyed by its entity's PartitionKey + RowKey in the Azure lead table."""
+
+    __table_args__ = (
+        UniqueConstraint("source_partition_key", "source_row_key", name="uq_lead_source_key"),
+        Index("ix_lead_list_order", "received_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_partition_key: str = Field(max_length=255)
+    source_row_key: str = Field(max_length=255)
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200, index=True)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    country: str | None = Field(default=None, max_length=100, index=True)
+    company: str | None = Field(default=None, max_length=300, index=True)
+    job_title: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=100)
+    offer: str | None = Field(default=None, max_length=200, index=True)
+    offer_title: str | None = Field(default=None, max_length=300)
+    lead_source: str | None = Field(default=None, max_length=300)
+    source_channel: str | None = Field(default=None, max_length=100)
+    action_code: str | None = Field(default=None, max_length=50, index=True)
+    description: str | None = text_column()
+    created_at_ms: datetime | None = utc_column(nullable=True)
+    first_seen_at: datetime = utc_column()
+    # When the 3-year retention clock started: Microsoft's created time, else first sight (RULES.md).
+    received_at: datetime = utc_column(index=True)
+    source_timestamp: datetime | None = utc_column(nullable=True)
+    is_dnc: bool = Field(default=False)
+    is_test: bool = Field(default=False)
+    nurture_status: str = Field(default="new", max_length=16, index=True)
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+
+    @property
+    def display_name(self) -> str:
+        """The person's name as staff read it; a placeholder when Microsoft sent none (.edu leads)."""
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or "(no name supplied)"
+
+
+class Installation(SQLModel, table=True):
+    """One managed application, identified by its full Azure resource id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(max_length=1024, unique=True)
+    subscription_id: str = Field(max_length=64, index=True)
+    resource_group: str = Field(max_length=255)
+    application_name: str = Field(max_length=255)
+    state: str = Field(max_length=20, index=True)
+    plan_publisher: str | None = Field(default=None, max_length=200)
+    plan_product: str | None = Field(default=None, max_length=200, index=True)
+    plan_name: str | None = Field(default=None, max_length=200)
+    plan_version: str | None = Field(default=None, max_length=100)
+    application_definition_id: str | None = Field(default=None, max_length=1024)
+    first_event_at: datetime = utc_column()
+    last_event_at: datetime = utc_column(index=True)
+    # Start of the 90-day retention clock: the first DELETE notification (RULES.md, lines 70-85).
+    uninstalled_at: datetime | None = utc_column(nullable=True, index=True)
+    last_error_code: str | None = Field(default=None, max_length=200)
+    last_error_message: str | None = text_column()
+
+
+class InstallEvent(SQLModel, table=True):
+    """One notification from Azure, stored once however often it is re-delivered (`dedupe_key`)."""
+
+    __table_args__ = (Index("ix_installevent_installation_time", "installation_id", "event_time"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    installation_id: int = Field(foreign_key="installation.id")
+    dedupe_key: str = Field(max_length=64, unique=True)
+    event_type: str = Field(max_length=10)
+    provisioning_state: str = Field(max_length=20)
+    event_time: datetime = utc_column()
+    error_code: str | None = Field(default=None, max_length=200)
+    error_message: str | None = text_column()
+    error_details: str | None = text_column()  # JSON list of {code, message}
+    plan_publisher: str | None = Field(default=None, max_length=200)
+    plan_product: str | None = Field(default=None, max_length=200)
+    plan_name: str | None = Field(default=None, max_length=200)
+    plan_version: str | None = Field(default=None, max_length=100)
+    application_definition_id: str | None = Field(default=None, max_length=1024)
+    billing_resource_usage_id: str | None = Field(default=None, max_length=200)
+    received_at: datetime = utc_column(index=True)
+    # Kept at most 10 days for abuse monitoring (notice lines 100-104); the sweeper nulls it.
+    caller_ip: str | None = Field(default=None, max_length=45)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only record of who did what to which record, and when. Never updated or deleted."""
+
+    __table_args__ = (Index("ix_auditevent_record", "record_type", "record_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    actor: str = Field(max_length=254)  # the user's email, or "system:<job>"
+    action: str = Field(max_length=100, index=True)
+    record_type: str | None = Field(default=None, max_length=50)
+    record_id: str | None = Field(default=None, max_length=100)
+    details: str | None = text_column()  # JSON

@@ -1,0 +1,167 @@
+"""Shared fixtures. Database tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set.
+
+Each pytest run gets its own PostgreSQL database (created, migrated, dropped), so runs never collide;
+each test starts from an empty, fully migrated schema on either backend.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel
+
+from leads import create_app, db
+from leads.cli import alembic_config
+from leads.models import User
+from leads.users import create_user
+
+PINNED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class Clock:
+    """A settable clock for the app's CLOCK setting: tests move time instead of sleeping."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
+    assert not Path(f"{path}-wal").exists(), "template must be checkpointed before copying"
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated to head; dropped at the end."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("TEST_DATABASE_URL is not set: the PostgreSQL variant is skipped (CI sets it)")
+    name = f"radnac_test_{uuid.uuid4().hex[:12]}"
+    admin = db.make_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:  # set but unreachable: a failure, never a skip
+        pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error}")
+    url = make_url(db.normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The app's clock, pinned to PINNED_NOW; set `clock.now` to move it."""
+    return Clock(PINNED_NOW)
+
+
+@pytest.fixture
+def app(database_url: str, clock: Clock) -> Iterator[Flask]:
+    """The app in testing mode on the parametrised database, CSRF off (one test turns it on)."""
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "CLOCK": clock,
+            "WTF_CSRF_ENABLED": False,
+            "LEADS_PER_PAGE": 20,
+        }
+    )
+    yield app
+    app.extensions["radnac.engine"].dispose()
+
+
+@pytest.fixture
+def _push_request_context() -> None:
+    """Override pytest-flask's autouse request context: each test-client request must get its own app
+    context (and so its own database session and login state), exactly as in production."""
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session on the test's database, outside any request."""
+    with Session(app.extensions["radnac.engine"], expire_on_commit=False) as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def make_user(session: Session, clock: Clock):
+    """Factory: make_user(role, email=None) -> User with password PASSWORD."""
+
+    def factory(role: str, email: str | None = None) -> User:
+        return create_user(
+            session=session,
+            email=email or f"{role}-{uuid.uuid4().hex[:6]}@radnac.example",
+            password=PASSWORD,
+            role=role,
+            now=clock.now,
+            actor="system:test",
+        )
+
+    return factory
+
+
+class AuthActions:
+    """Log the test client in and out."""
+
+    def __init__(self, client, make_user) -> None:
+        self._client = client
+        self._make_user = make_user
+
+    def login(self, role: str = "admin", email: str | None = None) -> User:
+        user = self._make_user(role, email)
+        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303, response.data
+        return user
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, make_user) -> AuthActions:
+    """`auth.login(role)` creates a user of that role and logs the client in."""
+    return AuthActions(client, make_user)

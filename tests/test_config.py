@@ -1,0 +1,49 @@
+"""Configuration: defaults, environment, and the refusal to run unsafely."""
+
+from __future__ import annotations
+
+import pytest
+
+from leads import create_app
+from leads.config import DEV_SECRET_KEY, ConfigError, build
+
+
+def test_defaults_use_sqlite_under_instance_and_the_documented_table_name():
+    config = build("/srv/instance", {}, {"APP_ENV": "development"})
+    assert config["DATABASE_URL"] == "sqlite:////srv/instance/radnac-leads.db"
+    assert config["LEADS_TABLE_NAME"] == "MarketplaceLeads"
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_environment_overrides_defaults_and_test_mapping_overrides_environment():
+    environ = {"APP_ENV": "development", "LEADS_TABLE_NAME": "FromEnv", "WEBHOOK_SECRET": "abc"}
+    config = build("/i", environ, {"LEADS_TABLE_NAME": "FromTest"})
+    assert config["LEADS_TABLE_NAME"] == "FromTest"
+    assert config["WEBHOOK_SECRET"] == "abc"
+
+
+@pytest.mark.parametrize("secret", ["", DEV_SECRET_KEY])
+def test_production_refuses_the_default_or_empty_secret(secret):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        build("/i", {"SECRET_KEY": secret} if secret else {}, None)
+
+
+def test_production_with_a_real_secret_marks_cookies_secure():
+    config = build("/i", {"SECRET_KEY": "x" * 64}, None)
+    assert config["APP_ENV"] == "production"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        build("/i", {"APP_ENV": "staging"}, None)
+
+
+def test_create_app_refuses_to_start_in_production_with_the_default_secret(monkeypatch):
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app()

@@ -1,0 +1,68 @@
+"""The database layer: SQLite pragmas, aware UTC timestamps, and migrations that match the models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from leads import db
+from leads.models import User
+
+
+def test_migrations_create_exactly_the_models(app):
+    with app.extensions["radnac.engine"].connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_postgres_urls_use_psycopg3(given, expected):
+    assert db.normalise_url(given) == expected
+
+
+def test_timestamps_come_back_aware_utc_on_every_backend(session):
+    paris = timezone(timedelta(hours=1))
+    user = User(email="t@x.example", password_hash="x", role="sales", created_at=datetime(2026, 1, 1, 13, tzinfo=paris))
+    session.add(user)
+    session.commit()
+    session.expire_all()
+    loaded = session.get(User, user.id)
+    assert loaded.created_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert loaded.created_at.tzinfo is not None
+
+
+def test_naive_timestamps_are_refused(session):
+    session.add(User(email="n@x.example", password_hash="x", role="sales", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+    with pytest.raises(Exception, match="naive datetime"):
+        session.commit()
+
+
+def test_foreign_keys_are_enforced(session):
+    from leads.models import Lead
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    session.add(Lead(source_partition_key="p", source_row_key="r", first_seen_at=now, received_at=now, owner_id=999))
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        session.commit()

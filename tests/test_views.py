@@ -1,0 +1,95 @@
+"""The leads and installations pages, as staff see them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from leads import demo
+from leads.models import Installation, InstallEvent, Lead
+from tests.conftest import PINNED_NOW
+
+
+def add_lead(session, n: int, **fields) -> Lead:
+    at = PINNED_NOW - timedelta(days=n)
+    values = {"first_name": f"Person{n}", "last_name": "Tester", "email": f"p{n}@x.example", "company": "Contoso"}
+    values.update(fields)
+    lead = Lead(source_partition_key="p", source_row_key=f"r{n}", first_seen_at=at, received_at=at, **values)
+    session.add(lead)
+    session.commit()
+    return lead
+
+
+def test_empty_leads_page_says_so(client, auth):
+    auth.login("sales")
+    page = client.get("/leads").data.decode()
+    assert "No leads yet" in page
+
+
+def test_leads_are_listed_newest_first_and_paginated(client, auth, session):
+    for n in range(25):
+        add_lead(session, n)
+    auth.login("sales")
+    first = client.get("/leads").data.decode()
+    assert "25 in all" in first and "Page 1 of 2" in first
+    assert first.index("Person0 ") < first.index("Person1 ")
+    assert "Person24" not in first
+    second = client.get("/leads?page=2").data.decode()
+    assert "Person24" in second and "Person0 " not in second
+    assert "Page 2 of 2" in client.get("/leads?page=99").data.decode()  # clamped, not an error
+    assert client.get("/leads?page=abc").status_code == 200
+
+
+def test_htmx_pager_gets_the_table_fragment_with_vary(client, auth, session):
+    add_lead(session, 1)
+    auth.login("sales")
+    fragment = client.get("/leads", headers={"HX-Request": "true"})
+    assert fragment.data.decode().lstrip().startswith('<section id="leads-table">')
+    assert "HX-Request" in fragment.headers["Vary"]
+    boosted = client.get("/leads", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert b"<!doctype html>" in boosted.data
+    restore = client.get("/leads", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert b"<!doctype html>" in restore.data
+
+
+def test_lead_detail_shows_the_contact_card_and_flags(client, auth, session):
+    lead = add_lead(session, 3, first_name="Zoë", last_name="Müller", is_dnc=True, phone=None)
+    auth.login("support")
+    page = client.get(f"/leads/{lead.id}").data.decode()
+    assert "Zoë Müller" in page
+    assert "Do not contact" in page
+    assert "not supplied" in page  # the missing phone is said, not blank
+
+
+def test_lead_without_personal_data_has_a_readable_name(client, auth, session):
+    lead = add_lead(session, 4, first_name=None, last_name=None, email=None, company="University")
+    auth.login("sales")
+    assert "(no name supplied)" in client.get(f"/leads/{lead.id}").data.decode()
+
+
+@pytest.mark.parametrize("url", ["/leads/999999", "/installations/999999"])
+def test_missing_records_are_a_friendly_404(client, auth, url):
+    auth.login("sales")
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Not found" in response.data.decode()
+
+
+def test_installations_show_state_and_failure_in_plain_words(client, auth, session):
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    listing = client.get("/installations").data.decode()
+    assert "240 in all" in listing
+    failed = session.exec(select(Installation).where(Installation.state == "failed")).first()
+    detail = client.get(f"/installations/{failed.id}").data.decode()
+    assert "Install failed" in detail
+    event = session.exec(select(InstallEvent).where(InstallEvent.installation_id == failed.id)).all()[-1]
+    assert event.error_message in detail
+
+
+def test_dashboard_shows_the_leads_workspace(client, auth, session):
+    add_lead(session, 1)
+    auth.login("sales")
+    assert "Person1" in client.get("/").data.decode()
