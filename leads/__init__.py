@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from leads import auth, cli, config, db, htmx, lifecycle
 
@@ -24,6 +25,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_mapping(config.build(app.instance_path, os.environ, test_config))
+    if app.config["TRUSTED_PROXY_COUNT"]:  # believe X-Forwarded-For only from our own proxies
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -36,10 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import accounts, views
+    from leads import accounts, views, webhooks
 
     app.register_blueprint(accounts.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "leads.view": frozenset({"admin", "sales", "support"}),
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
+    "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
 }
 
 login_manager = LoginManager()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from leads import db, demo, users
+from leads import db, demo, sources, sync, users
 from leads.models import ROLES
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,7 +22,7 @@ DEMO_ADMIN_EMAIL = "admin@radnac.example"
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (db_cli, users_cli, demo_cli):
+    for group in (db_cli, users_cli, demo_cli, leads_cli):
         app.cli.add_command(group)
 
 
@@ -109,3 +110,44 @@ def demo_admin() -> None:
         secret_file.chmod(0o600)
     password = secret_file.read_text().strip() if secret_file.exists() else "(unknown: reset it with users create)"
     click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_ADMIN_EMAIL} with password {password}")
+
+
+@click.group("leads", cls=AppGroup)
+def leads_cli() -> None:
+    """Marketplace leads."""
+
+
+@leads_cli.command("sync")
+def leads_sync() -> None:
+    """Read new and changed leads from the Azure lead table (incremental; safe to re-run)."""
+    config = current_app.config
+    try:
+        table = sources.LeadTable(config["AZURE_TABLES_CONNECTION_STRING"], config["LEADS_TABLE_NAME"])
+    except sources.SourceError as error:
+        raise click.ClickException(str(error)) from error
+
+    def progress(run: sync.SyncRun) -> None:
+        click.echo(f"  page {run.pages}: {_counts(run)}", err=True)
+
+    click.echo(f"Syncing leads from table {config['LEADS_TABLE_NAME']} ...", err=True)
+    try:
+        run = sync.run(
+            session=db.session(),
+            source=table,
+            clock=db.now,
+            tombstone_key=config["TOMBSTONE_KEY"],
+            overlap=timedelta(minutes=config["SYNC_OVERLAP_MINUTES"]),
+            progress=progress,
+        )
+    except (sources.SourceError, Exception) as error:
+        raise click.ClickException(f"sync failed (recorded; re-run to resume): {error}") from error
+    finally:
+        table.close()
+    click.echo(f"Sync finished: {_counts(run)}.")
+
+
+def _counts(run: sync.SyncRun) -> str:
+    return (
+        f"{run.new} new, {run.updated} updated, {run.unchanged} unchanged, "
+        f"{run.quarantined} quarantined, {run.skipped} skipped"
+    )

@@ -20,6 +20,8 @@ ENV_VARS = (
     "WEBHOOK_SECRET",
     "AZURE_TABLES_CONNECTION_STRING",
     "LEADS_TABLE_NAME",
+    "TOMBSTONE_KEY",
+    "TRUSTED_PROXY_COUNT",
 )
 
 
@@ -42,6 +44,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WEBHOOK_SECRET": "",
         "AZURE_TABLES_CONNECTION_STRING": "",
         "LEADS_TABLE_NAME": "MarketplaceLeads",
+        "TOMBSTONE_KEY": "",  # empty: SECRET_KEY is used (never rotate it once tombstones exist)
+        "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
+        "SYNC_OVERLAP_MINUTES": 15,
+        "WEBHOOK_MAX_BYTES": 64 * 1024,
         "LEADS_PER_PAGE": 50,
         "CLOCK": utc_now,
         "WTF_CSRF_ENABLED": True,
@@ -62,6 +68,8 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config.setdefault("SESSION_COOKIE_SECURE", not is_dev)
     config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
+    config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
+    config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     validate(config)
     return config
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from leads import audit, lifecycle
-from leads.models import Installation, InstallEvent, Lead
+from leads.models import Installation, InstallEvent, Lead, QuarantinedEntity, SyncRun
 
 DEMO_PARTITION = "demo"
 LEAD_COUNT = 600
@@ -246,3 +246,48 @@ def _event(
         received_at=at + timedelta(seconds=rng.randint(1, 30)),
         caller_ip=f"20.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" if recent else None,
     )
+
+
+def _sync_history(session: Session, now: datetime) -> None:
+    """A finished sync run and two quarantined entities, so the admins' sync page shows what it is for."""
+    session.add(
+        SyncRun(
+            started_at=now - timedelta(minutes=7),
+            finished_at=now - timedelta(minutes=6),
+            status="succeeded",
+            since=now - timedelta(minutes=25),
+            high_watermark=now - timedelta(minutes=8),
+            pages=1,
+            new=4,
+            updated=1,
+            unchanged=37,
+            quarantined=2,
+            skipped=0,
+        )
+    )
+    bad = [
+        (
+            "demo-q1",
+            "CustomerInfo is not valid JSON (Expecting ',' delimiter at character 41)",
+            {
+                "LeadSource": "AzureMarketplace-INS|coremem.radnac",
+                "CustomerInfo": '{"FirstName": "Ana" "LastName": "Silva"}',
+            },
+        ),
+        (
+            "demo-q2",
+            "unknown action code 'Subscribe'; expected one of INS, PLT, DNC, Create, StartTestDrive",
+            {"LeadSource": "AzurePortal-Subscribe|coremem.radnac", "ActionCode": "Subscribe"},
+        ),
+    ]
+    for row_key, reason, raw in bad:
+        session.add(
+            QuarantinedEntity(
+                partition_key=DEMO_PARTITION,
+                row_key=row_key,
+                reason=reason,
+                raw=json.dumps(raw),
+                first_seen_at=now - timedelta(hours=30),
+                last_seen_at=now - timedelta(minutes=6),
+            )
+        )

@@ -73,6 +73,7 @@ class Lead(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=100)
     offer: str | None = Field(default=None, max_length=200, index=True)
     offer_title: str | None = Field(default=None, max_length=300)
+    publisher_display_name: str | None = Field(default=None, max_length=300)
     lead_source: str | None = Field(default=None, max_length=300)
     source_channel: str | None = Field(default=None, max_length=100)
     action_code: str | None = Field(default=None, max_length=50, index=True)
@@ -154,3 +155,51 @@ class AuditEvent(SQLModel, table=True):
     record_type: str | None = Field(default=None, max_length=50)
     record_id: str | None = Field(default=None, max_length=100)
     details: str | None = text_column()  # JSON
+
+
+class QuarantinedEntity(SQLModel, table=True):
+    """A lead table entity that could not become a lead, with the reason. Admins see these.
+
+    Holds what Microsoft sent (personal data), so it is lead data under the 3-year rule (lines 58-69).
+    """
+
+    __table_args__ = (UniqueConstraint("partition_key", "row_key", name="uq_quarantine_source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partition_key: str = Field(max_length=255)
+    row_key: str = Field(max_length=255)
+    reason: str = Field(max_length=1000)
+    raw: str = Field(sa_column=Column(Text(), nullable=False))  # the entity's properties as JSON
+    source_timestamp: datetime | None = utc_column(nullable=True)
+    first_seen_at: datetime = utc_column(index=True)
+    last_seen_at: datetime = utc_column()
+
+
+class SyncRun(SQLModel, table=True):
+    """One run of the lead sync: what it read from where, what it did, and how it ended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = utc_column(index=True)
+    finished_at: datetime | None = utc_column(nullable=True)
+    status: str = Field(max_length=16, index=True)  # running, succeeded, failed
+    since: datetime | None = utc_column(nullable=True)  # the query's lower bound (watermark - overlap)
+    high_watermark: datetime | None = utc_column(nullable=True)  # newest entity Timestamp seen
+    pages: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    error: str | None = text_column()
+
+
+class Tombstone(SQLModel, table=True):
+    """Proof that a record was destroyed, without personal data; its keyed source hash stops re-sync."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40, index=True)
+    opaque_id: str = Field(max_length=64, unique=True)
+    source_key_hash: str | None = Field(default=None, max_length=64, index=True)
+    rule: str = Field(max_length=200)
+    destroyed_at: datetime = utc_column(index=True)
+    actor: str = Field(max_length=254)

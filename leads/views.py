@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
 
-from leads import db, htmx, services
+from leads import db, htmx, services, sync
 from leads.auth import requires
 
 bp = Blueprint("pages", __name__)
@@ -58,4 +58,17 @@ def installation_detail(installation_id: int) -> str:
     installation, events = found
     return htmx.render(
         "installations/detail.html", "installations/detail.html", installation=installation, events=events
+    )
+
+
+@bp.get("/admin/sync")
+@requires("sync.view")
+def sync_status() -> str:
+    """The last lead sync runs and the quarantine of entities that could not become leads."""
+    session = db.session()
+    return htmx.render(
+        "admin/sync.html",
+        "admin/sync.html",
+        runs=sync.recent_runs(session=session),
+        quarantine=sync.quarantine(session=session),
     )

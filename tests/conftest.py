@@ -6,8 +6,12 @@ each test starts from an empty, fully migrated schema on either backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -165,3 +169,65 @@ class AuthActions:
 def auth(client, make_user) -> AuthActions:
     """`auth.login(role)` creates a user of that role and logs the client in."""
     return AuthActions(client, make_user)
+
+
+# --- Azurite: the real Azure Table emulator (npm `azurite`, pinned in package.json) -----------------
+
+AZURITE_BIN = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "azurite-table"
+# Azurite's documented, public development account (not a secret).
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """Azurite's table service on a free loopback port, in memory; yields its connection string."""
+    if not AZURITE_BIN.exists():
+        pytest.fail("Azurite is not installed: run `npm ci` (make test does)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(AZURITE_BIN),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--silent",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            break
+        time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("Azurite did not start within 30 seconds")
+    yield (
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+        f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+    )
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def lead_table(azurite: str) -> Iterator[tuple[str, str]]:
+    """A fresh, empty lead table in Azurite: (connection string, table name)."""
+    from azure.data.tables import TableServiceClient
+
+    name = f"Leads{uuid.uuid4().hex[:12]}"
+    service = TableServiceClient.from_connection_string(azurite)
+    service.create_table(name)
+    yield azurite, name
+    service.delete_table(name)

@@ -11,7 +11,7 @@ from leads import create_app
 from leads.accounts import LOGIN_FAILED
 from tests.conftest import PASSWORD
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.healthz", "static", "webhooks.azure_resource"}
 
 
 def _example_url(app, rule: Rule) -> str:
