@@ -1,7 +1,7 @@
 """The consent gate: what each action on a lead is for, what the person agreed to, and whether it may go ahead.
 
 Pure: no Flask, no database, standard library only; the clock is always an argument. Line numbers cite the
-privacy notice (`/work/shared/privacy-notice.txt`, `nl -ba` numbering). Lead data may be used for marketing only
+privacy notice (`policy/privacy-notice.txt`, `nl -ba` numbering). Lead data may be used for marketing only
 with the person's consent (line 67); nurturing and support rest on legitimate interests and need none (lines 66,
 36-37). Every action goes through `check`, and `check` knows only the actions in `ACTIONS`, so a new action
 cannot skip the rules: it has to be registered, and the registry is checked when this module is imported.

@@ -1,6 +1,6 @@
 """Data protection rights: which apply to whom, when a request is due, and how it moves. Pure: no Flask, no database.
 
-The privacy notice (`/work/shared/privacy-notice.txt`, `nl -ba` numbering) is the law here: rights are
+The privacy notice (`policy/privacy-notice.txt`, `nl -ba` numbering) is the law here: rights are
 lines 25-31, the one-month answer line 32, and the lawful basis of each purpose lines 35-44. Changing the
 notice should mean changing one row below. Deadlines follow UK GDPR Art. 12(3) and the ICO's right-of-access
 guidance, with England and Wales bank holidays from the maintained `holidays` library.

@@ -21,7 +21,7 @@ from leads.consent import (
     registry_problems,
 )
 
-NOTICE = Path(__file__).resolve().parents[2] / "shared" / "privacy-notice.txt"
+NOTICE = Path(__file__).resolve().parents[1] / "policy" / "privacy-notice.txt"
 T1 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 T2 = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
 T3 = datetime(2026, 3, 5, 11, 0, tzinfo=UTC)

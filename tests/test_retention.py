@@ -21,7 +21,7 @@ from leads.retention import (
     validate_schedule,
 )
 
-NOTICE = Path(__file__).resolve().parents[2] / "shared" / "privacy-notice.txt"
+NOTICE = Path(__file__).resolve().parents[1] / "policy" / "privacy-notice.txt"
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 PLUS_ONE = timezone(timedelta(hours=1))

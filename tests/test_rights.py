@@ -28,7 +28,7 @@ from leads.rights import (
     validate_transition,
 )
 
-NOTICE = Path(__file__).resolve().parents[2] / "shared" / "privacy-notice.txt"
+NOTICE = Path(__file__).resolve().parents[1] / "policy" / "privacy-notice.txt"
 NOTICE_LINES = NOTICE.read_text(encoding="utf-8").splitlines()
 # The word by which the notice names each right, checked independently of the module's labels.
 NAMED_AS = {
