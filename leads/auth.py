@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
+    "retention.view": frozenset({"admin", "sales", "support"}),
+    "holds.manage": frozenset({"admin"}),  # legal holds are a legal decision
 }
 
 login_manager = LoginManager()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from leads import audit, lifecycle
-from leads.models import Installation, InstallEvent, Lead, QuarantinedEntity, SyncRun
+from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SyncRun
 
 DEMO_PARTITION = "demo"
 LEAD_COUNT = 600
@@ -102,10 +102,22 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
     rng = random.Random(seed)
     leads = [_lead(rng, now, i) for i in range(LEAD_COUNT)]
     session.add_all(leads)
+    session.flush()
     installs = 0
     for i in range(INSTALL_COUNT):
         _installation(session, rng, now, i)
         installs += 1
+    _sync_history(session, now)
+    # One lead near its deadline is on legal hold, so staff can see what a hold looks like.
+    session.add(
+        LegalHold(
+            record_type="lead",
+            record_id=leads[0].id,
+            reason="Demo: claim ref. C-2026-014 in progress",
+            placed_by="system:demo",
+            placed_at=now - timedelta(days=3),
+        )
+    )
     audit.record(
         session=session,
         at=now,

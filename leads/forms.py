@@ -37,3 +37,15 @@ class UserUpdateForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST-only buttons (logout)."""
+
+
+class HoldForm(FlaskForm):
+    """Place a legal hold on one record."""
+
+    reason = StringField("Reason for the hold", validators=[DataRequired(), Length(max=1000)])
+
+
+class LiftHoldForm(FlaskForm):
+    """Lift a legal hold."""
+
+    reason = StringField("Reason for lifting", validators=[DataRequired(), Length(max=1000)])

@@ -76,8 +76,14 @@ def derive(events: Iterable[Observed]) -> Lifecycle:
     state = "installing"
     for event in ordered:
         state = TRANSITIONS[(event.event_type, event.provisioning_state)] or state
-    deletes = [event.event_time for event in ordered if event.event_type == "DELETE"]
-    return Lifecycle(state=state, uninstalled_at=min(deletes) if deletes else None)
+    return Lifecycle(state=state, uninstalled_at=_uninstall_began(ordered))
+
+
+def _uninstall_began(ordered: list[Observed]) -> datetime | None:
+    """The first DELETE after the latest PUT: a re-install (same resource id) stops the retention clock."""
+    last_put = max((i for i, e in enumerate(ordered) if e.event_type == "PUT"), default=-1)
+    deletes = [e.event_time for e in ordered[last_put + 1 :] if e.event_type == "DELETE"]
+    return deletes[0] if deletes else None
 
 
 def parse_application_id(application_id: str) -> tuple[str, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
 
-from leads import db, htmx, services, sync
+from leads import db, holds, htmx, services, sync
 from leads.auth import requires
 
 bp = Blueprint("pages", __name__)
@@ -28,8 +28,10 @@ def dashboard() -> object:
 @requires("leads.view")
 def leads_list() -> str:
     """A page of leads, newest first."""
-    page = services.list_leads(session=db.session(), page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
-    return htmx.render("leads/list.html", "_partials/leads-table.html", page=page)
+    session = db.session()
+    page = services.list_leads(session=session, page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
+    held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in page.items])
+    return htmx.render("leads/list.html", "_partials/leads-table.html", page=page, held=held)
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -37,17 +39,23 @@ def leads_list() -> str:
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = services.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
-    return htmx.render("leads/detail.html", "leads/detail.html", lead=lead)
+    return htmx.render("leads/detail.html", "leads/detail.html", lead=lead, **_hold_context("lead", lead_id))
+
+
+def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
+    history = holds.history(session=db.session(), record_type=record_type, record_id=record_id)
+    active = next((hold for hold in history if hold.lifted_at is None), None)
+    return {"active_hold": active, "hold_history": history}
 
 
 @bp.get("/installations")
 @requires("installations.view")
 def installations_list() -> str:
     """Every managed application seen, latest activity first."""
-    page = services.list_installations(
-        session=db.session(), page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"]
-    )
-    return htmx.render("installations/list.html", "_partials/installations-table.html", page=page)
+    session = db.session()
+    page = services.list_installations(session=session, page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
+    held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in page.items])
+    return htmx.render("installations/list.html", "_partials/installations-table.html", page=page, held=held)
 
 
 @bp.get("/installations/<int:installation_id>")
@@ -56,8 +64,9 @@ def installation_detail(installation_id: int) -> str:
     """One installation and its notifications in order."""
     found = services.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     installation, events = found
+    context = _hold_context("installation", installation_id)
     return htmx.render(
-        "installations/detail.html", "installations/detail.html", installation=installation, events=events
+        "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context
     )
 
 

@@ -30,6 +30,8 @@ from leads.cli import alembic_config
 from leads.models import User
 from leads.users import create_user
 
+pytest_plugins = ["tests.browser"]
+
 PINNED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from leads import demo
-from leads.models import Installation, InstallEvent, Lead
+from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SyncRun
 from tests.conftest import PINNED_NOW
 
 
@@ -38,6 +38,13 @@ def test_demo_data_covers_what_staff_will_meet(session):
     # Caller addresses older than 10 days are already gone (notice lines 100-104).
     events = session.exec(select(InstallEvent)).all()
     assert all(e.caller_ip is None for e in events if PINNED_NOW - e.received_at > timedelta(days=10))
+
+
+def test_demo_shows_a_sync_run_a_quarantine_and_a_legal_hold(session):
+    demo.load(session=session, now=PINNED_NOW)
+    assert session.exec(select(SyncRun.status)).all() == ["succeeded"]
+    assert len(session.exec(select(QuarantinedEntity)).all()) == 2
+    assert len(session.exec(select(LegalHold).where(LegalHold.lifted_at.is_(None))).all()) == 1
 
 
 def test_demo_loads_once(session):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leads.lifecycle import Observed, derive, parse_application_id
+from leads.lifecycle import Lifecycle, Observed, derive, parse_application_id
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -46,6 +46,13 @@ def test_any_delivery_order_gives_the_same_lifecycle():
 def test_events_with_the_same_time_resolve_to_the_later_stage():
     same = [Observed("DELETE", "Deleted", T0), Observed("PUT", "Succeeded", T0)]
     assert derive(same).state == "uninstalled"
+
+
+def test_a_reinstall_stops_the_retention_clock_until_the_next_uninstall():
+    reinstalled = story(("PUT", "Succeeded"), ("DELETE", "Deleted"), ("PUT", "Accepted"), ("PUT", "Succeeded"))
+    assert derive(reinstalled) == Lifecycle("installed", None)
+    removed_again = story(("PUT", "Succeeded"), ("DELETE", "Deleted"), ("PUT", "Succeeded"), ("DELETE", "Deleting"))
+    assert derive(removed_again).uninstalled_at == T0 + timedelta(minutes=3)
 
 
 def test_no_events_is_an_error():

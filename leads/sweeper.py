@@ -1,0 +1,344 @@
+"""The retention sweeper: destroys every record past its deadline (retention.SCHEDULE), here and at the source.
+
+Guarantees, and how:
+- never late, never early: a SQL pre-filter finds a superset of candidates, then `retention.is_due` decides
+  each one with the same calendar arithmetic the countdowns show;
+- nothing half-destroyed is visible: each batch (rows, dependants, tombstones, queued source deletions)
+  is one transaction;
+- nothing destroyed twice: rows are deleted with RETURNING and only the rows this transaction removed get
+  a tombstone; a second sweeper cannot even start, because it cannot take the lease;
+- a crash at any point is resumed by the next run: committed batches are done, the rest is still due, and
+  source-table deletions are queued in the database and retried until Azure confirms them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import delete, exists, func, update
+from sqlmodel import Session, col, select
+
+from leads import audit, holds, leases, retention, tombstones
+from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SourceDeletion, Tombstone
+
+BATCH_SIZE = 500
+LEASE_NAME = "retention-sweeper"
+LEASE_TTL = timedelta(minutes=10)
+
+
+class SourceTable(Protocol):
+    """What the sweeper needs from the lead table (sources.LeadTable)."""
+
+    def delete(self, partition_key: str, row_key: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Due:
+    """One record whose deadline has come (as of the sweep's `now`)."""
+
+    record_type: str
+    record_id: int
+    deadline: datetime
+    held: bool
+
+
+@dataclass
+class Report:
+    """What a sweep did (or, for a dry run, would do)."""
+
+    as_of: datetime
+    dry_run: bool
+    ran: bool = True  # False when another sweeper held the lease
+    destroyed: Counter[str] = field(default_factory=Counter)
+    held: Counter[str] = field(default_factory=Counter)
+    due: list[Due] = field(default_factory=list)  # dry run only
+    ip_fields: int = 0
+    source_deleted: int = 0
+    source_pending: int = 0
+    source_errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts only (no personal data), for the audit trail and the terminal."""
+        return {
+            "destroyed": dict(self.destroyed),
+            "held": dict(self.held),
+            "ip_fields": self.ip_fields,
+            "source_deleted": self.source_deleted,
+            "source_pending": self.source_pending,
+            "dry_run": self.dry_run,
+            "as_of": self.as_of.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """One kind of record the sweeper destroys."""
+
+    record_type: str
+    kind: str  # its row in retention.SCHEDULE
+    model: Any
+    start: Any  # the column the retention clock starts from
+    hold_type: str | None
+    destroy: Callable[[Session, list[int], datetime, str, str], int]
+
+
+def _rule_text(kind: str) -> str:
+    rule = retention.SCHEDULE[kind]
+    return f"{rule.label}: {rule.citation}"[:200]
+
+
+def _not_held(record_type: str, id_column: Any) -> Any:
+    return ~exists().where(
+        LegalHold.record_type == record_type, LegalHold.record_id == id_column, col(LegalHold.lifted_at).is_(None)
+    )
+
+
+def _tombstone(session: Session, kind: str, now: datetime, actor: str, source_hash: str | None = None) -> None:
+    session.add(
+        Tombstone(
+            kind=kind,
+            opaque_id=uuid.uuid4().hex,
+            source_key_hash=source_hash,
+            rule=_rule_text(kind),
+            destroyed_at=now,
+            actor=actor,
+        )
+    )
+
+
+def _destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
+    """Delete leads not on hold; tombstone each and queue its source row. Commits."""
+    statement = (
+        delete(Lead)
+        .where(col(Lead.id).in_(ids), _not_held("lead", Lead.id))
+        .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key)
+    )
+    rows = session.exec(statement).all()  # type: ignore[call-overload]
+    _forget_lifted_holds(session, "lead", [row[0] for row in rows])
+    return _tombstone_source_rows(session, [row[1:] for row in rows], now, actor, key)
+
+
+def _forget_lifted_holds(session: Session, record_type: str, ids: list[int]) -> None:
+    """A destroyed record's past (lifted) holds go with it; the audit trail keeps that they existed."""
+    if ids:
+        condition = (LegalHold.record_type == record_type, col(LegalHold.record_id).in_(ids))
+        session.exec(delete(LegalHold).where(*condition))  # type: ignore[call-overload]
+
+
+def _destroy_quarantined(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
+    """Quarantined entities hold lead data: destroyed on the lead's schedule, here and at the source. Commits."""
+    statement = (
+        delete(QuarantinedEntity)
+        .where(col(QuarantinedEntity.id).in_(ids))
+        .returning(QuarantinedEntity.partition_key, QuarantinedEntity.row_key)
+    )
+    return _tombstone_source_rows(session, session.exec(statement).all(), now, actor, key)  # type: ignore[call-overload]
+
+
+def _tombstone_source_rows(session: Session, rows: list[Any], now: datetime, actor: str, key: str) -> int:
+    for partition_key, row_key in rows:
+        _tombstone(session, "lead", now, actor, tombstones.source_key_hash(key, partition_key, row_key))
+        session.add(SourceDeletion(partition_key=partition_key, row_key=row_key, queued_at=now))
+    session.commit()
+    return len(rows)
+
+
+def _destroy_installations(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:
+    """Delete installations not on hold and all their notifications; one tombstone per installation. Commits."""
+    live = select(Installation.id).where(col(Installation.id).in_(ids), _not_held("installation", Installation.id))
+    session.exec(delete(InstallEvent).where(col(InstallEvent.installation_id).in_(live)))  # type: ignore[call-overload]
+    statement = delete(Installation).where(col(Installation.id).in_(live)).returning(Installation.id)
+    removed = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
+    _forget_lifted_holds(session, "installation", removed)
+    for _ in removed:
+        _tombstone(session, "install_notification", now, actor)
+    session.commit()
+    return len(removed)
+
+
+TARGETS = (
+    Target("lead", "lead", Lead, Lead.received_at, "lead", _destroy_leads),
+    Target("quarantined_lead", "lead", QuarantinedEntity, QuarantinedEntity.first_seen_at, None, _destroy_quarantined),
+    Target(
+        "installation",
+        "install_notification",
+        Installation,
+        Installation.uninstalled_at,
+        "installation",
+        _destroy_installations,
+    ),
+)
+
+
+def _shortest(period: retention.Period) -> timedelta:
+    """A lower bound on the period's length in any calendar (for the SQL pre-filter)."""
+    return timedelta(days=period.years * 365 + period.months * 28 + period.days)
+
+
+def due_batch(
+    *, session: Session, target: Target, as_of: datetime, after_id: int, limit: int
+) -> tuple[list[Due], int | None]:
+    """Records of `target` due at `as_of`, scanning ids above `after_id`; also returns the last id scanned."""
+    period = retention.SCHEDULE[target.kind].period
+    assert period is not None  # destroy rules always have one (validate_schedule)
+    cutoff = as_of - _shortest(period)
+    query = (
+        select(target.model.id, target.start)
+        .where(col(target.start).is_not(None), target.start <= cutoff, target.model.id > after_id)
+        .order_by(target.model.id)
+        .limit(limit)
+    )
+    rows = session.exec(query).all()
+    held = (
+        holds.active_holds(session=session, record_type=target.hold_type, record_ids=[r[0] for r in rows])
+        if target.hold_type
+        else {}
+    )
+    due = [
+        Due(target.record_type, record_id, deadline, record_id in held)
+        for record_id, start in rows
+        if retention.is_due(deadline := retention.deadline(target.kind, start), as_of)
+    ]
+    return due, (rows[-1][0] if rows else None)
+
+
+def sweep(
+    *,
+    session: Session,
+    now: datetime,
+    source: SourceTable | None,
+    tombstone_key: str,
+    holder: str,
+    actor: str = "system:sweeper",
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[Report], None] = lambda _r: None,
+) -> Report:
+    """Destroy (or, dry run, list) everything due at `now`. Returns the report; `ran` is False if another
+    sweeper holds the lease. Each batch commits on its own."""
+    report = Report(as_of=now, dry_run=dry_run)
+    if not dry_run and not leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL):
+        report.ran = False
+        return report
+    try:
+        for target in TARGETS:
+            _sweep_target(session, target, report, now, tombstone_key, actor, holder, batch_size, progress)
+        report.ip_fields = _null_ip_fields(session, now, dry_run)
+        if not dry_run:
+            _flush_source(session, source, report)
+            audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
+            session.commit()
+    finally:
+        if not dry_run:
+            leases.release(session=session, name=LEASE_NAME, holder=holder)
+    return report
+
+
+def _sweep_target(
+    session: Session,
+    target: Target,
+    report: Report,
+    now: datetime,
+    key: str,
+    actor: str,
+    holder: str,
+    batch_size: int,
+    progress: Callable[[Report], None],
+) -> None:
+    after: int | None = 0
+    while after is not None:
+        due, after = due_batch(session=session, target=target, as_of=now, after_id=after, limit=batch_size)
+        if held := sum(d.held for d in due):
+            report.held[target.record_type] += held
+        if report.dry_run:
+            report.due.extend(due)
+            continue
+        leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL)  # renew
+        ids = [d.record_id for d in due if not d.held]
+        if ids:
+            report.destroyed[target.record_type] += target.destroy(session, ids, now, actor, key)
+            progress(report)
+
+
+def _null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:
+    """Destroy caller IP addresses older than their period (the notification itself stays). Commits."""
+    period = retention.SCHEDULE["ip_address"].period
+    assert period is not None and not (period.years or period.months)  # exact days: the SQL cutoff is exact
+    condition = (
+        col(InstallEvent.caller_ip).is_not(None),
+        InstallEvent.received_at <= now - timedelta(days=period.days),
+        _not_held("installation", InstallEvent.installation_id),
+    )
+    if dry_run:
+        return session.exec(select(func.count()).select_from(InstallEvent).where(*condition)).one()
+    result = session.exec(update(InstallEvent).where(*condition).values(caller_ip=None))  # type: ignore[call-overload]
+    session.commit()
+    return result.rowcount
+
+
+def _flush_source(session: Session, source: SourceTable | None, report: Report) -> None:
+    """Delete queued rows from the source table, oldest first; stop at the first failure (the service is
+    probably down) and leave the rest queued for the next run. Commits per row."""
+    while source is not None:
+        batch = session.exec(select(SourceDeletion).order_by(col(SourceDeletion.id)).limit(BATCH_SIZE)).all()
+        if not batch or not _delete_at_source(session, source, batch, report):
+            break
+    report.source_pending = session.exec(select(func.count()).select_from(SourceDeletion)).one()
+
+
+def _delete_at_source(session: Session, source: SourceTable, batch: list[SourceDeletion], report: Report) -> bool:
+    """Delete each queued row at the source; False at the first failure (recorded on the row)."""
+    for pending in batch:
+        try:
+            source.delete(pending.partition_key, pending.row_key)
+        except Exception as error:  # noqa: BLE001 - any failure: keep it queued and say why
+            pending.attempts, pending.last_error = pending.attempts + 1, str(error)[:1000]
+            report.source_errors.append(str(error)[:200])
+            session.add(pending)
+            session.commit()
+            return False
+        session.delete(pending)
+        session.commit()
+        report.source_deleted += 1
+    return True
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """What the schedule will destroy by `until`: counts per record type, the soonest records, the held ones."""
+
+    until: datetime
+    counts: Counter[str]
+    soonest: dict[str, list[Due]]
+    held: list[Due]
+    ip_fields: int
+
+
+def upcoming(*, session: Session, now: datetime, days: int = 30, show: int = 50) -> Upcoming:
+    """Records due between now and now + `days` (and any overdue), by record type, soonest first."""
+    until = now + timedelta(days=days)
+    counts: Counter[str] = Counter()
+    soonest: dict[str, list[Due]] = {}
+    held: list[Due] = []
+    for target in TARGETS:
+        found = _all_due(session, target, until)
+        counts[target.record_type] = len(found)
+        soonest[target.record_type] = sorted(found, key=lambda d: d.deadline)[:show]
+        held.extend(d for d in found if d.held)
+    return Upcoming(
+        until=until, counts=counts, soonest=soonest, held=held, ip_fields=_null_ip_fields(session, until, True)
+    )
+
+
+def _all_due(session: Session, target: Target, as_of: datetime) -> list[Due]:
+    found: list[Due] = []
+    after: int | None = 0
+    while after is not None:
+        due, after = due_batch(session=session, target=target, as_of=as_of, after_id=after, limit=5000)
+        found.extend(due)
+    return found
