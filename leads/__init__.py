@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from leads import auth, cli, config, db, htmx, lifecycle, retention
+from leads import auth, cli, config, db, grants, htmx, lifecycle, retention
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -38,15 +38,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(
         can=auth.can,
         plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state),
-        countdown=lambda kind, start, on_hold=False: retention.countdown(kind, start, now=db.now(), on_hold=on_hold),
+        countdown=lambda kind, start, on_hold=False, deadline_at=None: retention.countdown(
+            kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
+        ),
+        grant_lapse_at=grants.lapse_at,
     )
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import accounts, retention_views, views, webhooks
+    from leads import accounts, grants_views, retention_views, views, webhooks
 
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(grants_views.bp)
     app.register_blueprint(retention_views.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhooks.bp)

@@ -23,6 +23,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
     "retention.view": frozenset({"admin", "sales", "support"}),
     "holds.manage": frozenset({"admin"}),  # legal holds are a legal decision
+    "grants.view": frozenset({"admin", "support"}),
+    "grants.manage": frozenset({"admin", "support"}),
+    "plans.manage": frozenset({"admin"}),
 }
 
 login_manager = LoginManager()

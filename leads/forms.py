@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
@@ -49,3 +49,43 @@ class LiftHoldForm(FlaskForm):
     """Lift a legal hold."""
 
     reason = StringField("Reason for lifting", validators=[DataRequired(), Length(max=1000)])
+
+
+class GrantOpenForm(FlaskForm):
+    """Open a support access grant: the customer's prior written consent and the support request."""
+
+    support_request_ref = StringField("Support request reference", validators=[DataRequired(), Length(max=100)])
+    consent_given_by = StringField("Consent given by (name and role)", validators=[DataRequired(), Length(max=200)])
+    consent_given_at = DateTimeLocalField("Consent given at (UTC)", validators=[DataRequired()])
+    consent_evidence = TextAreaField(
+        "The written consent (its text, or where it is kept)", validators=[DataRequired(), Length(max=10000)]
+    )
+
+
+class CommunicationForm(FlaskForm):
+    """Log one message with the customer under a grant."""
+
+    direction = SelectField(
+        "Direction", choices=[SelectChoice("in", "From the customer"), SelectChoice("out", "To the customer")]
+    )
+    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=5000)])
+
+
+class GrantDataForm(FlaskForm):
+    """Record data held under a grant."""
+
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice("note", "Note"), SelectChoice("file", "File name"), SelectChoice("finding", "Finding")],
+    )
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+
+
+class PlanForm(FlaskForm):
+    """Map a plan to its permission model."""
+
+    plan_name = StringField("Plan name", validators=[DataRequired(), Length(max=200)])
+    model = SelectField(
+        "Permission model",
+        choices=[SelectChoice("locked", "Locked mode"), SelectChoice("publisher_managed", "Publisher managed")],
+    )

@@ -23,8 +23,19 @@ from typing import Any, Protocol
 from sqlalchemy import delete, exists, func, update
 from sqlmodel import Session, col, select
 
-from leads import audit, holds, leases, retention, tombstones
-from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SourceDeletion, Tombstone
+from leads import audit, grants, holds, leases, retention, tombstones
+from leads.models import (
+    GrantCommunication,
+    GrantData,
+    Installation,
+    InstallEvent,
+    Lead,
+    LegalHold,
+    QuarantinedEntity,
+    SourceDeletion,
+    SupportGrant,
+    Tombstone,
+)
 
 BATCH_SIZE = 500
 LEASE_NAME = "retention-sweeper"
@@ -85,6 +96,7 @@ class Target:
     start: Any  # the column the retention clock starts from
     hold_type: str | None
     destroy: Callable[[Session, list[int], datetime, str, str], int]
+    only: tuple[Any, ...] = ()  # extra conditions: which rows the rule still applies to
 
 
 def _rule_text(kind: str) -> str:
@@ -152,6 +164,7 @@ def _destroy_installations(session: Session, ids: list[int], now: datetime, acto
     """Delete installations not on hold and all their notifications; one tombstone per installation. Commits."""
     live = select(Installation.id).where(col(Installation.id).in_(ids), _not_held("installation", Installation.id))
     session.exec(delete(InstallEvent).where(col(InstallEvent.installation_id).in_(live)))  # type: ignore[call-overload]
+    _forget_grants(session, live)
     statement = delete(Installation).where(col(Installation.id).in_(live)).returning(Installation.id)
     removed = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
     _forget_lifted_holds(session, "installation", removed)
@@ -159,6 +172,25 @@ def _destroy_installations(session: Session, ids: list[int], now: datetime, acto
         _tombstone(session, "install_notification", now, actor)
     session.commit()
     return len(removed)
+
+
+def _forget_grants(session: Session, installations: Any) -> None:
+    """Grant outlines belong to their installation's record and go with it (held data went at lapse)."""
+    grant_ids = select(SupportGrant.id).where(col(SupportGrant.installation_id).in_(installations))
+    for model in (GrantData, GrantCommunication):
+        session.exec(delete(model).where(col(model.grant_id).in_(grant_ids)))  # type: ignore[call-overload]
+    session.exec(delete(SupportGrant).where(col(SupportGrant.id).in_(grant_ids)))  # type: ignore[call-overload]
+
+
+def _lapse_grants(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:
+    """Lapse grants silent for 10 days: their held data is destroyed, the outline stays. Commits per grant."""
+    lapsed = 0
+    for grant_id in ids:
+        grant = session.get(SupportGrant, grant_id)
+        if grant is not None and grant.lapsed_at is None:
+            grants.lapse(session=session, grant=grant, now=now, reason="10 days without communication", actor=actor)
+            lapsed += 1
+    return lapsed
 
 
 TARGETS = (
@@ -171,6 +203,15 @@ TARGETS = (
         Installation.uninstalled_at,
         "installation",
         _destroy_installations,
+    ),
+    Target(
+        "support_grant",
+        "support_grant",
+        SupportGrant,
+        SupportGrant.last_communication_at,
+        None,
+        _lapse_grants,
+        only=(col(SupportGrant.lapsed_at).is_(None),),
     ),
 )
 
@@ -189,7 +230,7 @@ def due_batch(
     cutoff = as_of - _shortest(period)
     query = (
         select(target.model.id, target.start)
-        .where(col(target.start).is_not(None), target.start <= cutoff, target.model.id > after_id)
+        .where(col(target.start).is_not(None), target.start <= cutoff, target.model.id > after_id, *target.only)
         .order_by(target.model.id)
         .limit(limit)
     )
@@ -342,3 +383,22 @@ def _all_due(session: Session, target: Target, as_of: datetime) -> list[Due]:
         due, after = due_batch(session=session, target=target, as_of=as_of, after_id=after, limit=5000)
         found.extend(due)
     return found
+
+
+def next_deadline(*, session: Session) -> datetime | None:
+    """The soonest deadline of any record not on hold (the worker wakes for it, so nothing is swept late)."""
+    deadlines = []
+    for target in TARGETS:
+        query = select(func.min(target.start)).where(col(target.start).is_not(None), *target.only)
+        if target.hold_type:
+            query = query.where(_not_held(target.hold_type, target.model.id))
+        start = session.exec(query).one()
+        if start is not None:
+            deadlines.append(retention.deadline(target.kind, start))
+    ip_query = select(func.min(InstallEvent.received_at)).where(
+        col(InstallEvent.caller_ip).is_not(None), _not_held("installation", InstallEvent.installation_id)
+    )
+    ip_start = session.exec(ip_query).one()
+    if ip_start is not None:
+        deadlines.append(retention.deadline("ip_address", ip_start))
+    return min((d for d in deadlines if d is not None), default=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request
 
-from leads import db, holds, htmx, services, sync
+from leads import db, grants, holds, htmx, plans, services, sync
 from leads.auth import requires
 
 bp = Blueprint("pages", __name__)
@@ -39,7 +39,11 @@ def leads_list() -> str:
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = services.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
-    return htmx.render("leads/detail.html", "leads/detail.html", lead=lead, **_hold_context("lead", lead_id))
+    linked = services.linked_installation_ids(session=db.session(), lead_id=lead_id)
+    lead_grants = grants.for_installations(session=db.session(), installation_ids=linked)
+    return htmx.render(
+        "leads/detail.html", "leads/detail.html", lead=lead, lead_grants=lead_grants, **_hold_context("lead", lead_id)
+    )
 
 
 def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
@@ -65,6 +69,12 @@ def installation_detail(installation_id: int) -> str:
     found = services.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     installation, events = found
     context = _hold_context("installation", installation_id)
+    model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
+    context.update(
+        installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
+        plan_model=model,
+        plan_model_label=plans.MODELS[model],
+    )
     return htmx.render(
         "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context
     )

@@ -21,16 +21,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Job:
-    """A named job run every `every`."""
+    """A named job run every `every`, and also whenever `wake_at()` (if given) says a deadline has come."""
 
     name: str
     every: timedelta
     run: Callable[[], str]
+    wake_at: Callable[[], datetime | None] | None = None
 
 
 def due(jobs: tuple[Job, ...], last_run: dict[str, datetime], now: datetime) -> list[Job]:
-    """The jobs whose interval has passed since their last run (never run: due now)."""
-    return [job for job in jobs if job.name not in last_run or now - last_run[job.name] >= job.every]
+    """The jobs whose interval has passed since their last run (never run: due now) or whose wake time came."""
+    return [
+        job for job in jobs if job.name not in last_run or now - last_run[job.name] >= job.every or _woken(job, now)
+    ]
+
+
+def _woken(job: Job, now: datetime) -> bool:
+    wake = job.wake_at() if job.wake_at else None
+    return wake is not None and wake <= now
 
 
 def holder() -> str:
@@ -83,7 +91,7 @@ def run_sweep() -> str:
 
 JOBS = (
     Job("sync", timedelta(minutes=5), run_sync),
-    Job("sweep", timedelta(hours=1), run_sweep),
+    Job("sweep", timedelta(hours=1), run_sweep, wake_at=lambda: sweeper.next_deadline(session=db.session())),
 )
 
 
@@ -91,7 +99,8 @@ def run_due(app: Flask, last_run: dict[str, datetime], jobs: tuple[Job, ...] = J
     """Run every due job once, each in its own app context; failures are logged, never raised."""
     with app.app_context():
         now = db.now()
-    for job in due(jobs, last_run, now):
+        ready = due(jobs, last_run, now)
+    for job in ready:
         last_run[job.name] = now
         with app.app_context():
             try:

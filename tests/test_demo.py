@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from leads import demo
-from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SyncRun
+from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SupportGrant, SyncRun
 from tests.conftest import PINNED_NOW
 
 
@@ -45,6 +45,13 @@ def test_demo_shows_a_sync_run_a_quarantine_and_a_legal_hold(session):
     assert session.exec(select(SyncRun.status)).all() == ["succeeded"]
     assert len(session.exec(select(QuarantinedEntity)).all()) == 2
     assert len(session.exec(select(LegalHold).where(LegalHold.lifted_at.is_(None))).all()) == 1
+
+
+def test_demo_shows_support_access_grants_and_linked_installations(session):
+    demo.load(session=session, now=PINNED_NOW)
+    grants_ = session.exec(select(SupportGrant)).all()
+    assert sorted(g.lapsed_at is None for g in grants_) == [False, True, True]
+    assert len(session.exec(select(Installation).where(Installation.lead_id.is_not(None))).all()) == 40
 
 
 def test_demo_loads_once(session):

@@ -60,3 +60,26 @@ def test_loop_sleeps_between_checks(app):
 def test_worker_command_runs_once(app):
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_job_wakes_for_a_deadline_before_its_interval():
+    calls: list[str] = []
+    deadline = NOW + timedelta(minutes=7)
+    job = worker.Job("sweep", timedelta(hours=1), lambda: calls.append("sweep") or "ok", wake_at=lambda: deadline)
+    last = {"sweep": NOW}
+    assert worker.due((job,), last, deadline - timedelta(seconds=1)) == []
+    assert worker.due((job,), last, deadline) == [job]
+
+
+def test_next_deadline_is_the_soonest_record_not_on_hold(session, make_user):
+    from leads import holds, retention, sweeper
+    from tests.test_sweeper import add_installation, add_lead
+
+    assert sweeper.next_deadline(session=session) is None
+    admin = make_user("admin")
+    soonest = add_lead(session, NOW - timedelta(days=1000), "a")
+    add_lead(session, NOW - timedelta(days=900), "b")
+    assert sweeper.next_deadline(session=session) == retention.deadline("lead", soonest.received_at)
+    holds.place(session=session, record_type="lead", record_id=soonest.id, reason="claim", actor=admin, now=NOW)
+    add_installation(session, None, "ip", ip_at=NOW - timedelta(days=2))
+    assert sweeper.next_deadline(session=session) == NOW + timedelta(days=8)  # the IP address, now the soonest
