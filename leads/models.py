@@ -300,3 +300,18 @@ class GrantData(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text(), nullable=False))
     recorded_at: datetime = utc_column()
     recorded_by: str = Field(max_length=254)
+
+
+class LeadNote(SQLModel, table=True):
+    """One entry in a lead's nurture log: a note, a call, an email in or out, a follow-up. Timestamped and
+    attributed; part of the lead's record, so destroyed with it (notice lines 58-69)."""
+
+    __table_args__ = (Index("ix_leadnote_lead_at", "lead_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    body: str = Field(sa_column=Column(Text(), nullable=False))
+    at: datetime = utc_column()
+    author: str = Field(max_length=254)
+    follow_up_on: datetime | None = utc_column(nullable=True, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_login import current_user
 
-from leads import db, holds, htmx, sweeper
+from leads import db, forecast, holds, htmx
 from leads.auth import requires
 from leads.forms import HoldForm, LiftHoldForm
 
@@ -18,7 +18,7 @@ RECORD_PAGES = {"lead": "pages.lead_detail", "installation": "pages.installation
 def upcoming() -> str:
     """What the schedule destroys in the next 30 days, by rule, with the holds that keep records back."""
     days = min(max(request.args.get("days", 30, type=int), 1), 366)
-    report = sweeper.upcoming(session=db.session(), now=db.now(), days=days)
+    report = forecast.upcoming(session=db.session(), now=db.now(), days=days)
     return render_template("retention/upcoming.html", report=report, days=days, record_pages=RECORD_PAGES)
 
 

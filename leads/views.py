@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from leads import db, grants, holds, htmx, plans, services, sync
 from leads.auth import requires
+from leads.dashboard import figures as dashboard_figures
 
 bp = Blueprint("pages", __name__)
 
@@ -19,9 +20,9 @@ def _page_arg() -> int:
 
 @bp.get("/")
 @requires("leads.view")
-def dashboard() -> object:
-    """For now the dashboard is the leads list; issue 6 gives it its own figures."""
-    return leads_list()
+def dashboard() -> str:
+    """What needs attention: this week's leads and installs, upcoming destruction, lapsing grants."""
+    return render_template("dashboard.html", figures=dashboard_figures(session=db.session(), now=db.now()))
 
 
 @bp.get("/leads")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
-from leads import db, sources, sweeper, sync
+from leads import db, forecast, sources, sweeper, sync
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def run_sweep() -> str:
 
 JOBS = (
     Job("sync", timedelta(minutes=5), run_sync),
-    Job("sweep", timedelta(hours=1), run_sweep, wake_at=lambda: sweeper.next_deadline(session=db.session())),
+    Job("sweep", timedelta(hours=1), run_sweep, wake_at=lambda: forecast.next_deadline(session=db.session())),
 )
 
 

@@ -286,15 +286,3 @@ def test_the_adapter_deletes_at_the_source(lead_table):
     source = LeadTable(connection, name)
     assert source.delete("2026-11", "gone") is True
     source.close()
-
-
-def test_upcoming_lists_what_is_due_within_the_window_with_holds(session, make_user):
-    admin = make_user("admin")
-    soon = add_lead(session, NOW - timedelta(days=1096) + timedelta(days=5), "soon")
-    held = add_lead(session, NOW - timedelta(days=1096) + timedelta(days=6), "held")
-    add_lead(session, NOW - timedelta(days=900), "later")
-    holds.place(session=session, record_type="lead", record_id=held.id, reason="claim", actor=admin, now=NOW)
-    report = sweeper.upcoming(session=session, now=NOW, days=30)
-    assert report.counts["lead"] == 2
-    assert [d.record_id for d in report.soonest["lead"]] == [soon.id, held.id]
-    assert [d.record_id for d in report.held] == [held.id]

@@ -89,7 +89,10 @@ def test_installations_show_state_and_failure_in_plain_words(client, auth, sessi
     assert event.error_message in detail
 
 
-def test_dashboard_shows_the_leads_workspace(client, auth, session):
-    add_lead(session, 1)
+def test_dashboard_tells_what_needs_attention(client, auth, session):
+    demo.load(session=session, now=PINNED_NOW)
     auth.login("sales")
-    assert "Person1" in client.get("/").data.decode()
+    page = client.get("/").data.decode()
+    assert "new leads in the last 7 days" in page and "records destroyed in the next 7 days" in page
+    assert '<svg viewBox="0 0 600 190" role="img"' in page and page.count('class="bar"') == 12
+    assert "Grant #" in page  # the demo grant lapsing within 48 hours

@@ -72,14 +72,14 @@ def test_a_job_wakes_for_a_deadline_before_its_interval():
 
 
 def test_next_deadline_is_the_soonest_record_not_on_hold(session, make_user):
-    from leads import holds, retention, sweeper
+    from leads import forecast, holds, retention
     from tests.test_sweeper import add_installation, add_lead
 
-    assert sweeper.next_deadline(session=session) is None
+    assert forecast.next_deadline(session=session) is None
     admin = make_user("admin")
     soonest = add_lead(session, NOW - timedelta(days=1000), "a")
     add_lead(session, NOW - timedelta(days=900), "b")
-    assert sweeper.next_deadline(session=session) == retention.deadline("lead", soonest.received_at)
+    assert forecast.next_deadline(session=session) == retention.deadline("lead", soonest.received_at)
     holds.place(session=session, record_type="lead", record_id=soonest.id, reason="claim", actor=admin, now=NOW)
     add_installation(session, None, "ip", ip_at=NOW - timedelta(days=2))
-    assert sweeper.next_deadline(session=session) == NOW + timedelta(days=8)  # the IP address, now the soonest
+    assert forecast.next_deadline(session=session) == NOW + timedelta(days=8)  # the IP address, now the soonest

@@ -1,0 +1,138 @@
+"""Nurturing a lead: status, owner, the notes and correspondence log, and linking installations.
+
+Every change is audited. These are not marketing actions: they need no consent (notice line 66), but
+they are processing, so a restricted or to-be-erased record refuses them (the consent gate decides).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from leads import audit
+from leads.models import NURTURE_STATUSES, Installation, Lead, LeadNote, User
+
+NOTE_KINDS = {
+    "note": "Note",
+    "call": "Phone call",
+    "email_in": "Email from them",
+    "email_out": "Email to them",
+    "meeting": "Meeting",
+    "follow_up": "Follow-up planned",
+}
+LINK_WINDOW = timedelta(days=2)
+
+
+class NurtureError(ValueError):
+    """A nurture action was refused; the message says why."""
+
+
+def set_status(*, session: Session, lead: Lead, status: str, actor: User, now: datetime) -> Lead:
+    """Change the nurture status. Audited. Commits."""
+    if status not in NURTURE_STATUSES:
+        raise NurtureError(f"Unknown status {status!r}.")
+    before, lead.nurture_status = lead.nurture_status, status
+    session.add(lead)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="lead.status.change",
+        record_type="lead",
+        record_id=lead.id,
+        details={"before": before, "after": status},
+    )
+    session.commit()
+    return lead
+
+
+def set_owner(*, session: Session, lead: Lead, owner_id: int | None, actor: User, now: datetime) -> Lead:
+    """Assign the lead to an active member of staff (or nobody). Audited. Commits."""
+    if owner_id is not None:
+        owner = session.get(User, owner_id)
+        if owner is None or not owner.active:
+            raise NurtureError("Choose an active member of staff.")
+    before, lead.owner_id = lead.owner_id, owner_id
+    session.add(lead)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="lead.owner.change",
+        record_type="lead",
+        record_id=lead.id,
+        details={"before": before, "after": owner_id},
+    )
+    session.commit()
+    return lead
+
+
+def add_note(
+    *,
+    session: Session,
+    lead: Lead,
+    kind: str,
+    body: str,
+    actor: User,
+    now: datetime,
+    follow_up_on: datetime | None = None,
+) -> LeadNote:
+    """Add a timestamped, attributed entry to the lead's log. Audited (without its text). Commits."""
+    if kind not in NOTE_KINDS or not body.strip():
+        raise NurtureError("Choose what kind of entry this is and write it.")
+    note = LeadNote(
+        lead_id=lead.id, kind=kind, body=body.strip(), at=now, author=actor.email, follow_up_on=follow_up_on
+    )
+    session.add(note)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="lead.note.add",
+        record_type="lead",
+        record_id=lead.id,
+        details={"kind": kind},
+    )
+    session.commit()
+    return note
+
+
+def notes(*, session: Session, lead_id: int) -> list[LeadNote]:
+    """The lead's log, newest first."""
+    query = (
+        select(LeadNote).where(LeadNote.lead_id == lead_id).order_by(col(LeadNote.at).desc(), col(LeadNote.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def link_suggestions(*, session: Session, lead: Lead, limit: int = 5) -> list[Installation]:
+    """Unlinked installations of the lead's offer whose first notification came within two days of the lead."""
+    product = (lead.offer or "").split(".", 1)[-1]
+    query = (
+        select(Installation)
+        .where(
+            col(Installation.lead_id).is_(None),
+            Installation.plan_product == product,
+            col(Installation.first_event_at).between(lead.received_at - LINK_WINDOW, lead.received_at + LINK_WINDOW),
+        )
+        .order_by(col(Installation.first_event_at))
+        .limit(limit)
+    )
+    return list(session.exec(query)) if product else []
+
+
+def link(*, session: Session, installation: Installation, lead: Lead | None, actor: User, now: datetime) -> None:
+    """Confirm (lead given) or undo (None) the link between an installation and a lead. Audited. Commits."""
+    before, installation.lead_id = installation.lead_id, lead.id if lead else None
+    session.add(installation)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="installation.link" if lead else "installation.unlink",
+        record_type="installation",
+        record_id=installation.id,
+        details={"before": before, "after": installation.lead_id},
+    )
+    session.commit()
