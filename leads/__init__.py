@@ -10,7 +10,8 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from leads import auth, cli, config, db, grants, htmx, lifecycle, retention
+from leads import auth, cli, config, db, grants, htmx, lifecycle, nurture, retention
+from leads.models import NURTURE_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -42,14 +43,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
         ),
         grant_lapse_at=grants.lapse_at,
+        nurture_statuses=NURTURE_STATUSES,
+        note_kinds=nurture.NOTE_KINDS,
     )
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import accounts, grants_views, retention_views, views, webhooks
+    from leads import accounts, grants_views, nurture_views, retention_views, views, webhooks
 
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(nurture_views.bp)
     app.register_blueprint(grants_views.bp)
     app.register_blueprint(retention_views.bp)
     app.register_blueprint(views.bp)

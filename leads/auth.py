@@ -18,6 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "leads.view": frozenset({"admin", "sales", "support"}),
+    "leads.nurture": frozenset({"admin", "sales", "support"}),
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from leads.models import ROLES
+from leads.nurture import NOTE_KINDS
 from leads.users import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -89,3 +90,11 @@ class PlanForm(FlaskForm):
         "Permission model",
         choices=[SelectChoice("locked", "Locked mode"), SelectChoice("publisher_managed", "Publisher managed")],
     )
+
+
+class NoteForm(FlaskForm):
+    """Add an entry to a lead's log."""
+
+    kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
+    body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
+    follow_up_on = DateTimeLocalField("Follow up on (optional, UTC)", validators=[Optional()])

@@ -136,3 +136,28 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
         details={"before": before, "after": installation.lead_id},
     )
     session.commit()
+
+
+def lead_suggestions(*, session: Session, installation: Installation, limit: int = 5) -> list[Lead]:
+    """Leads of the installation's offer received within two days of its first notification."""
+    if not installation.plan_product:
+        return []
+    query = (
+        select(Lead)
+        .where(
+            col(Lead.offer).endswith(f".{installation.plan_product}"),
+            col(Lead.received_at).between(
+                installation.first_event_at - LINK_WINDOW, installation.first_event_at + LINK_WINDOW
+            ),
+        )
+        .order_by(col(Lead.received_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def linked_installations(*, session: Session, lead_id: int) -> list[Installation]:
+    """The installations confirmed as this lead's."""
+    return list(
+        session.exec(select(Installation).where(Installation.lead_id == lead_id).order_by(col(Installation.id)))
+    )

@@ -70,8 +70,3 @@ def get_installation(*, session: Session, installation_id: int) -> tuple[Install
         .order_by(InstallEvent.event_time, InstallEvent.id)  # type: ignore[arg-type]
     )
     return installation, list(events)
-
-
-def linked_installation_ids(*, session: Session, lead_id: int) -> list[int]:
-    """The installations staff have linked to this lead."""
-    return list(session.exec(select(Installation.id).where(Installation.lead_id == lead_id)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, render_template, request
 
-from leads import db, grants, holds, htmx, plans, services, sync
+from leads import db, grants, holds, htmx, nurture, plans, services, sync, users
 from leads.auth import requires
 from leads.dashboard import figures as dashboard_figures
+from leads.forms import NoteForm
 
 bp = Blueprint("pages", __name__)
 
@@ -40,11 +43,21 @@ def leads_list() -> str:
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = services.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
-    linked = services.linked_installation_ids(session=db.session(), lead_id=lead_id)
-    lead_grants = grants.for_installations(session=db.session(), installation_ids=linked)
-    return htmx.render(
-        "leads/detail.html", "leads/detail.html", lead=lead, lead_grants=lead_grants, **_hold_context("lead", lead_id)
-    )
+    context = {**_lead_context(lead), **_hold_context("lead", lead_id)}
+    return htmx.render("leads/detail.html", "leads/detail.html", lead=lead, **context)
+
+
+def _lead_context(lead: Any) -> dict[str, object]:
+    session = db.session()
+    linked = nurture.linked_installations(session=session, lead_id=lead.id)
+    return {
+        "linked": linked,
+        "suggested": nurture.link_suggestions(session=session, lead=lead),
+        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked]),
+        "staff": users.list_users(session=session),
+        "notes": nurture.notes(session=session, lead_id=lead.id),
+        "note_form": NoteForm(formdata=None),
+    }
 
 
 def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
@@ -71,6 +84,15 @@ def installation_detail(installation_id: int) -> str:
     installation, events = found
     context = _hold_context("installation", installation_id)
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
+    linked_lead = (
+        services.get_lead(session=db.session(), lead_id=installation.lead_id) if installation.lead_id else None
+    )
+    context.update(
+        linked_lead=linked_lead,
+        suggested_leads=[]
+        if linked_lead
+        else nurture.lead_suggestions(session=db.session(), installation=installation),
+    )
     context.update(
         installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
         plan_model=model,

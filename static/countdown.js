@@ -2,6 +2,8 @@
 // without asking the server. It needs no inline script and no eval (the page's CSP forbids both).
 (function () {
   "use strict";
+  // Scripts run: hide the Save buttons that only JavaScript-less browsers need (htmx submits on change).
+  document.documentElement.classList.add("js");
   var DAY = 86400;
   function unit(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   function words(seconds) {
