@@ -6,7 +6,7 @@ Every setting a deployment may change is read here and nowhere else (README, "Co
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SYNC_OVERLAP_MINUTES": 15,
         "WEBHOOK_MAX_BYTES": 64 * 1024,
         "LEADS_PER_PAGE": 50,
+        "FILTER_OPTIONS_TTL": timedelta(minutes=10),
         "CLOCK": utc_now,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from leads.db import UTCDateTime
 
 ROLES = ("admin", "sales", "support")
+# Byte-order text for search keys: prefix ranges then match exactly what a byte-wise prefix would.
+LIST_FILTERS = ("country", "offer", "action_code", "nurture_status", "owner_id")
+KEY_TYPE = String(300).with_variant(String(300, collation="C"), "postgresql")
 NURTURE_STATUSES = ("new", "contacted", "qualified", "customer", "lost")
 INSTALL_STATES = ("installing", "installed", "failed", "uninstalling", "uninstalled", "uninstall_failed")
 
@@ -59,6 +62,8 @@ class Lead(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source_partition_key", "source_row_key", name="uq_lead_source_key"),
         Index("ix_lead_list_order", "received_at", "id"),
+        # Each list filter with the default newest-first order: the filter's rows come out already sorted.
+        *(Index(f"ix_lead_{column}_received", column, "received_at") for column in LIST_FILTERS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,16 +72,16 @@ class Lead(SQLModel, table=True):
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200, index=True)
     email: str | None = Field(default=None, max_length=254, index=True)
-    country: str | None = Field(default=None, max_length=100, index=True)
+    country: str | None = Field(default=None, max_length=100)
     company: str | None = Field(default=None, max_length=300, index=True)
     job_title: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=100)
-    offer: str | None = Field(default=None, max_length=200, index=True)
+    offer: str | None = Field(default=None, max_length=200)
     offer_title: str | None = Field(default=None, max_length=300)
     publisher_display_name: str | None = Field(default=None, max_length=300)
     lead_source: str | None = Field(default=None, max_length=300)
     source_channel: str | None = Field(default=None, max_length=100)
-    action_code: str | None = Field(default=None, max_length=50, index=True)
+    action_code: str | None = Field(default=None, max_length=50)
     description: str | None = text_column()
     created_at_ms: datetime | None = utc_column(nullable=True)
     first_seen_at: datetime = utc_column()
@@ -85,14 +90,34 @@ class Lead(SQLModel, table=True):
     source_timestamp: datetime | None = utc_column(nullable=True)
     is_dnc: bool = Field(default=False)
     is_test: bool = Field(default=False)
-    nurture_status: str = Field(default="new", max_length=16, index=True)
-    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    nurture_status: str = Field(default="new", max_length=16)
+    owner_id: int | None = Field(default=None, foreign_key="user.id")
+    # Lower-cased copies for prefix search and sorting (byte order, "C" collation on PostgreSQL), kept in step
+    # by the before-insert/update hook below; never null, so keyset pagination can compare them.
+    name_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
+    last_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
+    email_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
+    company_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
 
     @property
     def display_name(self) -> str:
         """The person's name as staff read it; a placeholder when Microsoft sent none (.edu leads)."""
         name = " ".join(part for part in (self.first_name, self.last_name) if part)
         return name or "(no name supplied)"
+
+
+def search_key(value: str | None) -> str:
+    """How a name, email or company is stored for prefix search: trimmed, single-spaced, lower case."""
+    return " ".join((value or "").split()).casefold()[:300]
+
+
+@event.listens_for(Lead, "before_insert")
+@event.listens_for(Lead, "before_update")
+def _fill_search_keys(_mapper: Any, _connection: Any, lead: Lead) -> None:
+    lead.name_key = search_key(f"{lead.first_name or ''} {lead.last_name or ''}")
+    lead.last_key = search_key(lead.last_name)
+    lead.email_key = search_key(lead.email)
+    lead.company_key = search_key(lead.company)
 
 
 class Installation(SQLModel, table=True):

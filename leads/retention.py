@@ -188,6 +188,24 @@ def deadline(kind: str, start: datetime | None) -> datetime | None:
     return add_period(start, rule.period)
 
 
+def latest_start(kind: str, due_by: datetime) -> datetime:
+    """The latest clock start whose deadline is at or before `due_by`: a record of `kind` is due by then
+    exactly when its start <= this (deadlines grow with their starts). Lets SQL filter "expires within".
+    """
+    period = SCHEDULE[kind].period
+    if period is None:
+        raise ValueError(f"{kind} is kept indefinitely")
+    due_by = _utc(due_by, "due_by")
+    guess = _add_months(due_by - timedelta(days=period.days), -(period.years * 12 + period.months))
+    # Month-end clamping makes several starts share a deadline, so search near the guess (deadlines never
+    # decrease as starts increase) for the last microsecond that is still due.
+    low, high = guess - timedelta(days=4), guess + timedelta(days=4)
+    while high - low > timedelta(microseconds=1):
+        middle = low + (high - low) / 2
+        low, high = (middle, high) if add_period(middle, period) <= due_by else (low, middle)
+    return low
+
+
 def grant_lapse_at(*, last_communication_at: datetime, closed_at: datetime | None) -> datetime:
     """When a support access grant lapses: the earlier of the request's close and the silence limit (UTC)."""
     silence = deadline("support_grant", last_communication_at)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from leads import db, grants, holds, htmx, nurture, plans, services, sync, users
+from leads import db, grants, holds, htmx, leadlist, nurture, plans, services, sync, users
 from leads.auth import requires
 from leads.dashboard import figures as dashboard_figures
 from leads.forms import NoteForm
@@ -31,11 +31,22 @@ def dashboard() -> str:
 @bp.get("/leads")
 @requires("leads.view")
 def leads_list() -> str:
-    """A page of leads, newest first."""
-    session = db.session()
-    page = services.list_leads(session=session, page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
-    held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in page.items])
-    return htmx.render("leads/list.html", "_partials/leads-table.html", page=page, held=held)
+    """Search, filter, sort and page through leads; htmx swaps just the table."""
+    session, query = db.session(), leadlist.parse(request.args)
+    listing = leadlist.list_leads(
+        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
+    )
+    held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in listing.items])
+    options = leadlist.filter_options(session=session, now=db.now(), ttl=current_app.config["FILTER_OPTIONS_TTL"])
+    return htmx.render(
+        "leads/list.html",
+        "_partials/leads-table.html",
+        listing=listing,
+        query=query,
+        held=held,
+        options=options,
+        staff=users.list_users(session=session),
+    )
 
 
 @bp.get("/leads/<int:lead_id>")

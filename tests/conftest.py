@@ -14,7 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -114,6 +114,7 @@ def app(database_url: str, clock: Clock) -> Iterator[Flask]:
             "CLOCK": clock,
             "WTF_CSRF_ENABLED": False,
             "LEADS_PER_PAGE": 20,
+            "FILTER_OPTIONS_TTL": timedelta(0),
         }
     )
     yield app

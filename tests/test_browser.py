@@ -5,10 +5,15 @@ Screenshots land in test-artifacts/ (git-ignored) so a person can look at what s
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
 
 from leads import demo
-from tests.browser import shoot, sqlite_database_url
+from leads.models import Installation, Lead
+from tests.browser import log_in, shoot, sqlite_database_url
 from tests.conftest import PASSWORD, PINNED_NOW
 
 pytestmark = pytest.mark.browser
@@ -29,26 +34,74 @@ def test_staff_log_in_and_browse_leads(live_url, page, session, make_user):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_url}/leads")
-    assert page.locator("h1").inner_text() == "Leads"
+    assert page.locator("h1").inner_text() == "Dashboard" or page.url.endswith("/leads")
     assert page.locator("#leads-table tbody tr").count() == 20
-    assert "600 in all" in page.locator(".pager").inner_text()
+    assert page.locator(".result-count").inner_text() == "600 leads"
     shoot(page, "leads-list")
 
-    # The pager swaps the table in place with htmx and pushes the URL.
+    # The pager swaps the table in place with htmx and pushes the URL (keyset: after=<cursor>).
     first_name = page.locator("#leads-table tbody tr td a").first.inner_text()
     page.click("a[rel=next]")
-    page.wait_for_url(f"{live_url}/leads?page=2")
-    assert "Page 2 of 30" in page.locator(".pager").inner_text()
+    page.wait_for_url("**/leads?after=*")
     assert page.locator("#leads-table tbody tr td a").first.inner_text() != first_name
+    page.go_back()  # the back button restores the first page
+    page.wait_for_url(f"{live_url}/leads")
+    expect(page.locator("#leads-table tbody tr td a").first).to_have_text(first_name)
 
     page.locator("#leads-table tbody tr td a").first.click()
     page.wait_for_url(f"{live_url}/leads/*")
     assert page.locator("h2", has_text="Contact").is_visible()
     shoot(page, "lead-detail")
 
-    page.click("text=Installations")
+    page.click("nav >> text=Installations")
     assert "240 in all" in page.locator(".pager").inner_text()
     shoot(page, "installations")
+    page.click("nav >> text=Dashboard")
+    assert page.locator(".tile").count() >= 7
+    shoot(page, "dashboard")
+
+
+def test_search_narrows_as_you_type_and_filters_survive_paging(live_url, page, session, make_user):
+    demo.load(session=session, now=PINNED_NOW)
+    log_in(page, live_url, make_user("sales").email)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url) if "/leads?" in request.url else None)
+    page.locator("#q").press_sequentially("fre", delay=40)
+    page.wait_for_url("**/leads?q=fre*")
+    expect(page.locator(".result-count")).to_contain_text("match")
+    names = page.locator("#leads-table tbody tr td:first-child a").all_inner_texts()
+    assert names and all(n.lower().startswith("fre") or "fre" in n.lower() for n in names)
+    assert len(requests) <= 2  # debounced: not one request per keystroke
+    page.locator("#q").fill("")
+    page.select_option("#f-country", "France")
+    page.wait_for_url("**country=France*")
+    count = page.locator(".result-count").inner_text()
+    page.click("a[rel=next]")
+    page.wait_for_url("**after=*")
+    assert "country=France" in page.url
+    assert page.locator(".result-count").inner_text() == count
+    assert set(page.locator("#leads-table tbody tr td:nth-child(3)").all_inner_texts()) == {"France"}
+    shoot(page, "leads-filtered")
+
+
+def test_status_changes_inline_and_installations_link(live_url, page, session, make_user):
+    demo.load(session=session, now=PINNED_NOW)
+    lead = session.exec(select(Lead).where(Lead.offer == "coremem.radnac").order_by(Lead.id.desc())).first()
+    near = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
+    near.plan_product, near.first_event_at = "radnac", lead.received_at + timedelta(hours=3)
+    session.add(near)
+    session.commit()
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/{lead.id}")
+    page.select_option("#status", "qualified")
+    expect(page.locator("#status")).to_have_value("qualified")
+    page.wait_for_timeout(300)
+    session.refresh(lead)
+    assert lead.nurture_status == "qualified"
+    assert page.locator("#nurture-card button.nojs").first.is_hidden()  # htmx saves on change
+    page.click(f"#lead-installations form:has-text('{near.application_name}') button")
+    expect(page.locator("#lead-installations")).to_contain_text("Undo link")
+    shoot(page, "lead-nurture")
 
 
 def test_pages_work_without_javascript(live_url, browser, session, make_user):
@@ -61,6 +114,9 @@ def test_pages_work_without_javascript(live_url, browser, session, make_user):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.click("a[rel=next]")
-    assert page.url.endswith("/leads?page=2")
-    assert "Page 2 of 30" in page.locator(".pager").inner_text()
+    assert "after=" in page.url
+    assert page.locator(".result-count").inner_text() == "600 leads"
+    page.fill("#q", "ada")
+    page.click("button:has-text('Apply')")
+    assert "q=ada" in page.url
     context.close()

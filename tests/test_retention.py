@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from leads import retention
 from leads.retention import (
     SCHEDULE,
     Period,
@@ -261,3 +262,29 @@ LEAD = SCHEDULE["lead"]
 def test_validate_schedule_rejects_broken_tables(key, rule, message):
     with pytest.raises(ValueError, match=message):
         validate_schedule({**SCHEDULE, key: rule})
+
+
+@pytest.mark.parametrize(
+    "due_by",
+    [
+        datetime(2027, 2, 28, 12, tzinfo=UTC),
+        datetime(2027, 3, 1, 0, tzinfo=UTC),
+        datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+        datetime(2028, 2, 29, 23, 59, tzinfo=UTC),
+        datetime(2027, 1, 31, 6, tzinfo=UTC),
+    ],
+)
+@pytest.mark.parametrize("kind", ["lead", "install_notification", "ip_address", "support_grant"])
+def test_latest_start_is_the_exact_edge_of_is_due(kind, due_by):
+    edge = retention.latest_start(kind, due_by)
+    assert retention.deadline(kind, edge) <= due_by
+    assert retention.deadline(kind, edge + timedelta(microseconds=1)) > due_by
+
+
+def test_latest_start_steps_over_the_leap_day():
+    edge = retention.latest_start("lead", datetime(2027, 2, 28, 12, tzinfo=UTC))
+    assert edge == datetime(2024, 2, 29, 12, tzinfo=UTC)
+    # And the other way: every moment of 28 Feb 2025 is due by 29 Feb 2028 (28 Feb + 3 years).
+    assert retention.latest_start("lead", datetime(2028, 2, 29, 0, 0, tzinfo=UTC)) == datetime(
+        2025, 2, 28, 23, 59, 59, 999999, tzinfo=UTC
+    )
