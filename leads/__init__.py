@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from leads import auth, cli, config, db, grants, htmx, lifecycle, nurture, retention
+from leads import auth, cli, config, db, grants, htmx, lifecycle, nurture, retention, rights
 from leads.models import NURTURE_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,14 +45,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         grant_lapse_at=grants.lapse_at,
         nurture_statuses=NURTURE_STATUSES,
         note_kinds=nurture.NOTE_KINDS,
+        rights_kinds=rights.KINDS,
+        rights_statuses=rights.STATUSES,
+        rights_urgencies={**rights.URGENCIES, "closed": "Closed"},
+        rights_terminal=rights.TERMINAL,
+        rights_urgency=lambda due, today: rights.urgency(due, today=today),
     )
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import accounts, grants_views, nurture_views, retention_views, views, webhooks
+    from leads import accounts, grants_views, nurture_views, retention_views, rights_views, views, webhooks
 
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(rights_views.bp)
     app.register_blueprint(nurture_views.bp)
     app.register_blueprint(grants_views.bp)
     app.register_blueprint(retention_views.bp)

@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "grants.view": frozenset({"admin", "support"}),
     "grants.manage": frozenset({"admin", "support"}),
     "plans.manage": frozenset({"admin"}),
+    "rights.manage": frozenset({"admin", "support"}),  # requests hold the requester's details
+    "rights.export": frozenset({"admin", "support"}),
+    "rights.erase": frozenset({"admin", "support"}),
 }
 
 login_manager = LoginManager()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from leads import forecast, grants
+from leads import forecast, grants, rights_register
 from leads.models import InstallEvent, Lead, LeadNote, SupportGrant
 from leads.sweeper import TARGETS
 
@@ -27,6 +27,8 @@ class Figures:
     weeks: list[tuple[datetime, int]]
     lapsing: list[SupportGrant]
     follow_ups: int
+    rights_overdue: int
+    rights_due_this_week: int
 
 
 def figures(*, session: Session, now: datetime) -> Figures:
@@ -40,6 +42,8 @@ def figures(*, session: Session, now: datetime) -> Figures:
         destroy_30=_due(session, now + timedelta(days=30)),
         weeks=forecast.weekly(session=session, now=now, weeks=12),
         lapsing=[g for g in grants.open_grants(session=session) if grants.lapse_at(g) <= now + timedelta(hours=48)],
+        rights_overdue=(rights_counts := rights_register.counts(session=session, today=now.date()))["overdue"],
+        rights_due_this_week=rights_counts["due_this_week"],
         follow_ups=session.exec(
             select(func.count())
             .select_from(LeadNote)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from leads import rights
 from leads.models import ROLES
 from leads.nurture import NOTE_KINDS
+from leads.rights_register import CHANNELS
 from leads.users import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
@@ -98,3 +109,40 @@ class NoteForm(FlaskForm):
     kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
     body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
     follow_up_on = DateTimeLocalField("Follow up on (optional, UTC)", validators=[Optional()])
+
+
+class RightsRequestForm(FlaskForm):
+    """Register a data-protection rights request."""
+
+    kind = SelectField("Kind of request", choices=[SelectChoice(k, v) for k, v in rights.KINDS.items()])
+    requester_name = StringField("Person's name", validators=[DataRequired(), Length(max=200)])
+    requester_email = EmailField(
+        "Person's email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    channel = SelectField("Received by", choices=[SelectChoice(k, v) for k, v in CHANNELS.items()])
+    received_on = DateField("Received on", validators=[DataRequired()])
+    details = TextAreaField("What they asked for", validators=[Length(max=10000)])
+
+
+class RequestStepForm(FlaskForm):
+    """One step on a request: a date, a text (question, reason or outcome), and a status for closing."""
+
+    on = DateField("Date", validators=[Optional()])
+    text = TextAreaField("Text", validators=[Optional(), Length(max=10000)])
+    status = SelectField(
+        "Outcome",
+        choices=[SelectChoice("completed", "Completed"), SelectChoice("refused", "Refused")],
+        validate_choice=False,
+    )
+
+
+class RectifyForm(FlaskForm):
+    """Correct a lead's contact fields."""
+
+    first_name = StringField("First name", validators=[Length(max=200)])
+    last_name = StringField("Last name", validators=[Length(max=200)])
+    email = StringField("Email", validators=[Length(max=254)])
+    phone = StringField("Phone", validators=[Length(max=100)])
+    country = StringField("Country", validators=[Length(max=100)])
+    company = StringField("Company", validators=[Length(max=300)])
+    job_title = StringField("Job title", validators=[Length(max=200)])

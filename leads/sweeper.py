@@ -347,3 +347,19 @@ def _delete_at_source(session: Session, source: SourceTable, batch: list[SourceD
         session.commit()
         report.source_deleted += 1
     return True
+
+
+def erase_leads(
+    *, session: Session, lead_ids: list[int], now: datetime, actor: str, tombstone_key: str, source: SourceTable | None
+) -> Report:
+    """The right to erasure: destroy these leads and their linked installations now, through the same
+    machinery as the schedule (tombstones, queued source deletions, audit). Records on hold are kept."""
+    report = Report(as_of=now, dry_run=False)
+    linked = list(session.exec(select(Installation.id).where(col(Installation.lead_id).in_(lead_ids))))
+    if linked:
+        report.destroyed["installation"] += _destroy_installations(session, linked, now, actor, tombstone_key)
+    report.destroyed["lead"] += _destroy_leads(session, lead_ids, now, actor, tombstone_key)
+    _flush_source(session, source, report)
+    audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
+    session.commit()
+    return report
