@@ -176,7 +176,7 @@ def filter_options(*, session: Session, now: datetime, ttl: timedelta) -> dict[s
     url = str(session.get_bind().url)
     options = {}
     for column in ("country", "offer", "action_code"):
-        cached = _OPTIONS.get((url, column))
+        cached = _OPTIONS.get((url, column)) if ttl > timedelta(0) else None
         if cached is None or cached[0] <= now:
             cached = (now + ttl, distinct_values(session=session, column=column))
             _OPTIONS[(url, column)] = cached
