@@ -40,11 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import accounts, views, webhooks
+    from leads import accounts, marketing_views, views, webhooks
 
     app.register_blueprint(accounts.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(marketing_views.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 

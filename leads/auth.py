@@ -21,6 +21,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
+    # Anyone who talks to customers may hear them give or withdraw consent; only sales and admins market.
+    "consent.record": frozenset({"admin", "sales", "support"}),
+    "marketing.act": frozenset({"admin", "sales"}),
 }
 
 login_manager = LoginManager()
