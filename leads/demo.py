@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from leads import audit, lifecycle
+from leads import audit, demo_consent, lifecycle
 from leads.models import Installation, InstallEvent, Lead, QuarantinedEntity, SyncRun
 
 DEMO_PARTITION = "demo"
@@ -106,6 +106,8 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
     for i in range(INSTALL_COUNT):
         _installation(session, rng, now, i)
         installs += 1
+    session.flush()
+    demo_consent.load(session=session, leads=leads, now=now)
     audit.record(
         session=session,
         at=now,
