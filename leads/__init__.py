@@ -55,7 +55,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import accounts, grants_views, nurture_views, retention_views, rights_views, views, webhooks
+    from leads import (
+        accounts,
+        grants_views,
+        marketing_views,
+        nurture_views,
+        retention_views,
+        rights_views,
+        views,
+        webhooks,
+    )
 
     app.register_blueprint(accounts.bp)
     app.register_blueprint(rights_views.bp)
@@ -64,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(retention_views.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(marketing_views.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 

@@ -30,6 +30,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rights.manage": frozenset({"admin", "support"}),  # requests hold the requester's details
     "rights.export": frozenset({"admin", "support"}),
     "rights.erase": frozenset({"admin", "support"}),
+    # Anyone who talks to customers may hear them give or withdraw consent; only sales and admins market.
+    "consent.record": frozenset({"admin", "sales", "support"}),
+    "marketing.act": frozenset({"admin", "sales"}),
 }
 
 login_manager = LoginManager()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from leads import audit, grants, lifecycle
+from leads import audit, demo_consent, grants, lifecycle
 from leads.models import (
     GrantCommunication,
     GrantData,
@@ -131,6 +131,8 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
             placed_at=now - timedelta(days=3),
         )
     )
+    session.flush()
+    demo_consent.load(session=session, leads=leads, now=now)
     audit.record(
         session=session,
         at=now,

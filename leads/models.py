@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event, false
 from sqlmodel import Field, SQLModel
 
 from leads.db import UTCDateTime
@@ -98,6 +98,9 @@ class Lead(SQLModel, table=True):
     last_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
     email_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
     company_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
+    # The person's rights requests set these; the consent gate refuses processing while either is set.
+    processing_restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    erasure_pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     @property
     def display_name(self) -> str:
@@ -402,3 +405,60 @@ class Rectification(SQLModel, table=True):
     new_value: str | None = Field(default=None, max_length=300)
     changed_by: str = Field(max_length=254)
     changed_at: datetime = utc_column()
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One grant or withdrawal of consent for one purpose, with how we know. Append-only: never updated or
+    deleted on its own (it goes with its lead); a withdrawal is a new row, and the current state is derived."""
+
+    __table_args__ = (Index("ix_consentrecord_lead_purpose_at", "lead_id", "purpose", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
+    purpose: str = Field(max_length=32)  # a consent-based purpose in consent.PURPOSES
+    granted: bool
+    at: datetime = utc_column()  # when the person gave or withdrew it (may be before it was recorded)
+    method: str = Field(max_length=32)  # a code in consent.METHODS
+    evidence: str = Field(sa_column=Column(Text(), nullable=False))  # what they said or signed, a reference
+    wording_version: str = Field(max_length=200)  # the wording or notice version they were shown
+    recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    recorded_by: str = Field(max_length=254)  # the user's email, or "system:<job>"
+    created_at: datetime = utc_column()
+
+
+class MarketingList(SQLModel, table=True):
+    """A named list of people to market to. Joining it and leaving it in an export both need current consent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    description: str | None = text_column()
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_by: str = Field(max_length=254)
+    created_at: datetime = utc_column()
+
+
+class MarketingListMember(SQLModel, table=True):
+    """A lead on a marketing list, and the consent record the gate relied on when they were added."""
+
+    __table_args__ = (UniqueConstraint("list_id", "lead_id", name="uq_marketinglistmember_list_lead"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="marketinglist.id", ondelete="CASCADE")
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE", index=True)
+    added_at: datetime = utc_column()
+    added_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    added_by: str = Field(max_length=254)
+    consent_record_id: int = Field(foreign_key="consentrecord.id", index=True)
+
+
+class MarketingEmail(SQLModel, table=True):
+    """A record that a marketing email was sent to a lead (the app sends no mail), and the consent relied on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE", index=True)
+    list_id: int | None = Field(default=None, foreign_key="marketinglist.id", ondelete="SET NULL")
+    subject: str = Field(max_length=300)
+    sent_at: datetime = utc_column(index=True)
+    recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    recorded_by: str = Field(max_length=254)
+    consent_record_id: int = Field(foreign_key="consentrecord.id", index=True)

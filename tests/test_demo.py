@@ -6,8 +6,18 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from leads import demo
-from leads.models import Installation, InstallEvent, Lead, LegalHold, QuarantinedEntity, SupportGrant, SyncRun
+from leads import demo, demo_consent, marketing
+from leads.models import (
+    ConsentRecord,
+    Installation,
+    InstallEvent,
+    Lead,
+    LegalHold,
+    MarketingListMember,
+    QuarantinedEntity,
+    SupportGrant,
+    SyncRun,
+)
 from tests.conftest import PINNED_NOW
 
 
@@ -58,3 +68,17 @@ def test_demo_loads_once(session):
     demo.load(session=session, now=PINNED_NOW)
     assert demo.load(session=session, now=PINNED_NOW) == (0, 0)
     assert session.exec(select(func.count()).select_from(Lead)).one() == demo.LEAD_COUNT
+
+
+def test_demo_shows_the_consent_gate_at_work(session):
+    demo.load(session=session, now=PINNED_NOW)
+    records = session.exec(select(ConsentRecord)).all()
+    assert sum(record.granted for record in records) == 5 and sum(not record.granted for record in records) == 1
+    launch = marketing.get_list_by_name(session=session, name=demo_consent.LIST_NAME)
+    people, total = marketing.members(session=session, list_id=launch.id, now=PINNED_NOW)
+    assert total == 5
+    left_out = [person for person in people if not person.decision.allowed]
+    assert len(left_out) == 1 and "withdrawn" in left_out[0].decision.reason_text  # withdrew after joining
+    grants = {record.id: record for record in records}
+    for member in session.exec(select(MarketingListMember)):  # each joined relying on a grant given before
+        assert grants[member.consent_record_id].granted and grants[member.consent_record_id].at < member.added_at
