@@ -227,6 +227,8 @@ def worker_command(once: bool) -> None:
     """Run the lead sync (every 5 minutes) and the retention sweeper (hourly) until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     worker.loop(current_app._get_current_object(), sleep=time.sleep, iterations=1 if once else None)  # type: ignore[attr-defined]
+
+
 @click.group("marketing", cls=AppGroup)
 def marketing_cli() -> None:
     """Marketing lists: every command passes the consent gate, as the pages do (privacy notice line 67)."""

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, render_template, stream_with_context, url_for
 from flask_login import current_user
 
-from leads import consent, consent_records, db, htmx, list_export, marketing, services
+from leads import consent, consent_records, db, htmx, list_export, marketing, services, views
 from leads.auth import requires
 from leads.marketing_forms import AddToListForm, ConsentForm, EmailSentForm, ListChoiceForm, ListForm, first_error
 
@@ -71,7 +71,7 @@ def _consent_answer(lead: Any, form: ConsentForm, message: str, *, ok: bool) -> 
     if ok and not htmx.wants_fragment():
         flash(message, "info")
         return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
-    context = {"lead": lead, "consent_form": form, "consent_message": message, "consent_ok": ok}
+    context = {**views.lead_page_context(lead), "consent_form": form, "consent_message": message, "consent_ok": ok}
     return htmx.render("leads/detail.html", "marketing/consent-answer.html", **context)
 
 

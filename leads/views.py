@@ -54,8 +54,12 @@ def leads_list() -> str:
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = services.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
-    context = {**_lead_context(lead), **_hold_context("lead", lead_id)}
-    return htmx.render("leads/detail.html", "leads/detail.html", lead=lead, **context)
+    return htmx.render("leads/detail.html", "leads/detail.html", **lead_page_context(lead))
+
+
+def lead_page_context(lead: Any) -> dict[str, object]:
+    """Everything the lead page shows (other blueprints re-render the page with a form's errors)."""
+    return {"lead": lead, **_lead_context(lead), **_hold_context("lead", lead.id)}
 
 
 def _lead_context(lead: Any) -> dict[str, object]:

@@ -174,35 +174,6 @@ def auth(client, make_user) -> AuthActions:
     return AuthActions(client, make_user)
 
 
-# --- Chromium, for the browser tests (test_browser*.py) --------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-# Without these, Chromium tries to reach Google's services, which this closed network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the run, shared by every browser test module (here, not in a test module:
-    Playwright's sync API runs once per thread, and a module's own session fixture would start a second)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 # --- Azurite: the real Azure Table emulator (npm `azurite`, pinned in package.json) -----------------
 
 AZURITE_BIN = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "azurite-table"

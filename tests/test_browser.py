@@ -40,15 +40,15 @@ def test_staff_log_in_and_browse_leads(live_url, page, session, make_user):
     shoot(page, "leads-list")
 
     # The pager swaps the table in place with htmx and pushes the URL (keyset: after=<cursor>).
-    first_name = page.locator("#leads-table tbody tr td a").first.inner_text()
+    first_name = page.locator("#leads-table tbody tr td.name a").first.inner_text()
     page.click("a[rel=next]")
     page.wait_for_url("**/leads?after=*")
-    assert page.locator("#leads-table tbody tr td a").first.inner_text() != first_name
+    assert page.locator("#leads-table tbody tr td.name a").first.inner_text() != first_name
     page.go_back()  # the back button restores the first page
     page.wait_for_url(f"{live_url}/leads")
-    expect(page.locator("#leads-table tbody tr td a").first).to_have_text(first_name)
+    expect(page.locator("#leads-table tbody tr td.name a").first).to_have_text(first_name)
 
-    page.locator("#leads-table tbody tr td a").first.click()
+    page.locator("#leads-table tbody tr td.name a").first.click()
     page.wait_for_url(f"{live_url}/leads/*")
     assert page.locator("h2", has_text="Contact").is_visible()
     shoot(page, "lead-detail")
@@ -69,7 +69,7 @@ def test_search_narrows_as_you_type_and_filters_survive_paging(live_url, page, s
     page.locator("#q").press_sequentially("fre", delay=40)
     page.wait_for_url("**/leads?q=fre*")
     expect(page.locator(".result-count")).to_contain_text("match")
-    names = page.locator("#leads-table tbody tr td:first-child a").all_inner_texts()
+    names = page.locator("#leads-table tbody tr td.name a").all_inner_texts()
     assert names and all(n.lower().startswith("fre") or "fre" in n.lower() for n in names)
     assert len(requests) <= 2  # debounced: not one request per keystroke
     page.locator("#q").fill("")
@@ -80,7 +80,7 @@ def test_search_narrows_as_you_type_and_filters_survive_paging(live_url, page, s
     page.wait_for_url("**after=*")
     assert "country=France" in page.url
     assert page.locator(".result-count").inner_text() == count
-    assert set(page.locator("#leads-table tbody tr td:nth-child(3)").all_inner_texts()) == {"France"}
+    assert set(page.locator("#leads-table tbody tr td.country").all_inner_texts()) == {"France"}
     shoot(page, "leads-filtered")
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import shoot, sqlite_database_url
 from tests.conftest import PASSWORD
 from tests.marketing_samples import make_lead, make_list
-from tests.test_browser import database_url, live_url, page, shoot  # noqa: F401 - fixtures reused
 
 pytestmark = pytest.mark.browser
+database_url = pytest.fixture(sqlite_database_url)
 
 
-def _log_in(page, live_url, user) -> None:  # noqa: F811 - `page` and `live_url` are the fixtures above
+def _log_in(page, live_url, user) -> None:
     page.goto(f"{live_url}/login")
     page.fill("#email", user.email)
     page.fill("#password", PASSWORD)
@@ -22,7 +23,7 @@ def _log_in(page, live_url, user) -> None:  # noqa: F811 - `page` and `live_url`
     page.wait_for_url(f"{live_url}/leads")
 
 
-def test_record_consent_then_add_to_a_list(live_url, page, session, make_user):  # noqa: F811
+def test_record_consent_then_add_to_a_list(live_url, page, session, make_user):
     zoe = make_lead(session, 1, first_name="Zoë", last_name="Müller", company="Contoso")
     nadia = make_lead(session, 2, first_name="Nadia", last_name="Never")
     make_list(session, "RADNAC 3.0 launch")
@@ -68,11 +69,11 @@ def test_record_consent_then_add_to_a_list(live_url, page, session, make_user): 
     shoot(page, "marketing-list")
 
 
-def test_bulk_add_works_without_javascript(live_url, browser, session, make_user):  # noqa: F811 - live_url
+def test_bulk_add_works_without_javascript(live_url, browser, session, make_user):
     lead = make_lead(session, 1, first_name="Nadia", last_name="Never")
     make_list(session, "RADNAC 3.0 launch")
     context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()  # noqa: F811 - a page without JavaScript
+    page = context.new_page()  # a page without JavaScript
     _log_in(page, live_url, make_user("sales"))
     page.check(f"input[name=lead_id][value='{lead.id}']")
     page.click("#bulk-add button[type=submit]")

@@ -17,7 +17,7 @@ def test_register_a_request_erase_the_person_and_the_lead_is_gone(live_url, page
     demo.load(session=session, now=PINNED_NOW)
     log_in(page, live_url, make_user("support").email)
     page.goto(f"{live_url}/leads?q=noah")
-    lead_link = page.locator("#leads-table tbody tr td a").first
+    lead_link = page.locator("#leads-table tbody tr td.name a").first
     name = lead_link.inner_text()
     lead_link.click()
     email = page.locator("dt:has-text('Email') + dd").inner_text()

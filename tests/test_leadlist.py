@@ -199,8 +199,15 @@ def test_pages_link_with_all_the_filters_kept(client, auth, session):
 def test_filter_options_are_cached_for_their_ttl(session, people):
     ttl = timedelta(minutes=10)
     first = leadlist.filter_options(session=session, now=PINNED_NOW, ttl=ttl)
-    session.add(Lead(source_partition_key="p", source_row_key="new", country="Brazil", first_seen_at=PINNED_NOW,
-                     received_at=PINNED_NOW))
+    session.add(
+        Lead(
+            source_partition_key="p",
+            source_row_key="new",
+            country="Brazil",
+            first_seen_at=PINNED_NOW,
+            received_at=PINNED_NOW,
+        )
+    )
     session.commit()
     assert leadlist.filter_options(session=session, now=PINNED_NOW + timedelta(minutes=9), ttl=ttl) == first
     later = leadlist.filter_options(session=session, now=PINNED_NOW + ttl, ttl=ttl)
