@@ -22,6 +22,7 @@ ENV_VARS = (
     "LEADS_TABLE_NAME",
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
+    "RATELIMIT_STORAGE_URI",
 )
 
 
@@ -46,6 +47,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LEADS_TABLE_NAME": "MarketplaceLeads",
         "TOMBSTONE_KEY": "",  # empty: SECRET_KEY is used (never rotate it once tombstones exist)
         "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
+        "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
+        "RATELIMIT_KEY_PREFIX": "radnac-leads",
+        "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
+        "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
         "SYNC_OVERLAP_MINUTES": 15,
         "WEBHOOK_MAX_BYTES": 64 * 1024,
         "LEADS_PER_PAGE": 50,
