@@ -12,12 +12,16 @@ import json
 import random
 import signal
 import socket
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import Session, select
 
-from leads import db, notifications
+from leads import db, installs, notifications
+from leads.models import Installation
 from tests.notification_samples import APP_ID, event
 from tests.processes import app_env, scalar, start, venv_bin, wait_for
 
@@ -121,3 +125,46 @@ def test_concurrent_deliveries_are_each_stored_once(gunicorn, database_url):
         engine.dispose()
     assert stored == keys
     assert states == expected
+
+
+def test_two_events_of_one_installation_in_flight_together_lose_nothing(app, monkeypatch):
+    """A re-derives the state and is held before committing while B delivers the next event.
+
+    Without the row lock B would derive its state without A's event, A would commit last without B's,
+    and the installation would end "uninstalling" although Azure said "Deleted".
+    """
+    engine = app.extensions["radnac.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: two deliveries cannot interleave there")
+
+    def deliver(event_type: str, state: str, day: int) -> None:
+        body = event(event_type, state, f"2026-11-{day:02d}T10:00:00Z")
+        with Session(engine) as session:
+            notification = notifications.parse(body)
+            installs.store(session=session, notification=notification, caller_ip=None, now=datetime.now(UTC))
+
+    def b_is_done_or_waiting_for_a_lock() -> bool:
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return b_done.is_set() or scalar(engine, waiting) > 0
+
+    real_refresh, a_refreshed, b_done = installs._refresh, threading.Event(), threading.Event()
+
+    def refresh_then_hold(session, installation, notification):
+        real_refresh(session, installation, notification)
+        if threading.current_thread().name == "A":
+            a_refreshed.set()
+            wait_for(b_is_done_or_waiting_for_a_lock, timeout=30, what="B to finish or to wait for A's lock")
+
+    deliver("PUT", "Succeeded", 1)
+    monkeypatch.setattr(installs, "_refresh", refresh_then_hold)
+    a = threading.Thread(target=deliver, args=("DELETE", "Deleting", 2), name="A")
+    b = threading.Thread(target=lambda: (deliver("DELETE", "Deleted", 3), b_done.set()), name="B")
+    a.start()
+    assert a_refreshed.wait(timeout=30)
+    b.start()
+    a.join(timeout=60)
+    b.join(timeout=60)
+    with Session(engine) as session:
+        assert session.exec(select(Installation.state)).one() == "uninstalled"
