@@ -24,6 +24,7 @@ lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -r leads migrations app.py -c pyproject.toml
 
 setup: $(BIN)/.installed
 

@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from leads import auth, cli, config, db, grants, htmx, lifecycle, nurture, retention, rights
+from leads import auth, cli, config, db, grants, htmx, lifecycle, nurture, retention, rights, security, throttle
 from leads.models import NURTURE_STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
+    throttle.init_app(app)  # wraps the login view, so after the blueprints
+    security.init_app(app)
     _register_error_pages(app)
     app.jinja_env.globals.update(
         can=auth.can,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from leads import db, htmx, users
+from leads import db, htmx, throttle, users
 from leads.auth import public, requires
 from leads.forms import ROLE_CHOICES, EmptyForm, LoginForm, UserCreateForm, UserUpdateForm
 
@@ -42,6 +42,7 @@ def login() -> object:
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             return htmx.see_other(_safe_next(request.args.get("next")))
+        throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form), 200
 

@@ -121,11 +121,20 @@ def leads_cli() -> None:
 
 
 @leads_cli.command("sync")
-def leads_sync() -> None:
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 1000),
+    default=sources.PAGE_SIZE,
+    show_default=True,
+    help="Entities read and committed per transaction.",
+)
+def leads_sync(page_size: int) -> None:
     """Read new and changed leads from the Azure lead table (incremental; safe to re-run)."""
     config = current_app.config
     try:
-        table = sources.LeadTable(config["AZURE_TABLES_CONNECTION_STRING"], config["LEADS_TABLE_NAME"])
+        table = sources.LeadTable(
+            config["AZURE_TABLES_CONNECTION_STRING"], config["LEADS_TABLE_NAME"], page_size=page_size
+        )
     except sources.SourceError as error:
         raise click.ClickException(str(error)) from error
 
@@ -164,7 +173,14 @@ def retention_cli() -> None:
 @retention_cli.command("sweep")
 @click.option("--dry-run", is_flag=True, help="List what would be destroyed; change nothing.")
 @click.option("--as-of", "as_of", help="With --dry-run only: the date (YYYY-MM-DD, UTC midnight) or time to judge.")
-def retention_sweep(dry_run: bool, as_of: str | None) -> None:
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=sweeper.BATCH_SIZE,
+    show_default=True,
+    help="Records destroyed per transaction.",
+)
+def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
     """Destroy every record past its retention deadline, here and in the source lead table."""
     if as_of and not dry_run:
         raise click.UsageError("--as-of is allowed only with --dry-run: real destruction always uses the real time")
@@ -184,6 +200,7 @@ def retention_sweep(dry_run: bool, as_of: str | None) -> None:
             holder=worker.holder(),
             tombstone_key=current_app.config["TOMBSTONE_KEY"],
             dry_run=dry_run,
+            batch_size=batch_size,
             progress=progress,
         )
     finally:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 #: Only development and testing may run with this key; create_app refuses it elsewhere.
-DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused outside development
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105  # nosec B105 # refused outside development
 DEV_ENVS = frozenset({"development", "testing"})
+UNSET = ""  # a setting nobody has configured (bandit took a literal "" for a hard-coded password)
 ENV_VARS = (
     "APP_ENV",
     "SECRET_KEY",
@@ -22,6 +23,7 @@ ENV_VARS = (
     "LEADS_TABLE_NAME",
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
+    "RATELIMIT_STORAGE_URI",
 )
 
 
@@ -41,11 +43,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "APP_ENV": "production",
         "SECRET_KEY": DEV_SECRET_KEY,
         "DATABASE_URL": f"sqlite:///{db_file}",
-        "WEBHOOK_SECRET": "",
+        "WEBHOOK_SECRET": UNSET,  # the webhook answers 503 to every caller until it is set
         "AZURE_TABLES_CONNECTION_STRING": "",
         "LEADS_TABLE_NAME": "MarketplaceLeads",
         "TOMBSTONE_KEY": "",  # empty: SECRET_KEY is used (never rotate it once tombstones exist)
         "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
+        "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
+        "RATELIMIT_KEY_PREFIX": "radnac-leads",
+        "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
+        "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
         "SYNC_OVERLAP_MINUTES": 15,
         "WEBHOOK_MAX_BYTES": 64 * 1024,
         "LEADS_PER_PAGE": 50,

@@ -251,7 +251,7 @@ def _rights_reasons(action: Action, subject: Subject) -> list[str]:
 
 def _consent_reasons(action: Action, subject: Subject, now: datetime) -> tuple[ConsentEvent | None, list[str]]:
     """The consent a marketing action relies on, or why there is none."""
-    assert action.purpose is not None  # the registry check at import guarantees it for marketing actions
+    assert action.purpose is not None  # nosec B101 # type narrowing; the registry check at import raises
     latest = latest_event(subject.consent_events, action.purpose, now=now)
     if latest is None:
         return None, [

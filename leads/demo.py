@@ -111,7 +111,7 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
     """Insert the demo leads and installations unless present; returns (leads, installations) added. Commits."""
     if is_loaded(session=session):
         return 0, 0
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # synthetic demo data, deterministic on purpose, no secrets
     leads = [_lead(rng, now, i) for i in range(LEAD_COUNT)]
     session.add_all(leads)
     session.flush()

@@ -12,6 +12,10 @@ from leads import lifecycle
 from leads.models import Installation, InstallEvent
 from leads.notifications import Notification
 
+#: A concurrent delivery can win a race (same notification, or the first one of a new installation):
+#: the loser's unique key collides, and trying again finds the winner's rows.
+ATTEMPTS = 3
+
 
 class StoreFailed(RuntimeError):
     """The database could not store the notification; nothing was written, and a retry may succeed."""
@@ -23,11 +27,15 @@ def store(*, session: Session, notification: Notification, caller_ip: str | None
     Returns False when the same notification was already stored (a retry): nothing changes then.
     Raises StoreFailed (after rolling back) when the database fails.
     """
-    try:
-        return _store(session, notification, caller_ip, now)
-    except SQLAlchemyError as error:
-        session.rollback()
-        raise StoreFailed(str(error)) from error
+    attempts_left = ATTEMPTS
+    while True:
+        attempts_left -= 1
+        try:
+            return _store(session, notification, caller_ip, now)
+        except SQLAlchemyError as error:
+            session.rollback()
+            if not (isinstance(error, IntegrityError) and attempts_left):
+                raise StoreFailed(str(error)) from error
 
 
 def _store(session: Session, notification: Notification, caller_ip: str | None, now: datetime) -> bool:
@@ -35,11 +43,7 @@ def _store(session: Session, notification: Notification, caller_ip: str | None, 
         return False
     installation = _installation(session, notification, now)
     session.add(_event(installation, notification, caller_ip, now))
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent delivery of the same notification won the race
-        session.rollback()
-        return False
+    session.flush()
     _refresh(session, installation, notification)
     session.commit()
     return True
@@ -50,7 +54,9 @@ def _seen(session: Session, dedupe_key: str) -> bool:
 
 
 def _installation(session: Session, n: Notification, now: datetime) -> Installation:
-    query = select(Installation).where(Installation.application_id == n.application_id)
+    # Locked until commit (PostgreSQL; SQLite has one writer anyway), so two deliveries for one installation
+    # re-derive its state one after the other, each seeing the other's event: no lost update.
+    query = select(Installation).where(Installation.application_id == n.application_id).with_for_update()
     installation = session.exec(query).first()
     if installation is None:
         installation = Installation(

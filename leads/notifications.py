@@ -17,6 +17,21 @@ from leads import lifecycle
 
 MAX_TEXT = 1024
 MAX_DETAILS = 50
+#: The longest value each stored field may have: what its column holds (leads/models.py; a test checks they
+#: agree), so a long value is refused with a reason here instead of failing in the database. Others: MAX_TEXT.
+MAX_LENGTHS = {
+    "applicationId": 1024,
+    "applicationDefinitionId": 1024,
+    "subscription": 64,
+    "resourceGroup": 255,
+    "application": 255,
+    "plan.publisher": 200,
+    "plan.product": 200,
+    "plan.name": 200,
+    "plan.version": 100,
+    "billingDetails.resourceUsageId": 200,
+    "error.code": 200,
+}
 
 
 class InvalidNotification(ValueError):
@@ -64,28 +79,39 @@ def parse(body: Any) -> Notification:
     state = next((known for known in lifecycle.PROVISIONING_STATES if known.lower() == state.lower()), state)
     if not lifecycle.is_known(event_type, state):
         raise InvalidNotification(f"{event_type}/{state} is not a documented eventType/provisioningState pair")
-    application_id = _required(body, "applicationId")
-    try:
-        subscription, group, name = lifecycle.parse_application_id(application_id)
-    except ValueError as error:
-        raise InvalidNotification(str(error)) from error
+    application_id, subscription, group, name = _application(_required(body, "applicationId"))
     error_code, error_message, details = _error(body.get("error"))
     billing = _object(body, "billingDetails")
+    plan = _object(body, "plan")
     return Notification(
         event_type=event_type,
         provisioning_state=state,
-        application_id="/" + application_id.strip().strip("/"),
+        application_id=application_id,
         subscription_id=subscription,
         resource_group=group,
         application_name=name,
         event_time=_event_time(_required(body, "eventTime")),
         application_definition_id=_optional(body, "applicationDefinitionId"),
-        plan={key: _optional(_object(body, "plan"), key) for key in ("publisher", "product", "name", "version")},
-        billing_resource_usage_id=_optional(billing, "resourceUsageId"),
+        plan={key: _optional(plan, key, f"plan.{key}") for key in ("publisher", "product", "name", "version")},
+        billing_resource_usage_id=_optional(billing, "resourceUsageId", "billingDetails.resourceUsageId"),
         error_code=error_code,
         error_message=error_message,
         error_details=details,
     )
+
+
+def _application(value: str) -> tuple[str, str, str, str]:
+    """(normalised applicationId, subscription, resource group, application name), each within its limit."""
+    try:
+        parts = lifecycle.parse_application_id(value)
+    except ValueError as error:
+        raise InvalidNotification(str(error)) from error
+    application_id = "/" + value.strip().strip("/")
+    for label, part in zip(
+        ("applicationId", "subscription", "resourceGroup", "application"), (application_id, *parts), strict=True
+    ):
+        _check_length(label, part)
+    return application_id, *parts
 
 
 def _required(body: Mapping[str, Any], key: str) -> str:
@@ -95,15 +121,34 @@ def _required(body: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _optional(body: Mapping[str, Any], key: str) -> str | None:
+def _optional(body: Mapping[str, Any], key: str, label: str | None = None) -> str | None:
+    """The string at `key`, stripped (None if absent or blank); `label` names it in reasons and MAX_LENGTHS."""
+    label = label or key
     value = body.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidNotification(f"{key} must be a string")
-    if len(value) > MAX_TEXT:
-        raise InvalidNotification(f"{key} is longer than {MAX_TEXT} characters")
+        raise InvalidNotification(f"{label} must be a string")
+    _check_length(label, value)
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise InvalidNotification(f"{label} contains a NUL character")
+    if not value.isascii() and not _is_unicode_text(value):
+        raise InvalidNotification(f"{label} is not valid Unicode text (a lone surrogate)")
     return value.strip() or None
+
+
+def _check_length(label: str, value: str) -> None:
+    limit = MAX_LENGTHS.get(label, MAX_TEXT)
+    if len(value) > limit:
+        raise InvalidNotification(f"{label} is longer than {limit} characters")
+
+
+def _is_unicode_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _object(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -122,7 +167,10 @@ def _event_time(value: str) -> datetime:
         raise InvalidNotification("eventTime must be an ISO 8601 date and time") from error
     if parsed.tzinfo is None:
         raise InvalidNotification("eventTime must carry a time zone (Azure sends UTC, ending in Z)")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise InvalidNotification("eventTime is out of range") from error
 
 
 def _error(value: Any) -> tuple[str | None, str | None, tuple[Mapping[str, str | None], ...]]:
@@ -131,9 +179,10 @@ def _error(value: Any) -> tuple[str | None, str | None, tuple[Mapping[str, str |
     details = error.get("details") or []
     if not isinstance(details, list) or len(details) > MAX_DETAILS:
         raise InvalidNotification(f"error.details must be a list of at most {MAX_DETAILS} objects")
-    return _optional(error, "code"), _optional(error, "message"), tuple(_detail(item) for item in details)
+    code = _optional(error, "code", "error.code")
+    return code, _optional(error, "message", "error.message"), tuple(_detail(item) for item in details)
 
 
 def _detail(item: Any) -> Mapping[str, str | None]:
     detail = _object({"error.details[]": item}, "error.details[]")
-    return {"code": _optional(detail, "code"), "message": _optional(detail, "message")}
+    return {key: _optional(detail, key, f"error.details[].{key}") for key in ("code", "message")}

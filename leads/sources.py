@@ -34,8 +34,11 @@ class SourceEntity:
 class LeadTable:
     """The lead destination table named `table_name` in the account of `connection_string`."""
 
-    def __init__(self, connection_string: str, table_name: str, **client_options: Any) -> None:
-        """`client_options` go to the SDK client (e.g. `retry_total`)."""
+    def __init__(
+        self, connection_string: str, table_name: str, *, page_size: int = PAGE_SIZE, **client_options: Any
+    ) -> None:
+        """`page_size`: entities per page read; `client_options` go to the SDK client (e.g. `retry_total`)."""
+        self.page_size = page_size
         if not connection_string:
             raise SourceError("AZURE_TABLES_CONNECTION_STRING is not set")
         try:
@@ -45,12 +48,13 @@ class LeadTable:
         except (ValueError, AzureError) as error:
             raise SourceError(f"cannot use the lead table connection string: {type(error).__name__}") from error
 
-    def pages(self, *, since: datetime | None, page_size: int = PAGE_SIZE) -> Iterator[list[SourceEntity]]:
+    def pages(self, *, since: datetime | None, page_size: int | None = None) -> Iterator[list[SourceEntity]]:
         """Entities written at or after `since` (all when None), one service page at a time."""
         query = "Timestamp ge @since" if since else "PartitionKey ne ''"
         parameters = {"since": since.astimezone(UTC)} if since else None
+        per_page = page_size or self.page_size
         try:
-            paged = self._client.query_entities(query, parameters=parameters, results_per_page=page_size)
+            paged = self._client.query_entities(query, parameters=parameters, results_per_page=per_page)
             for page in paged.by_page():
                 yield [_plain(entity) for entity in page]
         except ResourceNotFoundError:

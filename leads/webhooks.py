@@ -7,6 +7,7 @@ can never succeed (bad signature, bad body); 503 only when a retry can help (not
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 
 from flask import Blueprint, current_app, request
@@ -37,10 +38,12 @@ def azure_resource() -> tuple[dict[str, str], int]:
         return _answer(415, "Content-Type must be application/json")
     request.max_content_length = current_app.config["WEBHOOK_MAX_BYTES"]
     try:
-        body = request.get_json(silent=True)
+        body = json.loads(request.get_data(cache=False))
     except RequestEntityTooLarge:
         return _answer(413, f"body larger than {request.max_content_length} bytes")
-    if body is None:
+    except RecursionError:  # e.g. [[[[...]]]]: the decoder gives up before the size limit does
+        return _answer(400, "body is nested too deeply")
+    except ValueError:  # not JSON, not UTF-8/16/32, or a number too long to convert
         return _answer(400, "body is not valid JSON")
     try:
         notification = notifications.parse(body)

@@ -67,6 +67,11 @@ def test_every_documented_combination_is_accepted(event_type, state):
         ({"error": {"code": "X", "details": "boom"}}, "error.details must be a list"),
         ({"error": {"details": ["boom"]}}, r"error.details\[\] must be an object"),
         ({"applicationId": "x" * 2000}, "longer than"),
+        ({"eventTime": "0001-01-01T00:00:00+01:00"}, "eventTime is out of range"),
+        ({"plan": {"name": "radnac\x00"}}, "plan.name contains a NUL"),
+        ({"error": {"message": "\ud800"}}, "error.message is not valid Unicode"),
+        ({"plan": {"version": "1." * 51}}, "plan.version is longer than 100"),
+        ({"applicationId": MARKETPLACE["applicationId"].replace("aaaa1111", "a" * 100)}, "subscription is longer"),
     ],
 )
 def test_schema_violations_are_refused_with_a_reason(change, reason):

@@ -1,0 +1,46 @@
+"""Security headers on every response (pages, fragments, errors, static files and the webhook).
+
+The Content-Security-Policy allows scripts and styles from this origin only: no inline script, no inline
+style, no eval. htmx is configured not to need them (templates/base.html, `htmx-config`), and a browser
+test (tests/test_browser_security.py) proves the pages work under this policy.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    # Lead and installation URLs carry record ids; other sites learn nothing, not even our origin.
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
+}
+#: Two years, subdomains too: only ever sent outside development/testing, where the app is served over HTTPS.
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response; HSTS only in production (local HTTP must keep working)."""
+    headers = dict(HEADERS)
+    if app.config["APP_ENV"] == "production":
+        headers["Strict-Transport-Security"] = HSTS
+
+    def add_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.after_request(add_headers)
