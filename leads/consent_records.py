@@ -74,7 +74,7 @@ def user_id(actor: Actor) -> int | None:
 # --- the gate ------------------------------------------------------------------------------------------------
 
 
-def _event(record: ConsentRecord) -> consent.ConsentEvent:
+def event(record: ConsentRecord) -> consent.ConsentEvent:
     return consent.ConsentEvent(
         record.id,
         record.purpose,
@@ -90,7 +90,7 @@ def _event(record: ConsentRecord) -> consent.ConsentEvent:
 def _subject(lead: Lead, history: Sequence[ConsentRecord]) -> consent.Subject:
     """What the pure gate needs to know about `lead`: its consent history and the flags that stop actions."""
     return consent.Subject(
-        tuple(_event(record) for record in history),
+        tuple(event(record) for record in history),
         restricted=lead.processing_restricted,
         under_erasure=lead.erasure_pending,
         do_not_contact=lead.is_dnc,
@@ -256,7 +256,7 @@ class ConsentState:
 
 
 def _state(history: Sequence[ConsentRecord], purpose: str, now: datetime) -> ConsentState:
-    latest = consent.latest_event([_event(record) for record in history], purpose, now=now)
+    latest = consent.latest_event([event(record) for record in history], purpose, now=now)
     if latest is None:
         return ConsentState("none")
     return ConsentState("granted" if latest.granted else "withdrawn", latest.at)

@@ -6,11 +6,13 @@ they are processing, so a restricted or to-be-erased record refuses them (the co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from leads import audit
+from leads import audit, consent_records
 from leads.models import NURTURE_STATUSES, Installation, Lead, LeadNote, User
 
 NOTE_KINDS = {
@@ -28,43 +30,50 @@ class NurtureError(ValueError):
     """A nurture action was refused; the message says why."""
 
 
+def _through_gate(
+    session: Session, action_code: str, lead: Lead, actor: User, now: datetime, change: Callable[[], dict[str, Any]]
+) -> None:
+    """Run a nurture change through the consent gate (refused while restricted or being erased), audited there."""
+    outcome = consent_records.gate(
+        session=session,
+        action_code=action_code,
+        leads=[lead],
+        actor=actor,
+        now=now,
+        act=lambda _lead, _relied_on: change(),
+    )[0]
+    session.commit()
+    if not outcome.decision.allowed:
+        raise NurtureError(outcome.decision.reason_text)
+
+
 def set_status(*, session: Session, lead: Lead, status: str, actor: User, now: datetime) -> Lead:
-    """Change the nurture status. Audited. Commits."""
+    """Change the nurture status. Gated and audited. Commits."""
     if status not in NURTURE_STATUSES:
         raise NurtureError(f"Unknown status {status!r}.")
-    before, lead.nurture_status = lead.nurture_status, status
-    session.add(lead)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="lead.status.change",
-        record_type="lead",
-        record_id=lead.id,
-        details={"before": before, "after": status},
-    )
-    session.commit()
+
+    def change() -> dict[str, Any]:
+        before, lead.nurture_status = lead.nurture_status, status
+        session.add(lead)
+        return {"before": before, "after": status}
+
+    _through_gate(session, "lead.status.change", lead, actor, now, change)
     return lead
 
 
 def set_owner(*, session: Session, lead: Lead, owner_id: int | None, actor: User, now: datetime) -> Lead:
-    """Assign the lead to an active member of staff (or nobody). Audited. Commits."""
+    """Assign the lead to an active member of staff (or nobody). Gated and audited. Commits."""
     if owner_id is not None:
         owner = session.get(User, owner_id)
         if owner is None or not owner.active:
             raise NurtureError("Choose an active member of staff.")
-    before, lead.owner_id = lead.owner_id, owner_id
-    session.add(lead)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="lead.owner.change",
-        record_type="lead",
-        record_id=lead.id,
-        details={"before": before, "after": owner_id},
-    )
-    session.commit()
+
+    def change() -> dict[str, Any]:
+        before, lead.owner_id = lead.owner_id, owner_id
+        session.add(lead)
+        return {"before": before, "after": owner_id}
+
+    _through_gate(session, "lead.owner.change", lead, actor, now, change)
     return lead
 
 
@@ -77,25 +86,20 @@ def add_note(
     actor: User,
     now: datetime,
     follow_up_on: datetime | None = None,
-) -> LeadNote:
-    """Add a timestamped, attributed entry to the lead's log. Audited (without its text). Commits."""
+) -> None:
+    """Add a timestamped, attributed entry to the lead's log. Gated; audited without its text. Commits."""
     if kind not in NOTE_KINDS or not body.strip():
         raise NurtureError("Choose what kind of entry this is and write it.")
-    note = LeadNote(
-        lead_id=lead.id, kind=kind, body=body.strip(), at=now, author=actor.email, follow_up_on=follow_up_on
-    )
-    session.add(note)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="lead.note.add",
-        record_type="lead",
-        record_id=lead.id,
-        details={"kind": kind},
-    )
-    session.commit()
-    return note
+
+    def change() -> dict[str, Any]:
+        session.add(
+            LeadNote(
+                lead_id=lead.id, kind=kind, body=body.strip(), at=now, author=actor.email, follow_up_on=follow_up_on
+            )
+        )
+        return {"kind": kind}
+
+    _through_gate(session, "lead.follow_up" if follow_up_on else "lead.note.add", lead, actor, now, change)
 
 
 def notes(*, session: Session, lead_id: int) -> list[LeadNote]:

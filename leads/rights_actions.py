@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from leads import audit, bundle, holds, rights, sweeper
+from leads import audit, bundle, consent, consent_records, holds, rights, sweeper
 from leads.models import (
     Installation,
     InstallEvent,
@@ -54,8 +54,14 @@ def _audit(session: Session, request: RightsRequest, actor: User, now: datetime,
 
 
 def purposes_held(*, session: Session, request: RightsRequest) -> list[str]:
-    """The purposes the requester's data is held for (lead and install data: nurturing and support)."""
-    return ["service"] if linked_leads(session=session, request=request) else []
+    """The purposes the requester's data is held for: lead and install data for nurturing and support
+    (legitimate interests), plus every consent-based purpose they have a consent history for."""
+    leads = linked_leads(session=session, request=request)
+    if not leads:
+        return []
+    found = consent_records.histories(session=session, lead_ids=[lead.id for lead in leads])
+    consented = {record.purpose for history in found.values() for record in history}
+    return ["service", *sorted(consented)]
 
 
 def advice(*, session: Session, request: RightsRequest) -> list[rights.Advice]:
@@ -205,3 +211,51 @@ def erase(
     return sweeper.erase_leads(
         session=session, lead_ids=ids, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
     )
+
+
+def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User, now: datetime) -> int:
+    """Restrict (or lift the restriction on) processing of the requester's leads: kept, but every nurture and
+    marketing action is refused until lifted (notice line 28). Returns how many leads changed. Commits."""
+    leads = linked_leads(session=session, request=request)
+    if not leads:
+        raise ActionError("Confirm which leads are the requester's first.")
+    changed = [lead for lead in leads if lead.processing_restricted != on]
+    for lead in changed:
+        lead.processing_restricted = on
+        session.add(lead)
+    _audit(session, request, actor, now, "restriction.on" if on else "restriction.off", leads=[x.id for x in leads])
+    session.commit()
+    return len(changed)
+
+
+def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> int:
+    """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
+    processing is handled the same way). Marketing stops at once. Returns how many withdrawals. Commits."""
+    leads = linked_leads(session=session, request=request)
+    if not leads:
+        raise ActionError("Confirm which leads are the requester's first.")
+    found = consent_records.histories(session=session, lead_ids=[lead.id for lead in leads])
+    withdrawn = 0
+    for lead in leads:
+        for purpose in _granted_purposes(found[lead.id], now):
+            given = consent_records.ConsentInput(
+                purpose=purpose,
+                granted=False,
+                method="other",
+                evidence=f"Rights request #{request.id} ({request.kind})",
+                wording_version="rights request",
+            )
+            consent_records.record(session=session, lead=lead, given=given, actor=actor, now=now)
+            withdrawn += 1
+    _audit(session, request, actor, now, "consent.withdrawn", withdrawals=withdrawn)
+    session.commit()
+    return withdrawn
+
+
+def _granted_purposes(history: list[Any], now: datetime) -> list[str]:
+    events = [consent_records.event(record) for record in history]
+    return [
+        p
+        for p in consent.PURPOSES
+        if consent.PURPOSES[p].needs_consent and consent.current_consent(events, p, now=now) is not None
+    ]

@@ -166,6 +166,7 @@ def close(*, session: Session, request: RightsRequest, status: str, outcome: str
         raise RequestError("Say what was done, or why the request was refused.")
     _move(request, status, outcome)
     request.outcome, request.closed_on = outcome.strip(), now.date()
+    _clear_erasure(session, request, [lead.id for lead in linked_leads(session=session, request=request)])
     _save(session, request, actor, now, status)
 
 
@@ -223,6 +224,9 @@ def confirm_lead(*, session: Session, request: RightsRequest, lead: Lead, actor:
     ).first()
     if exists is None:
         session.add(RequestLead(request_id=request.id, lead_id=lead.id, confirmed_by=actor.email, confirmed_at=now))
+        if request.kind == "erasure" and request.status not in rights.TERMINAL:
+            lead.erasure_pending = True  # the gate refuses processing from now until it is erased or refused
+            session.add(lead)
         _save(session, request, actor, now, "lead.confirmed", lead_id=lead.id)
 
 
@@ -233,6 +237,7 @@ def unlink_lead(*, session: Session, request: RightsRequest, lead_id: int, actor
     ).first()
     if link is not None:
         session.delete(link)
+        _clear_erasure(session, request, [lead_id])
         _save(session, request, actor, now, "lead.unlinked", lead_id=lead_id)
 
 
@@ -240,3 +245,12 @@ def audit_export(*, session: Session, actor: User, now: datetime, rows: int) -> 
     """Record that the register was downloaded. Commits."""
     audit.record(session=session, at=now, actor=actor, action="rights.register.export", details={"rows": rows})
     session.commit()
+
+
+def _clear_erasure(session: Session, request: RightsRequest, lead_ids: list[int]) -> None:
+    """An erasure request no longer covers these leads (unlinked, or the request closed): processing resumes."""
+    if request.kind != "erasure":
+        return
+    for lead in session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))):
+        lead.erasure_pending = False
+        session.add(lead)

@@ -250,3 +250,38 @@ def export_register() -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="rights-register-{today:%Y%m%d}.csv"'},
     )
+
+
+@bp.post("/rights/<int:request_id>/restrict")
+@requires("rights.manage")
+def restrict(request_id: int) -> object:
+    """Restrict processing of the person's leads, or lift the restriction."""
+    item, on = _request(request_id), request.form.get("on") == "1"
+    return _carry_out(
+        request_id,
+        lambda: rights_actions.restrict(session=db.session(), request=item, on=on, actor=current_user, now=db.now()),
+        "Processing restricted: every nurture and marketing action on these leads is refused until lifted."
+        if on
+        else "Restriction lifted.",
+    )
+
+
+@bp.post("/rights/<int:request_id>/withdraw")
+@requires("rights.manage")
+def withdraw(request_id: int) -> object:
+    """Withdraw every consent the person gave (withdrawal, or an objection to consent-based processing)."""
+    item = _request(request_id)
+    return _carry_out(
+        request_id,
+        lambda: rights_actions.withdraw_consent(session=db.session(), request=item, actor=current_user, now=db.now()),
+        "Consent withdrawn: marketing to this person stops now.",
+    )
+
+
+def _carry_out(request_id: int, action: Callable[[], object], done: str) -> object:
+    try:
+        action()
+        flash(done, "info")
+    except rights_actions.ActionError as error:
+        flash(str(error), "error")
+    return htmx.see_other(url_for("rights.detail", request_id=request_id))

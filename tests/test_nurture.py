@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, Installation, Lead, LeadNote
@@ -116,3 +117,28 @@ def test_destroying_a_lead_takes_its_log_and_unlinks_installations(session):
     assert session.exec(select(Lead)).all() == [] and session.exec(select(LeadNote)).all() == []
     assert session.exec(select(Installation.lead_id)).one() is None
     assert nurture.notes(session=session, lead_id=lead.id) == []
+
+
+@pytest.mark.parametrize("flag", ["processing_restricted", "erasure_pending"])
+def test_restricted_or_erasing_leads_refuse_every_nurture_action(client, auth, session, flag):
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3))
+    setattr(lead, flag, True)
+    session.add(lead)
+    session.commit()
+    auth.login("sales")
+    response = client.post(f"/leads/{lead.id}/status", data={"status": "qualified"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "privacy notice line 2" in response.data.decode()
+    client.post(f"/leads/{lead.id}/notes", data={"kind": "note", "body": "x"})
+    session.refresh(lead)
+    assert lead.nurture_status == "new" and session.exec(select(LeadNote)).all() == []
+    assert "lead.status.change.refused" in actions(session)
+
+
+def test_do_not_contact_leads_take_notes_but_no_follow_up(client, auth, session):
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3), is_dnc=True)
+    auth.login("sales")
+    client.post(f"/leads/{lead.id}/notes", data={"kind": "note", "body": "Saw them at a conference"})
+    client.post(
+        f"/leads/{lead.id}/notes", data={"kind": "follow_up", "body": "Call back", "follow_up_on": "2026-11-30T10:00"}
+    )
+    assert [n.body for n in session.exec(select(LeadNote))] == ["Saw them at a conference"]

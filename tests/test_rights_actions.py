@@ -185,3 +185,66 @@ def test_the_register_page_and_csv(client, auth, session, request_for_ada):
     assert csv_text.splitlines()[0].startswith("id,kind,requester_name") and "Ada Lovelace" in csv_text
     detail = client.get(f"/rights/{request_for_ada[0].id}").data.decode()
     assert "What the notice says" in detail and "line" in detail
+
+
+def test_restriction_stops_every_processing_action_until_lifted(client, auth, session, request_for_ada):
+    request, lead, _ = request_for_ada
+    auth.login("support")
+    client.post(f"/rights/{request.id}/restrict", data={"on": "1"})
+    session.refresh(lead)
+    assert lead.processing_restricted
+    assert "Processing restricted" in client.get(f"/leads/{lead.id}").data.decode()
+    client.post(f"/leads/{lead.id}/status", data={"status": "qualified"})
+    session.refresh(lead)
+    assert lead.nurture_status == "new"
+    client.post(f"/rights/{request.id}/restrict", data={"on": "0"})
+    client.post(f"/leads/{lead.id}/status", data={"status": "qualified"})
+    session.refresh(lead)
+    assert (lead.processing_restricted, lead.nurture_status) == (False, "qualified")
+
+
+def test_withdrawal_and_objection_stop_marketing_at_once(client, auth, session, request_for_ada, make_user):
+    from leads import consent, consent_records
+
+    request, lead, _ = request_for_ada
+    staff = make_user("sales")
+    consent_records.record(
+        session=session,
+        lead=lead,
+        actor=staff,
+        now=PINNED_NOW - timedelta(days=1),
+        given=consent_records.ConsentInput("marketing", True, "email_reply", "Yes please", "v1"),
+    )
+    found = consent_records.histories(session=session, lead_ids=[lead.id])[lead.id]
+    assert consent.current_consent([consent_records.event(r) for r in found], "marketing", now=PINNED_NOW)
+    auth.login("support")
+    advice = client.get(f"/rights/{request.id}").data.decode()
+    assert "Applies" in advice
+    client.post(f"/rights/{request.id}/withdraw")
+    found = consent_records.histories(session=session, lead_ids=[lead.id])[lead.id]
+    assert [r.granted for r in found] == [True, False]
+    assert consent.current_consent([consent_records.event(r) for r in found], "marketing", now=PINNED_NOW) is None
+
+
+def test_an_erasure_request_marks_its_leads_until_erased_or_refused(session, make_user):
+    actor = make_user("support")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3), "e1")
+    request = rights_register.create(
+        session=session,
+        kind="erasure",
+        requester_name="Ada",
+        channel="email",
+        requester_email="e1@x.example",
+        received_on=date(2026, 11, 24),
+        details="",
+        actor=actor,
+        now=PINNED_NOW,
+    )
+    rights_register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
+    session.refresh(lead)
+    assert lead.erasure_pending
+    rights_register.close(
+        session=session, request=request, status="refused", outcome="Legal claim pending", actor=actor, now=PINNED_NOW
+    )
+    session.refresh(lead)
+    assert not lead.erasure_pending
