@@ -95,6 +95,7 @@ def requires(permission: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.permission = permission  # type: ignore[attr-defined]  # read by the role-matrix test
         return wrapped  # type: ignore[return-value]
 
     return decorator
