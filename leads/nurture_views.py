@@ -32,18 +32,10 @@ def _back(lead_id: int, fragment: str, **context: object) -> object:
 @requires("leads.nurture")
 def change_status(lead_id: int) -> object:
     """Change the nurture status inline."""
-    lead = _lead(lead_id)
-    error = _try(
-        lambda: nurture.set_status(
-            session=db.session(), lead=lead, status=request.form.get("status", ""), actor=current_user, now=db.now()
-        )
-    )
-    return _back(
-        lead_id,
-        "_partials/nurture-card.html",
-        lead=lead,
-        staff=users.list_users(session=db.session()),
-        nurture_error=error,
+    lead, status = _lead(lead_id), request.form.get("status", "")
+    return _nurture_card(
+        lead,
+        lambda: nurture.set_status(session=db.session(), lead=lead, status=status, actor=current_user, now=db.now()),
     )
 
 
@@ -51,18 +43,17 @@ def change_status(lead_id: int) -> object:
 @requires("leads.nurture")
 def change_owner(lead_id: int) -> object:
     """Assign the lead to a member of staff inline."""
-    lead = _lead(lead_id)
-    owner = request.form.get("owner_id", type=int)
-    error = _try(
-        lambda: nurture.set_owner(session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now())
+    lead, owner = _lead(lead_id), request.form.get("owner_id", type=int)
+    return _nurture_card(
+        lead,
+        lambda: nurture.set_owner(session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()),
     )
-    return _back(
-        lead_id,
-        "_partials/nurture-card.html",
-        lead=lead,
-        staff=users.list_users(session=db.session()),
-        nurture_error=error,
-    )
+
+
+def _nurture_card(lead: Any, action: Callable[[], object]) -> object:
+    error = _try(action)
+    staff = users.list_users(session=db.session())
+    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, nurture_error=error)
 
 
 @bp.post("/leads/<int:lead_id>/notes")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from leads import audit, bundle, consent, consent_records, holds, rights, sweeper
+from leads import bundle, consent, consent_records, holds, rights, sweeper
 from leads.models import (
     Installation,
     InstallEvent,
@@ -20,7 +20,7 @@ from leads.models import (
     SupportGrant,
     User,
 )
-from leads.rights_register import linked_leads
+from leads.rights_register import audit_request, linked_leads
 
 RECTIFIABLE = ("first_name", "last_name", "email", "phone", "country", "company", "job_title")
 LEAD_FIELDS = (
@@ -42,15 +42,7 @@ class ActionError(ValueError):
 
 
 def _audit(session: Session, request: RightsRequest, actor: User, now: datetime, action: str, **details: Any) -> None:
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action=f"rights.{action}",
-        record_type="rights_request",
-        record_id=request.id,
-        details=details,
-    )
+    audit_request(session=session, request=request, actor=actor, now=now, action=action, details=details)
 
 
 def purposes_held(*, session: Session, request: RightsRequest) -> list[str]:

@@ -40,6 +40,21 @@ def _recompute(session: Session, request: RightsRequest) -> None:
 def _save(session: Session, request: RightsRequest, actor: User, now: datetime, action: str, **details: object) -> None:
     _recompute(session, request)
     session.add(request)
+    audit_request(
+        session=session,
+        request=request,
+        actor=actor,
+        now=now,
+        action=action,
+        details={"status": request.status, **details},
+    )
+    session.commit()
+
+
+def audit_request(
+    *, session: Session, request: RightsRequest, actor: User, now: datetime, action: str, details: dict[str, object]
+) -> None:
+    """Record `rights.<action>` against the request (the caller commits)."""
     audit.record(
         session=session,
         at=now,
@@ -47,9 +62,8 @@ def _save(session: Session, request: RightsRequest, actor: User, now: datetime, 
         action=f"rights.{action}",
         record_type="rights_request",
         record_id=request.id,
-        details={"status": request.status, **details},
+        details=details,
     )
-    session.commit()
 
 
 def _move(request: RightsRequest, new: str, reason: str | None = None) -> None:
