@@ -12,11 +12,12 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import and_, exists, or_, tuple_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from leads import retention
-from leads.models import NURTURE_STATUSES, Lead, search_key
+from leads.models import NURTURE_STATUSES, ConsentRecord, Lead, search_key
 
 COUNT_CAP = 10_000
 TOP = chr(0x10FFFF)  # sorts after every other character, in UTF-8 byte order too
@@ -26,7 +27,8 @@ SORTS: dict[str, tuple[Any, str]] = {  # name -> (column, natural direction)
     "company": (Lead.company_key, "asc"),
     "email": (Lead.email_key, "asc"),
 }
-EQUALS = ("country", "offer", "action_code", "status", "owner")
+EQUALS = ("country", "offer", "action_code", "status", "owner", "consent")
+CONSENT_STATES = ("granted", "withdrawn", "none")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class ListQuery:
     action_code: str = ""
     status: str = ""
     owner: str = ""
+    consent: str = ""
     expires_within: int | None = None
     sort: str = "received"
     direction: str = "desc"
@@ -74,7 +77,8 @@ def parse(args: Mapping[str, str]) -> ListQuery:
     text = {
         f: args.get(f, "").strip()[:200] for f in ("q", "country", "offer", "action_code", "owner", "after", "before")
     }
-    return ListQuery(**text, status=status, expires_within=within, sort=sort, direction=direction)
+    consent = args.get("consent", "") if args.get("consent") in CONSENT_STATES else ""
+    return ListQuery(**text, status=status, consent=consent, expires_within=within, sort=sort, direction=direction)
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ def _conditions(query: ListQuery, now: datetime) -> list[Any]:
             found.append(column == getattr(query, field))
     if query.owner:
         found.append(col(Lead.owner_id).is_(None) if query.owner == "none" else Lead.owner_id == _int(query.owner))
+    if query.consent in CONSENT_STATES:
+        found.append(_consent_condition(query.consent, now))
     if query.expires_within:
         found.append(Lead.received_at <= retention.latest_start("lead", now + timedelta(days=query.expires_within)))
     return found
@@ -182,3 +188,19 @@ def filter_options(*, session: Session, now: datetime, ttl: timedelta) -> dict[s
             _OPTIONS[(url, column)] = cached
         options[column] = cached[1]
     return options
+
+
+def _consent_condition(state: str, now: datetime) -> Any:
+    """Leads whose current marketing consent (the latest record at `now`; ties by id, as consent.py decides)
+    is `state`: "granted", "withdrawn", or "none" recorded. Driven from the consent records, which are few."""
+    record, later = aliased(ConsentRecord), aliased(ConsentRecord)
+    newer = exists().where(
+        later.lead_id == record.lead_id,
+        later.purpose == record.purpose,
+        later.at <= now,
+        or_(later.at > record.at, and_(later.at == record.at, later.id > record.id)),
+    )
+    current = select(record.lead_id).where(record.purpose == "marketing", record.at <= now, ~newer)
+    if state == "none":
+        return col(Lead.id).not_in(select(record.lead_id).where(record.purpose == "marketing", record.at <= now))
+    return col(Lead.id).in_(current.where(record.granted == (state == "granted")))

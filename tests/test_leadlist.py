@@ -213,3 +213,24 @@ def test_filter_options_are_cached_for_their_ttl(session, people):
     later = leadlist.filter_options(session=session, now=PINNED_NOW + ttl, ttl=ttl)
     assert "Brazil" in later["country"]
     assert "Brazil" in leadlist.filter_options(session=session, now=PINNED_NOW, ttl=timedelta(0))["country"]
+
+
+def test_the_consent_filter_follows_the_latest_record(session, people, make_user):
+    from leads import consent_records
+
+    staff = make_user("sales")
+
+    def say(lead, granted, at):
+        given = consent_records.ConsentInput("marketing", granted, "email_reply", "said so", "v1", at=at)
+        consent_records.record(session=session, lead=lead, given=given, actor=staff, now=PINNED_NOW)
+
+    zoe, ada, alan, _grace = people
+    say(zoe, True, PINNED_NOW - timedelta(days=3))
+    say(ada, True, PINNED_NOW - timedelta(days=3))
+    say(ada, False, PINNED_NOW - timedelta(days=1))
+    say(alan, False, PINNED_NOW - timedelta(days=5))
+    say(alan, True, PINNED_NOW - timedelta(days=2))
+    assert names(session, consent="granted") == ["Zoë", "Alan"]
+    assert names(session, consent="withdrawn") == ["Ada"]
+    assert names(session, consent="none") == ["Grace"]
+    assert names(session, consent="maybe") == ["Zoë", "Ada", "Alan", "Grace"]
