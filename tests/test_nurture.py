@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, Installation, Lead, LeadNote
@@ -116,3 +117,15 @@ def test_destroying_a_lead_takes_its_log_and_unlinks_installations(session):
     assert session.exec(select(Lead)).all() == [] and session.exec(select(LeadNote)).all() == []
     assert session.exec(select(Installation.lead_id)).one() is None
     assert nurture.notes(session=session, lead_id=lead.id) == []
+
+
+def test_link_suggestions_read_only_the_offers_installations_near_the_lead(session):
+    from leads import nurture
+    from tests.sqlplan import plans
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3), offer="coremem.radnac")
+    found = plans(session, lambda: nurture.link_suggestions(session=session, lead=lead), containing="FROM installation")
+    index = "ix_installation_product_first_event (plan_product=? AND first_event_at>? AND first_event_at<?)"
+    assert found == [f"SEARCH installation USING INDEX {index}"]

@@ -286,3 +286,15 @@ def test_the_adapter_deletes_at_the_source(lead_table):
     source = LeadTable(connection, name)
     assert source.delete("2026-11", "gone") is True
     source.close()
+
+
+def test_only_the_addresses_still_held_are_read(session):
+    from leads import forecast
+    from tests.sqlplan import plans
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
+    add_installation(session, None, "ip", ip_at=NOW - timedelta(days=11))
+    for call in (lambda: sweep(session), lambda: forecast.next_deadline(session=session)):
+        found = plans(session, call, containing="caller_ip IS NOT NULL")
+        assert found and all("USING INDEX ix_installevent_ip_held" in plan for plan in found), found
