@@ -298,3 +298,17 @@ def test_only_the_addresses_still_held_are_read(session):
     for call in (lambda: sweep(session), lambda: forecast.next_deadline(session=session)):
         found = plans(session, call, containing="caller_ip IS NOT NULL")
         assert found and all("USING INDEX ix_installevent_ip_held" in plan for plan in found), found
+
+
+def test_tombstones_and_source_deletions_are_written_one_batch_a_kind(session):
+    from tests.sqlplan import statements
+
+    for n in range(3):
+        add_lead(session, NOW - timedelta(days=1100), row_key=f"old{n}")
+    add_installation(session, NOW - timedelta(days=91), "gone-a")
+    add_installation(session, NOW - timedelta(days=92), "gone-b")
+    sent = statements(session, lambda: sweep(session), containing="INSERT INTO")
+    kinds = ("tombstone", "sourcedeletion")
+    batches = [(s.split("(")[0].split()[-1], many, len(p)) for s, p, many in sent if s.split()[2] in kinds]
+    assert sorted(batches) == [("sourcedeletion", True, 3), ("tombstone", True, 2), ("tombstone", True, 3)]
+    assert session.exec(select(func.count()).select_from(Tombstone)).one() == 5
