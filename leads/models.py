@@ -111,13 +111,22 @@ def search_key(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()[:300]
 
 
+def search_keys(*, first_name: str | None, last_name: str | None, email: str | None, company: str | None) -> dict:
+    """A lead's search key columns; set on every ORM insert and update, and by hand on bulk inserts."""
+    return {
+        "name_key": search_key(f"{first_name or ''} {last_name or ''}"),
+        "last_key": search_key(last_name),
+        "email_key": search_key(email),
+        "company_key": search_key(company),
+    }
+
+
 @event.listens_for(Lead, "before_insert")
 @event.listens_for(Lead, "before_update")
 def _fill_search_keys(_mapper: Any, _connection: Any, lead: Lead) -> None:
-    lead.name_key = search_key(f"{lead.first_name or ''} {lead.last_name or ''}")
-    lead.last_key = search_key(lead.last_name)
-    lead.email_key = search_key(lead.email)
-    lead.company_key = search_key(lead.company)
+    keys = search_keys(first_name=lead.first_name, last_name=lead.last_name, email=lead.email, company=lead.company)
+    for column, value in keys.items():
+        setattr(lead, column, value)
 
 
 class Installation(SQLModel, table=True):
