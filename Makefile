@@ -7,7 +7,7 @@ PORT ?= 5000
 # `make run` is a local demo: development settings, the SQLite default under instance/.
 DEV_ENV := APP_ENV=development
 
-.PHONY: run test lint setup setup-test chromium clean vendor
+.PHONY: run test lint setup setup-test chromium clean vendor bench
 
 run: $(BIN)/.installed
 	$(DEV_ENV) $(BIN)/flask --app app db upgrade
@@ -19,6 +19,11 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed-dev node_modules/.installed chromium lint
 	$(BIN)/python -m pytest
+
+# The benchmark suite (issue #10): a million leads on SQLite and, with BENCH_DATABASE_URL, PostgreSQL;
+# writes BENCHMARKS.md. Sizes and repetitions: bench/suite.py. Generated data is cached in bench/data/.
+bench: $(BIN)/.installed-dev node_modules/.installed
+	BENCH_COMMAND="make bench" $(BIN)/python -m bench run
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

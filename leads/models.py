@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event, false
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event, false, text
 from sqlmodel import Field, SQLModel
 
 from leads.db import UTCDateTime
@@ -114,17 +114,29 @@ def search_key(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()[:300]
 
 
+def search_keys(*, first_name: str | None, last_name: str | None, email: str | None, company: str | None) -> dict:
+    """A lead's search key columns; set on every ORM insert and update, and by hand on bulk inserts."""
+    return {
+        "name_key": search_key(f"{first_name or ''} {last_name or ''}"),
+        "last_key": search_key(last_name),
+        "email_key": search_key(email),
+        "company_key": search_key(company),
+    }
+
+
 @event.listens_for(Lead, "before_insert")
 @event.listens_for(Lead, "before_update")
 def _fill_search_keys(_mapper: Any, _connection: Any, lead: Lead) -> None:
-    lead.name_key = search_key(f"{lead.first_name or ''} {lead.last_name or ''}")
-    lead.last_key = search_key(lead.last_name)
-    lead.email_key = search_key(lead.email)
-    lead.company_key = search_key(lead.company)
+    keys = search_keys(first_name=lead.first_name, last_name=lead.last_name, email=lead.email, company=lead.company)
+    for column, value in keys.items():
+        setattr(lead, column, value)
 
 
 class Installation(SQLModel, table=True):
     """One managed application, identified by its full Azure resource id."""
+
+    # A lead's page suggests installations of its offer that began within two days of it (nurture).
+    __table_args__ = (Index("ix_installation_product_first_event", "plan_product", "first_event_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: str = Field(max_length=1024, unique=True)
@@ -133,7 +145,7 @@ class Installation(SQLModel, table=True):
     application_name: str = Field(max_length=255)
     state: str = Field(max_length=20, index=True)
     plan_publisher: str | None = Field(default=None, max_length=200)
-    plan_product: str | None = Field(default=None, max_length=200, index=True)
+    plan_product: str | None = Field(default=None, max_length=200)
     plan_name: str | None = Field(default=None, max_length=200)
     plan_version: str | None = Field(default=None, max_length=100)
     application_definition_id: str | None = Field(default=None, max_length=1024)
@@ -150,7 +162,17 @@ class Installation(SQLModel, table=True):
 class InstallEvent(SQLModel, table=True):
     """One notification from Azure, stored once however often it is re-delivered (`dedupe_key`)."""
 
-    __table_args__ = (Index("ix_installevent_installation_time", "installation_id", "event_time"),)
+    __table_args__ = (
+        Index("ix_installevent_installation_time", "installation_id", "event_time"),
+        # Only the few addresses still held (10 days' worth): the sweeper and the worker's wake-up time read
+        # these without walking millions of notifications whose address is already gone.
+        Index(
+            "ix_installevent_ip_held",
+            "received_at",
+            sqlite_where=text("caller_ip IS NOT NULL"),
+            postgresql_where=text("caller_ip IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     installation_id: int = Field(foreign_key="installation.id")

@@ -14,7 +14,7 @@ from typing import Any
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient
 
-PAGE_SIZE = 500
+PAGE_SIZE = 1000  # the most the Table service returns in one response
 
 
 class SourceError(RuntimeError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, exists, func, update
+from sqlalchemy import delete, exists, func, insert, update
 from sqlmodel import Session, col, select
 
 from leads import audit, grants, holds, leases, retention, tombstones
@@ -110,17 +110,17 @@ def _not_held(record_type: str, id_column: Any) -> Any:
     )
 
 
-def _tombstone(session: Session, kind: str, now: datetime, actor: str, source_hash: str | None = None) -> None:
-    session.add(
-        Tombstone(
-            kind=kind,
-            opaque_id=uuid.uuid4().hex,
-            source_key_hash=source_hash,
-            rule=_rule_text(kind),
-            destroyed_at=now,
-            actor=actor,
-        )
-    )
+def _tombstones(session: Session, kind: str, now: datetime, actor: str, source_hashes: list[str | None]) -> None:
+    """One tombstone per destroyed record, written as one batch (no ORM object per row: at a hundred thousand
+    leads, building those took half the sweep)."""
+    if source_hashes:
+        rule = _rule_text(kind)
+        rows = [
+            {"kind": kind, "opaque_id": uuid.uuid4().hex, "source_key_hash": source_hash}
+            | {"rule": rule, "destroyed_at": now, "actor": actor}
+            for source_hash in source_hashes
+        ]
+        session.exec(insert(Tombstone), params=rows)  # type: ignore[call-overload]
 
 
 def _destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
@@ -153,9 +153,11 @@ def _destroy_quarantined(session: Session, ids: list[int], now: datetime, actor:
 
 
 def _tombstone_source_rows(session: Session, rows: list[Any], now: datetime, actor: str, key: str) -> int:
-    for partition_key, row_key in rows:
-        _tombstone(session, "lead", now, actor, tombstones.source_key_hash(key, partition_key, row_key))
-        session.add(SourceDeletion(partition_key=partition_key, row_key=row_key, queued_at=now))
+    hashes: list[str | None] = [tombstones.source_key_hash(key, pk, rk) for pk, rk in rows]
+    _tombstones(session, "lead", now, actor, hashes)
+    if rows:
+        queued = [{"partition_key": pk, "row_key": rk, "queued_at": now, "attempts": 0} for pk, rk in rows]
+        session.exec(insert(SourceDeletion), params=queued)  # type: ignore[call-overload]
     session.commit()
     return len(rows)
 
@@ -168,8 +170,7 @@ def _destroy_installations(session: Session, ids: list[int], now: datetime, acto
     statement = delete(Installation).where(col(Installation.id).in_(live)).returning(Installation.id)
     removed = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
     _forget_lifted_holds(session, "installation", removed)
-    for _ in removed:
-        _tombstone(session, "install_notification", now, actor)
+    _tombstones(session, "install_notification", now, actor, [None] * len(removed))
     session.commit()
     return len(removed)
 

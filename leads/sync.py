@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import tuple_
+from sqlalchemy import String, and_, column, insert, values
 from sqlmodel import Session, col, select
 
 from leads import audit, intake, tombstones
-from leads.models import Lead, QuarantinedEntity, SyncRun
+from leads.models import Lead, QuarantinedEntity, SyncRun, search_keys
 from leads.sources import SourceEntity
 
 # Lead columns the sync owns; staff-owned fields (status, owner) are never touched by a re-sync.
@@ -146,6 +146,7 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
     keys = [(entity.partition_key, entity.row_key) for entity in live]
     leads = _by_key(session, Lead, Lead.source_partition_key, Lead.source_row_key, keys)
     quarantined = _by_key(session, QuarantinedEntity, QuarantinedEntity.partition_key, QuarantinedEntity.row_key, keys)
+    new_leads: list[dict] = []
     for entity in live:
         key = (entity.partition_key, entity.row_key)
         try:
@@ -156,34 +157,58 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
             continue
         if key in quarantined:
             session.delete(quarantined[key])  # fixed at the source: no longer quarantined
-        outcome = _upsert(session, leads.get(key), entity, parsed, now)
-        setattr(result, outcome, getattr(result, outcome) + 1)
+        if key in leads:
+            outcome = _update(session, leads[key], entity, parsed)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+        else:
+            new_leads.append(_new_lead(entity, parsed, now))
+    _insert(session, new_leads)
+    result.new = len(new_leads)
     return result
 
 
 def _by_key(
     session: Session, model: type, pk_column: object, rk_column: object, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], object]:
+    """The rows of `model` with these (partition, row) keys, found by joining the keys as a VALUES list: a row
+    IN list of a thousand pairs took 300 ms a page on SQLite at a million leads, and as long to plan on a
+    PostgreSQL table without statistics yet."""
     keys = list(keys)
     if not keys:
         return {}
-    rows = session.exec(select(model).where(tuple_(pk_column, rk_column).in_(keys)))  # type: ignore[arg-type]
-    return {(getattr(row, pk_column.key), getattr(row, rk_column.key)): row for row in rows}  # type: ignore[attr-defined]
+    wanted = values(column("pk", String), column("rk", String), name="wanted").data(keys).cte("wanted")
+    query = select(model).join(wanted, and_(pk_column == wanted.c.pk, rk_column == wanted.c.rk))  # type: ignore[arg-type]
+    return {(getattr(row, pk_column.key), getattr(row, rk_column.key)): row for row in session.exec(query)}  # type: ignore[attr-defined]
 
 
-def _upsert(session: Session, lead: Lead | None, entity: SourceEntity, parsed: intake.ParsedLead, now: datetime) -> str:
+def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime) -> dict:
+    """A new lead's row; the clock starts at Microsoft's created time, else at first sight."""
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
-    if lead is None:
-        lead = Lead(
-            source_partition_key=entity.partition_key,
-            source_row_key=entity.row_key,
-            first_seen_at=now,
-            received_at=parsed.created_at_ms or now,
-            source_timestamp=entity.timestamp,
-            **values,
-        )
-        session.add(lead)
-        return "new"
+    return {
+        "source_partition_key": entity.partition_key,
+        "source_row_key": entity.row_key,
+        "first_seen_at": now,
+        "received_at": parsed.created_at_ms or now,
+        "source_timestamp": entity.timestamp,
+        "nurture_status": "new",
+        "owner_id": None,
+        **values,
+        **search_keys(
+            first_name=parsed.first_name, last_name=parsed.last_name, email=parsed.email, company=parsed.company
+        ),
+    }
+
+
+def _insert(session: Session, rows: list[dict]) -> None:
+    """New leads in one batch: no ORM object per row (at sync speed, building those cost more than reading)."""
+    if rows:
+        # render_nulls: a None is sent as NULL rather than leaving its column out, so every row has the same
+        # columns and the page goes as one executemany instead of one per shape.
+        session.exec(insert(Lead).execution_options(render_nulls=True), params=rows)  # type: ignore[call-overload]
+
+
+def _update(session: Session, lead: Lead, entity: SourceEntity, parsed: intake.ParsedLead) -> str:
+    values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
     lead.source_timestamp = entity.timestamp
     for field, value in changed.items():

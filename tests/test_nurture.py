@@ -142,3 +142,15 @@ def test_do_not_contact_leads_take_notes_but_no_follow_up(client, auth, session)
         f"/leads/{lead.id}/notes", data={"kind": "follow_up", "body": "Call back", "follow_up_on": "2026-11-30T10:00"}
     )
     assert [n.body for n in session.exec(select(LeadNote))] == ["Saw them at a conference"]
+
+
+def test_link_suggestions_read_only_the_offers_installations_near_the_lead(session):
+    from leads import nurture
+    from tests.sqlplan import plans
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3), offer="coremem.radnac")
+    found = plans(session, lambda: nurture.link_suggestions(session=session, lead=lead), containing="FROM installation")
+    index = "ix_installation_product_first_event (plan_product=? AND first_event_at>? AND first_event_at<?)"
+    assert found == [f"SEARCH installation USING INDEX {index}"]

@@ -286,3 +286,29 @@ def test_the_adapter_deletes_at_the_source(lead_table):
     source = LeadTable(connection, name)
     assert source.delete("2026-11", "gone") is True
     source.close()
+
+
+def test_only_the_addresses_still_held_are_read(session):
+    from leads import forecast
+    from tests.sqlplan import plans
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
+    add_installation(session, None, "ip", ip_at=NOW - timedelta(days=11))
+    for call in (lambda: sweep(session), lambda: forecast.next_deadline(session=session)):
+        found = plans(session, call, containing="caller_ip IS NOT NULL")
+        assert found and all("USING INDEX ix_installevent_ip_held" in plan for plan in found), found
+
+
+def test_tombstones_and_source_deletions_are_written_one_batch_a_kind(session):
+    from tests.sqlplan import statements
+
+    for n in range(3):
+        add_lead(session, NOW - timedelta(days=1100), row_key=f"old{n}")
+    add_installation(session, NOW - timedelta(days=91), "gone-a")
+    add_installation(session, NOW - timedelta(days=92), "gone-b")
+    sent = statements(session, lambda: sweep(session), containing="INSERT INTO")
+    kinds = ("tombstone", "sourcedeletion")
+    batches = [(s.split("(")[0].split()[-1], many, len(p)) for s, p, many in sent if s.split()[2] in kinds]
+    assert sorted(batches) == [("sourcedeletion", True, 3), ("tombstone", True, 2), ("tombstone", True, 3)]
+    assert session.exec(select(func.count()).select_from(Tombstone)).one() == 5

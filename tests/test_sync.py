@@ -59,6 +59,26 @@ def test_new_then_unchanged_then_updated(session):
     assert count(session, Lead) == 3
 
 
+def test_new_leads_are_written_as_one_batch_and_are_searchable_at_once(session):
+    from leads import leadlist
+    from tests.sqlplan import statements
+
+    info = [customer_info(FirstName=f"Zoë{i}", Company=None if i % 2 else "Contoso", Phone=None) for i in range(4)]
+    page = [source_entity(entity(f"r{i}", info=info[i])) for i in range(4)]
+    inserts = statements(session, lambda: run(session, FakeSource([page])), containing="INSERT INTO lead ")
+    # One executemany of every row, though the rows differ in which fields are empty.
+    assert [(many, len(parameters)) for _statement, parameters, many in inserts] == [(True, 4)]
+    lead = session.exec(select(Lead).where(Lead.source_row_key == "r0")).one()
+    assert (lead.name_key, lead.company_key, lead.nurture_status, lead.received_at) == (
+        "zoë0 doe",
+        "contoso",
+        "new",
+        datetime(2026, 11, 20, 10, 15, 0, 123456, tzinfo=UTC),
+    )
+    query = leadlist.parse({"q": "zoë"})
+    assert leadlist.list_leads(session=session, query=query, now=PINNED_NOW, per_page=10).total == 4
+
+
 def test_staff_fields_survive_a_resync(session):
     run(session, FakeSource([[source_entity(entity("r1"))]]))
     lead = session.exec(select(Lead)).one()

@@ -1,0 +1,34 @@
+"""The command line: `run` (everything, the default), `generate` (just the data) and `job` (one child job)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bench import jobs
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run it."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="every benchmark on SQLite and, with BENCH_DATABASE_URL, PostgreSQL")
+    generate = commands.add_parser("generate", help="generate (or find cached) the SQLite database")
+    generate.add_argument("--leads", type=int, default=int(os.environ.get("BENCH_LEADS", "1000000")))
+    job = commands.add_parser("job", help="run one job in this process and print its JSON (used internally)")
+    job.add_argument("name", choices=sorted(jobs.JOBS))
+    job.add_argument("args", nargs="*")
+    options = parser.parse_args(argv)
+    if options.command == "job":
+        jobs.main(options.name, *options.args)
+    elif options.command == "generate":
+        from bench.generator import Plan
+        from bench.load import CACHE, cached_sqlite
+
+        print(cached_sqlite(Plan(leads=options.leads), Path(os.environ.get("BENCH_DATA") or CACHE))[0])
+    else:
+        from bench.suite import run
+
+        sys.exit(run())

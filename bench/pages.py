@@ -1,0 +1,179 @@
+"""The staff pages through the real app (Flask test client, logged in), each beside the bare SQL it sends.
+
+Every case is a list of URLs requested in turn (search as you type is one URL per keystroke); the app request
+and its baseline alternate, so both see the same machine. Targets: p95 under 50 ms and within 3x of bare SQL.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from bench.site import Bare, Site, Statement
+from bench.stats import Figure, Result
+
+MAX_P95_MS, MAX_RATIO, BUNDLE_MAX_MS = 50.0, 3.0, 200.0
+FIRST_PAGE = "leads list, first page"
+WARM_UP = 3
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark: the URLs it cycles through, and whether they are htmx requests (fragments)."""
+
+    group: str
+    name: str
+    paths: list[str]
+    htmx: bool = False
+    max_p95: float = MAX_P95_MS
+    max_ratio: float | None = MAX_RATIO
+
+
+def typed(text: str, start: int = 1) -> list[str]:
+    """The search URL after each keystroke of `text` (as the debounced search box sends them)."""
+    return [f"/leads?{urlencode({'q': text[:n]})}" for n in range(start, len(text) + 1)]
+
+
+def cases(bare: Bare) -> list[Case]:
+    """Every page benchmark, with cursors, ids and names read from the database it runs on."""
+    with bare.cursor() as cursor:
+        found = _probe(cursor, bare.url.startswith("sqlite"))
+    filters = {
+        "country": "Germany",
+        "offer": "coremem.radnac-trial",
+        "action_code": "DNC",
+        "status": "customer",
+        "owner": str(found["owner"]),
+        "owner=none": "none",
+        "expires_within": "30",
+    }
+    return [
+        Case("list", FIRST_PAGE, ["/leads"]),
+        Case("list", "deep page (keyset, half way)", [f"/leads?{urlencode({'after': found['deep']})}"]),
+        Case(
+            "list", "deep page sorted by name", [f"/leads?{urlencode({'sort': 'name', 'after': found['deep_name']})}"]
+        ),
+        Case("search", "name as typed (o … oliver smith)", typed("oliver smith"), htmx=True),
+        Case("search", "surname as typed (g … garcia)", typed("garcia"), htmx=True),
+        Case("search", "email as typed (one person's address)", typed(found["email"], 3), htmx=True),
+        Case("search", "company as typed (w … woodgrove bank)", typed("woodgrove bank"), htmx=True),
+        Case("search", "no match (typo)", ["/leads?q=zzq", "/leads?q=oliver+smiht"], htmx=True),
+        *(
+            Case("filter", f"filter {name}", [f"/leads?{urlencode({name.split('=')[0]: value})}"])
+            for name, value in filters.items()
+        ),
+        Case("detail", "lead detail (40 leads: linked, noted, plain)", [f"/leads/{i}" for i in found["details"]]),
+        Case(
+            "bundle",
+            "portability bundle (one person, streamed ZIP)",
+            [f"/rights/{found['request']}/bundle/portability"],
+            max_p95=BUNDLE_MAX_MS,
+            max_ratio=None,
+        ),
+    ]
+
+
+def _probe(cursor: object, sqlite: bool) -> dict:
+    """Cursors half way through each order, a sales owner, a returning person's email, leads to open."""
+
+    def one(sql: str) -> tuple:
+        cursor.execute(sql)  # type: ignore[attr-defined]
+        return cursor.fetchone()  # type: ignore[attr-defined]
+
+    (total,) = one("SELECT count(*) FROM lead")
+    at, lead_id = one(
+        f"SELECT received_at, id FROM lead ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET {total // 2}"
+    )
+    name_key, name_id = one(f"SELECT name_key, id FROM lead ORDER BY name_key, id LIMIT 1 OFFSET {total // 2}")
+    (owner,) = one("SELECT owner_id FROM lead WHERE owner_id IS NOT NULL ORDER BY id LIMIT 1")
+    (email,) = one("SELECT requester_email FROM rightsrequest ORDER BY id LIMIT 1")
+    (request,) = one(
+        "SELECT request_id FROM requestlead GROUP BY request_id ORDER BY count(*) DESC, request_id LIMIT 1"
+    )
+    cursor.execute("SELECT lead_id FROM installation WHERE lead_id IS NOT NULL ORDER BY lead_id LIMIT 13")  # type: ignore[attr-defined]
+    linked = [row[0] for row in cursor.fetchall()]  # type: ignore[attr-defined]
+    cursor.execute("SELECT DISTINCT lead_id FROM leadnote ORDER BY lead_id DESC LIMIT 13")  # type: ignore[attr-defined]
+    noted = [row[0] for row in cursor.fetchall()]  # type: ignore[attr-defined]
+    plain = [1 + n * (total // 14) for n in range(14)]
+    stamp = _aware(at, sqlite)
+    return {
+        "deep": f"{stamp}~{lead_id}",
+        "deep_name": f"{name_key}~{name_id}",
+        "owner": owner,
+        "email": email,
+        "request": request,
+        "details": [*linked, *noted, *plain],
+    }
+
+
+def _aware(value: object, sqlite: bool) -> str:
+    """A received_at as the app writes it into a cursor (aware ISO 8601)."""
+    moment = datetime.fromisoformat(value) if sqlite else value  # type: ignore[arg-type]
+    return moment.replace(tzinfo=UTC).isoformat() if moment.tzinfo is None else moment.astimezone(UTC).isoformat()
+
+
+def run(case: Case, site: Site, bare: Bare, repeat: int) -> Result:
+    """`repeat` requests cycling through the case's URLs, each followed (or preceded) by its bare SQL."""
+    captured: dict[str, list[Statement]] = {}
+    for path in case.paths:
+        for _ in range(WARM_UP):
+            site.get(path, htmx=case.htmx)
+        captured[path] = site.capture(path, htmx=case.htmx)
+        bare.replay(captured[path])
+    app, base = [], []
+    for n in range(repeat):
+        path = case.paths[n % len(case.paths)]
+        if n % 2:
+            base.append(bare.replay(captured[path]))
+            app.append(site.get(path, htmx=case.htmx))
+        else:
+            app.append(site.get(path, htmx=case.htmx))
+            base.append(bare.replay(captured[path]))
+    return Result(
+        group=case.group,
+        name=case.name,
+        unit="ms",
+        app=Figure.of(app),
+        baseline=Figure.of(base),
+        baseline_name="the same SQL statements through the bare driver",
+        max_p95=case.max_p95,
+        max_ratio=case.max_ratio,
+        extra={"urls": len(case.paths), "statements": max(len(s) for s in captured.values())},
+    )
+
+
+def services_ms(site: Site, repeat: int) -> float:
+    """Median ms of the first page's service calls alone (what the view asks of leadlist, holds and users, ORM
+    included, no Flask and no template), to show where a page's time goes beyond its SQL."""
+    from leads import db, holds, leadlist, users
+
+    config, times = site.app.config, []
+    for _ in range(repeat):
+        with site.app.app_context():
+            started, session = time.perf_counter(), db.session()
+            query, now = leadlist.parse({}), db.now()
+            listing = leadlist.list_leads(session=session, query=query, now=now, per_page=config["LEADS_PER_PAGE"])
+            holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in listing.items])
+            leadlist.filter_options(session=session, now=now, ttl=config["FILTER_OPTIONS_TTL"])
+            users.list_users(session=session)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def run_all(url: str, repeat: int, log: object = print) -> list[Result]:
+    """Every page case on the database at `url`."""
+    site, bare = Site(url), Bare(url)
+    try:
+        results = []
+        for case in cases(bare):
+            results.append(run(case, site, bare, repeat))
+            if case.name == FIRST_PAGE:
+                results[-1].extra["services_ms"] = services_ms(site, repeat)
+            log(f"  {case.name}: {results[-1].app.median:.1f} / {results[-1].app.p95:.1f} ms")  # type: ignore[operator]
+        return results
+    finally:
+        site.close()
+        bare.close()

@@ -1,0 +1,191 @@
+"""BENCHMARKS.md: the command, the machine, the data, one table per database, memory, and why targets are missed.
+
+The analysis of misses is hand-written in bench/NOTES.md (it explains causes, which do not change from run to
+run) and appended; every figure and every met/missed mark is computed from this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.load import ROOT, conninfo
+from bench.stats import Result
+
+NOTES = ROOT / "bench" / "NOTES.md"
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def machine(postgresql: str) -> list[str]:
+    """What the figures were measured on."""
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")), "?"
+    )
+    memory = next((int(line.split()[1]) for line in _lines("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    facts = [
+        f"CPU: {cpu}, {os.cpu_count()} cores (nproc); memory {memory / 1024 / 1024:.1f} GB; {platform.platform()}",
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {_versions()}",
+    ]
+    if postgresql:
+        with psycopg.connect(conninfo(postgresql)) as connection:
+            facts.append(str(connection.execute("SELECT version()").fetchone()[0]))  # type: ignore[index]
+    return facts
+
+
+def _lines(path: str) -> list[str]:
+    return Path(path).read_text().splitlines() if Path(path).exists() else []
+
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    packages = ("Flask", "SQLAlchemy", "sqlmodel", "psycopg", "azure-data-tables", "gunicorn")
+    azurite = json.loads((ROOT / "node_modules" / "azurite" / "package.json").read_text()).get("version", "?")
+    return ", ".join(f"{p} {version(p)}" for p in packages) + f", Azurite {azurite}"
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _row(result: Result) -> str:
+    app, base = result.app, result.baseline
+    cells = [result.name, f"{_number(app.median, result.unit)} / {_number(app.p95, result.unit)} {result.unit}"]
+    if base is None:
+        cells += ["—", "—"]
+    else:
+        cells += [f"{_number(base.median, result.unit)} / {_number(base.p95, result.unit)}"]
+        cells += [f"{result.ratio_median:.2f}x / {result.ratio_p95:.2f}x"]
+    cells += [_target(result), "missed: " + "; ".join(result.misses()) if result.misses() else "met"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _target(result: Result) -> str:
+    parts = []
+    if result.max_p95 is not None:
+        parts.append(f"p95 < {result.max_p95:g} {result.unit}")
+    if result.max_ratio is not None:
+        parts.append(f"≤ {result.max_ratio:g}x bare SQL")
+    if result.min_ratio is not None:
+        parts.append(f"≥ {result.min_ratio:.0%} of baseline rate")
+    if result.min_median is not None:
+        parts.append(f"≥ {result.min_median:g} {result.unit}, no errors")
+    return ", ".join(parts) or "—"
+
+
+HEADER = [
+    "| benchmark | app median / p95 | baseline median / p95 | ratio median / p95 | target | |",
+    "|---|---|---|---|---|---|",
+]
+
+
+def _table(run: dict[str, Any]) -> list[str]:
+    rows = [_row(r) for r in run["results"] if r.group != "memory"]
+    first = run["results"][0]
+    if "services_ms" in first.extra:
+        rows.append(
+            f"\nWhere the first page's {first.app.median:.1f} ms go: its SQL through the bare driver "
+            f"{first.baseline.median:.1f} ms; the view's service calls alone (ORM included, no Flask, no template) "  # type: ignore[union-attr]
+            f"{first.extra['services_ms']:.1f} ms; the rest, {first.app.median - first.extra['services_ms']:.1f} ms, "
+            "is Flask, the login and session, and rendering the 50-row table."
+        )
+    hook = next((r for r in run["results"] if r.group == "webhook"), None)
+    if hook is not None:
+        extra = hook.extra
+        rows.append(
+            f"\nWebhook latency over {extra['requests']:,} requests: median {extra['latency_median_ms']:.1f} ms, "
+            f"p95 {extra['latency_p95_ms']:.1f} ms, p99 {extra['latency_p99_ms']:.1f} ms; {extra['errors']} errors."
+        )
+    return HEADER + rows
+
+
+def _memory(runs: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| job | database | smaller | larger | raw baseline (larger) | under 300 MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, run in runs.items():
+        for result in (r for r in run["results"] if r.group == "memory"):
+            e, raw = result.extra, f"{result.baseline.median:.0f} MB" if result.baseline else "—"
+            lines.append(
+                f"| {result.name} | {NAMES[kind]} | {e['small_mb']:.0f} MB | {e['large_mb']:.0f} MB | {raw} | "
+                f"{'yes' if not result.misses() else 'no'} |"
+            )
+    return lines
+
+
+def _data(runs: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for kind, run in runs.items():
+        data = run["data"]
+        how = (
+            "executemany in one transaction, journal off, indexes rebuilt after"
+            if kind == "sqlite"
+            else "COPY, indexes rebuilt after, VACUUM ANALYZE"
+        )
+        cached = " (cached in bench/data/ from an earlier run; this is when it was generated)" if data["cached"] else ""
+        rows = ", ".join(f"{table} {count:,}" for table, count in data["rows"].items())
+        lines.append(f"- **{NAMES[kind]}**: loaded in {data['seconds'] or 0:.0f} s by {how}{cached}. Rows: {rows}.")
+    if not any("consentrecord" in run["data"]["rows"] for run in runs.values()):
+        lines.append(
+            "- Consents: none. The consent tables (issue #5) are not in this branch's schema; the generator fills "
+            "`consentrecord` (a quarter of leads) whenever the migrated schema has it."
+        )
+    return lines
+
+
+def _summary(runs: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["| | " + " | ".join(NAMES[k] for k in runs) + " |", "|---|" + "---|" * len(runs)]
+    groups = dict.fromkeys(r.group for run in runs.values() for r in run["results"])
+    for group in groups:
+        cells = []
+        for run in runs.values():
+            found = [r for r in run["results"] if r.group == group]
+            missed = [r for r in found if r.misses()]
+            cells.append(f"{len(found) - len(missed)} of {len(found)} met")
+        lines.append(f"| {group} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def write(path: Path, runs: dict[str, dict[str, Any]], facts: dict[str, Any]) -> None:
+    """Render every run into `path`."""
+    settings = facts["settings"]
+    lines = [
+        "# Benchmarks (issue #10)",
+        "",
+        f"Written by `{facts['command']}` on {facts['at']:%Y-%m-%d %H:%M} UTC; the run took "
+        f'{facts["seconds"] / 60:.0f} minutes. Regenerate with the same command (README, "Benchmarks").',
+        "",
+        "## Machine",
+        "",
+        *(f"- {fact}" for fact in machine(settings.postgresql)),
+        "",
+        "## Data",
+        "",
+        f"{settings.leads:,} leads (and as many installations, ~3 notifications each); a second database of "
+        f"{settings.small_leads:,} leads for memory at two sizes. Generator: `bench/generator/` (proportions in its "
+        "docstrings).",
+        "",
+        *_data(runs),
+        "",
+        "## Targets at a glance",
+        "",
+        *_summary(runs),
+        "",
+        "Times are milliseconds per request unless marked; rates are per second, where the p95 column is the rate "
+        "95% of runs beat. Ratios are app / baseline: for times, how many times slower; for rates, the share reached. "
+        f"Each page figure is {settings.repeat} requests, each beside its baseline, alternating.",
+    ]
+    for kind, run in runs.items():
+        lines += ["", f"## {NAMES[kind]}", "", *_table(run)]
+    lines += ["", "## Peak memory (each job in its own process, at two sizes)", "", *_memory(runs)]
+    lines += ["", NOTES.read_text().strip(), ""]
+    path.write_text("\n".join(lines))

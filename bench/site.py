@@ -1,0 +1,133 @@
+"""The real app, logged in through its login form, and the bare database beside it.
+
+`Site.capture` records every SQL statement (with its parameters) a request sends; `Bare.replay` sends exactly
+those statements through the database driver alone. So a page's baseline is the SQL the page needs, with no
+Flask, no ORM and no templates: the ratio between the two is what the app adds.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from bench.generator import ANCHOR
+from bench.generator.people import ADMIN_EMAIL, PASSWORD
+from bench.load import conninfo
+from leads import create_app, db
+
+Statement = tuple[str, Any]
+
+
+def bench_app(url: str, **config: Any) -> Flask:
+    """The app as production runs it (CSRF on), on `url`, its clock pinned to the data's anchor."""
+    settings = {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": url,
+        "CLOCK": lambda: ANCHOR,
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
+        "REMEMBER_COOKIE_SECURE": False,
+        **config,
+    }
+    return create_app(settings)
+
+
+class Site:
+    """A logged-in test client of the app, timing requests and capturing their SQL."""
+
+    def __init__(self, url: str) -> None:
+        self.app = bench_app(url)
+        self.client = self.app.test_client()
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        form = {"email": ADMIN_EMAIL, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+        answer = self.client.post("/login", data=form)
+        if answer.status_code != 303:
+            raise RuntimeError(f"could not log in to the bench app: {answer.status_code}")
+
+    def get(self, path: str, *, htmx: bool = False) -> float:
+        """Milliseconds to answer GET `path` and read the whole body (streamed ones included)."""
+        headers = {"HX-Request": "true"} if htmx else {}
+        started = time.perf_counter()
+        response = self.client.get(path, headers=headers)
+        response.get_data()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+        return elapsed
+
+    def capture(self, path: str, *, htmx: bool = False) -> list[Statement]:
+        """The SQL statements GET `path` sends, in order, with their parameters."""
+        seen: list[Statement] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+            seen.append((statement, parameters))
+
+        engine = self.app.extensions["radnac.engine"]
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            self.get(path, htmx=htmx)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return seen
+
+    def close(self) -> None:
+        self.app.extensions["radnac.engine"].dispose()
+
+
+class Bare:
+    """The database driver alone (sqlite3 or psycopg 3), set up as the app sets up its connections."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.connection: Any = sqlite3.connect(make_url(url).database or "", check_same_thread=False)
+            for pragma in ("journal_mode=WAL", f"busy_timeout={db.SQLITE_BUSY_TIMEOUT_MS}", "foreign_keys=ON"):
+                self.connection.execute(f"PRAGMA {pragma}")  # as leads.db sets up the app's connections
+            self.connection.execute("PRAGMA synchronous=NORMAL")
+        else:
+            self.connection = psycopg.connect(conninfo(url))
+
+    def replay(self, statements: list[Statement]) -> float:
+        """Milliseconds to send `statements` and fetch every row, in one transaction (committed if it wrote)."""
+        started = time.perf_counter()
+        cursor = self.connection.cursor()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        self.connection.commit()
+        return (time.perf_counter() - started) * 1000
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A cursor for set-up queries; the transaction is ended after."""
+        cursor = self.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            self.connection.rollback()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    """The rows of one set-up query, on a connection of its own."""
+    bare = Bare(url)
+    try:
+        with bare.cursor() as cursor:
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        bare.close()
