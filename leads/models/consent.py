@@ -1,0 +1,67 @@
+"""Consent history and marketing lists (issue #5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from leads.models.base import text_column, utc_column
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One grant or withdrawal of consent for one purpose, with how we know. Append-only: never updated or
+    deleted on its own (it goes with its lead); a withdrawal is a new row, and the current state is derived."""
+
+    __table_args__ = (Index("ix_consentrecord_lead_purpose_at", "lead_id", "purpose", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
+    purpose: str = Field(max_length=32)  # a consent-based purpose in consent.PURPOSES
+    granted: bool
+    at: datetime = utc_column()  # when the person gave or withdrew it (may be before it was recorded)
+    method: str = Field(max_length=32)  # a code in consent.METHODS
+    evidence: str = Field(sa_column=Column(Text(), nullable=False))  # what they said or signed, a reference
+    wording_version: str = Field(max_length=200)  # the wording or notice version they were shown
+    recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    recorded_by: str = Field(max_length=254)  # the user's email, or "system:<job>"
+    created_at: datetime = utc_column()
+
+
+class MarketingList(SQLModel, table=True):
+    """A named list of people to market to. Joining it and leaving it in an export both need current consent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    description: str | None = text_column()
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_by: str = Field(max_length=254)
+    created_at: datetime = utc_column()
+
+
+class MarketingListMember(SQLModel, table=True):
+    """A lead on a marketing list, and the consent record the gate relied on when they were added."""
+
+    __table_args__ = (UniqueConstraint("list_id", "lead_id", name="uq_marketinglistmember_list_lead"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="marketinglist.id", ondelete="CASCADE")
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE", index=True)
+    added_at: datetime = utc_column()
+    added_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    added_by: str = Field(max_length=254)
+    consent_record_id: int = Field(foreign_key="consentrecord.id", index=True)
+
+
+class MarketingEmail(SQLModel, table=True):
+    """A record that a marketing email was sent to a lead (the app sends no mail), and the consent relied on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE", index=True)
+    list_id: int | None = Field(default=None, foreign_key="marketinglist.id", ondelete="SET NULL")
+    subject: str = Field(max_length=300)
+    sent_at: datetime = utc_column(index=True)
+    recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    recorded_by: str = Field(max_length=254)
+    consent_record_id: int = Field(foreign_key="consentrecord.id", index=True)

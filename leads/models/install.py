@@ -1,0 +1,129 @@
+"""Managed-application installations, their notifications, plan permission models and support access grants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+from leads.models.base import text_column, utc_column
+
+
+class Installation(SQLModel, table=True):
+    """One managed application, identified by its full Azure resource id."""
+
+    # A lead's page suggests installations of its offer that began within two days of it (nurture).
+    __table_args__ = (Index("ix_installation_product_first_event", "plan_product", "first_event_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(max_length=1024, unique=True)
+    subscription_id: str = Field(max_length=64, index=True)
+    resource_group: str = Field(max_length=255)
+    application_name: str = Field(max_length=255)
+    state: str = Field(max_length=20, index=True)
+    plan_publisher: str | None = Field(default=None, max_length=200)
+    plan_product: str | None = Field(default=None, max_length=200)
+    plan_name: str | None = Field(default=None, max_length=200)
+    plan_version: str | None = Field(default=None, max_length=100)
+    application_definition_id: str | None = Field(default=None, max_length=1024)
+    first_event_at: datetime = utc_column()
+    last_event_at: datetime = utc_column(index=True)
+    # Start of the 90-day retention clock: the first DELETE notification (RULES.md, lines 70-85).
+    uninstalled_at: datetime | None = utc_column(nullable=True, index=True)
+    last_error_code: str | None = Field(default=None, max_length=200)
+    last_error_message: str | None = text_column()
+    # The lead staff confirmed this installation belongs to (no shared key exists; see issue #6).
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True, ondelete="SET NULL")
+
+
+class InstallEvent(SQLModel, table=True):
+    """One notification from Azure, stored once however often it is re-delivered (`dedupe_key`)."""
+
+    __table_args__ = (
+        Index("ix_installevent_installation_time", "installation_id", "event_time"),
+        # Only the few addresses still held (10 days' worth): the sweeper and the worker's wake-up time read
+        # these without walking millions of notifications whose address is already gone.
+        Index(
+            "ix_installevent_ip_held",
+            "received_at",
+            sqlite_where=text("caller_ip IS NOT NULL"),
+            postgresql_where=text("caller_ip IS NOT NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    installation_id: int = Field(foreign_key="installation.id")
+    dedupe_key: str = Field(max_length=64, unique=True)
+    event_type: str = Field(max_length=10)
+    provisioning_state: str = Field(max_length=20)
+    event_time: datetime = utc_column()
+    error_code: str | None = Field(default=None, max_length=200)
+    error_message: str | None = text_column()
+    error_details: str | None = text_column()  # JSON list of {code, message}
+    plan_publisher: str | None = Field(default=None, max_length=200)
+    plan_product: str | None = Field(default=None, max_length=200)
+    plan_name: str | None = Field(default=None, max_length=200)
+    plan_version: str | None = Field(default=None, max_length=100)
+    application_definition_id: str | None = Field(default=None, max_length=1024)
+    billing_resource_usage_id: str | None = Field(default=None, max_length=200)
+    received_at: datetime = utc_column(index=True)
+    # Kept at most 10 days for abuse monitoring (notice lines 100-104); the sweeper nulls it.
+    caller_ip: str | None = Field(default=None, max_length=45)
+
+
+class PlanPermission(SQLModel, table=True):
+    """Which permission model a Marketplace plan uses (notice lines 86-88). Unknown plans count as locked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_name: str = Field(max_length=200, unique=True)
+    model: str = Field(max_length=20)  # "locked" or "publisher_managed"
+    updated_by: str = Field(max_length=254)
+    updated_at: datetime = utc_column()
+
+
+class SupportGrant(SQLModel, table=True):
+    """Publisher-managed access to one installation, opened on the customer's prior written consent.
+
+    Lapses when the support request closes or 10 days after the last communication (notice line 91); then
+    everything held under it is destroyed and only this non-personal outline remains.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    installation_id: int = Field(foreign_key="installation.id", index=True)
+    support_request_ref: str = Field(max_length=100)
+    consent_given_by: str | None = Field(default=None, max_length=200)  # destroyed at lapse
+    consent_given_at: datetime = utc_column()
+    consent_evidence: str | None = text_column()  # destroyed at lapse
+    consent_evidence_sha256: str = Field(max_length=64)  # proves what the evidence was, without keeping it
+    opened_by: str = Field(max_length=254)
+    opened_at: datetime = utc_column()
+    last_communication_at: datetime = utc_column(index=True)
+    communications: int = 0
+    closed_at: datetime | None = utc_column(nullable=True)
+    lapsed_at: datetime | None = utc_column(nullable=True, index=True)
+    lapse_reason: str | None = Field(default=None, max_length=200)
+    data_destroyed_at: datetime | None = utc_column(nullable=True)
+    data_items_destroyed: int = 0
+
+
+class GrantCommunication(SQLModel, table=True):
+    """One message with the customer under a grant; each restarts the 10-day window. Destroyed at lapse."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="supportgrant.id", index=True)
+    at: datetime = utc_column()
+    direction: str = Field(max_length=3)  # "in" or "out"
+    summary: str = Field(sa_column=Column(Text(), nullable=False))
+    recorded_by: str = Field(max_length=254)
+
+
+class GrantData(SQLModel, table=True):
+    """Something held under a grant (a note, a file name, a finding). Destroyed the moment the grant lapses."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="supportgrant.id", index=True)
+    kind: str = Field(max_length=20)  # "note", "file", "finding"
+    description: str = Field(sa_column=Column(Text(), nullable=False))
+    recorded_at: datetime = utc_column()
+    recorded_by: str = Field(max_length=254)

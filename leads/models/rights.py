@@ -1,0 +1,72 @@
+"""Data-protection rights requests (issue #8)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from leads.models.base import text_column, utc_column
+
+
+class RightsRequest(SQLModel, table=True):
+    """A data-protection rights request (notice lines 25-33) and its statutory deadline (line 32).
+
+    The company's record of having answered; kept after the person's data is erased, like correspondence.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    requester_name: str = Field(max_length=200)
+    requester_email: str = Field(max_length=254, index=True)
+    channel: str = Field(max_length=50)
+    details: str | None = text_column()
+    received_on: date
+    identity_requested: bool = False
+    identity_received_on: date | None = None
+    identity_verified: bool = False
+    status: str = Field(max_length=30, index=True)
+    due_on: date | None = Field(default=None, index=True)  # recomputed on every change; None while paused
+    extended: bool = False
+    extension_reason: str | None = text_column()
+    extension_told_on: date | None = None
+    outcome: str | None = text_column()  # what was done, or why it was refused
+    closed_on: date | None = None
+    created_by: str = Field(max_length=254)
+    created_at: datetime = utc_column()
+
+
+class RequestPause(SQLModel, table=True):
+    """A clarification stop: the clock stops the day the company asks and restarts the day the answer arrives."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="rightsrequest.id", index=True)
+    started_on: date
+    ended_on: date | None = None
+    question: str = Field(max_length=1000)
+
+
+class RequestLead(SQLModel, table=True):
+    """A lead staff confirmed belongs to the requester (matched by email)."""
+
+    __table_args__ = (UniqueConstraint("request_id", "lead_id", name="uq_request_lead"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="rightsrequest.id", index=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    confirmed_by: str = Field(max_length=254)
+    confirmed_at: datetime = utc_column()
+
+
+class Rectification(SQLModel, table=True):
+    """One corrected field of a lead: what it was, what it became, when and by whom (part of the lead)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    request_id: int | None = Field(default=None, foreign_key="rightsrequest.id")
+    field: str = Field(max_length=50)
+    old_value: str | None = Field(default=None, max_length=300)
+    new_value: str | None = Field(default=None, max_length=300)
+    changed_by: str = Field(max_length=254)
+    changed_at: datetime = utc_column()

@@ -1,0 +1,52 @@
+"""Staff accounts and the append-only audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from leads.models.base import text_column, utc_column
+
+
+class User(SQLModel, table=True):
+    """A member of staff who can log in. `role` is one of ROLES."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    active: bool = Field(default=True)
+    created_at: datetime = utc_column()
+
+    # flask-login's user protocol, spelt out rather than mixed in (UserMixin's __eq__ would shadow SQLModel's).
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only record of who did what to which record, and when. Never updated or deleted."""
+
+    __table_args__ = (Index("ix_auditevent_record", "record_type", "record_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    actor: str = Field(max_length=254)  # the user's email, or "system:<job>"
+    action: str = Field(max_length=100, index=True)
+    record_type: str | None = Field(default=None, max_length=50)
+    record_id: str | None = Field(default=None, max_length=100)
+    details: str | None = text_column()  # JSON
