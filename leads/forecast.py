@@ -15,8 +15,9 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from leads import holds, retention
+from leads.destroy import not_held
 from leads.models import InstallEvent
-from leads.sweeper import TARGETS, Due, Target, _not_held, _null_ip_fields, _shortest
+from leads.sweeper import TARGETS, Due, Target, null_ip_fields, shortest_period
 
 
 def _longest(period: retention.Period) -> timedelta:
@@ -24,14 +25,14 @@ def _longest(period: retention.Period) -> timedelta:
 
 
 def _held_filter(target: Target) -> tuple[Any, ...]:
-    return (_not_held(target.hold_type, target.model.id),) if target.hold_type else ()
+    return (not_held(target.hold_type, target.model.id),) if target.hold_type else ()
 
 
 def count_due_by(*, session: Session, target: Target, as_of: datetime, include_held: bool = True) -> int:
     """How many of `target`'s records are due at `as_of` (overdue included)."""
     period = retention.SCHEDULE[target.kind].period
     assert period is not None  # nosec B101 # type narrowing; validate_schedule raises at import
-    sure, maybe = as_of - _longest(period), as_of - _shortest(period)
+    sure, maybe = as_of - _longest(period), as_of - shortest_period(period)
     extra = (*target.only, *(() if include_held else _held_filter(target)))
     certain = session.exec(
         select(func.count())
@@ -80,7 +81,7 @@ def upcoming(*, session: Session, now: datetime, days: int = 30, show: int = 50)
         first[target.record_type] = soonest(session=session, target=target, until=until, limit=show)
     held = [due for dues in first.values() for due in dues if due.held] + _held_beyond(session, until, first)
     return Upcoming(
-        until=until, counts=counts, soonest=first, held=held, ip_fields=_null_ip_fields(session, until, True)
+        until=until, counts=counts, soonest=first, held=held, ip_fields=null_ip_fields(session, until, True)
     )
 
 
@@ -122,7 +123,7 @@ def next_deadline(*, session: Session) -> datetime | None:
         if start is not None:
             deadlines.append(retention.deadline(target.kind, start))
     ip_query = select(func.min(InstallEvent.received_at)).where(
-        col(InstallEvent.caller_ip).is_not(None), _not_held("installation", InstallEvent.installation_id)
+        col(InstallEvent.caller_ip).is_not(None), not_held("installation", InstallEvent.installation_id)
     )
     ip_start = session.exec(ip_query).one()
     if ip_start is not None:

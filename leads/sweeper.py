@@ -13,28 +13,23 @@ Guarantees, and how:
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from leads import audit, grants, holds, leases, retention, tombstones
+from leads import audit, destroy, holds, leases, retention
 from leads.models import (
-    GrantCommunication,
-    GrantData,
     Installation,
     InstallEvent,
     Lead,
-    LegalHold,
     QuarantinedEntity,
     SourceDeletion,
     SupportGrant,
-    Tombstone,
 )
 
 BATCH_SIZE = 500
@@ -99,111 +94,23 @@ class Target:
     only: tuple[Any, ...] = ()  # extra conditions: which rows the rule still applies to
 
 
-def _rule_text(kind: str) -> str:
-    rule = retention.SCHEDULE[kind]
-    return f"{rule.label}: {rule.citation}"[:200]
-
-
-def _not_held(record_type: str, id_column: Any) -> Any:
-    return ~exists().where(
-        LegalHold.record_type == record_type, LegalHold.record_id == id_column, col(LegalHold.lifted_at).is_(None)
-    )
-
-
-def _tombstones(session: Session, kind: str, now: datetime, actor: str, source_hashes: list[str | None]) -> None:
-    """One tombstone per destroyed record, written as one batch (no ORM object per row: at a hundred thousand
-    leads, building those took half the sweep)."""
-    if source_hashes:
-        rule = _rule_text(kind)
-        rows = [
-            {"kind": kind, "opaque_id": uuid.uuid4().hex, "source_key_hash": source_hash}
-            | {"rule": rule, "destroyed_at": now, "actor": actor}
-            for source_hash in source_hashes
-        ]
-        session.exec(insert(Tombstone), params=rows)  # type: ignore[call-overload]
-
-
-def _destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
-    """Delete leads not on hold; tombstone each and queue its source row. Commits."""
-    statement = (
-        delete(Lead)
-        .where(col(Lead.id).in_(ids), _not_held("lead", Lead.id))
-        .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key)
-    )
-    rows = session.exec(statement).all()  # type: ignore[call-overload]
-    _forget_lifted_holds(session, "lead", [row[0] for row in rows])
-    return _tombstone_source_rows(session, [row[1:] for row in rows], now, actor, key)
-
-
-def _forget_lifted_holds(session: Session, record_type: str, ids: list[int]) -> None:
-    """A destroyed record's past (lifted) holds go with it; the audit trail keeps that they existed."""
-    if ids:
-        condition = (LegalHold.record_type == record_type, col(LegalHold.record_id).in_(ids))
-        session.exec(delete(LegalHold).where(*condition))  # type: ignore[call-overload]
-
-
-def _destroy_quarantined(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
-    """Quarantined entities hold lead data: destroyed on the lead's schedule, here and at the source. Commits."""
-    statement = (
-        delete(QuarantinedEntity)
-        .where(col(QuarantinedEntity.id).in_(ids))
-        .returning(QuarantinedEntity.partition_key, QuarantinedEntity.row_key)
-    )
-    return _tombstone_source_rows(session, session.exec(statement).all(), now, actor, key)  # type: ignore[call-overload]
-
-
-def _tombstone_source_rows(session: Session, rows: list[Any], now: datetime, actor: str, key: str) -> int:
-    hashes: list[str | None] = [tombstones.source_key_hash(key, pk, rk) for pk, rk in rows]
-    _tombstones(session, "lead", now, actor, hashes)
-    if rows:
-        queued = [{"partition_key": pk, "row_key": rk, "queued_at": now, "attempts": 0} for pk, rk in rows]
-        session.exec(insert(SourceDeletion), params=queued)  # type: ignore[call-overload]
-    session.commit()
-    return len(rows)
-
-
-def _destroy_installations(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:
-    """Delete installations not on hold and all their notifications; one tombstone per installation. Commits."""
-    live = select(Installation.id).where(col(Installation.id).in_(ids), _not_held("installation", Installation.id))
-    session.exec(delete(InstallEvent).where(col(InstallEvent.installation_id).in_(live)))  # type: ignore[call-overload]
-    _forget_grants(session, live)
-    statement = delete(Installation).where(col(Installation.id).in_(live)).returning(Installation.id)
-    removed = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
-    _forget_lifted_holds(session, "installation", removed)
-    _tombstones(session, "install_notification", now, actor, [None] * len(removed))
-    session.commit()
-    return len(removed)
-
-
-def _forget_grants(session: Session, installations: Any) -> None:
-    """Grant outlines belong to their installation's record and go with it (held data went at lapse)."""
-    grant_ids = select(SupportGrant.id).where(col(SupportGrant.installation_id).in_(installations))
-    for model in (GrantData, GrantCommunication):
-        session.exec(delete(model).where(col(model.grant_id).in_(grant_ids)))  # type: ignore[call-overload]
-    session.exec(delete(SupportGrant).where(col(SupportGrant.id).in_(grant_ids)))  # type: ignore[call-overload]
-
-
-def _lapse_grants(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:
-    """Lapse grants silent for 10 days: their held data is destroyed, the outline stays. Commits per grant."""
-    lapsed = 0
-    for grant_id in ids:
-        grant = session.get(SupportGrant, grant_id)
-        if grant is not None and grant.lapsed_at is None:
-            grants.lapse(session=session, grant=grant, now=now, reason="10 days without communication", actor=actor)
-            lapsed += 1
-    return lapsed
-
-
 TARGETS = (
-    Target("lead", "lead", Lead, Lead.received_at, "lead", _destroy_leads),
-    Target("quarantined_lead", "lead", QuarantinedEntity, QuarantinedEntity.first_seen_at, None, _destroy_quarantined),
+    Target("lead", "lead", Lead, Lead.received_at, "lead", destroy.destroy_leads),
+    Target(
+        "quarantined_lead",
+        "lead",
+        QuarantinedEntity,
+        QuarantinedEntity.first_seen_at,
+        None,
+        destroy.destroy_quarantined,
+    ),
     Target(
         "installation",
         "install_notification",
         Installation,
         Installation.uninstalled_at,
         "installation",
-        _destroy_installations,
+        destroy.destroy_installations,
     ),
     Target(
         "support_grant",
@@ -211,13 +118,13 @@ TARGETS = (
         SupportGrant,
         SupportGrant.last_communication_at,
         None,
-        _lapse_grants,
+        destroy.lapse_grants,
         only=(col(SupportGrant.lapsed_at).is_(None),),
     ),
 )
 
 
-def _shortest(period: retention.Period) -> timedelta:
+def shortest_period(period: retention.Period) -> timedelta:
     """A lower bound on the period's length in any calendar (for the SQL pre-filter)."""
     return timedelta(days=period.years * 365 + period.months * 28 + period.days)
 
@@ -228,7 +135,7 @@ def due_batch(
     """Records of `target` due at `as_of`, scanning ids above `after_id`; also returns the last id scanned."""
     period = retention.SCHEDULE[target.kind].period
     assert period is not None  # nosec B101 # type narrowing; validate_schedule raises at import
-    cutoff = as_of - _shortest(period)
+    cutoff = as_of - shortest_period(period)
     query = (
         select(target.model.id, target.start)
         .where(col(target.start).is_not(None), target.start <= cutoff, target.model.id > after_id, *target.only)
@@ -270,7 +177,7 @@ def sweep(
     try:
         for target in TARGETS:
             _sweep_target(session, target, report, now, tombstone_key, actor, holder, batch_size, progress)
-        report.ip_fields = _null_ip_fields(session, now, dry_run)
+        report.ip_fields = null_ip_fields(session, now, dry_run)
         if not dry_run:
             _flush_source(session, source, report)
             audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
@@ -307,7 +214,7 @@ def _sweep_target(
             progress(report)
 
 
-def _null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:
+def null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:
     """Destroy caller IP addresses older than their period (the notification itself stays). Commits."""
     period = retention.SCHEDULE["ip_address"].period
     # exact days, so the SQL cutoff is exact; validate_schedule raises at import otherwise
@@ -315,7 +222,7 @@ def _null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:
     condition = (
         col(InstallEvent.caller_ip).is_not(None),
         InstallEvent.received_at <= now - timedelta(days=period.days),
-        _not_held("installation", InstallEvent.installation_id),
+        destroy.not_held("installation", InstallEvent.installation_id),
     )
     if dry_run:
         return session.exec(select(func.count()).select_from(InstallEvent).where(*condition)).one()
@@ -359,8 +266,8 @@ def erase_leads(
     report = Report(as_of=now, dry_run=False)
     linked = list(session.exec(select(Installation.id).where(col(Installation.lead_id).in_(lead_ids))))
     if linked:
-        report.destroyed["installation"] += _destroy_installations(session, linked, now, actor, tombstone_key)
-    report.destroyed["lead"] += _destroy_leads(session, lead_ids, now, actor, tombstone_key)
+        report.destroyed["installation"] += destroy.destroy_installations(session, linked, now, actor, tombstone_key)
+    report.destroyed["lead"] += destroy.destroy_leads(session, lead_ids, now, actor, tombstone_key)
     _flush_source(session, source, report)
     audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
     session.commit()

@@ -9,7 +9,7 @@ import pytest
 from azure.data.tables import TableClient
 from sqlmodel import Session, func, select
 
-from leads import audit, holds, retention, sweeper, tombstones
+from leads import audit, destroy, holds, retention, sweeper, tombstones
 from leads.models import (
     AuditEvent,
     Installation,
@@ -182,7 +182,7 @@ def test_a_crash_between_batches_loses_nothing_and_leaves_nothing_half_destroyed
     for i in range(7):
         add_lead(session, NOW - timedelta(days=1200), f"r{i}")
     calls = {"n": 0}
-    real_destroy = sweeper._destroy_leads
+    real_destroy = destroy.destroy_leads
 
     def crash_on_second_batch(*args):
         calls["n"] += 1
