@@ -13,6 +13,7 @@ Guarantees, and how:
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from leads.models import (
 BATCH_SIZE = 500
 LEASE_NAME = "retention-sweeper"
 LEASE_TTL = timedelta(minutes=10)
+RENEW_EVERY = timedelta(minutes=1)  # of wall time; each renewal is a transaction of its own
 
 
 class SourceTable(Protocol):
@@ -268,8 +270,9 @@ def sweep(
         report.ran = False
         return report
     try:
+        lease = _Lease(holder, now)
         for target in TARGETS:
-            _sweep_target(session, target, report, now, tombstone_key, actor, holder, batch_size, progress)
+            _sweep_target(session, target, report, now, tombstone_key, actor, lease, batch_size, progress)
         report.ip_fields = _null_ip_fields(session, now, dry_run)
         if not dry_run:
             _flush_source(session, source, report)
@@ -281,6 +284,25 @@ def sweep(
     return report
 
 
+@dataclass
+class _Lease:
+    """The sweeper's hold on its lease, renewed as the sweep goes on: by wall time since it started, so a
+    sweep longer than the lease keeps it, and once a RENEW_EVERY, not once a batch."""
+
+    holder: str
+    now: datetime
+    started: float = 0.0
+    renewed: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self.renewed = time.monotonic()
+
+    def renew(self, session: Session) -> None:
+        if (at := time.monotonic()) - self.renewed >= RENEW_EVERY.total_seconds():
+            self.renewed, now = at, self.now + timedelta(seconds=at - self.started)
+            leases.acquire(session=session, name=LEASE_NAME, holder=self.holder, now=now, ttl=LEASE_TTL)
+
+
 def _sweep_target(
     session: Session,
     target: Target,
@@ -288,7 +310,7 @@ def _sweep_target(
     now: datetime,
     key: str,
     actor: str,
-    holder: str,
+    lease: _Lease,
     batch_size: int,
     progress: Callable[[Report], None],
 ) -> None:
@@ -300,7 +322,7 @@ def _sweep_target(
         if report.dry_run:
             report.due.extend(due)
             continue
-        leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL)  # renew
+        lease.renew(session)
         ids = [d.record_id for d in due if not d.held]
         if ids:
             report.destroyed[target.record_type] += target.destroy(session, ids, now, actor, key)
