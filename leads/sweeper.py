@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import delete, exists, func, insert, tuple_, update
 from sqlmodel import Session, col, select
 
 from leads import audit, grants, holds, leases, retention, tombstones
@@ -224,17 +224,24 @@ def _shortest(period: retention.Period) -> timedelta:
     return timedelta(days=period.years * 365 + period.months * 28 + period.days)
 
 
+Cursor = tuple[datetime, int]  # (clock start, id) of the last record a batch scanned
+
+
 def due_batch(
-    *, session: Session, target: Target, as_of: datetime, after_id: int, limit: int
-) -> tuple[list[Due], int | None]:
-    """Records of `target` due at `as_of`, scanning ids above `after_id`; also returns the last id scanned."""
+    *, session: Session, target: Target, as_of: datetime, after: Cursor | None, limit: int
+) -> tuple[list[Due], Cursor | None]:
+    """Records of `target` due at `as_of`, oldest first from after `after` (the start when None); also returns
+    the last (start, id) scanned. Walking the start column's index, beginning at the cursor, reads `limit` rows
+    a batch however many are due: ordered by id, PostgreSQL re-read every due row for each batch when its
+    statistics had not yet seen them age (100,000 expired leads: 200 batches of up to 100,000 rows)."""
     period = retention.SCHEDULE[target.kind].period
     assert period is not None  # destroy rules always have one (validate_schedule)
     cutoff = as_of - _shortest(period)
+    keyset = [target.start >= after[0], tuple_(target.start, target.model.id) > after] if after else []
     query = (
         select(target.model.id, target.start)
-        .where(col(target.start).is_not(None), target.start <= cutoff, target.model.id > after_id, *target.only)
-        .order_by(target.model.id)
+        .where(col(target.start).is_not(None), target.start <= cutoff, *keyset, *target.only)
+        .order_by(target.start, target.model.id)
         .limit(limit)
     )
     rows = session.exec(query).all()
@@ -248,7 +255,7 @@ def due_batch(
         for record_id, start in rows
         if retention.is_due(deadline := retention.deadline(target.kind, start), as_of)
     ]
-    return due, (rows[-1][0] if rows else None)
+    return due, ((rows[-1][1], rows[-1][0]) if rows else None)
 
 
 def sweep(
@@ -314,9 +321,11 @@ def _sweep_target(
     batch_size: int,
     progress: Callable[[Report], None],
 ) -> None:
-    after: int | None = 0
-    while after is not None:
-        due, after = due_batch(session=session, target=target, as_of=now, after_id=after, limit=batch_size)
+    after: Cursor | None = None
+    while True:
+        due, after = due_batch(session=session, target=target, as_of=now, after=after, limit=batch_size)
+        if after is None:
+            break
         if held := sum(d.held for d in due):
             report.held[target.record_type] += held
         if report.dry_run:

@@ -330,3 +330,17 @@ def test_a_long_sweep_keeps_its_lease_renewing_by_wall_time_not_by_batch(session
     assert sweep(session, batch_size=1).destroyed == {"lead": 6}
     # The first acquire takes the lease; renewals follow once a minute, each later than the last.
     assert 1 < len(renewals) < 7 and renewals == sorted(renewals) and renewals[-1] > NOW + timedelta(minutes=1)
+
+
+def test_due_records_are_walked_oldest_first_from_a_cursor_on_their_clock_index(session):
+    from tests.sqlplan import plans
+
+    for n in range(5):
+        add_lead(session, NOW - timedelta(days=1200 - n), f"r{n}")
+    first, cursor = sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=None, limit=2)
+    rest, _ = sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=10)
+    assert [d.record_id for d in first + rest] == sorted(d.record_id for d in first + rest) and len(first + rest) == 5
+    if session.get_bind().dialect.name == "sqlite":
+        walk = lambda: sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=2)  # noqa: E731
+        (plan,) = plans(session, walk, containing="FROM lead")
+        assert plan == "SEARCH lead USING COVERING INDEX ix_lead_received_at (received_at>? AND received_at<?)"
