@@ -142,7 +142,7 @@ def list_leads(*, session: Session, query: ListQuery, now: datetime, per_page: i
     backwards = bool(query.before) and not query.after
     cursor = _cursor(query.before if backwards else query.after, column)
     ascending = (query.direction == "asc") != backwards
-    keyset = [tuple_(column, Lead.id) > cursor if ascending else tuple_(column, Lead.id) < cursor] if cursor else []
+    keyset = _keyset(column, cursor, ascending) if cursor else []
     total = _capped_count(session, conditions)
     fetch = _by_id if query.q and total <= FEW else _walk
     rows = fetch(session, [*conditions, *keyset], column, ascending, per_page + 1)
@@ -156,6 +156,15 @@ def list_leads(*, session: Session, query: ListQuery, now: datetime, per_page: i
         next_cursor=_encode(rows[-1], column) if rows and (more or backwards) else None,
         prev_cursor=_encode(rows[0], column) if rows and (query.after or (backwards and more)) else None,
     )
+
+
+def _keyset(column: Any, cursor: tuple[Any, int], ascending: bool) -> list[Any]:
+    """Rows after the cursor in the sort order. The bound on the column alone is implied by the row comparison,
+    but PostgreSQL cannot start an index on that column alone (name, company, email) at a row comparison: with
+    the bound it begins at the cursor's value instead of the top of the index."""
+    if ascending:
+        return [column >= cursor[0], tuple_(column, Lead.id) > cursor]
+    return [column <= cursor[0], tuple_(column, Lead.id) < cursor]
 
 
 def _walk(session: Session, where: list[Any], column: Any, ascending: bool, limit: int) -> list[Lead]:

@@ -13,13 +13,14 @@ Guarantees, and how:
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, update
+from sqlalchemy import func, tuple_, update
 from sqlmodel import Session, col, select
 
 from leads import audit, destroy, holds, leases, retention
@@ -35,6 +36,7 @@ from leads.models import (
 BATCH_SIZE = 500
 LEASE_NAME = "retention-sweeper"
 LEASE_TTL = timedelta(minutes=10)
+RENEW_EVERY = timedelta(minutes=1)  # of wall time; each renewal is a transaction of its own
 
 
 class SourceTable(Protocol):
@@ -129,17 +131,24 @@ def shortest_period(period: retention.Period) -> timedelta:
     return timedelta(days=period.years * 365 + period.months * 28 + period.days)
 
 
+Cursor = tuple[datetime, int]  # (clock start, id) of the last record a batch scanned
+
+
 def due_batch(
-    *, session: Session, target: Target, as_of: datetime, after_id: int, limit: int
-) -> tuple[list[Due], int | None]:
-    """Records of `target` due at `as_of`, scanning ids above `after_id`; also returns the last id scanned."""
+    *, session: Session, target: Target, as_of: datetime, after: Cursor | None, limit: int
+) -> tuple[list[Due], Cursor | None]:
+    """Records of `target` due at `as_of`, oldest first from after `after` (the start when None); also returns
+    the last (start, id) scanned. Walking the start column's index, beginning at the cursor, reads `limit` rows
+    a batch however many are due: ordered by id, PostgreSQL re-read every due row for each batch when its
+    statistics had not yet seen them age (100,000 expired leads: 200 batches of up to 100,000 rows)."""
     period = retention.SCHEDULE[target.kind].period
     assert period is not None  # nosec B101 # type narrowing; validate_schedule raises at import
     cutoff = as_of - shortest_period(period)
+    keyset = [target.start >= after[0], tuple_(target.start, target.model.id) > after] if after else []
     query = (
         select(target.model.id, target.start)
-        .where(col(target.start).is_not(None), target.start <= cutoff, target.model.id > after_id, *target.only)
-        .order_by(target.model.id)
+        .where(col(target.start).is_not(None), target.start <= cutoff, *keyset, *target.only)
+        .order_by(target.start, target.model.id)
         .limit(limit)
     )
     rows = session.exec(query).all()
@@ -153,7 +162,7 @@ def due_batch(
         for record_id, start in rows
         if retention.is_due(deadline := retention.deadline(target.kind, start), as_of)
     ]
-    return due, (rows[-1][0] if rows else None)
+    return due, ((rows[-1][1], rows[-1][0]) if rows else None)
 
 
 def sweep(
@@ -175,8 +184,9 @@ def sweep(
         report.ran = False
         return report
     try:
+        lease = _Lease(holder, now)
         for target in TARGETS:
-            _sweep_target(session, target, report, now, tombstone_key, actor, holder, batch_size, progress)
+            _sweep_target(session, target, report, now, tombstone_key, actor, lease, batch_size, progress)
         report.ip_fields = null_ip_fields(session, now, dry_run)
         if not dry_run:
             _flush_source(session, source, report)
@@ -188,6 +198,25 @@ def sweep(
     return report
 
 
+@dataclass
+class _Lease:
+    """The sweeper's hold on its lease, renewed as the sweep goes on: by wall time since it started, so a
+    sweep longer than the lease keeps it, and once a RENEW_EVERY, not once a batch."""
+
+    holder: str
+    now: datetime
+    started: float = 0.0
+    renewed: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self.renewed = time.monotonic()
+
+    def renew(self, session: Session) -> None:
+        if (at := time.monotonic()) - self.renewed >= RENEW_EVERY.total_seconds():
+            self.renewed, now = at, self.now + timedelta(seconds=at - self.started)
+            leases.acquire(session=session, name=LEASE_NAME, holder=self.holder, now=now, ttl=LEASE_TTL)
+
+
 def _sweep_target(
     session: Session,
     target: Target,
@@ -195,19 +224,21 @@ def _sweep_target(
     now: datetime,
     key: str,
     actor: str,
-    holder: str,
+    lease: _Lease,
     batch_size: int,
     progress: Callable[[Report], None],
 ) -> None:
-    after: int | None = 0
-    while after is not None:
-        due, after = due_batch(session=session, target=target, as_of=now, after_id=after, limit=batch_size)
+    after: Cursor | None = None
+    while True:
+        due, after = due_batch(session=session, target=target, as_of=now, after=after, limit=batch_size)
+        if after is None:
+            break
         if held := sum(d.held for d in due):
             report.held[target.record_type] += held
         if report.dry_run:
             report.due.extend(due)
             continue
-        leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL)  # renew
+        lease.renew(session)
         ids = [d.record_id for d in due if not d.held]
         if ids:
             report.destroyed[target.record_type] += target.destroy(session, ids, now, actor, key)

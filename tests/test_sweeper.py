@@ -312,3 +312,35 @@ def test_tombstones_and_source_deletions_are_written_one_batch_a_kind(session):
     batches = [(s.split("(")[0].split()[-1], many, len(p)) for s, p, many in sent if s.split()[2] in kinds]
     assert sorted(batches) == [("sourcedeletion", True, 3), ("tombstone", True, 2), ("tombstone", True, 3)]
     assert session.exec(select(func.count()).select_from(Tombstone)).one() == 5
+
+
+def test_a_long_sweep_keeps_its_lease_renewing_by_wall_time_not_by_batch(session, monkeypatch):
+    from leads import leases
+
+    for i in range(6):
+        add_lead(session, NOW - timedelta(days=1200), f"r{i}")
+    ticks, renewals, real_acquire = iter(range(0, 10_000, 40)), [], leases.acquire  # 40 s of wall time a look
+
+    def acquire(**kwargs):
+        renewals.append(kwargs["now"])
+        return real_acquire(**kwargs)
+
+    monkeypatch.setattr(sweeper.time, "monotonic", lambda: next(ticks))
+    monkeypatch.setattr(leases, "acquire", acquire)
+    assert sweep(session, batch_size=1).destroyed == {"lead": 6}
+    # The first acquire takes the lease; renewals follow once a minute, each later than the last.
+    assert 1 < len(renewals) < 7 and renewals == sorted(renewals) and renewals[-1] > NOW + timedelta(minutes=1)
+
+
+def test_due_records_are_walked_oldest_first_from_a_cursor_on_their_clock_index(session):
+    from tests.sqlplan import plans
+
+    for n in range(5):
+        add_lead(session, NOW - timedelta(days=1200 - n), f"r{n}")
+    first, cursor = sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=None, limit=2)
+    rest, _ = sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=10)
+    assert [d.record_id for d in first + rest] == sorted(d.record_id for d in first + rest) and len(first + rest) == 5
+    if session.get_bind().dialect.name == "sqlite":
+        walk = lambda: sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=2)  # noqa: E731
+        (plan,) = plans(session, walk, containing="FROM lead")
+        assert plan == "SEARCH lead USING COVERING INDEX ix_lead_received_at (received_at>? AND received_at<?)"
