@@ -1,5 +1,19 @@
 """The data generator: every table's rows, in the order they must be loaded (parents first).
 
+Shapes and vocabularies are the demo's (`leads.demo`: countries and names, companies, offers, sources, action
+codes, plans, failures). Proportions, for N leads (N = 1,000,000 by default):
+- N leads over just under three years (none due yet), ids in arrival order; 1% arrive without personal
+  details (.edu), 5% are a returning person (same name and email as an earlier lead), 30% have an owner;
+- N installations, one per lead's time (an install follows its lead), 10% confirmed as that lead's, and
+  ~3N notifications: 62% installed and updated once or twice since, 18% installed, 12% failed, 8% uninstalled
+  (or blocked) in the last 90 days (older uninstalls are already destroyed); caller IPs only on the last 10
+  days' notifications. We chose one installation per lead with ~3 notifications each over fewer
+  installations with more: it is what a million Marketplace leads that mostly install look like;
+- notes on 10% of leads (1-3 each, each audited), 300 support grants (100 open, with messages and held data;
+  200 lapsed outlines), 100 legal holds, 50 portability requests from returning people, and tombstones of
+  earlier destruction (6% of N installations, 1% of N leads);
+- consents on a quarter of leads, only if the schema has issue #5's `consentrecord` table.
+
 `tables(plan, schema)` yields `Table`s lazily; a table's rows may depend on what an earlier one recorded on
 the plan (lead times, returning people, grantable installations), so consume them in order.
 """

@@ -11,7 +11,7 @@ from bench.generator.common import BASE, Plan, Table, hexkey, ts
 from leads import demo, lifecycle
 
 LINKED = 0.10  # installations staff confirmed as their lead's
-KINDS, KIND_WEIGHTS = ["updated", "installed", "failed", "uninstalled", "uninstall_failed"], [55, 15, 10, 15, 5]
+KINDS, KIND_WEIGHTS = ["updated", "installed", "failed", "uninstalled", "uninstall_failed"], [62, 18, 12, 6, 2]
 INSTALLATION_COLUMNS = (
     *("id", "application_id", "subscription_id", "resource_group", "application_name", "state", "plan_publisher"),
     *("plan_product", "plan_name", "plan_version", "application_definition_id", "first_event_at", "last_event_at"),
@@ -26,8 +26,8 @@ Story = list[tuple[str, str, datetime]]
 
 
 def _story(rng: random.Random, start: datetime) -> Story:
-    """A plausible sequence of (eventType, provisioningState, eventTime); uninstalls fall in the last 90
-    days, because older uninstalled installations have already been destroyed."""
+    """A plausible sequence of (eventType, provisioningState, eventTime): installed, most updated once or twice
+    since, some failed; uninstalls fall in the last 90 days, because older ones have already been destroyed."""
     kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
     done = start + timedelta(minutes=rng.randint(4, 25))
     if kind == "failed":
@@ -37,9 +37,10 @@ def _story(rng: random.Random, start: datetime) -> Story:
     if kind in ("uninstalled", "uninstall_failed") and gone > done + timedelta(days=1):
         end = ("Deleted", rng.randint(3, 40)) if kind == "uninstalled" else ("Failed", 5)
         return [*story, ("DELETE", "Deleting", gone), ("DELETE", end[0], gone + timedelta(minutes=end[1]))]
-    if kind != "installed":
-        patched = done + timedelta(days=rng.uniform(1, 300))
-        story.append(("PATCH", "Succeeded", min(patched, BASE - timedelta(minutes=30))))
+    updates = [done + timedelta(days=rng.uniform(1, 300)), done + timedelta(days=rng.uniform(300, 700))]
+    for patched in updates[: 2 if rng.random() < 0.9 else 1] if kind != "installed" else []:
+        if patched < BASE - timedelta(minutes=30):  # updates still to come are not in the data yet
+            story.append(("PATCH", "Succeeded", patched))
     return story
 
 
