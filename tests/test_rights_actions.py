@@ -17,6 +17,7 @@ from leads import holds, rights_register
 from leads.models import AuditEvent, Installation, Lead, LeadNote, Rectification, RightsRequest, Tombstone
 from tests.conftest import PINNED_NOW
 from tests.lead_samples import customer_info, entity
+from tests.test_rights_register import new as new_request
 from tests.test_sweeper import add_installation, add_lead
 
 
@@ -33,17 +34,7 @@ def request_for_ada(session, make_user):
         ]
     )
     session.commit()
-    request = rights_register.create(
-        session=session,
-        kind="access",
-        requester_name="Ada Lovelace",
-        requester_email="ada@x.example",
-        channel="email",
-        received_on=date(2026, 11, 20),
-        details="",
-        actor=actor,
-        now=PINNED_NOW,
-    )
+    request = new_request(session, actor, received=date(2026, 11, 20))
     rights_register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
     return request, lead, installation
 
@@ -229,17 +220,7 @@ def test_withdrawal_and_objection_stop_marketing_at_once(client, auth, session, 
 def test_an_erasure_request_marks_its_leads_until_erased_or_refused(session, make_user):
     actor = make_user("support")
     lead = add_lead(session, PINNED_NOW - timedelta(days=3), "e1")
-    request = rights_register.create(
-        session=session,
-        kind="erasure",
-        requester_name="Ada",
-        channel="email",
-        requester_email="e1@x.example",
-        received_on=date(2026, 11, 24),
-        details="",
-        actor=actor,
-        now=PINNED_NOW,
-    )
+    request = new_request(session, actor, received=date(2026, 11, 24), kind="erasure", email="e1@x.example")
     rights_register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
     session.refresh(lead)
     assert lead.erasure_pending

@@ -54,21 +54,10 @@ def test_each_role_reaches_exactly_what_the_matrix_gives_it(app, client, auth, r
 def test_a_salesperson_cannot_reach_support_objects_by_id(client, auth, session, make_user):
     from datetime import date
 
-    from leads import rights_register
-    from tests.conftest import PINNED_NOW
+    from tests.test_rights_register import new
 
     support = make_user("support")
-    request = rights_register.create(
-        session=session,
-        kind="access",
-        requester_name="Ada",
-        requester_email="a@x.example",
-        channel="email",
-        received_on=date(2026, 11, 24),
-        details="",
-        actor=support,
-        now=PINNED_NOW,
-    )
+    request = new(session, support, received=date(2026, 11, 24), email="a@x.example")
     auth.login("sales")
     assert client.get(f"/rights/{request.id}").status_code == 403
     assert client.get(f"/rights/{request.id}/bundle/access").status_code == 403
