@@ -54,7 +54,7 @@ def sweep_app(url: str) -> dict[str, Any]:
     """The retention sweeper, as the worker runs it (no source table: its deletions stay queued)."""
     from sqlmodel import Session
 
-    from leads import sweeper
+    from leads.retention import sweeper
 
     app = bench_app(url, TOMBSTONE_KEY=TOMBSTONE_KEY)
     with Session(app.extensions["radnac.engine"], expire_on_commit=False) as session:
@@ -123,7 +123,8 @@ def sync_app(url: str, connection_string: str, table: str) -> dict[str, Any]:
     """The lead sync into an empty database, as `flask --app app leads sync` runs it."""
     from datetime import timedelta
 
-    from leads import db, sources, sync
+    from leads import db
+    from leads.ingest import sources, sync
 
     app = bench_app(url, TOMBSTONE_KEY=TOMBSTONE_KEY)
     with app.app_context():
@@ -143,7 +144,7 @@ def sync_raw(connection_string: str, table: str) -> dict[str, Any]:
     """The same entities read with the SDK alone: the same query and page size, every entity touched."""
     from azure.data.tables import TableClient
 
-    from leads.sources import PAGE_SIZE
+    from leads.ingest.sources import PAGE_SIZE
 
     client = TableClient.from_connection_string(connection_string, table)
 
@@ -162,18 +163,18 @@ def sync_raw(connection_string: str, table: str) -> dict[str, Any]:
 def bundle_app(url: str, request_id: str) -> dict[str, Any]:
     """One person's portability bundle, built and streamed to the end (as the download does)."""
     from bench.generator.people import ADMIN_EMAIL
-    from leads import db, rights_actions, rights_register, users
+    from leads import db
+    from leads.rights import actions, register
+    from leads.staff import users
 
     app = bench_app(url)
     with app.app_context():
         session = db.session()
-        request = rights_register.get(session=session, request_id=int(request_id))
+        request = register.get(session=session, request_id=int(request_id))
         actor = users.get_by_email(session=session, email=ADMIN_EMAIL)
 
         def build() -> int:
-            chunks = rights_actions.export(
-                session=session, request=request, kind="portability", actor=actor, now=ANCHOR
-            )
+            chunks = actions.export(session=session, request=request, kind="portability", actor=actor, now=ANCHOR)
             return sum(len(chunk) for chunk in chunks)
 
         seconds, size = _timed(build)

@@ -14,7 +14,7 @@ from bench.generator import ANCHOR
 from bench.jobs import spawn
 from bench.site import Bare
 from bench.stats import Figure, Result
-from leads import retention
+from leads.rules import schedule
 
 MIN_SHARE = 0.5  # the sweeper must destroy at least half as fast as raw SQL
 
@@ -27,7 +27,7 @@ def expire(url: str, count: int) -> None:
         cursor.execute(f"SELECT received_at FROM lead WHERE id = {int(count)}")
         (newest,) = cursor.fetchone()
     newest_at = _parse(newest) if sqlite else newest
-    days = (retention.latest_start("lead", ANCHOR) - newest_at).days - 7  # negative: how far back to move
+    days = (schedule.latest_start("lead", ANCHOR) - newest_at).days - 7  # negative: how far back to move
     cursor = bare.connection.cursor()
     if sqlite:
         moved = "datetime({0}, '{1} days') || substr({0}, 20)"  # keeps SQLAlchemy's microseconds
@@ -50,7 +50,7 @@ def _parse(value: str) -> datetime:
 
 def cutoff(sqlite: bool) -> str:
     """The raw job's cutoff: the latest received_at already three calendar years old at the anchor."""
-    moment = retention.latest_start("lead", ANCHOR)
+    moment = schedule.latest_start("lead", ANCHOR)
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment.isoformat()
 
 

@@ -10,8 +10,8 @@ from flask import Flask, render_template
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from leads import auth, cli, config, db, grants, htmx, lifecycle, nurture, retention, rights, security, throttle
-from leads.models import NURTURE_STATUSES
+from leads import cli, config, db
+from leads.web import htmx, permissions, security, templating, throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -32,50 +32,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    auth.init_app(app)
+    permissions.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
     throttle.init_app(app)  # wraps the login view, so after the blueprints
     security.init_app(app)
     _register_error_pages(app)
-    app.jinja_env.globals.update(
-        can=auth.can,
-        plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state),
-        countdown=lambda kind, start, on_hold=False, deadline_at=None: retention.countdown(
-            kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
-        ),
-        grant_lapse_at=grants.lapse_at,
-        nurture_statuses=NURTURE_STATUSES,
-        note_kinds=nurture.NOTE_KINDS,
-        rights_kinds=rights.KINDS,
-        rights_statuses=rights.STATUSES,
-        rights_urgencies={**rights.URGENCIES, "closed": "Closed"},
-        rights_terminal=rights.TERMINAL,
-        rights_urgency=lambda due, today: rights.urgency(due, today=today),
-    )
+    templating.init_app(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from leads import (
-        accounts,
-        grants_views,
-        marketing_views,
-        nurture_views,
-        retention_views,
-        rights_views,
-        views,
-        webhooks,
-    )
+    """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
+    from leads.web import auth, marketing, nurture, pages, retention, webhooks
+    from leads.web import grants as grant_pages
+    from leads.web import rights as rights_pages
 
-    app.register_blueprint(accounts.bp)
-    app.register_blueprint(rights_views.bp)
-    app.register_blueprint(nurture_views.bp)
-    app.register_blueprint(grants_views.bp)
-    app.register_blueprint(retention_views.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(marketing_views.bp)
+    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, webhooks, marketing):
+        app.register_blueprint(area.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 

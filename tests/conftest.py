@@ -28,7 +28,7 @@ from sqlmodel import Session, SQLModel
 from leads import create_app, db
 from leads.cli import alembic_config
 from leads.models import User
-from leads.users import create_user
+from leads.staff.users import create_user
 
 pytest_plugins = ["tests.browser"]
 

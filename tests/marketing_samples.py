@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from leads import consent_records, marketing
-from leads.consent_records import ConsentInput
+from leads.consent import marketing, records
+from leads.consent.records import ConsentInput
 from leads.models import ConsentRecord, Lead, MarketingList
 from tests.conftest import PINNED_NOW
 
@@ -31,7 +31,7 @@ def give(
 ) -> ConsentRecord:
     """Record the person's grant (or withdrawal) as given at `at`, and return the new record."""
     given = ConsentInput(purpose, granted, "email_reply", f"their email of {at:%d %B}", "notice v1", at)
-    consent_records.record(session=session, lead=lead, given=given, actor="system:test", now=at)
+    records.record(session=session, lead=lead, given=given, actor="system:test", now=at)
     latest = select(ConsentRecord).where(ConsentRecord.lead_id == lead.id).order_by(col(ConsentRecord.id).desc())
     return session.exec(latest).first()
 

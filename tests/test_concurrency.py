@@ -22,8 +22,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from leads import db, installs, notifications
+from leads import db
+from leads.installs import events
 from leads.models import Installation
+from leads.rules import notifications
 from tests.notification_samples import APP_ID, event
 from tests.processes import app_env, scalar, start, venv_bin, wait_for
 
@@ -146,7 +148,7 @@ def test_two_events_of_one_installation_in_flight_together_lose_nothing(app, mon
         body = event(event_type, state, f"2026-11-{day:02d}T10:00:00Z")
         with Session(engine) as session:
             notification = notifications.parse(body)
-            installs.store(session=session, notification=notification, caller_ip=None, now=datetime.now(UTC))
+            events.store(session=session, notification=notification, caller_ip=None, now=datetime.now(UTC))
 
     def b_is_done_or_waiting_for_a_lock() -> bool:
         waiting = (
@@ -154,7 +156,7 @@ def test_two_events_of_one_installation_in_flight_together_lose_nothing(app, mon
         )
         return b_done.is_set() or scalar(engine, waiting) > 0
 
-    real_refresh, a_refreshed, b_done = installs._refresh, threading.Event(), threading.Event()
+    real_refresh, a_refreshed, b_done = events._refresh, threading.Event(), threading.Event()
 
     def refresh_then_hold(session, installation, notification):
         real_refresh(session, installation, notification)
@@ -163,7 +165,7 @@ def test_two_events_of_one_installation_in_flight_together_lose_nothing(app, mon
             wait_for(b_is_done_or_waiting_for_a_lock, timeout=30, what="B to finish or to wait for A's lock")
 
     deliver("PUT", "Succeeded", 1)
-    monkeypatch.setattr(installs, "_refresh", refresh_then_hold)
+    monkeypatch.setattr(events, "_refresh", refresh_then_hold)
     a = threading.Thread(target=deliver, args=("DELETE", "Deleting", 2), name="A")
     b = threading.Thread(target=lambda: (deliver("DELETE", "Deleted", 3), b_done.set()), name="B")
     a.start()

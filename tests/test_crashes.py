@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, text, update
 
-from leads import db, tombstones
+from leads import db
+from leads.ingest import tombstones
 from leads.models import JobLease, Lead
 from tests.lead_samples import customer_info, entity
 from tests.processes import ROOT, TEST_SECRET_KEY, app_env, flask, scalar, start, wait_for

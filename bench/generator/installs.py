@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
-from leads import demo, lifecycle
+from leads import demo
+from leads.rules import lifecycle
 
 LINKED = 0.10  # installations staff confirmed as their lead's
 KINDS, KIND_WEIGHTS = ["updated", "installed", "failed", "uninstalled", "uninstall_failed"], [62, 18, 12, 6, 2]

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
 from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person
-from leads.nurture import NOTE_KINDS
+from leads.crm.nurture import NOTE_KINDS
 
 NOTED = 0.10  # leads with a nurture log
 GRANTS, OPEN_GRANTS, HOLDS, REQUESTS = 300, 100, 100, 50

@@ -8,13 +8,13 @@ from sqlalchemy import Column, String, Text
 from sqlmodel import Field
 
 from leads.db import UTCDateTime
+from leads.rules.vocabulary import INSTALL_STATES, NURTURE_STATUSES, ROLES
 
-ROLES = ("admin", "sales", "support")
+__all__ = ["INSTALL_STATES", "KEY_TYPE", "LIST_FILTERS", "NURTURE_STATUSES", "ROLES", "text_column", "utc_column"]
+
 # Byte-order text for search keys: prefix ranges then match exactly what a byte-wise prefix would.
 LIST_FILTERS = ("country", "offer", "action_code", "nurture_status", "owner_id")
 KEY_TYPE = String(300).with_variant(String(300, collation="C"), "postgresql")
-NURTURE_STATUSES = ("new", "contacted", "qualified", "customer", "lost")
-INSTALL_STATES = ("installing", "installed", "failed", "uninstalling", "uninstalled", "uninstall_failed")
 
 
 def utc_column(*, nullable: bool = False, index: bool = False) -> Any:

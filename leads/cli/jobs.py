@@ -1,0 +1,97 @@
+"""`flask --app app retention sweep` and `flask --app app worker`: the scheduled jobs, by hand or forever."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from leads import db
+from leads.cli import worker
+from leads.ingest import sources
+from leads.retention import leases, sweeper
+
+
+@click.group("retention", cls=AppGroup)
+def retention_cli() -> None:
+    """The retention schedule: destroy what has expired."""
+
+
+@retention_cli.command("sweep")
+@click.option("--dry-run", is_flag=True, help="List what would be destroyed; change nothing.")
+@click.option("--as-of", "as_of", help="With --dry-run only: the date (YYYY-MM-DD, UTC midnight) or time to judge.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=sweeper.BATCH_SIZE,
+    show_default=True,
+    help="Records destroyed per transaction.",
+)
+def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
+    """Destroy every record past its retention deadline, here and in the source lead table."""
+    if as_of and not dry_run:
+        raise click.UsageError("--as-of is allowed only with --dry-run: real destruction always uses the real time")
+    now = _parse_as_of(as_of) if as_of else db.now()
+    table = sources.lead_table(current_app.config) if not dry_run else None
+    if not dry_run and table is None:
+        click.echo("warning: AZURE_TABLES_CONNECTION_STRING is not set; source rows stay queued for deletion", err=True)
+
+    def progress(report: sweeper.Report) -> None:
+        click.echo(f"  destroyed so far: {dict(report.destroyed)}", err=True)
+
+    try:
+        report = sweeper.sweep(
+            session=db.session(),
+            now=now,
+            source=table,
+            holder=leases.holder(),
+            tombstone_key=current_app.config["TOMBSTONE_KEY"],
+            dry_run=dry_run,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    finally:
+        if table is not None:
+            table.close()
+    _print_report(report)
+
+
+def _parse_as_of(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO date-time") from error
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _print_report(report: sweeper.Report) -> None:
+    if not report.ran:
+        click.echo("Another sweeper is running; nothing done.")
+        return
+    if report.dry_run:
+        click.echo(f"Dry run as of {report.as_of.isoformat()}: would destroy")
+        for due in report.due:
+            state = "ON HOLD, kept" if due.held else "destroy"
+            click.echo(f"  {due.record_type} #{due.record_id}  deadline {due.deadline.isoformat()}  {state}")
+        click.echo(f"  and null {report.ip_fields} IP address fields")
+        return
+    click.echo(
+        f"Sweep done: destroyed {dict(report.destroyed) or 'nothing'}; kept on hold {dict(report.held) or 'none'}; "
+        f"IP fields nulled {report.ip_fields}; source rows deleted {report.source_deleted}, "
+        f"still queued {report.source_pending}."
+    )
+    for error in report.source_errors:
+        click.echo(f"  source deletion failed (will retry): {error}", err=True)
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
+def worker_command(once: bool) -> None:
+    """Run the lead sync (every 5 minutes) and the retention sweeper (hourly) until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    worker.loop(current_app._get_current_object(), sleep=time.sleep, iterations=1 if once else None)  # type: ignore[attr-defined]

@@ -1,0 +1,286 @@
+"""Consent as stored: each lead's append-only consent history, its current state, and the gate every action passes.
+
+Lead data may be used for marketing only with the person's recorded consent (privacy notice line 67). `gate()` is
+the one door to every action in `consent.ACTIONS`: it builds each lead's `consent.Subject` from the lead and its
+`ConsentRecord` history, asks the pure `consent.check()`, audits the answer (a refusal with its reasons, an allowed
+action with the consent record it relied on) and only then runs the action. Services are keyword-only, take the
+session first, and commit; `gate()` leaves the commit to the service that calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from leads.models import ConsentRecord, Lead, User
+from leads.rules import consent
+from leads.staff import audit
+
+CURRENT_WORDING = "Privacy notice, last updated 2025-10-08"  # line 56: the notice people are shown today
+CONSENT_PURPOSES = tuple(code for code, purpose in consent.PURPOSES.items() if purpose.needs_consent)
+MAX_EVIDENCE = 2000
+
+Actor = User | str
+# An action's body: runs only when the gate allows; returns what it changed (for the audit), None if nothing to do.
+Act = Callable[[Lead, ConsentRecord | None], dict[str, Any] | None]
+
+
+class ConsentError(ValueError):
+    """A request refused before the gate was asked; the message is safe to show to staff."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The gate's decision for one lead, and whether the action then changed anything."""
+
+    lead: Lead
+    decision: consent.Decision
+    changed: bool
+
+
+@dataclass
+class Result:
+    """What a gated action did to many leads: done, allowed but nothing to do, refused (with why), not found."""
+
+    about: str = ""  # what the action was on, for the answer (e.g. the list's name)
+    done: list[Lead] = field(default_factory=list)
+    unchanged: list[Lead] = field(default_factory=list)
+    refused: list[tuple[Lead, str]] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+
+    def add(self, outcomes: Iterable[Outcome], missing: Iterable[int] = ()) -> None:
+        """Count each outcome under done, unchanged or refused, and note ids that matched no lead."""
+        for outcome in outcomes:
+            if not outcome.decision.allowed:
+                self.refused.append((outcome.lead, outcome.decision.reason_text))
+            else:
+                (self.done if outcome.changed else self.unchanged).append(outcome.lead)
+        self.missing.extend(missing)
+
+
+def label(actor: Actor) -> str:
+    """Who did it, as the records and the audit trail name them."""
+    return actor.email if isinstance(actor, User) else actor
+
+
+def user_id(actor: Actor) -> int | None:
+    """The acting user's id, or None for a system job."""
+    return actor.id if isinstance(actor, User) else None
+
+
+# --- the gate ------------------------------------------------------------------------------------------------
+
+
+def event(record: ConsentRecord) -> consent.ConsentEvent:
+    return consent.ConsentEvent(
+        record.id,
+        record.purpose,
+        record.granted,
+        record.at,
+        record.method,
+        record.evidence,
+        record.wording_version,
+        record.recorded_by,
+    )
+
+
+def _subject(lead: Lead, history: Sequence[ConsentRecord]) -> consent.Subject:
+    """What the pure gate needs to know about `lead`: its consent history and the flags that stop actions."""
+    return consent.Subject(
+        tuple(event(record) for record in history),
+        restricted=lead.processing_restricted,
+        under_erasure=lead.erasure_pending,
+        do_not_contact=lead.is_dnc,
+        test_lead=lead.is_test,
+    )
+
+
+def histories(*, session: Session, lead_ids: Sequence[int]) -> dict[int, list[ConsentRecord]]:
+    """Each lead's consent records in the order they were recorded, in one query (callers send a page or a chunk)."""
+    found: dict[int, list[ConsentRecord]] = {lead_id: [] for lead_id in lead_ids}
+    query = select(ConsentRecord).where(col(ConsentRecord.lead_id).in_(lead_ids)).order_by(col(ConsentRecord.id))
+    for record in session.exec(query):
+        found[record.lead_id].append(record)
+    return found
+
+
+def gate(
+    *,
+    session: Session,
+    action_code: str,
+    leads: Sequence[Lead],
+    actor: Actor,
+    now: datetime,
+    act: Act,
+    details: dict[str, Any] | None = None,
+) -> list[Outcome]:
+    """The one door to every action in `consent.ACTIONS`: decide each lead with `consent.check` at `now`, audit the
+    decision, and run `act(lead, relied_on)` only where it is allowed (`relied_on`: the consent record a marketing
+    action relies on, else None). Adds to `session`; the caller commits, so each audit lands with what it proves.
+    """
+    found = histories(session=session, lead_ids=[lead.id for lead in leads if lead.id is not None])
+    outcomes = []
+    for lead in leads:
+        history = found[lead.id]  # type: ignore[index]
+        decision = consent.check(action_code, _subject(lead, history), now=now)
+        relied_on = next((r for r in history if decision.relied_on and r.id == decision.relied_on.id), None)
+        changes = act(lead, relied_on) if decision.allowed else None
+        _audit(session, action_code, lead, decision, changes, actor, now, {**(details or {})})
+        outcomes.append(Outcome(lead, decision, changes is not None))
+    return outcomes
+
+
+def _audit(
+    session: Session,
+    action_code: str,
+    lead: Lead,
+    decision: consent.Decision,
+    changes: dict[str, Any] | None,
+    actor: Actor,
+    now: datetime,
+    details: dict[str, Any],
+) -> None:
+    if decision.allowed:
+        relied_on = decision.relied_on.id if decision.relied_on is not None else None
+        details.update(changes or {}, changed=changes is not None, consent_record_id=relied_on)
+    else:
+        details["reasons"] = list(decision.reasons)
+    action = action_code if decision.allowed else f"{action_code}.refused"
+    audit.record(
+        session=session, at=now, actor=actor, action=action, record_type="lead", record_id=lead.id, details=details
+    )
+
+
+def preview(*, session: Session, leads: Sequence[Lead], action_code: str, now: datetime) -> dict[int, consent.Decision]:
+    """What the gate would decide for each lead at `now`, for display only: nothing is done or audited."""
+    found = histories(session=session, lead_ids=[lead.id for lead in leads if lead.id is not None])
+    subjects = {lead.id or 0: _subject(lead, found[lead.id or 0]) for lead in leads}
+    return {lead_id: consent.check(action_code, subject, now=now) for lead_id, subject in subjects.items()}
+
+
+# --- recording consent ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    """A grant or withdrawal as staff report it. `at` is when the person said so; None means now."""
+
+    purpose: str
+    granted: bool
+    method: str
+    evidence: str
+    wording_version: str
+    at: datetime | None = None
+
+
+def record(*, session: Session, lead: Lead, given: ConsentInput, actor: Actor, now: datetime) -> Outcome:
+    """Append a grant or withdrawal to the lead's consent history; nothing is ever overwritten. Commits.
+
+    A grant goes through the gate (`consent.record`, refused while the person's data is being erased). A withdrawal
+    is never refused: it only ever stops processing, and people may withdraw at any time (line 31).
+    Raises ConsentError for a time in the future, or a purpose, method or text that does not make sense.
+    """
+    at = given.at or now
+    _validate(given, at, now)
+    append = _appender(session, given, at, actor, now)
+    if given.granted:
+        outcome = gate(session=session, action_code="consent.record", leads=[lead], actor=actor, now=now, act=append)[0]
+    else:
+        outcome = _withdraw(session, lead, append, actor, now)
+    session.commit()
+    return outcome
+
+
+def _appender(session: Session, given: ConsentInput, at: datetime, actor: Actor, now: datetime) -> Act:
+    def append(lead: Lead, _relied_on: ConsentRecord | None) -> dict[str, Any]:
+        row = ConsentRecord(
+            lead_id=lead.id,
+            purpose=given.purpose,
+            granted=given.granted,
+            at=at,
+            method=given.method,
+            evidence=given.evidence.strip(),
+            wording_version=given.wording_version.strip(),
+            recorded_by_user_id=user_id(actor),
+            recorded_by=label(actor),
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
+
+    return append
+
+
+def _withdraw(session: Session, lead: Lead, append: Act, actor: Actor, now: datetime) -> Outcome:
+    """Record a withdrawal without asking the gate (see `record`), audited exactly as the gate would."""
+    decision = consent.Decision(True, consent.ACTIONS["consent.record"], (), None)
+    changes = append(lead, None)
+    _audit(session, "consent.record", lead, decision, changes, actor, now, {})
+    return Outcome(lead, decision, True)
+
+
+def _validate(given: ConsentInput, at: datetime, now: datetime) -> None:
+    if given.purpose not in CONSENT_PURPOSES:
+        raise ConsentError(f"{given.purpose!r} is not a purpose that rests on consent.")
+    if at > now:
+        raise ConsentError("The time given is in the future: record consent when the person has given it.")
+    if not given.evidence.strip() or len(given.evidence) > MAX_EVIDENCE:
+        raise ConsentError(
+            f"Say what the person said or signed, and where it is kept (at most {MAX_EVIDENCE} characters)."
+        )
+    if not given.wording_version.strip() or len(given.wording_version) > 200:
+        raise ConsentError("Say which wording or notice version the person was shown (at most 200 characters).")
+    try:
+        consent.ConsentEvent(None, given.purpose, given.granted, at, given.method, given.evidence, "-", "-")
+    except ValueError as error:
+        raise ConsentError(str(error)) from error
+
+
+# --- current state -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """A purpose's consent as it stands: "granted", "withdrawn" or "none", and since when."""
+
+    state: str
+    since: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return {"granted": "Granted", "withdrawn": "Withdrawn", "none": "None recorded"}[self.state]
+
+
+def _state(history: Sequence[ConsentRecord], purpose: str, now: datetime) -> ConsentState:
+    latest = consent.latest_event([event(record) for record in history], purpose, now=now)
+    if latest is None:
+        return ConsentState("none")
+    return ConsentState("granted" if latest.granted else "withdrawn", latest.at)
+
+
+def states(
+    *, session: Session, lead_ids: Sequence[int], now: datetime, purpose: str = "marketing"
+) -> dict[int, ConsentState]:
+    """The current `purpose` consent of many leads (a page of the list) in one query."""
+    found = histories(session=session, lead_ids=lead_ids)
+    return {lead_id: _state(history, purpose, now) for lead_id, history in found.items()}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A lead's consent as its page shows it: the state of each consent purpose, and the history newest first."""
+
+    states: dict[str, ConsentState]
+    history: list[ConsentRecord]
+
+
+def panel(*, session: Session, lead_id: int, now: datetime) -> Panel:
+    """The consent panel of one lead."""
+    history = histories(session=session, lead_ids=[lead_id])[lead_id]
+    newest_first = sorted(history, key=lambda record: (record.at, record.id or 0), reverse=True)
+    return Panel({purpose: _state(history, purpose, now) for purpose in CONSENT_PURPOSES}, newest_first)

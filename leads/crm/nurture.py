@@ -1,0 +1,161 @@
+"""Nurturing a lead: status, owner, the notes and correspondence log, and linking installations.
+
+Every change is audited. These are not marketing actions: they need no consent (notice line 66), but
+they are processing, so a restricted or to-be-erased record refuses them (the consent gate decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from leads.consent import records
+from leads.models import NURTURE_STATUSES, Installation, Lead, LeadNote, User
+from leads.rules.vocabulary import NOTE_KINDS
+from leads.staff import audit
+
+LINK_WINDOW = timedelta(days=2)
+
+
+class NurtureError(ValueError):
+    """A nurture action was refused; the message says why."""
+
+
+def _through_gate(
+    session: Session, action_code: str, lead: Lead, actor: User, now: datetime, change: Callable[[], dict[str, Any]]
+) -> None:
+    """Run a nurture change through the consent gate (refused while restricted or being erased), audited there."""
+    outcome = records.gate(
+        session=session,
+        action_code=action_code,
+        leads=[lead],
+        actor=actor,
+        now=now,
+        act=lambda _lead, _relied_on: change(),
+    )[0]
+    session.commit()
+    if not outcome.decision.allowed:
+        raise NurtureError(outcome.decision.reason_text)
+
+
+def set_status(*, session: Session, lead: Lead, status: str, actor: User, now: datetime) -> Lead:
+    """Change the nurture status. Gated and audited. Commits."""
+    if status not in NURTURE_STATUSES:
+        raise NurtureError(f"Unknown status {status!r}.")
+
+    def change() -> dict[str, Any]:
+        before, lead.nurture_status = lead.nurture_status, status
+        session.add(lead)
+        return {"before": before, "after": status}
+
+    _through_gate(session, "lead.status.change", lead, actor, now, change)
+    return lead
+
+
+def set_owner(*, session: Session, lead: Lead, owner_id: int | None, actor: User, now: datetime) -> Lead:
+    """Assign the lead to an active member of staff (or nobody). Gated and audited. Commits."""
+    if owner_id is not None:
+        owner = session.get(User, owner_id)
+        if owner is None or not owner.active:
+            raise NurtureError("Choose an active member of staff.")
+
+    def change() -> dict[str, Any]:
+        before, lead.owner_id = lead.owner_id, owner_id
+        session.add(lead)
+        return {"before": before, "after": owner_id}
+
+    _through_gate(session, "lead.owner.change", lead, actor, now, change)
+    return lead
+
+
+def add_note(
+    *,
+    session: Session,
+    lead: Lead,
+    kind: str,
+    body: str,
+    actor: User,
+    now: datetime,
+    follow_up_on: datetime | None = None,
+) -> None:
+    """Add a timestamped, attributed entry to the lead's log. Gated; audited without its text. Commits."""
+    if kind not in NOTE_KINDS or not body.strip():
+        raise NurtureError("Choose what kind of entry this is and write it.")
+
+    def change() -> dict[str, Any]:
+        session.add(
+            LeadNote(
+                lead_id=lead.id, kind=kind, body=body.strip(), at=now, author=actor.email, follow_up_on=follow_up_on
+            )
+        )
+        return {"kind": kind}
+
+    _through_gate(session, "lead.follow_up" if follow_up_on else "lead.note.add", lead, actor, now, change)
+
+
+def notes(*, session: Session, lead_id: int) -> list[LeadNote]:
+    """The lead's log, newest first."""
+    query = (
+        select(LeadNote).where(LeadNote.lead_id == lead_id).order_by(col(LeadNote.at).desc(), col(LeadNote.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def link_suggestions(*, session: Session, lead: Lead, limit: int = 5) -> list[Installation]:
+    """Unlinked installations of the lead's offer whose first notification came within two days of the lead."""
+    product = (lead.offer or "").split(".", 1)[-1]
+    query = (
+        select(Installation)
+        .where(
+            col(Installation.lead_id).is_(None),
+            Installation.plan_product == product,
+            col(Installation.first_event_at).between(lead.received_at - LINK_WINDOW, lead.received_at + LINK_WINDOW),
+        )
+        .order_by(col(Installation.first_event_at))
+        .limit(limit)
+    )
+    return list(session.exec(query)) if product else []
+
+
+def link(*, session: Session, installation: Installation, lead: Lead | None, actor: User, now: datetime) -> None:
+    """Confirm (lead given) or undo (None) the link between an installation and a lead. Audited. Commits."""
+    before, installation.lead_id = installation.lead_id, lead.id if lead else None
+    session.add(installation)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="installation.link" if lead else "installation.unlink",
+        record_type="installation",
+        record_id=installation.id,
+        details={"before": before, "after": installation.lead_id},
+    )
+    session.commit()
+
+
+def lead_suggestions(*, session: Session, installation: Installation, limit: int = 5) -> list[Lead]:
+    """Leads of the installation's offer received within two days of its first notification."""
+    if not installation.plan_product:
+        return []
+    query = (
+        select(Lead)
+        .where(
+            col(Lead.offer).endswith(f".{installation.plan_product}"),
+            col(Lead.received_at).between(
+                installation.first_event_at - LINK_WINDOW, installation.first_event_at + LINK_WINDOW
+            ),
+        )
+        .order_by(col(Lead.received_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def linked_installations(*, session: Session, lead_id: int) -> list[Installation]:
+    """The installations confirmed as this lead's."""
+    return list(
+        session.exec(select(Installation).where(Installation.lead_id == lead_id).order_by(col(Installation.id)))
+    )

@@ -1,0 +1,60 @@
+"""Demo consent and marketing, so `make run` shows the gate at work: a few people gave marketing consent, one of
+them withdrew it since, and a marketing list holds them (the one who withdrew is left out of its export)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from leads.consent.records import CURRENT_WORDING
+from leads.models import ConsentRecord, Lead, MarketingList, MarketingListMember
+
+ACTOR = "system:demo"
+LIST_NAME = "RADNAC 3.0 launch (demo)"
+GRANTS = [
+    ("email_reply", "Replied “yes, keep me posted on new releases” to our follow-up of their trial (sales@ mailbox)."),
+    ("phone_call", "Asked on a support call to hear about the launch; call note in the support ticket."),
+    ("web_form", "Ticked “send me product news” on the radnac.com contact form."),
+    ("signed_form", "Signed the marketing preferences form at the partner event; scan kept in the shared drive."),
+    ("email_reply", "Wrote back “happy to receive your newsletter”."),
+]
+
+
+def load(*, session: Session, leads: list[Lead], now: datetime) -> None:
+    """Add the demo consent history and list for `leads` (flushed, so they have ids); the caller commits."""
+    people = [lead for lead in leads if lead.email and not lead.is_dnc and now - lead.received_at > timedelta(days=60)]
+    launch = MarketingList(
+        name=LIST_NAME,
+        description="People who asked to hear about the next major release.",
+        created_by=ACTOR,
+        created_at=now - timedelta(days=25),
+    )
+    session.add(launch)
+    session.flush()
+    for n, (lead, (method, evidence)) in enumerate(zip(people, GRANTS, strict=False)):
+        grant = _record(lead, True, now - timedelta(days=40 - n), method, evidence)
+        session.add(grant)
+        session.flush()
+        added = now - timedelta(days=20 - n)
+        session.add(
+            MarketingListMember(
+                list_id=launch.id, lead_id=lead.id, added_at=added, added_by=ACTOR, consent_record_id=grant.id
+            )
+        )
+    withdrew = people[len(GRANTS) - 1]  # after joining the list: the export leaves them out
+    session.add(_record(withdrew, False, now - timedelta(days=3), "email_reply", "Replied “please take me off”."))
+
+
+def _record(lead: Lead, granted: bool, at: datetime, method: str, evidence: str) -> ConsentRecord:
+    return ConsentRecord(
+        lead_id=lead.id,
+        purpose="marketing",
+        granted=granted,
+        at=at,
+        method=method,
+        evidence=evidence,
+        wording_version=CURRENT_WORDING,
+        recorded_by=ACTOR,
+        created_at=at + timedelta(hours=2),
+    )

@@ -1,0 +1,63 @@
+"""Plan permission models (notice lines 86-88): which plans let coreMem reach a customer's deployment.
+
+A small admin-editable mapping from plan name to "locked" or "publisher_managed". A plan not in the
+mapping counts as locked: no access is the safe default (line 88 recommends locked mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from leads.models import PlanPermission, User
+from leads.staff import audit
+
+MODELS = {"locked": "Locked mode: no access", "publisher_managed": "Publisher managed: access with written consent"}
+DEFAULT = "locked"
+
+
+def model_for(*, session: Session, plan_name: str | None) -> str:
+    """The permission model of `plan_name`; unknown or missing plans are locked."""
+    if not plan_name:
+        return DEFAULT
+    row = session.exec(select(PlanPermission).where(PlanPermission.plan_name == plan_name)).first()
+    return row.model if row else DEFAULT
+
+
+def models_for(*, session: Session, plan_names: Iterable[str | None]) -> dict[str, str]:
+    """Models for many plans at once (list pages)."""
+    names = {name for name in plan_names if name}
+    rows = session.exec(select(PlanPermission).where(col(PlanPermission.plan_name).in_(names))) if names else []
+    found = {row.plan_name: row.model for row in rows}
+    return {name: found.get(name, DEFAULT) for name in names}
+
+
+def mapping(*, session: Session) -> list[PlanPermission]:
+    """Every configured plan, by name."""
+    return list(session.exec(select(PlanPermission).order_by(col(PlanPermission.plan_name))))
+
+
+def set_model(*, session: Session, plan_name: str, model: str, actor: User | str, now: datetime) -> PlanPermission:
+    """Create or change one plan's model. Audited. Commits."""
+    plan_name = plan_name.strip()
+    if model not in MODELS or not plan_name:
+        raise ValueError("Give a plan name and choose locked or publisher managed.")
+    row = session.exec(select(PlanPermission).where(PlanPermission.plan_name == plan_name)).first()
+    before = row.model if row else None
+    row = row or PlanPermission(plan_name=plan_name, model=model, updated_by="", updated_at=now)
+    row.model, row.updated_at = model, now
+    row.updated_by = actor.email if isinstance(actor, User) else actor
+    session.add(row)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="plan.permission",
+        record_type="plan",
+        record_id=plan_name,
+        details={"before": before, "after": model},
+    )
+    session.commit()
+    return row

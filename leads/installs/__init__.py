@@ -1,0 +1,1 @@
+"""Managed-application installations: storing the notifications the webhook receives."""

@@ -1,0 +1,97 @@
+"""Legal holds: pause one record's destruction, with a reason; placing and lifting are audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from leads.models import Installation, Lead, LegalHold, User
+from leads.staff import audit
+
+RECORD_TYPES = {"lead": Lead, "installation": Installation}
+
+
+class HoldError(ValueError):
+    """A hold could not be placed or lifted; the message is safe to show."""
+
+
+def active_holds(*, session: Session, record_type: str, record_ids: Iterable[int]) -> dict[int, LegalHold]:
+    """The active hold of each of `record_ids` that has one (one query, for list pages)."""
+    ids = list(set(record_ids))
+    if not ids:
+        return {}
+    query = select(LegalHold).where(
+        LegalHold.record_type == record_type, col(LegalHold.record_id).in_(ids), col(LegalHold.lifted_at).is_(None)
+    )
+    return {hold.record_id: hold for hold in session.exec(query)}
+
+
+def history(*, session: Session, record_type: str, record_id: int) -> list[LegalHold]:
+    """Every hold ever placed on the record, newest first."""
+    query = (
+        select(LegalHold)
+        .where(LegalHold.record_type == record_type, LegalHold.record_id == record_id)
+        .order_by(col(LegalHold.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def place(*, session: Session, record_type: str, record_id: int, reason: str, actor: User, now: datetime) -> LegalHold:
+    """Put the record on hold. Refuses a missing record, an empty reason, or a second active hold. Commits."""
+    if session.get(RECORD_TYPES[record_type], record_id) is None:
+        raise HoldError("That record no longer exists.")
+    if not reason.strip():
+        raise HoldError("Give the reason for the hold (e.g. the claim or request it protects).")
+    if active_holds(session=session, record_type=record_type, record_ids=[record_id]):
+        raise HoldError("This record is already on hold.")
+    hold = LegalHold(
+        record_type=record_type, record_id=record_id, reason=reason.strip(), placed_by=actor.email, placed_at=now
+    )
+    session.add(hold)
+    session.flush()
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="hold.place",
+        record_type=record_type,
+        record_id=record_id,
+        details={"hold_id": hold.id, "reason": hold.reason},
+    )
+    session.commit()
+    return hold
+
+
+def lift(*, session: Session, hold_id: int, reason: str, actor: User, now: datetime) -> LegalHold:
+    """Lift an active hold with a reason; destruction resumes at the next sweep if the record is due. Commits."""
+    hold = session.get(LegalHold, hold_id)
+    if hold is None or hold.lifted_at is not None:
+        raise HoldError("That hold is not active.")
+    if not reason.strip():
+        raise HoldError("Give the reason for lifting the hold.")
+    hold.lifted_by, hold.lifted_at, hold.lift_reason = actor.email, now, reason.strip()
+    session.add(hold)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="hold.lift",
+        record_type=hold.record_type,
+        record_id=hold.record_id,
+        details={"hold_id": hold.id, "reason": hold.lift_reason},
+    )
+    session.commit()
+    return hold
+
+
+def get(*, session: Session, hold_id: int) -> LegalHold | None:
+    """The hold with that id, or None."""
+    return session.get(LegalHold, hold_id)
+
+
+def all_active(*, session: Session, record_type: str) -> list[int]:
+    """Ids of every record of that type under an active hold."""
+    query = select(LegalHold.record_id).where(LegalHold.record_type == record_type, col(LegalHold.lifted_at).is_(None))
+    return list(session.exec(query))

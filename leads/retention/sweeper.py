@@ -1,0 +1,307 @@
+"""The retention sweeper: destroys every record past its deadline (retention.SCHEDULE), here and at the source.
+
+Guarantees, and how:
+- never late, never early: a SQL pre-filter finds a superset of candidates, then `retention.is_due` decides
+  each one with the same calendar arithmetic the countdowns show;
+- nothing half-destroyed is visible: each batch (rows, dependants, tombstones, queued source deletions)
+  is one transaction;
+- nothing destroyed twice: rows are deleted with RETURNING and only the rows this transaction removed get
+  a tombstone; a second sweeper cannot even start, because it cannot take the lease;
+- a crash at any point is resumed by the next run: committed batches are done, the rest is still due, and
+  source-table deletions are queued in the database and retried until Azure confirms them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, tuple_, update
+from sqlmodel import Session, col, select
+
+from leads.models import (
+    Installation,
+    InstallEvent,
+    Lead,
+    QuarantinedEntity,
+    SourceDeletion,
+    SupportGrant,
+)
+from leads.retention import destroy, holds, leases
+from leads.rules import schedule
+from leads.staff import audit
+
+BATCH_SIZE = 500
+LEASE_NAME = "retention-sweeper"
+LEASE_TTL = timedelta(minutes=10)
+RENEW_EVERY = timedelta(minutes=1)  # of wall time; each renewal is a transaction of its own
+
+
+class SourceTable(Protocol):
+    """What the sweeper needs from the lead table (sources.LeadTable)."""
+
+    def delete(self, partition_key: str, row_key: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Due:
+    """One record whose deadline has come (as of the sweep's `now`)."""
+
+    record_type: str
+    record_id: int
+    deadline: datetime
+    held: bool
+
+
+@dataclass
+class Report:
+    """What a sweep did (or, for a dry run, would do)."""
+
+    as_of: datetime
+    dry_run: bool
+    ran: bool = True  # False when another sweeper held the lease
+    destroyed: Counter[str] = field(default_factory=Counter)
+    held: Counter[str] = field(default_factory=Counter)
+    due: list[Due] = field(default_factory=list)  # dry run only
+    ip_fields: int = 0
+    source_deleted: int = 0
+    source_pending: int = 0
+    source_errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts only (no personal data), for the audit trail and the terminal."""
+        return {
+            "destroyed": dict(self.destroyed),
+            "held": dict(self.held),
+            "ip_fields": self.ip_fields,
+            "source_deleted": self.source_deleted,
+            "source_pending": self.source_pending,
+            "dry_run": self.dry_run,
+            "as_of": self.as_of.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """One kind of record the sweeper destroys."""
+
+    record_type: str
+    kind: str  # its row in retention.SCHEDULE
+    model: Any
+    start: Any  # the column the retention clock starts from
+    hold_type: str | None
+    destroy: Callable[[Session, list[int], datetime, str, str], int]
+    only: tuple[Any, ...] = ()  # extra conditions: which rows the rule still applies to
+
+
+TARGETS = (
+    Target("lead", "lead", Lead, Lead.received_at, "lead", destroy.destroy_leads),
+    Target(
+        "quarantined_lead",
+        "lead",
+        QuarantinedEntity,
+        QuarantinedEntity.first_seen_at,
+        None,
+        destroy.destroy_quarantined,
+    ),
+    Target(
+        "installation",
+        "install_notification",
+        Installation,
+        Installation.uninstalled_at,
+        "installation",
+        destroy.destroy_installations,
+    ),
+    Target(
+        "support_grant",
+        "support_grant",
+        SupportGrant,
+        SupportGrant.last_communication_at,
+        None,
+        destroy.lapse_grants,
+        only=(col(SupportGrant.lapsed_at).is_(None),),
+    ),
+)
+
+
+def shortest_period(period: schedule.Period) -> timedelta:
+    """A lower bound on the period's length in any calendar (for the SQL pre-filter)."""
+    return timedelta(days=period.years * 365 + period.months * 28 + period.days)
+
+
+Cursor = tuple[datetime, int]  # (clock start, id) of the last record a batch scanned
+
+
+def due_batch(
+    *, session: Session, target: Target, as_of: datetime, after: Cursor | None, limit: int
+) -> tuple[list[Due], Cursor | None]:
+    """Records of `target` due at `as_of`, oldest first from after `after` (the start when None); also returns
+    the last (start, id) scanned. Walking the start column's index, beginning at the cursor, reads `limit` rows
+    a batch however many are due: ordered by id, PostgreSQL re-read every due row for each batch when its
+    statistics had not yet seen them age (100,000 expired leads: 200 batches of up to 100,000 rows)."""
+    period = schedule.SCHEDULE[target.kind].period
+    assert period is not None  # nosec B101 # type narrowing; validate_schedule raises at import
+    cutoff = as_of - shortest_period(period)
+    keyset = [target.start >= after[0], tuple_(target.start, target.model.id) > after] if after else []
+    query = (
+        select(target.model.id, target.start)
+        .where(col(target.start).is_not(None), target.start <= cutoff, *keyset, *target.only)
+        .order_by(target.start, target.model.id)
+        .limit(limit)
+    )
+    rows = session.exec(query).all()
+    held = (
+        holds.active_holds(session=session, record_type=target.hold_type, record_ids=[r[0] for r in rows])
+        if target.hold_type
+        else {}
+    )
+    due = [
+        Due(target.record_type, record_id, deadline, record_id in held)
+        for record_id, start in rows
+        if schedule.is_due(deadline := schedule.deadline(target.kind, start), as_of)
+    ]
+    return due, ((rows[-1][1], rows[-1][0]) if rows else None)
+
+
+def sweep(
+    *,
+    session: Session,
+    now: datetime,
+    source: SourceTable | None,
+    tombstone_key: str,
+    holder: str,
+    actor: str = "system:sweeper",
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[Report], None] = lambda _r: None,
+) -> Report:
+    """Destroy (or, dry run, list) everything due at `now`. Returns the report; `ran` is False if another
+    sweeper holds the lease. Each batch commits on its own."""
+    report = Report(as_of=now, dry_run=dry_run)
+    if not dry_run and not leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL):
+        report.ran = False
+        return report
+    try:
+        lease = _Lease(holder, now)
+        for target in TARGETS:
+            _sweep_target(session, target, report, now, tombstone_key, actor, lease, batch_size, progress)
+        report.ip_fields = null_ip_fields(session, now, dry_run)
+        if not dry_run:
+            _flush_source(session, source, report)
+            audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
+            session.commit()
+    finally:
+        if not dry_run:
+            leases.release(session=session, name=LEASE_NAME, holder=holder)
+    return report
+
+
+@dataclass
+class _Lease:
+    """The sweeper's hold on its lease, renewed as the sweep goes on: by wall time since it started, so a
+    sweep longer than the lease keeps it, and once a RENEW_EVERY, not once a batch."""
+
+    holder: str
+    now: datetime
+    started: float = 0.0
+    renewed: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self.renewed = time.monotonic()
+
+    def renew(self, session: Session) -> None:
+        if (at := time.monotonic()) - self.renewed >= RENEW_EVERY.total_seconds():
+            self.renewed, now = at, self.now + timedelta(seconds=at - self.started)
+            leases.acquire(session=session, name=LEASE_NAME, holder=self.holder, now=now, ttl=LEASE_TTL)
+
+
+def _sweep_target(
+    session: Session,
+    target: Target,
+    report: Report,
+    now: datetime,
+    key: str,
+    actor: str,
+    lease: _Lease,
+    batch_size: int,
+    progress: Callable[[Report], None],
+) -> None:
+    after: Cursor | None = None
+    while True:
+        due, after = due_batch(session=session, target=target, as_of=now, after=after, limit=batch_size)
+        if after is None:
+            break
+        if held := sum(d.held for d in due):
+            report.held[target.record_type] += held
+        if report.dry_run:
+            report.due.extend(due)
+            continue
+        lease.renew(session)
+        ids = [d.record_id for d in due if not d.held]
+        if ids:
+            report.destroyed[target.record_type] += target.destroy(session, ids, now, actor, key)
+            progress(report)
+
+
+def null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:
+    """Destroy caller IP addresses older than their period (the notification itself stays). Commits."""
+    period = schedule.SCHEDULE["ip_address"].period
+    # exact days, so the SQL cutoff is exact; validate_schedule raises at import otherwise
+    assert period is not None and not (period.years or period.months)  # nosec B101 # type narrowing
+    condition = (
+        col(InstallEvent.caller_ip).is_not(None),
+        InstallEvent.received_at <= now - timedelta(days=period.days),
+        destroy.not_held("installation", InstallEvent.installation_id),
+    )
+    if dry_run:
+        return session.exec(select(func.count()).select_from(InstallEvent).where(*condition)).one()
+    result = session.exec(update(InstallEvent).where(*condition).values(caller_ip=None))  # type: ignore[call-overload]
+    session.commit()
+    return result.rowcount
+
+
+def _flush_source(session: Session, source: SourceTable | None, report: Report) -> None:
+    """Delete queued rows from the source table, oldest first; stop at the first failure (the service is
+    probably down) and leave the rest queued for the next run. Commits per row."""
+    while source is not None:
+        batch = session.exec(select(SourceDeletion).order_by(col(SourceDeletion.id)).limit(BATCH_SIZE)).all()
+        if not batch or not _delete_at_source(session, source, batch, report):
+            break
+    report.source_pending = session.exec(select(func.count()).select_from(SourceDeletion)).one()
+
+
+def _delete_at_source(session: Session, source: SourceTable, batch: list[SourceDeletion], report: Report) -> bool:
+    """Delete each queued row at the source; False at the first failure (recorded on the row)."""
+    for pending in batch:
+        try:
+            source.delete(pending.partition_key, pending.row_key)
+        except Exception as error:  # noqa: BLE001 - any failure: keep it queued and say why
+            pending.attempts, pending.last_error = pending.attempts + 1, str(error)[:1000]
+            report.source_errors.append(str(error)[:200])
+            session.add(pending)
+            session.commit()
+            return False
+        session.delete(pending)
+        session.commit()
+        report.source_deleted += 1
+    return True
+
+
+def erase_leads(
+    *, session: Session, lead_ids: list[int], now: datetime, actor: str, tombstone_key: str, source: SourceTable | None
+) -> Report:
+    """The right to erasure: destroy these leads and their linked installations now, through the same
+    machinery as the schedule (tombstones, queued source deletions, audit). Records on hold are kept."""
+    report = Report(as_of=now, dry_run=False)
+    linked = list(session.exec(select(Installation.id).where(col(Installation.lead_id).in_(lead_ids))))
+    if linked:
+        report.destroyed["installation"] += destroy.destroy_installations(session, linked, now, actor, tombstone_key)
+    report.destroyed["lead"] += destroy.destroy_leads(session, lead_ids, now, actor, tombstone_key)
+    _flush_source(session, source, report)
+    audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
+    session.commit()
+    return report

@@ -1,0 +1,109 @@
+"""Staff accounts: create, authenticate, change role, activate/deactivate. Passwords are scrypt hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from leads.models import ROLES, User
+from leads.rules.vocabulary import MIN_PASSWORD_LENGTH
+from leads.staff import audit
+
+# Checked against when the email is unknown, so both failures cost the same time.
+_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password", method="scrypt")
+
+
+class UserError(ValueError):
+    """A user operation was refused; the message is safe to show to staff."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def validate_password(password: str) -> None:
+    """Refuse passwords shorter than MIN_PASSWORD_LENGTH."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"Passwords must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def create_user(*, session: Session, email: str, password: str, role: str, now: datetime, actor: User | str) -> User:
+    """Create an active user; refuses an unknown role, a short password or a taken email. Commits."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if "@" not in email:
+        raise UserError("That is not an email address.")
+    validate_password(password)
+    if get_by_email(session=session, email=email) is not None:
+        raise UserError(f"A user with email {email} already exists.")
+    user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role, created_at=now)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="user.create",
+        record_type="user",
+        record_id=user.id,
+        details={"email": email, "role": role},
+    )
+    session.commit()
+    return user
+
+
+def get_by_email(*, session: Session, email: str) -> User | None:
+    """The user with that email (case-insensitive), or None."""
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def get(*, session: Session, user_id: int) -> User | None:
+    """The user with that id, or None."""
+    return session.get(User, user_id)
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User | None:
+    """The active user whose email and password match, else None (unknown and wrong cost the same)."""
+    user = get_by_email(session=session, email=email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def list_users(*, session: Session) -> list[User]:
+    """All users, by email."""
+    return list(session.exec(select(User).order_by(User.email)))
+
+
+def count_users(*, session: Session) -> int:
+    """How many users exist."""
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def update_user(*, session: Session, user: User, role: str, active: bool, now: datetime, actor: User) -> User:
+    """Change a user's role and active flag; an admin cannot demote or deactivate themself. Commits."""
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}.")
+    if user.id == actor.id and (role != "admin" or not active):
+        raise UserError("You cannot remove your own admin role or deactivate yourself.")
+    before = {"role": user.role, "active": user.active}
+    user.role, user.active = role, active
+    session.add(user)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="user.update",
+        record_type="user",
+        record_id=user.id,
+        details={"before": before, "after": {"role": role, "active": active}},
+    )
+    session.commit()
+    return user

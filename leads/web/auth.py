@@ -1,0 +1,116 @@
+"""Login, logout, the health probe, and the admins' user management pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from leads import db
+from leads.staff import users
+from leads.web import htmx, throttle
+from leads.web.forms import ROLE_CHOICES, EmptyForm, LoginForm, UserCreateForm, UserUpdateForm
+from leads.web.permissions import public, requires
+
+bp = Blueprint("auth", __name__)
+LOGIN_FAILED = "Email or password not recognised."
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    # Browsers read "/\\host" as "//host", so backslashes are refused too.
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("pages.leads_list")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> object:
+    """Show the login form; on success rotate the session and go where the user was heading."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.leads_list"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
+        if user is not None:
+            session.clear()  # a fresh session at login: no fixation
+            login_user(user)
+            return htmx.see_other(_safe_next(request.args.get("next")))
+        throttle.record_failed_login()
+        flash(LOGIN_FAILED, "error")
+    return render_template("auth/login.html", form=form), 200
+
+
+@bp.post("/logout")
+def logout() -> object:
+    """End the session (POST with CSRF, so no other site can log staff out)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return htmx.see_other(url_for("auth.login"))
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> tuple[dict[str, str], int]:
+    """Liveness and database reachability, for the load balancer. Reveals nothing else."""
+    if not db.ping():
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}, 200
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@requires("users.manage")
+def users_admin() -> object:
+    """List staff and add one."""
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            users.create_user(
+                session=db.session(),
+                email=form.email.data,
+                password=form.password.data,
+                role=form.role.data,
+                now=db.now(),
+                actor=current_user,
+            )
+        except users.UserError as error:
+            form.email.errors.append(str(error))
+        else:
+            flash(f"Added {form.email.data}.", "info")
+            return htmx.see_other(url_for("auth.users_admin"))
+    staff = users.list_users(session=db.session())
+    return render_template("admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES)
+
+
+@bp.post("/admin/users/<int:user_id>")
+@requires("users.manage")
+def user_update(user_id: int) -> object:
+    """Change one user's role or active flag."""
+    user = users.get(session=db.session(), user_id=user_id) or abort(404)
+    form = UserUpdateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        users.update_user(
+            session=db.session(),
+            user=user,
+            role=form.role.data,
+            active=form.active.data,
+            now=db.now(),
+            actor=current_user,
+        )
+        flash(f"Updated {user.email}.", "info")
+    except users.UserError as error:
+        flash(str(error), "error")
+    return htmx.see_other(url_for("auth.users_admin"))

@@ -1,0 +1,145 @@
+"""One form per screen (flask-wtf: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from leads.rules import rights
+from leads.rules.vocabulary import CHANNELS, MIN_PASSWORD_LENGTH, NOTE_KINDS, ROLES
+
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class UserCreateForm(FlaskForm):
+    """An admin adds a member of staff."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
+
+
+class UserUpdateForm(FlaskForm):
+    """An admin changes a user's role or active flag."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Active")
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for POST-only buttons (logout)."""
+
+
+class HoldForm(FlaskForm):
+    """Place a legal hold on one record."""
+
+    reason = StringField("Reason for the hold", validators=[DataRequired(), Length(max=1000)])
+
+
+class LiftHoldForm(FlaskForm):
+    """Lift a legal hold."""
+
+    reason = StringField("Reason for lifting", validators=[DataRequired(), Length(max=1000)])
+
+
+class GrantOpenForm(FlaskForm):
+    """Open a support access grant: the customer's prior written consent and the support request."""
+
+    support_request_ref = StringField("Support request reference", validators=[DataRequired(), Length(max=100)])
+    consent_given_by = StringField("Consent given by (name and role)", validators=[DataRequired(), Length(max=200)])
+    consent_given_at = DateTimeLocalField("Consent given at (UTC)", validators=[DataRequired()])
+    consent_evidence = TextAreaField(
+        "The written consent (its text, or where it is kept)", validators=[DataRequired(), Length(max=10000)]
+    )
+
+
+class CommunicationForm(FlaskForm):
+    """Log one message with the customer under a grant."""
+
+    direction = SelectField(
+        "Direction", choices=[SelectChoice("in", "From the customer"), SelectChoice("out", "To the customer")]
+    )
+    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=5000)])
+
+
+class GrantDataForm(FlaskForm):
+    """Record data held under a grant."""
+
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice("note", "Note"), SelectChoice("file", "File name"), SelectChoice("finding", "Finding")],
+    )
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+
+
+class PlanForm(FlaskForm):
+    """Map a plan to its permission model."""
+
+    plan_name = StringField("Plan name", validators=[DataRequired(), Length(max=200)])
+    model = SelectField(
+        "Permission model",
+        choices=[SelectChoice("locked", "Locked mode"), SelectChoice("publisher_managed", "Publisher managed")],
+    )
+
+
+class NoteForm(FlaskForm):
+    """Add an entry to a lead's log."""
+
+    kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
+    body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
+    follow_up_on = DateTimeLocalField("Follow up on (optional, UTC)", validators=[Optional()])
+
+
+class RightsRequestForm(FlaskForm):
+    """Register a data-protection rights request."""
+
+    kind = SelectField("Kind of request", choices=[SelectChoice(k, v) for k, v in rights.KINDS.items()])
+    requester_name = StringField("Person's name", validators=[DataRequired(), Length(max=200)])
+    requester_email = EmailField(
+        "Person's email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    channel = SelectField("Received by", choices=[SelectChoice(k, v) for k, v in CHANNELS.items()])
+    received_on = DateField("Received on", validators=[DataRequired()])
+    details = TextAreaField("What they asked for", validators=[Length(max=10000)])
+
+
+class RequestStepForm(FlaskForm):
+    """One step on a request: a date, a text (question, reason or outcome), and a status for closing."""
+
+    on = DateField("Date", validators=[Optional()])
+    text = TextAreaField("Text", validators=[Optional(), Length(max=10000)])
+    status = SelectField(
+        "Outcome",
+        choices=[SelectChoice("completed", "Completed"), SelectChoice("refused", "Refused")],
+        validate_choice=False,
+    )
+
+
+class RectifyForm(FlaskForm):
+    """Correct a lead's contact fields."""
+
+    first_name = StringField("First name", validators=[Length(max=200)])
+    last_name = StringField("Last name", validators=[Length(max=200)])
+    email = StringField("Email", validators=[Length(max=254)])
+    phone = StringField("Phone", validators=[Length(max=100)])
+    country = StringField("Country", validators=[Length(max=100)])
+    company = StringField("Company", validators=[Length(max=300)])
+    job_title = StringField("Job title", validators=[Length(max=200)])

@@ -1,0 +1,157 @@
+"""Support access grant pages (support and admin) and the plan permission mapping (admin)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from leads import db
+from leads.crm import queries
+from leads.grants import grants, plans
+from leads.web import htmx
+from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, PlanForm
+from leads.web.permissions import requires
+
+bp = Blueprint("grants", __name__)
+
+
+@bp.get("/grants")
+@requires("grants.view")
+def grant_list() -> str:
+    """Open grants, soonest lapse first, and the latest lapsed outlines."""
+    session = db.session()
+    return render_template(
+        "grants/list.html",
+        open_grants=grants.open_grants(session=session),
+        lapsed=grants.recently_lapsed(session=session),
+        lapse_at=grants.lapse_at,
+        now=db.now(),
+    )
+
+
+@bp.route("/installations/<int:installation_id>/grants/new", methods=["GET", "POST"])
+@requires("grants.manage")
+def grant_new(installation_id: int) -> object:
+    """Record the customer's written consent and open a grant (publisher-managed plans only)."""
+    found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
+    installation = found[0]
+    form = GrantOpenForm()
+    if form.validate_on_submit():
+        try:
+            grant = grants.open_grant(
+                session=db.session(),
+                installation_id=installation_id,
+                actor=current_user,
+                now=db.now(),
+                support_request_ref=form.support_request_ref.data,
+                consent_given_by=form.consent_given_by.data,
+                consent_given_at=form.consent_given_at.data.replace(tzinfo=UTC),
+                consent_evidence=form.consent_evidence.data,
+            )
+        except grants.GrantError as error:
+            flash(str(error), "error")
+        else:
+            return htmx.see_other(url_for("grants.grant_detail", grant_id=grant.id))
+    model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
+    return render_template("grants/new.html", form=form, installation=installation, model=model)
+
+
+@bp.get("/grants/<int:grant_id>")
+@requires("grants.view")
+def grant_detail(grant_id: int) -> str:
+    """One grant: its countdown, communications, data held, and the actions while it is open."""
+    session = db.session()
+    grant = grants.get(session=session, grant_id=grant_id) or abort(404)
+    messages, held = grants.detail(session=session, grant=grant)
+    return render_template(
+        "grants/detail.html",
+        grant=grant,
+        messages=messages,
+        held=held,
+        lapse_at=grants.lapse_at(grant),
+        is_open=grants.is_open(grant, db.now()),
+        message_form=CommunicationForm(),
+        data_form=GrantDataForm(),
+        close_form=EmptyForm(),
+    )
+
+
+@bp.post("/grants/<int:grant_id>/communications")
+@requires("grants.manage")
+def grant_message(grant_id: int) -> object:
+    """Log a message in or out (restarts the 10-day window)."""
+    return _act(
+        grant_id,
+        CommunicationForm(),
+        lambda grant, form: grants.add_communication(
+            session=db.session(),
+            grant=grant,
+            direction=form.direction.data,
+            summary=form.summary.data,
+            actor=current_user,
+            now=db.now(),
+        ),
+        "Message logged: the 10-day window restarts now.",
+    )
+
+
+@bp.post("/grants/<int:grant_id>/data")
+@requires("grants.manage")
+def grant_data(grant_id: int) -> object:
+    """Record data held under the grant."""
+    return _act(
+        grant_id,
+        GrantDataForm(),
+        lambda grant, form: grants.record_data(
+            session=db.session(),
+            grant=grant,
+            kind=form.kind.data,
+            description=form.description.data,
+            actor=current_user,
+            now=db.now(),
+        ),
+        "Recorded. It will be destroyed when the grant lapses.",
+    )
+
+
+@bp.post("/grants/<int:grant_id>/close")
+@requires("grants.manage")
+def grant_close(grant_id: int) -> object:
+    """Close the support request: the grant lapses now and its data is destroyed."""
+    return _act(
+        grant_id,
+        EmptyForm(),
+        lambda grant, _form: grants.close_request(session=db.session(), grant=grant, actor=current_user, now=db.now()),
+        "Support request closed: access has lapsed and the data held under it was destroyed.",
+    )
+
+
+def _act(grant_id: int, form: object, action: object, done: str) -> object:
+    grant = grants.get(session=db.session(), grant_id=grant_id) or abort(404)
+    if not form.validate_on_submit():  # type: ignore[attr-defined]
+        flash("Fill in every field.", "error")
+    else:
+        try:
+            action(grant, form)  # type: ignore[operator]
+            flash(done, "info")
+        except grants.GrantError as error:
+            flash(str(error), "error")
+    return htmx.see_other(url_for("grants.grant_detail", grant_id=grant_id))
+
+
+@bp.route("/admin/plans", methods=["GET", "POST"])
+@requires("plans.manage")
+def plan_mapping() -> object:
+    """Which plans are locked mode and which publisher managed."""
+    form = PlanForm()
+    if form.validate_on_submit():
+        plans.set_model(
+            session=db.session(), plan_name=form.plan_name.data, model=form.model.data, actor=current_user, now=db.now()
+        )
+        flash(f"Plan {form.plan_name.data} is now {plans.MODELS[form.model.data].lower()}.", "info")
+        return redirect(url_for("grants.plan_mapping"), code=303)
+    return render_template(
+        "admin/plans.html", form=form, mapping=plans.mapping(session=db.session()), models=plans.MODELS
+    )

@@ -1,0 +1,94 @@
+"""The consent and marketing forms, one per screen (flask-wtf: each carries its CSRF token).
+
+They parse and check what was typed; whether an action may happen is the consent gate's business, not a form's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from leads.consent.records import CONSENT_PURPOSES, CURRENT_WORDING, MAX_EVIDENCE, ConsentInput
+from leads.rules import consent
+
+PURPOSE_CHOICES = [SelectChoice(code, consent.PURPOSES[code].label) for code in CONSENT_PURPOSES]
+METHOD_CHOICES = [SelectChoice(code, label) for code, label in consent.METHODS]
+DECISION_CHOICES = [SelectChoice("granted", "gave consent"), SelectChoice("withdrawn", "withdrew consent")]
+
+
+class ConsentForm(FlaskForm):
+    """Staff record that a person gave or withdrew consent, and how we know."""
+
+    purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="marketing")
+    decision = RadioField("The person", choices=DECISION_CHOICES, default="granted")
+    at = DateTimeLocalField("When, in UTC (leave empty for now)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    method = SelectField("How they told us", choices=METHOD_CHOICES, default="email_reply")
+    evidence = TextAreaField(
+        "Evidence: what they said or signed, and where it is kept",
+        validators=[DataRequired(message="Say what the person said or signed."), Length(max=MAX_EVIDENCE)],
+    )
+    wording_version = StringField(
+        "Wording or notice version they were shown",
+        default=CURRENT_WORDING,
+        validators=[DataRequired(message="Say what wording they were shown."), Length(max=200)],
+    )
+
+    def to_input(self) -> ConsentInput:
+        """The validated form as the service takes it; the time typed is read as UTC."""
+        at = self.at.data.replace(tzinfo=UTC) if isinstance(self.at.data, datetime) else None
+        return ConsentInput(
+            purpose=self.purpose.data,
+            granted=self.decision.data == "granted",
+            method=self.method.data,
+            evidence=self.evidence.data,
+            wording_version=self.wording_version.data,
+            at=at,
+        )
+
+
+class ListForm(FlaskForm):
+    """A new marketing list."""
+
+    name = StringField("Name", validators=[DataRequired(message="Give the list a name."), Length(max=200)])
+    description = TextAreaField("What it is for", validators=[Optional(), Length(max=2000)])
+
+
+class ListChoiceForm(FlaskForm):
+    """A marketing list to add the lead on this page to."""
+
+    list_id = IntegerField("Marketing list", validators=[InputRequired(message="Choose a marketing list.")])
+
+
+class AddToListForm(ListChoiceForm):
+    """Leads ticked on the leads list, to add to a marketing list."""
+
+    lead_id = SelectMultipleField(
+        "Leads", coerce=int, validate_choice=False, validators=[DataRequired(message="Tick at least one lead.")]
+    )
+
+
+class EmailSentForm(FlaskForm):
+    """A marketing email that was sent to a lead (the app sends no mail; this records it)."""
+
+    subject = StringField("Subject", validators=[DataRequired(message="Give the email's subject."), Length(max=300)])
+    list_id = IntegerField("Part of the campaign for", validators=[Optional()])
+
+
+def first_error(form: FlaskForm) -> str:
+    """The form's first error message, for a one-line answer."""
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return "The form was not valid."

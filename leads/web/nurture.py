@@ -1,0 +1,119 @@
+"""Nurture actions on a lead (status, owner, log) and installation links. htmx swaps a fragment; without
+JavaScript the same forms post and redirect back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import current_user
+
+from leads import db
+from leads.crm import nurture, queries
+from leads.staff import users
+from leads.web import htmx
+from leads.web.forms import NoteForm
+from leads.web.permissions import requires
+
+bp = Blueprint("nurture", __name__)
+
+
+def _lead(lead_id: int) -> Any:
+    return queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
+
+
+def _back(lead_id: int, fragment: str, **context: object) -> object:
+    """The updated fragment for htmx (200, so htmx swaps it, errors included); a redirect otherwise."""
+    if htmx.wants_fragment():
+        return htmx.render(fragment, fragment, **context)
+    return htmx.see_other(url_for("pages.lead_detail", lead_id=lead_id))
+
+
+@bp.post("/leads/<int:lead_id>/status")
+@requires("leads.nurture")
+def change_status(lead_id: int) -> object:
+    """Change the nurture status inline."""
+    lead, status = _lead(lead_id), request.form.get("status", "")
+    return _nurture_card(
+        lead,
+        lambda: nurture.set_status(session=db.session(), lead=lead, status=status, actor=current_user, now=db.now()),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/owner")
+@requires("leads.nurture")
+def change_owner(lead_id: int) -> object:
+    """Assign the lead to a member of staff inline."""
+    lead, owner = _lead(lead_id), request.form.get("owner_id", type=int)
+    return _nurture_card(
+        lead,
+        lambda: nurture.set_owner(session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()),
+    )
+
+
+def _nurture_card(lead: Any, action: Callable[[], object]) -> object:
+    error = _try(action)
+    staff = users.list_users(session=db.session())
+    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, nurture_error=error)
+
+
+@bp.post("/leads/<int:lead_id>/notes")
+@requires("leads.nurture")
+def add_note(lead_id: int) -> object:
+    """Add an entry to the lead's log."""
+    lead, form = _lead(lead_id), NoteForm()
+    error = (
+        "Write the entry."
+        if not form.validate_on_submit()
+        else _try(
+            lambda: nurture.add_note(
+                session=db.session(),
+                lead=lead,
+                kind=form.kind.data,
+                body=form.body.data,
+                actor=current_user,
+                now=db.now(),
+                follow_up_on=form.follow_up_on.data.replace(tzinfo=UTC) if form.follow_up_on.data else None,
+            )
+        )
+    )
+    if error is None:
+        form = NoteForm(formdata=None)
+    return _back(
+        lead_id,
+        "_partials/lead-log.html",
+        lead=lead,
+        notes=nurture.notes(session=db.session(), lead_id=lead_id),
+        note_form=form,
+        note_error=error,
+    )
+
+
+@bp.post("/installations/<int:installation_id>/link")
+@requires("leads.nurture")
+def link_installation(installation_id: int) -> object:
+    """Confirm that an installation belongs to a lead (lead_id given) or undo the link (no lead_id)."""
+    found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
+    lead_id = request.form.get("lead_id", type=int)
+    lead = _lead(lead_id) if lead_id else None
+    nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
+    flash("Linked." if lead else "Link undone.", "info")
+    back = request.form.get("back") == "lead" and (lead_id or found[0].lead_id)
+    target = (
+        url_for("pages.lead_detail", lead_id=back)
+        if back
+        else url_for("pages.installation_detail", installation_id=installation_id)
+    )
+    return htmx.see_other(target)
+
+
+def _try(action: Callable[[], object]) -> str | None:
+    """Run a nurture action; the refusal's message, or None when it worked."""
+    try:
+        action()
+    except nurture.NurtureError as error:
+        flash(str(error), "error")
+        return str(error)
+    return None

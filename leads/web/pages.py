@@ -1,0 +1,135 @@
+"""Staff pages: dashboard, leads, installations. Views parse, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from leads import db
+from leads.crm import leadlist, nurture, queries
+from leads.crm.dashboard import figures as dashboard_figures
+from leads.grants import grants, plans
+from leads.ingest import sync
+from leads.retention import holds
+from leads.staff import users
+from leads.web import htmx
+from leads.web.forms import NoteForm
+from leads.web.permissions import requires
+
+bp = Blueprint("pages", __name__)
+
+
+def _page_arg() -> int:
+    try:
+        return int(request.args.get("page", "1"))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+@requires("leads.view")
+def dashboard() -> str:
+    """What needs attention: this week's leads and installs, upcoming destruction, lapsing grants."""
+    return render_template("dashboard.html", figures=dashboard_figures(session=db.session(), now=db.now()))
+
+
+@bp.get("/leads")
+@requires("leads.view")
+def leads_list() -> str:
+    """Search, filter, sort and page through leads; htmx swaps just the table."""
+    session, query = db.session(), leadlist.parse(request.args)
+    listing = leadlist.list_leads(
+        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
+    )
+    held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in listing.items])
+    options = leadlist.filter_options(session=session, now=db.now(), ttl=current_app.config["FILTER_OPTIONS_TTL"])
+    return htmx.render(
+        "leads/list.html",
+        "_partials/leads-table.html",
+        listing=listing,
+        query=query,
+        held=held,
+        options=options,
+        staff=users.list_users(session=session),
+    )
+
+
+@bp.get("/leads/<int:lead_id>")
+@requires("leads.view")
+def lead_detail(lead_id: int) -> str:
+    """One lead's contact card and source details."""
+    lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
+    return htmx.render("leads/detail.html", "leads/detail.html", **lead_page_context(lead))
+
+
+def lead_page_context(lead: Any) -> dict[str, object]:
+    """Everything the lead page shows (other blueprints re-render the page with a form's errors)."""
+    return {"lead": lead, **_lead_context(lead), **_hold_context("lead", lead.id)}
+
+
+def _lead_context(lead: Any) -> dict[str, object]:
+    session = db.session()
+    linked = nurture.linked_installations(session=session, lead_id=lead.id)
+    return {
+        "linked": linked,
+        "suggested": nurture.link_suggestions(session=session, lead=lead),
+        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked]),
+        "staff": users.list_users(session=session),
+        "notes": nurture.notes(session=session, lead_id=lead.id),
+        "note_form": NoteForm(formdata=None),
+    }
+
+
+def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
+    history = holds.history(session=db.session(), record_type=record_type, record_id=record_id)
+    active = next((hold for hold in history if hold.lifted_at is None), None)
+    return {"active_hold": active, "hold_history": history}
+
+
+@bp.get("/installations")
+@requires("installations.view")
+def installations_list() -> str:
+    """Every managed application seen, latest activity first."""
+    session = db.session()
+    page = queries.list_installations(session=session, page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
+    held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in page.items])
+    return htmx.render("installations/list.html", "_partials/installations-table.html", page=page, held=held)
+
+
+@bp.get("/installations/<int:installation_id>")
+@requires("installations.view")
+def installation_detail(installation_id: int) -> str:
+    """One installation and its notifications in order."""
+    found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
+    installation, events = found
+    context = _hold_context("installation", installation_id)
+    model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
+    linked_lead = queries.get_lead(session=db.session(), lead_id=installation.lead_id) if installation.lead_id else None
+    context.update(
+        linked_lead=linked_lead,
+        suggested_leads=[]
+        if linked_lead
+        else nurture.lead_suggestions(session=db.session(), installation=installation),
+    )
+    context.update(
+        installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
+        plan_model=model,
+        plan_model_label=plans.MODELS[model],
+    )
+    return htmx.render(
+        "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context
+    )
+
+
+@bp.get("/admin/sync")
+@requires("sync.view")
+def sync_status() -> str:
+    """The last lead sync runs and the quarantine of entities that could not become leads."""
+    session = db.session()
+    return htmx.render(
+        "admin/sync.html",
+        "admin/sync.html",
+        runs=sync.recent_runs(session=session),
+        quarantine=sync.quarantine(session=session),
+    )

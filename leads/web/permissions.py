@@ -1,0 +1,83 @@
+"""Who may do what. Login is required on every endpoint not marked `public`; roles are checked here only.
+
+The role matrix itself is `leads.staff.roles.PERMISSIONS`; this module applies it to requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, request
+from flask_login import LoginManager, current_user
+
+from leads import db
+from leads.staff import users
+from leads.staff.roles import PERMISSIONS, allows
+from leads.web import htmx
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to continue."
+login_manager.session_protection = "strong"
+
+
+def init_app(app: Flask) -> None:
+    """Bind flask-login and refuse anonymous requests to every endpoint not marked `public`."""
+    login_manager.init_app(app)
+    app.before_request(_require_login)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Any:
+    user = users.get(session=db.session(), user_id=int(user_id))
+    return user if user is not None and user.active else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Any:
+    return htmx.redirect_to_login(request.full_path if request.method == "GET" else None)
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without login (login page, health probe, webhook)."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def _require_login() -> Any:
+    if request.endpoint is None:
+        return None  # 404/405: let Flask answer
+    view = current_app.view_functions.get(request.endpoint)
+    if request.endpoint == "static" or getattr(view, "is_public", False):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def can(permission: str, user: Any = None) -> bool:
+    """Whether `user` (default: the current user) holds `permission`. Unknown permissions are refused."""
+    user = current_user if user is None else user
+    return bool(getattr(user, "is_authenticated", False)) and allows(user.role, permission)
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """View decorator: 403 unless the current user holds `permission`."""
+    PERMISSIONS[permission]  # fail at import time on a typo
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission  # type: ignore[attr-defined]  # read by the role-matrix test
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

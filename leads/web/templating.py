@@ -1,0 +1,32 @@
+"""What every template may call: the permission check, the countdown and the fixed vocabularies.
+
+Templates run no queries: these are pure functions and constants; pages pass everything else they show.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from leads import db
+from leads.grants import grants
+from leads.rules import lifecycle, rights, schedule, vocabulary
+from leads.web import permissions
+
+
+def init_app(app: Flask) -> None:
+    """Register the template globals."""
+    app.jinja_env.globals.update(
+        can=permissions.can,
+        plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state),
+        countdown=lambda kind, start, on_hold=False, deadline_at=None: schedule.countdown(
+            kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
+        ),
+        grant_lapse_at=grants.lapse_at,
+        nurture_statuses=vocabulary.NURTURE_STATUSES,
+        note_kinds=vocabulary.NOTE_KINDS,
+        rights_kinds=rights.KINDS,
+        rights_statuses=rights.STATUSES,
+        rights_urgencies={**rights.URGENCIES, "closed": "Closed"},
+        rights_terminal=rights.TERMINAL,
+        rights_urgency=lambda due, today: rights.urgency(due, today=today),
+    )

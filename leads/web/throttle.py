@@ -1,0 +1,88 @@
+"""Login throttling (flask-limiter): failed log-ins are counted per account and per address.
+
+Only FAILED attempts count (`deduct_when`): staff who type their password right are never slowed down.
+Once a limit is reached every attempt is refused with 429 *before* the password is checked, so a right
+password cannot be told from a wrong one while throttled, and the expensive scrypt check is not run.
+The account key is a keyed hash of the typed email, counted whether or not the account exists, so
+throttling reveals nothing about which emails are staff; the limiter's store never holds an email.
+
+Counters live in RATELIMIT_STORAGE_URI: `memory://` (one process) or `redis://...` (shared by every
+worker and instance; use it whenever more than one process serves the app).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import Flask, Response, current_app, g, render_template, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from leads.staff import users
+
+log = logging.getLogger(__name__)
+_EXT_KEY = "radnac.limiter"
+_FAILED = "radnac_login_failed"
+LOGIN_ENDPOINT = "auth.login"
+
+
+def init_app(app: Flask) -> None:
+    """Give this app its own limiter (per app, so test apps never share counters) and throttle the login.
+
+    Call after the blueprints are registered: it wraps the login view.
+    """
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        strategy="moving-window",  # "5 per 15 minutes" means any 15 minutes, not clock quarters
+        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
+        swallow_errors=True,  # the store is down: log it and let staff log in rather than lock everyone out
+    )
+    limiter.init_app(app)
+    app.extensions[_EXT_KEY] = limiter
+    config = app.config
+    per_address = limiter.limit(config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed)
+    per_account = limiter.limit(
+        config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"], deduct_when=_failed
+    )
+    app.view_functions[LOGIN_ENDPOINT] = per_account(per_address(app.view_functions[LOGIN_ENDPOINT]))
+    app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+def record_failed_login() -> None:
+    """Called by the login view when credentials were refused: this request counts against the limits."""
+    g.setdefault(_FAILED, True)
+
+
+def _failed(_response: Response) -> bool:
+    return bool(g.get(_FAILED))
+
+
+def _account_key() -> str:
+    """A keyed hash of the typed email: the same for every spelling the login accepts, never the email."""
+    email = users.normalise_email(request.form.get("email", ""))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    """429 with a plain page saying when to try again (the same page whichever limit was reached)."""
+    retry_at = _retry_at()
+    wait = max(1, round(retry_at - time.time()))
+    when = datetime.fromtimestamp(retry_at, tz=UTC)
+    log.warning("login throttled for %s", request.remote_addr)
+    page = render_template("auth/throttled.html", retry_at=when, minutes=max(1, -(-wait // 60)))
+    return page, 429, {"Retry-After": str(wait)}
+
+
+def _retry_at() -> float:
+    """When the breached limit frees a slot again (epoch seconds)."""
+    limiter: Limiter = current_app.extensions[_EXT_KEY]
+    breached = [limit for limit in limiter.current_limits if limit.breached]
+    if not breached:
+        return time.time() + 60
+    return max(limit.reset_at for limit in breached)

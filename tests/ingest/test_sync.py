@@ -1,0 +1,197 @@
+"""Lead sync: unit tests with a fake source, and the real command against Azurite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from azure.data.tables import TableClient, UpdateMode
+from sqlmodel import func, select
+
+from leads.ingest import sync, tombstones
+from leads.ingest.sources import SourceEntity
+from leads.models import Lead, QuarantinedEntity, SyncRun, Tombstone
+from tests.conftest import PINNED_NOW
+from tests.lead_samples import customer_info, entity, microsoft_test_lead
+
+KEY = "test-tombstone-key"
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def source_entity(raw: dict, at: datetime = T0) -> SourceEntity:
+    properties = {k: v for k, v in raw.items() if k not in ("PartitionKey", "RowKey")}
+    return SourceEntity(raw["PartitionKey"], raw["RowKey"], at, properties)
+
+
+class FakeSource:
+    """Pages of entities; `crash_after` raises after that many pages; records the `since` it was asked for."""
+
+    def __init__(self, pages: list[list[SourceEntity]], crash_after: int | None = None) -> None:
+        self._pages, self._crash_after, self.asked_since = pages, crash_after, []
+
+    def pages(self, *, since):
+        self.asked_since.append(since)
+        for number, page in enumerate(self._pages):
+            if number == self._crash_after:
+                raise ConnectionError("connection reset by peer")
+            yield [e for e in page if since is None or e.timestamp >= since]
+
+
+def run(session, source, clock=lambda: PINNED_NOW):
+    return sync.run(session=session, source=source, clock=clock, tombstone_key=KEY, overlap=timedelta(minutes=15))
+
+
+def count(session, model) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_new_then_unchanged_then_updated(session):
+    page = [source_entity(entity(f"r{i}")) for i in range(3)]
+    first = run(session, FakeSource([page]))
+    assert (first.new, first.updated, first.unchanged, first.status) == (3, 0, 0, "succeeded")
+    again = run(session, FakeSource([page]))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
+    changed = [source_entity(entity("r1", info=customer_info(Title="CTO")), T0 + timedelta(hours=1))]
+    update = run(session, FakeSource([changed]))
+    assert (update.new, update.updated) == (0, 1)
+    lead = session.exec(select(Lead).where(Lead.source_row_key == "r1")).one()
+    assert lead.job_title == "CTO"
+    assert count(session, Lead) == 3
+
+
+def test_new_leads_are_written_as_one_batch_and_are_searchable_at_once(session):
+    from leads.crm import leadlist
+    from tests.sqlplan import statements
+
+    info = [customer_info(FirstName=f"Zoë{i}", Company=None if i % 2 else "Contoso", Phone=None) for i in range(4)]
+    page = [source_entity(entity(f"r{i}", info=info[i])) for i in range(4)]
+    inserts = statements(session, lambda: run(session, FakeSource([page])), containing="INSERT INTO lead ")
+    # One executemany of every row, though the rows differ in which fields are empty.
+    assert [(many, len(parameters)) for _statement, parameters, many in inserts] == [(True, 4)]
+    lead = session.exec(select(Lead).where(Lead.source_row_key == "r0")).one()
+    assert (lead.name_key, lead.company_key, lead.nurture_status, lead.received_at) == (
+        "zoë0 doe",
+        "contoso",
+        "new",
+        datetime(2026, 11, 20, 10, 15, 0, 123456, tzinfo=UTC),
+    )
+    query = leadlist.parse({"q": "zoë"})
+    assert leadlist.list_leads(session=session, query=query, now=PINNED_NOW, per_page=10).total == 4
+
+
+def test_staff_fields_survive_a_resync(session):
+    run(session, FakeSource([[source_entity(entity("r1"))]]))
+    lead = session.exec(select(Lead)).one()
+    lead.nurture_status = "qualified"
+    session.add(lead)
+    session.commit()
+    run(session, FakeSource([[source_entity(entity("r1", info=customer_info(Phone="+44 1")), T0 + timedelta(1))]]))
+    session.refresh(lead)
+    assert (lead.nurture_status, lead.phone) == ("qualified", "+44 1")
+
+
+def test_malformed_entities_are_quarantined_and_the_batch_lands(session):
+    page = [
+        source_entity(entity("good1")),
+        source_entity(entity("bad", CustomerInfo="{oops")),
+        source_entity(entity("good2")),
+        source_entity(microsoft_test_lead("msft")),
+    ]
+    result = run(session, FakeSource([page]))
+    assert (result.new, result.quarantined) == (3, 1)
+    row = session.exec(select(QuarantinedEntity)).one()
+    assert row.row_key == "bad" and "CustomerInfo is not valid JSON" in row.reason
+    assert session.exec(select(Lead).where(Lead.source_row_key == "msft")).one().is_test
+    fixed = [source_entity(entity("bad"), T0 + timedelta(hours=2))]
+    assert run(session, FakeSource([fixed])).new == 1
+    assert count(session, QuarantinedEntity) == 0  # fixed at the source: out of quarantine
+
+
+def test_tombstoned_leads_are_skipped(session):
+    session.add(
+        Tombstone(
+            kind="lead",
+            opaque_id="t1",
+            source_key_hash=tombstones.source_key_hash(KEY, "2026-11", "gone"),
+            rule="lead: 3 years",
+            destroyed_at=PINNED_NOW,
+            actor="system:test",
+        )
+    )
+    session.commit()
+    result = run(session, FakeSource([[source_entity(entity("gone")), source_entity(entity("kept"))]]))
+    assert (result.new, result.skipped) == (1, 1)
+    assert session.exec(select(Lead.source_row_key)).all() == ["kept"]
+
+
+def test_watermark_advances_with_an_overlap(session):
+    first = FakeSource([[source_entity(entity("a"), T0)]])
+    run(session, first)
+    second = FakeSource([[source_entity(entity("a"), T0), source_entity(entity("b"), T0 + timedelta(minutes=5))]])
+    result = run(session, second)
+    assert first.asked_since == [None]
+    assert second.asked_since == [T0 - timedelta(minutes=15)]
+    assert (result.new, result.unchanged) == (1, 1)
+
+
+def test_a_crash_mid_run_then_a_rerun_leaves_every_lead_once(session):
+    pages = [[source_entity(entity(f"p{p}r{r}")) for r in range(3)] for p in range(3)]
+    with pytest.raises(ConnectionError):
+        run(session, FakeSource(pages, crash_after=2))
+    crashed = session.exec(select(SyncRun)).one()
+    assert crashed.status == "failed" and "connection reset" in crashed.error and crashed.high_watermark is None
+    assert count(session, Lead) == 6  # two whole pages landed; nothing half-written
+    rerun = run(session, FakeSource(pages))
+    assert (rerun.new, rerun.unchanged) == (3, 6)
+    assert count(session, Lead) == 9
+
+
+def test_received_at_is_microsofts_created_time_or_first_sight(session):
+    run(session, FakeSource([[source_entity(entity("with")), source_entity(entity("without", created=None))]]))
+    leads = {lead.source_row_key: lead for lead in session.exec(select(Lead))}
+    assert leads["with"].received_at == datetime(2026, 11, 20, 10, 15, 0, 123456, tzinfo=UTC)
+    assert leads["without"].received_at == PINNED_NOW == leads["without"].first_seen_at
+
+
+# --- against the real emulator -----------------------------------------------------------------------
+
+
+def write(table: TableClient, raw: dict) -> None:
+    table.upsert_entity(raw, mode=UpdateMode.REPLACE)
+
+
+@pytest.mark.azurite
+def test_sync_command_against_azurite(app, session, lead_table, clock):
+    connection, name = lead_table
+    app.config.update(AZURE_TABLES_CONNECTION_STRING=connection, LEADS_TABLE_NAME=name)
+    table = TableClient.from_connection_string(connection, name)
+    for i in range(7):
+        write(table, entity(f"lead{i}", info=customer_info(FirstName=f"Zoë{i}")))
+    write(table, entity("topl", shape="top-level", info=customer_info(Phone=None, Company=None)))
+    write(table, entity("bad", action="XYZ"))
+    write(table, microsoft_test_lead("msft"))
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["leads", "sync"])
+    assert first.exit_code == 0, first.output
+    assert "9 new, 0 updated, 0 unchanged, 1 quarantined, 0 skipped" in first.output
+    assert "page 1" in first.output  # progress on the terminal
+    second = runner.invoke(args=["leads", "sync"])
+    assert "0 new, 0 updated" in second.output  # nothing changes on a re-run
+
+    write(table, entity("lead3", info=customer_info(FirstName="Zoë3", Title="Head of IT")))
+    clock.now += timedelta(minutes=5)
+    third = runner.invoke(args=["leads", "sync"])
+    assert "0 new, 1 updated" in third.output, third.output
+    lead3 = session.exec(select(Lead).where(Lead.source_row_key == "lead3")).one()
+    assert lead3.job_title == "Head of IT" and lead3.first_name == "Zoë3"
+    assert count(session, Lead) == 9
+    assert session.exec(select(QuarantinedEntity.reason)).one().startswith("unknown action code 'XYZ'")
+    table.close()
+
+
+@pytest.mark.azurite
+def test_sync_command_reports_a_missing_connection_string(app):
+    app.config["AZURE_TABLES_CONNECTION_STRING"] = ""
+    result = app.test_cli_runner().invoke(args=["leads", "sync"])
+    assert result.exit_code != 0 and "AZURE_TABLES_CONNECTION_STRING is not set" in result.output

@@ -1,0 +1,233 @@
+"""Carrying out each right end to end: exports, rectification, erasure (here, at the source, for good)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import date, timedelta
+
+import jsonschema
+import pytest
+from azure.data.tables import TableClient
+from sqlmodel import select
+
+from leads.models import AuditEvent, Installation, Lead, LeadNote, Rectification, RightsRequest, Tombstone
+from leads.retention import holds
+from leads.rights import register
+from tests.conftest import PINNED_NOW
+from tests.lead_samples import customer_info, entity
+from tests.retention.test_sweeper import add_installation, add_lead
+from tests.rights.test_register import new as new_request
+
+
+@pytest.fixture
+def request_for_ada(session, make_user):
+    actor = make_user("admin", "dpo@radnac.example")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=30), "ada")
+    installation = add_installation(session, None, "ada-app")
+    installation.lead_id = lead.id
+    session.add_all(
+        [
+            installation,
+            LeadNote(lead_id=lead.id, kind="call", body="Wants a demo", at=PINNED_NOW, author="sam@radnac.example"),
+        ]
+    )
+    session.commit()
+    request = new_request(session, actor, received=date(2026, 11, 20))
+    register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
+    return request, lead, installation
+
+
+def zip_of(response) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(response.data))
+
+
+def test_the_access_export_covers_everything_and_validates(client, auth, session, request_for_ada):
+    request, _, _ = request_for_ada
+    auth.login("support")
+    response = client.get(f"/rights/{request.id}/bundle/access")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert f"radnac-access-request-{request.id}-20261125.zip" in response.headers["Content-Disposition"]
+    archive = zip_of(response)
+    document = json.loads(archive.read("person.json"))
+    jsonschema.validate(document, json.loads(archive.read("schema.json")))
+    for entry in json.loads(archive.read("manifest.json"))["files"]:
+        assert hashlib.sha256(archive.read(entry["name"])).hexdigest() == entry["sha256"]
+    assert document["sections"]["leads"]["data"][0]["email"] == "ada@x.example"
+    assert document["sections"]["install_events"]["records"] == 1
+    assert document["sections"]["notes"]["data"][0]["body"] == "Wants a demo"
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.action == "rights.export.access")).one()
+
+
+def test_the_portability_bundle_labels_scope_and_leaves_out_legitimate_interests(
+    client, auth, session, request_for_ada
+):
+    request, _, _ = request_for_ada
+    auth.login("support")
+    archive = zip_of(client.get(f"/rights/{request.id}/bundle/portability"))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["sections"]["leads"] == {
+        **manifest["sections"]["leads"],
+        "portability_scope": False,
+        "included": False,
+        "lawful_basis": "Legitimate interests",
+    }
+    assert "leads.csv" not in archive.namelist()
+
+
+def test_rectification_keeps_what_changed_when_and_by_whom(client, auth, session, request_for_ada):
+    request, lead, _ = request_for_ada
+    user = auth.login("support")
+    page = client.get(f"/rights/{request.id}/leads/{lead.id}/rectify")
+    assert 'value="Ada"' in page.data.decode()
+    client.post(
+        f"/rights/{request.id}/leads/{lead.id}/rectify",
+        data={
+            "first_name": "Augusta Ada",
+            "last_name": "Lovelace",
+            "email": "ada@x.example",
+            "phone": "",
+            "country": "United Kingdom",
+            "company": "",
+            "job_title": "",
+        },
+    )
+    session.refresh(lead)
+    assert (lead.first_name, lead.country, lead.name_key) == ("Augusta Ada", "United Kingdom", "augusta ada lovelace")
+    changes = {(r.field, r.old_value, r.new_value, r.changed_by) for r in session.exec(select(Rectification))}
+    assert changes == {
+        ("first_name", "Ada", "Augusta Ada", user.email),
+        ("country", None, "United Kingdom", user.email),
+    }
+
+
+def test_erasure_needs_confirmation_and_a_hold_refuses_it(client, auth, session, request_for_ada, make_user):
+    request, lead, _ = request_for_ada
+    auth.login("support")
+    client.post(f"/rights/{request.id}/erase", data={})
+    assert session.get(Lead, lead.id) is not None
+    holds.place(
+        session=session, record_type="lead", record_id=lead.id, reason="claim", actor=make_user("admin"), now=PINNED_NOW
+    )
+    client.post(f"/rights/{request.id}/erase", data={"confirm": "erase"})
+    session.expire_all()
+    assert session.get(Lead, lead.id) is not None
+    assert "legal hold" in client.get(f"/rights/{request.id}").data.decode()
+
+
+@pytest.mark.azurite
+def test_erasure_destroys_everything_here_and_at_the_source_and_sync_cannot_restore_it(
+    app, client, auth, session, lead_table, clock, make_user
+):
+    connection, name = lead_table
+    app.config.update(AZURE_TABLES_CONNECTION_STRING=connection, LEADS_TABLE_NAME=name)
+    table = TableClient.from_connection_string(connection, name)
+    table.create_entity(entity("grace", info=customer_info(Email="grace@navy.example", FirstName="Grace")))
+    table.create_entity(entity("other", info=customer_info(Email="someone@else.example")))
+    runner = app.test_cli_runner()
+    assert "2 new" in runner.invoke(args=["leads", "sync"]).output
+    grace = session.exec(select(Lead).where(Lead.email == "grace@navy.example")).one()
+    installation = add_installation(session, None, "grace-app")
+    installation.lead_id = grace.id
+    session.add(installation)
+    session.commit()
+    auth.login("support")
+    created = client.post(
+        "/rights/new",
+        data={
+            "kind": "erasure",
+            "requester_name": "Grace Hopper",
+            "requester_email": "GRACE@navy.example",
+            "channel": "email",
+            "received_on": "2026-11-24",
+            "details": "Delete me",
+        },
+    )
+    request_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    grace_id = grace.id
+    client.post(f"/rights/{request_id}/leads", data={"lead_id": grace_id})
+    client.post(f"/rights/{request_id}/erase", data={"confirm": "erase"})
+    session.expire_all()
+    assert session.get(Lead, grace_id) is None and session.exec(select(Installation)).all() == []
+    assert sorted(session.exec(select(Tombstone.kind)).all()) == ["install_notification", "lead"]
+    assert [e["RowKey"] for e in table.list_entities()] == ["other"]
+    table.create_entity(entity("grace", info=customer_info(Email="grace@navy.example")))  # Microsoft sends it again
+    clock.now += timedelta(hours=1)
+    assert "1 skipped" in runner.invoke(args=["leads", "sync"]).output
+    assert session.exec(select(Lead.email)).all() == ["someone@else.example"]
+    assert session.get(RightsRequest, request_id).requester_email == "GRACE@navy.example"  # the record of answering
+    table.close()
+
+
+@pytest.mark.parametrize("role", ["sales"])
+def test_sales_staff_cannot_reach_rights_requests(client, auth, session, request_for_ada, role):
+    request, _, _ = request_for_ada
+    auth.login(role)
+    for url in ("/rights", f"/rights/{request.id}", f"/rights/{request.id}/bundle/access", "/rights/export.csv"):
+        assert client.get(url).status_code == 403
+
+
+def test_the_register_page_and_csv(client, auth, session, request_for_ada):
+    auth.login("support")
+    page = client.get("/rights").data.decode()
+    assert "Ada Lovelace" in page and "Mon 21 Dec 2026" in page and "On track" in page  # 20 Dec is a Sunday
+    csv_text = client.get("/rights/export.csv").data.decode()
+    assert csv_text.splitlines()[0].startswith("id,kind,requester_name") and "Ada Lovelace" in csv_text
+    detail = client.get(f"/rights/{request_for_ada[0].id}").data.decode()
+    assert "What the notice says" in detail and "line" in detail
+
+
+def test_restriction_stops_every_processing_action_until_lifted(client, auth, session, request_for_ada):
+    request, lead, _ = request_for_ada
+    auth.login("support")
+    client.post(f"/rights/{request.id}/restrict", data={"on": "1"})
+    session.refresh(lead)
+    assert lead.processing_restricted
+    assert "Processing restricted" in client.get(f"/leads/{lead.id}").data.decode()
+    client.post(f"/leads/{lead.id}/status", data={"status": "qualified"})
+    session.refresh(lead)
+    assert lead.nurture_status == "new"
+    client.post(f"/rights/{request.id}/restrict", data={"on": "0"})
+    client.post(f"/leads/{lead.id}/status", data={"status": "qualified"})
+    session.refresh(lead)
+    assert (lead.processing_restricted, lead.nurture_status) == (False, "qualified")
+
+
+def test_withdrawal_and_objection_stop_marketing_at_once(client, auth, session, request_for_ada, make_user):
+    from leads.consent import records
+    from leads.rules import consent
+
+    request, lead, _ = request_for_ada
+    staff = make_user("sales")
+    records.record(
+        session=session,
+        lead=lead,
+        actor=staff,
+        now=PINNED_NOW - timedelta(days=1),
+        given=records.ConsentInput("marketing", True, "email_reply", "Yes please", "v1"),
+    )
+    found = records.histories(session=session, lead_ids=[lead.id])[lead.id]
+    assert consent.current_consent([records.event(r) for r in found], "marketing", now=PINNED_NOW)
+    auth.login("support")
+    advice = client.get(f"/rights/{request.id}").data.decode()
+    assert "Applies" in advice
+    client.post(f"/rights/{request.id}/withdraw")
+    found = records.histories(session=session, lead_ids=[lead.id])[lead.id]
+    assert [r.granted for r in found] == [True, False]
+    assert consent.current_consent([records.event(r) for r in found], "marketing", now=PINNED_NOW) is None
+
+
+def test_an_erasure_request_marks_its_leads_until_erased_or_refused(session, make_user):
+    actor = make_user("support")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3), "e1")
+    request = new_request(session, actor, received=date(2026, 11, 24), kind="erasure", email="e1@x.example")
+    register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
+    session.refresh(lead)
+    assert lead.erasure_pending
+    register.close(
+        session=session, request=request, status="refused", outcome="Legal claim pending", actor=actor, now=PINNED_NOW
+    )
+    session.refresh(lead)
+    assert not lead.erasure_pending

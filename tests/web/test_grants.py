@@ -1,0 +1,115 @@
+"""Grant and plan pages: who may do what, and what staff see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from leads.grants import plans
+from leads.models import PlanPermission, SupportGrant
+from tests.conftest import PINNED_NOW
+from tests.grants.test_grants import open_grant
+from tests.retention.test_sweeper import add_installation
+
+
+@pytest.fixture
+def managed(session):
+    installation = add_installation(session, None, "managed-app")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=PINNED_NOW)
+    return installation
+
+
+def form(**overrides):
+    values = {
+        "support_request_ref": "SR-7",
+        "consent_given_by": "Sam (CTO)",
+        "consent_given_at": "2026-11-24T10:00",
+        "consent_evidence": "Signed form ref F-88",
+    }
+    values.update(overrides)
+    return values
+
+
+def test_support_opens_a_grant_from_the_installation_page(client, auth, session, managed):
+    user = auth.login("support")
+    page = client.get(f"/installations/{managed.id}").data.decode()
+    assert "Open a grant with the customer" in page and "Publisher managed" in page
+    response = client.post(f"/installations/{managed.id}/grants/new", data=form())
+    assert response.status_code == 303
+    assert session.exec(select(SupportGrant)).one().opened_by == user.email
+    detail = client.get(response.headers["Location"]).data.decode()
+    assert "SR-7" in detail and "10 days" in detail and "Signed form ref F-88" in detail
+
+
+def test_missing_consent_re_renders_the_form(client, auth, session, managed):
+    auth.login("support")
+    response = client.post(f"/installations/{managed.id}/grants/new", data=form(consent_evidence=""))
+    assert response.status_code == 200 and "This field is required" in response.data.decode()
+    assert session.exec(select(SupportGrant)).all() == []
+
+
+def test_locked_installations_offer_no_grant(client, auth, session):
+    installation = add_installation(session, None, "locked-app")
+    auth.login("support")
+    assert "Open a grant" not in client.get(f"/installations/{installation.id}").data.decode()
+    page = client.get(f"/installations/{installation.id}/grants/new").data.decode()
+    assert "locked mode" in page
+    client.post(f"/installations/{installation.id}/grants/new", data=form())
+    assert session.exec(select(SupportGrant)).all() == []
+
+
+def test_message_data_and_close_through_the_pages(client, auth, session, managed, clock):
+    user = auth.login("support")
+    grant = open_grant(session, managed, user)
+    client.post(f"/grants/{grant.id}/communications", data={"direction": "in", "summary": "Sent logs"})
+    client.post(f"/grants/{grant.id}/data", data={"kind": "file", "description": "radius.log"})
+    page = client.get(f"/grants/{grant.id}").data.decode()
+    assert "Sent logs" in page and "radius.log" in page
+    clock.now += timedelta(hours=1)
+    client.post(f"/grants/{grant.id}/close")
+    page = client.get(f"/grants/{grant.id}").data.decode()
+    assert "support request closed" in page and "radius.log" not in page and "Sent logs" not in page
+    assert "Destroyed when the grant lapsed" in page
+
+
+def test_the_list_flags_grants_lapsing_within_48_hours(client, auth, session, managed):
+    user = auth.login("admin")
+    open_grant(session, managed, user, now=PINNED_NOW - timedelta(days=9))
+    open_grant(session, managed, user, support_request_ref="SR-fresh")
+    page = client.get("/grants").data.decode()
+    assert page.count("lapses within 48 hours") == 1 and "SR-fresh" in page
+
+
+@pytest.mark.parametrize("role", ["sales"])
+def test_sales_cannot_see_or_touch_grants(client, auth, session, managed, role):
+    auth.login(role)
+    assert client.get("/grants").status_code == 403
+    assert client.post(f"/installations/{managed.id}/grants/new", data=form()).status_code == 403
+
+
+def test_admins_map_plans(client, auth, session):
+    auth.login("admin")
+    client.post("/admin/plans", data={"plan_name": "radnac-enterprise", "model": "publisher_managed"})
+    assert session.exec(select(PlanPermission.model)).one() == "publisher_managed"
+    assert "radnac-enterprise" in client.get("/admin/plans").data.decode()
+    auth.logout()
+    auth.login("support")
+    assert client.get("/admin/plans").status_code == 403
+
+
+def test_a_linked_lead_shows_the_grant_countdown(client, auth, session, managed):
+    from tests.retention.test_sweeper import add_lead
+
+    user = auth.login("support")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3))
+    managed.lead_id = lead.id
+    session.add(managed)
+    session.commit()
+    open_grant(session, managed, user)
+    page = client.get(f"/leads/{lead.id}").data.decode()
+    assert "Support access" in page and "access lapses in" in page and "10 days" in page

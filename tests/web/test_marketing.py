@@ -1,0 +1,198 @@
+"""The consent and marketing pages as staff see them: panels, lists, fragments, roles, CSRF, the download."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from leads import create_app
+from leads.consent import marketing
+from tests.conftest import PASSWORD, PINNED_NOW
+from tests.marketing_samples import QueryCounter, give, make_lead, make_list
+
+HX = {"HX-Request": "true"}
+CONSENT = {
+    "purpose": "marketing",
+    "decision": "granted",
+    "method": "email_reply",
+    "evidence": "Replied yes to our email of 20 Nov",
+    "wording_version": "notice v1",
+}
+
+
+def test_the_leads_list_shows_consent_and_lets_sales_tick_leads(client, auth, session):
+    granted, withdrawn, never = make_lead(session, 1), make_lead(session, 2), make_lead(session, 3)
+    give(session, granted)
+    give(session, withdrawn)
+    give(session, withdrawn, at=PINNED_NOW - timedelta(days=1), granted=False)
+    make_list(session)
+    auth.login("sales")
+    page = client.get("/leads").get_data(as_text=True)
+    assert "Marketing consent" in page and 'href="/marketing/lists"' in page
+    for lead, state in ((granted, "Granted"), (withdrawn, "Withdrawn"), (never, "None recorded")):
+        row = page[page.index(f'value="{lead.id}" form="bulk-add"') :]
+        assert f">{state}</span>" in row[: row.index("</tr>")]
+    assert '<form id="bulk-add"' in page and 'action="/marketing/lists/add"' in page
+    assert 'hx-post="/marketing/lists/add"' in page and '<div id="bulk-result"' in page
+
+
+def test_the_leads_page_does_not_query_per_lead(app, client, auth, session):
+    auth.login("sales")
+    make_list(session)
+    counts = []
+    for batch in (range(1, 4), range(4, 21)):
+        for n in batch:
+            give(session, make_lead(session, n))
+        with QueryCounter(app.extensions["radnac.engine"]) as counter:
+            assert client.get("/leads").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1]  # 3 leads or 20: the same number of queries
+
+
+def test_support_sees_consent_but_not_marketing(client, auth, session):
+    lead = make_lead(session, 1)
+    auth.login("support")
+    listing = client.get("/leads").get_data(as_text=True)
+    assert "Marketing consent" in listing and "bulk-add" not in listing and "Marketing lists" not in listing
+    detail = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert 'id="consent-panel"' in detail and "Record consent given or withdrawn" in detail
+    assert 'id="marketing-panel"' not in detail
+    for method, url in [
+        ("get", "/marketing/lists"),
+        ("post", "/marketing/lists/add"),
+        ("post", f"/leads/{lead.id}/marketing-lists"),
+        ("post", f"/leads/{lead.id}/marketing-emails"),
+    ]:
+        assert getattr(client, method)(url).status_code == 403
+    assert client.post(f"/leads/{lead.id}/consent", data=CONSENT).status_code == 303  # anyone may hear it
+
+
+def test_recording_consent_without_javascript_redirects_to_the_page(client, auth, session):
+    lead = make_lead(session, 1)
+    user = auth.login("sales")
+    response = client.post(f"/leads/{lead.id}/consent", data=CONSENT)
+    assert response.status_code == 303 and response.headers["Location"] == f"/leads/{lead.id}"
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert "Recorded: consent given for information updates and marketing." in page
+    assert "Replied yes to our email of 20 Nov" in page and f"recorded by {user.email}" in page
+    assert "Allowed: relies on marketing consent given on 25 November 2026 (replied by email)." in page
+
+
+def test_recording_consent_with_htmx_swaps_both_panels(client, auth, session):
+    lead = make_lead(session, 1)
+    auth.login("sales")
+    response = client.post(f"/leads/{lead.id}/consent", data=CONSENT, headers=HX)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert text.lstrip().startswith('<section id="consent-panel"')
+    assert '<section id="marketing-panel" class="card" hx-swap-oob="true">' in text  # its gate changed too
+    assert ">Granted</span>" in text and "Allowed: relies on marketing consent" in text
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "page"])
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"evidence": ""}, "Say what the person said or signed."),
+        ({"at": "2027-01-01T10:00"}, "The time given is in the future"),
+        ({"method": "telepathy"}, "Not a valid choice"),
+    ],
+)
+def test_a_consent_form_that_does_not_make_sense_is_shown_again_with_why(client, auth, session, htmx, change, says):
+    lead = make_lead(session, 1)
+    auth.login("sales")
+    response = client.post(f"/leads/{lead.id}/consent", data={**CONSENT, **change}, headers=HX if htmx else {})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and says in text
+    assert ("<!doctype html>" in text) is not htmx
+    assert "<details open>" in text  # the form stays open with what was typed
+    assert ">None recorded</span>" in text
+
+
+def test_consent_given_earlier_is_dated_when_it_was_given(client, auth, session):
+    lead = make_lead(session, 1)
+    auth.login("sales")
+    client.post(f"/leads/{lead.id}/consent", data={**CONSENT, "at": "2026-11-20T14:05"})
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert "since 20 Nov 2026 14:05 UTC" in page
+
+
+def test_the_lead_page_without_lists_says_how_to_start_one(client, auth, session):
+    lead = make_lead(session, 1)
+    auth.login("sales")
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert "Marketing is not allowed now." in page and "There is no marketing consent on record" in page
+    assert "No marketing lists yet" in page
+
+
+def test_marketing_lists_are_started_and_shown_with_who_would_be_exported(client, auth, session):
+    auth.login("sales")
+    response = client.post("/marketing/lists", data={"name": "Launch", "description": "RADNAC 3.0"})
+    assert response.status_code == 303
+    target = marketing.get_list_by_name(session=session, name="Launch")
+    assert response.headers["Location"] == f"/marketing/lists/{target.id}"
+    duplicate = client.post("/marketing/lists", data={"name": "LAUNCH"})
+    assert duplicate.status_code == 200 and "already a marketing list called" in duplicate.get_data(as_text=True)
+
+    kept, gone = make_lead(session, 1), make_lead(session, 2, first_name="Gwen")
+    for lead in (kept, gone):
+        give(session, lead)
+    marketing.add_to_list(session=session, list_id=target.id, lead_ids=[kept.id, gone.id], actor="t", now=PINNED_NOW)
+    give(session, gone, at=PINNED_NOW - timedelta(hours=2), granted=False)
+
+    index = client.get("/marketing/lists").get_data(as_text=True)
+    assert "Launch</a>" in index and "<td>2</td>" in index
+    page = client.get(f"/marketing/lists/{target.id}").get_data(as_text=True)
+    assert "2 in all; of those shown, 1 would be in an export made now" in page
+    gwen = page[page.index("Gwen Tester") :]
+    assert "Marketing consent was withdrawn on 25 November 2026" in gwen[: gwen.index("</tr>")]
+
+
+def test_the_export_downloads_without_being_cached(client, auth, session):
+    auth.login("sales")
+    target = make_list(session, "Launch 2026/Q1")
+    response = client.post(f"/marketing/lists/{target.id}/export")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert (
+        response.headers["Content-Disposition"] == 'attachment; filename="marketing-launch-2026-q1-20261125-0930.csv"'
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.get_data(as_text=True).startswith("\ufeffFirst name,")
+
+
+@pytest.mark.parametrize("url", ["/marketing/lists/404", "/leads/404/marketing-lists", "/marketing/lists/404/export"])
+def test_missing_things_are_a_404(client, auth, url):
+    auth.login("sales")
+    response = client.get(url) if url.endswith("404") else client.post(url, data={"list_id": 1})
+    assert response.status_code == 404
+
+
+def test_the_lead_page_add_names_a_list_that_exists(client, auth, session):
+    lead = make_lead(session, 1)
+    give(session, lead)
+    auth.login("sales")
+    answer = client.post(f"/leads/{lead.id}/marketing-lists", data={"list_id": 404}, headers=HX)
+    assert answer.status_code == 200 and "That marketing list does not exist." in answer.get_data(as_text=True)
+    missing = client.post(f"/leads/{lead.id}/marketing-lists", data={}, headers=HX)
+    assert "Choose a marketing list." in missing.get_data(as_text=True)
+
+
+def test_htmx_marketing_actions_send_the_csrf_token_in_a_header(database_url, clock, make_user, session):
+    app = create_app({"APP_ENV": "testing", "SECRET_KEY": "s", "DATABASE_URL": database_url, "CLOCK": clock})
+    user = make_user("sales")
+    lead = make_lead(session, 1)
+    give(session, lead)
+    target = make_list(session)
+    client = app.test_client()
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").data).group(1)
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token.decode()})
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    header = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    data = {"list_id": target.id, "lead_id": [lead.id]}
+
+    assert client.post("/marketing/lists/add", data=data, headers=HX).status_code == 400
+    answer = client.post("/marketing/lists/add", data=data, headers={**HX, "X-CSRFToken": header})
+    assert answer.status_code == 200 and "Added 1 to “Launch”." in answer.get_data(as_text=True)
+    app.extensions["radnac.engine"].dispose()
