@@ -8,13 +8,14 @@ guidance, with England and Wales bank holidays from the maintained `holidays` li
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
+
+from leads.rules.months import add_months
 
 
 @dataclass(frozen=True)
@@ -159,13 +160,6 @@ class Pause:
 def _bank_holidays(year: int) -> frozenset[date]:
     """England and Wales bank holidays in `year`, substitute ("observed") days included."""
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
-
-
-def add_months(start: date, months: int) -> date:
-    """The same date `months` later, or that month's last day when the date does not exist (31 Jan -> 28/29 Feb)."""
-    year, month_index = divmod(start.year * 12 + start.month - 1 + months, 12)
-    last_day = calendar.monthrange(year, month_index + 1)[1]
-    return date(year, month_index + 1, min(start.day, last_day))
 
 
 def next_working_day(day: date) -> date:

@@ -7,11 +7,12 @@ Pure: no Flask, no database, no I/O, and no clock of its own — every function 
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from leads.rules.months import add_months
 
 ACTIONS = ("destroy_record", "destroy_field", "lapse", "keep")
 
@@ -157,21 +158,13 @@ def _utc(moment: datetime, name: str = "datetime") -> datetime:
     return moment.astimezone(UTC)
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
-    """Move by whole calendar months, clamping to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    year, month0 = divmod(moment.year * 12 + moment.month - 1 + months, 12)
-    # Clamp down, not roll over into the next month: "no more than" means earlier, never later.
-    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
-    return moment.replace(year=year, month=month0 + 1, day=day)
-
-
 def add_period(start: datetime, period: Period) -> datetime:
     """`start` + `period`, calendar-correct, in UTC. Years and months first (clamped), then days.
 
     The arithmetic runs in UTC so the result never depends on a zone's daylight-saving rules.
     Raises ValueError for a naive `start`.
     """
-    moved = _add_months(_utc(start, "start"), period.years * 12 + period.months)
+    moved = add_months(_utc(start, "start"), period.years * 12 + period.months)
     return moved + timedelta(days=period.days)
 
 
@@ -196,7 +189,7 @@ def latest_start(kind: str, due_by: datetime) -> datetime:
     if period is None:
         raise ValueError(f"{kind} is kept indefinitely")
     due_by = _utc(due_by, "due_by")
-    guess = _add_months(due_by - timedelta(days=period.days), -(period.years * 12 + period.months))
+    guess = add_months(due_by - timedelta(days=period.days), -(period.years * 12 + period.months))
     # Month-end clamping makes several starts share a deadline, so search near the guess (deadlines never
     # decrease as starts increase) for the last microsecond that is still due.
     low, high = guess - timedelta(days=4), guess + timedelta(days=4)
@@ -228,7 +221,7 @@ def _whole_months(earlier: datetime, later: datetime) -> int:
     """How many whole calendar months fit between two UTC times (earlier <= later)."""
     months = (later.year - earlier.year) * 12 + later.month - earlier.month
     # The guess overshoots by one when `later` falls before the same day/time in its month.
-    return months - 1 if _add_months(earlier, months) > later else months
+    return months - 1 if add_months(earlier, months) > later else months
 
 
 def humanize(now: datetime, then: datetime) -> str:
@@ -239,7 +232,7 @@ def humanize(now: datetime, then: datetime) -> str:
     """
     earlier, later = sorted((_utc(now, "now"), _utc(then, "then")))
     months = _whole_months(earlier, later)
-    rest = later - _add_months(earlier, months)
+    rest = later - add_months(earlier, months)
     hours, seconds = divmod(rest.seconds, 3600)
     amounts = (months // 12, months % 12, rest.days, hours, seconds // 60, seconds % 60)
     parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in zip(amounts, _UNITS, strict=True) if n]

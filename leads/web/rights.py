@@ -31,9 +31,7 @@ def _request(request_id: int) -> Any:
 def register() -> str:
     """Every request with its due date; overdue and due-this-week stand out."""
     rows = rights_register.register(session=db.session(), open_only=request.args.get("show") != "all")
-    return render_template(
-        "rights/register.html", rows=rows, today=db.now().date(), show=request.args.get("show")
-    )
+    return render_template("rights/register.html", rows=rows, today=db.now().date(), show=request.args.get("show"))
 
 
 @bp.route("/rights/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from leads.rules import rights
+from leads.rules.months import add_months
 from leads.rules.rights import (
     ALLOWED_TRANSITIONS,
     KINDS,
@@ -18,7 +19,6 @@ from leads.rules.rights import (
     STATUSES,
     TERMINAL,
     Pause,
-    add_months,
     advise,
     due_date,
     extension_allowed,
@@ -381,9 +381,11 @@ def test_refused_transitions(old, new, reason, message):
         validate_transition(old, new, reason=reason)
 
 
-def test_the_core_imports_only_the_standard_library_and_holidays():
+def test_the_core_imports_only_the_standard_library_holidays_and_other_pure_rules():
     tree = ast.parse(Path(rights.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    top_level = {name.split(".")[0] for name in imported}
+    ours = {name for name in imported if name.split(".")[0] == "leads"}
+    assert all(name.startswith("leads.rules.") for name in ours), ours  # the month arithmetic lives in rules.months
+    top_level = {name.split(".")[0] for name in imported - ours}
     assert top_level - set(sys.stdlib_module_names) == {"holidays"}
