@@ -42,12 +42,6 @@ def _paginate(session: Session, model: type[T], order_by: tuple, page: int, per_
     return Page(items=list(session.exec(query)), page=page, per_page=per_page, total=total)
 
 
-def list_leads(*, session: Session, page: int, per_page: int) -> Page[Lead]:
-    """Leads newest first (by when Microsoft created them), one page."""
-    order = (Lead.received_at.desc(), Lead.id.desc())  # type: ignore[attr-defined,union-attr]
-    return _paginate(session, Lead, order, page, per_page)
-
-
 def get_lead(*, session: Session, lead_id: int) -> Lead | None:
     """The lead with that id, or None."""
     return session.get(Lead, lead_id)

@@ -6,7 +6,6 @@ mapping counts as locked: no access is the safe default (line 88 recommends lock
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -24,14 +23,6 @@ def model_for(*, session: Session, plan_name: str | None) -> str:
         return DEFAULT
     row = session.exec(select(PlanPermission).where(PlanPermission.plan_name == plan_name)).first()
     return row.model if row else DEFAULT
-
-
-def models_for(*, session: Session, plan_names: Iterable[str | None]) -> dict[str, str]:
-    """Models for many plans at once (list pages)."""
-    names = {name for name in plan_names if name}
-    rows = session.exec(select(PlanPermission).where(col(PlanPermission.plan_name).in_(names))) if names else []
-    found = {row.plan_name: row.model for row in rows}
-    return {name: found.get(name, DEFAULT) for name in names}
 
 
 def mapping(*, session: Session) -> list[PlanPermission]:

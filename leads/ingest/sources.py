@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableServiceClient
+from azure.data.tables import TableClient
 
 PAGE_SIZE = 1000  # the most the Table service returns in one response
 
@@ -79,11 +79,6 @@ class LeadTable:
     def close(self) -> None:
         """Release the HTTP connection pool."""
         self._client.close()
-
-
-def ensure_table(connection_string: str, table_name: str) -> None:
-    """Create the table if missing (tests and local development; Partner Center creates the real one)."""
-    TableServiceClient.from_connection_string(connection_string).create_table_if_not_exists(table_name)
 
 
 def _plain(entity: Any) -> SourceEntity:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from leads.models import ROLES, User
@@ -80,11 +80,6 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
 def list_users(*, session: Session) -> list[User]:
     """All users, by email."""
     return list(session.exec(select(User).order_by(User.email)))
-
-
-def count_users(*, session: Session) -> int:
-    """How many users exist."""
-    return session.exec(select(func.count()).select_from(User)).one()
 
 
 def update_user(*, session: Session, user: User, role: str, active: bool, now: datetime, actor: User) -> User:
