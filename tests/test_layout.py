@@ -1,0 +1,65 @@
+"""The package layout, checked: every module under leads/ has a test module that mirrors it, or is named here
+with the tests that cover it. A new module with neither fails, so nothing goes untested by being forgotten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LEADS = ROOT / "leads"
+
+# Modules whose behaviour is proven through another module's tests (a page through its service's tests and the
+# browser tests, a table through the services that use it). Each names the test files that do it.
+COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "cli/jobs.py": ("tests/cli/test_worker.py", "tests/retention/test_sweeper.py", "tests/test_crashes.py"),
+    "cli/marketing.py": ("tests/web/test_marketing.py",),
+    "crm/dashboard.py": ("tests/web/test_pages.py", "tests/web/test_browser.py"),
+    "crm/queries.py": ("tests/web/test_pages.py", "tests/web/test_webhooks.py"),
+    "demo/consent.py": ("tests/demo/test_demo.py",),
+    "demo/support.py": ("tests/demo/test_demo.py",),
+    "grants/plans.py": ("tests/grants/test_grants.py", "tests/web/test_grants.py"),
+    "ingest/tombstones.py": ("tests/ingest/test_sync.py", "tests/retention/test_sweeper.py"),
+    "installs/events.py": ("tests/web/test_webhooks.py", "tests/test_concurrency.py"),
+    "retention/destroy.py": ("tests/retention/test_sweeper.py", "tests/rights/test_actions.py"),
+    "retention/holds.py": ("tests/retention/test_sweeper.py", "tests/web/test_retention.py"),
+    "web/forms.py": ("tests/web/test_auth.py", "tests/web/test_grants.py", "tests/rights/test_actions.py"),
+    "web/htmx.py": ("tests/web/test_pages.py", "tests/crm/test_nurture.py"),
+    "web/marketing_forms.py": ("tests/web/test_marketing.py",),
+    "web/nurture.py": ("tests/crm/test_nurture.py", "tests/web/test_browser.py"),
+    "web/permissions.py": ("tests/web/test_role_matrix.py", "tests/web/test_security.py"),
+    "web/rights.py": ("tests/rights/test_actions.py", "tests/web/test_browser_rights.py"),
+    "web/templating.py": ("tests/web/test_pages.py",),
+}
+
+
+def _modules() -> list[str]:
+    found = (path.relative_to(LEADS).as_posix() for path in LEADS.rglob("*.py"))
+    # Package __init__ files hold docstrings (or the app factory, the CLI root and the demo loader, each tested
+    # by the tests of its package); models are tables, proven by tests/test_db.py and every service's tests.
+    return sorted(m for m in found if not m.endswith("__init__.py") and not m.startswith("models/"))
+
+
+def _mirror(module: str) -> Path:
+    folder, _, name = module.rpartition("/")
+    return ROOT / "tests" / folder / f"test_{name}"
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_every_module_has_its_tests(module):
+    if _mirror(module).exists():
+        assert module not in COVERED_ELSEWHERE, f"{module} has its own test module now: drop it from the list"
+        return
+    assert module in COVERED_ELSEWHERE, f"{module} has no {_mirror(module).relative_to(ROOT)} and is not listed"
+    for test_file in COVERED_ELSEWHERE[module]:
+        assert (ROOT / test_file).exists(), f"{test_file}, named as covering {module}, does not exist"
+
+
+def test_the_list_names_only_modules_that_exist():
+    assert set(COVERED_ELSEWHERE) <= set(_modules())
+
+
+def test_the_top_level_holds_only_layers_and_domains():
+    names = sorted(p.name for p in LEADS.iterdir() if p.name != "__pycache__")
+    assert len(names) <= 16, names  # about a dozen: each a layer or a domain, not a drawer of modules
