@@ -17,6 +17,7 @@ from sqlalchemy import String, and_, column, insert, values
 from sqlmodel import Session, col, select
 
 from leads.ingest import tombstones
+from leads.ingest.readahead import read_ahead
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SyncRun, search_keys
 from leads.rules import intake
@@ -91,7 +92,7 @@ def run(
     session.commit()
     high = watermark
     try:
-        for page in source.pages(since=sync_run.since):
+        for page in read_ahead(source.pages(since=sync_run.since)):  # the next page is read while this one is stored
             result = store_page(session=session, entities=page, now=clock(), tombstone_key=tombstone_key)
             page_high = max((entity.timestamp for entity in page), default=None)
             if page_high is not None and (high is None or page_high > high):
