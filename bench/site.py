@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from flask import Flask
+from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -26,6 +26,7 @@ from bench.load import conninfo
 from leads import create_app, db
 
 Statement = tuple[str, Any]
+FLOOR = "/_bench/floor"
 
 
 def bench_app(url: str, **config: Any) -> Flask:
@@ -39,7 +40,11 @@ def bench_app(url: str, **config: Any) -> Flask:
         "REMEMBER_COOKIE_SECURE": False,
         **config,
     }
-    return create_app(settings)
+    app = create_app(settings)
+    # The fair floor (issue #21): the cheapest page the stack can serve. Logged in (the session and the user
+    # load run, as on every page), the base template with its navigation, and no query of its own.
+    app.add_url_rule(FLOOR, "bench_floor", lambda: render_template("base.html"))
+    return app
 
 
 class Site:

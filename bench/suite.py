@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import azurite, hookbench, pages, report, sweepbench, syncbench
+from bench import azurite, hookbench, latency, pages, report, sweepbench, syncbench
 from bench.dbs import Backend
 from bench.generator import Plan
 from bench.jobs import spawn
@@ -137,6 +137,10 @@ def run_backend(backend: Backend, settings: Settings, connection_string: str, ta
     _, sync_small_peaks = syncbench.run(
         backend, connection_string, tables[settings.sync_small], settings.sync_small, 1, log
     )
+    with latency.delayed(connection_string) as far:  # as far from the table as Azure is
+        sync_far, _ = syncbench.run(
+            backend, far, tables[settings.sync], settings.sync, settings.sync_repeat, log, through=latency.LABEL
+        )
     log(f"== {backend.kind}: bundle memory, webhook")
     bundles = {size: _bundle(url) for size, url in ((settings.small_leads, small["url"]), (settings.leads, work))}
     hook = hookbench.run(work, raw_work, settings.hook_rounds, log)
@@ -152,7 +156,7 @@ def run_backend(backend: Backend, settings: Settings, connection_string: str, ta
             "leads in the database",
         ),
     ]
-    return {"data": data, "small": small, "results": [*results, sweep, sync, hook, *memory]}
+    return {"data": data, "small": small, "results": [*results, sweep, sync, sync_far, hook, *memory]}
 
 
 def _bundle(url: str) -> float:

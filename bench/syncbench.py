@@ -15,9 +15,19 @@ MIN_SHARE = 0.8  # the sync must reach 80% of the raw read rate
 
 
 def run(
-    backend: Backend, connection_string: str, table: str, count: int, repeat: int, log: object = print
+    backend: Backend,
+    connection_string: str,
+    table: str,
+    count: int,
+    repeat: int,
+    log: object = print,
+    *,
+    through: str = "",
 ) -> tuple[Result, dict]:
-    """Sync vs SDK read of the `count` entities in `table`, `repeat` times; the result and peak memory of each."""
+    """Sync vs SDK read of the `count` entities in `table`, `repeat` times; the result and peak memory of each.
+
+    `through` names what stands between both sides and Azurite (the latency proxy), for the report.
+    """
     app, raw, peaks = [], [], {"app": 0.0, "raw": 0.0}
     for n in range(repeat):
         for side in ("app", "raw") if n % 2 == 0 else ("raw", "app"):
@@ -34,10 +44,10 @@ def run(
                 app.append(count / answer["seconds"])
                 backend.drop(url)
             peaks[side] = max(peaks[side], answer["peak_mb"])
-        log(f"  sync {count}: app {app[-1]:.0f} leads/s, raw {raw[-1]:.0f} entities/s")  # type: ignore[operator]
+        log(f"  sync {count}{through}: app {app[-1]:.0f} leads/s, raw {raw[-1]:.0f} entities/s")  # type: ignore[operator]
     return Result(
         group="sync",
-        name=f"lead sync of {count:,} entities from Azurite into an empty database",
+        name=f"lead sync of {count:,} entities from Azurite{through} into an empty database",
         unit="leads/s",
         app=Figure.of(app, higher_is_better=True),
         baseline=Figure.of(raw, higher_is_better=True),

@@ -40,7 +40,13 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
         assert heading in report
     for name in ("leads list, first page", "as typed", "filter owner=none", "lead detail", "portability bundle"):
         assert name in report
-    for name in ("sweeper destroying 100", "lead sync of 200", "install webhook", "peak memory of the bundle"):
+    for name in (
+        "sweeper destroying 100",
+        "lead sync of 200",
+        "through a loopback proxy",
+        "install webhook",
+        "peak memory of the bundle",
+    ):
         assert name in report
     assert len(list((tmp_path / "results").glob("*.json"))) == 1
 
