@@ -63,7 +63,8 @@ def _serve(loop: asyncio.AbstractEventLoop, start: object) -> None:
 
 async def _connection(client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter, port: int, delay: float):
     upstream_in, upstream_out = await asyncio.open_connection("127.0.0.1", port)
-    await asyncio.gather(_pump(client_in, upstream_out, delay), _pump(upstream_in, client_out, 0.0))
+    with contextlib.suppress(asyncio.CancelledError):  # the proxy is closing: the connection just ends
+        await asyncio.gather(_pump(client_in, upstream_out, delay), _pump(upstream_in, client_out, 0.0))
 
 
 async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter, delay: float) -> None:
