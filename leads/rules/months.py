@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from typing import TypeVar
-
-from dateutil.relativedelta import relativedelta
 
 D = TypeVar("D", date, datetime)
 
@@ -15,5 +14,10 @@ def add_months(moment: D, months: int) -> D:
 
     31 January + 1 month = 28 (or 29) February. Clamping down, never rolling over into the next month, is what
     "no more than" needs: a deadline may come earlier, never later. The time of day and zone are kept.
+    The same answer as `dateutil.relativedelta(months=...)` (a property test holds them equal), written out
+    because every countdown calls it (about 150 times for a page of 50 leads) and relativedelta takes about
+    1.6 times as long.
     """
-    return moment + relativedelta(months=months)
+    year, month0 = divmod(moment.year * 12 + moment.month - 1 + months, 12)
+    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
+    return moment.replace(year=year, month=month0 + 1, day=day)

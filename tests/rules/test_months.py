@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leads.rules.months import add_months
 
@@ -27,3 +30,13 @@ def test_dates_move_by_calendar_months_clamped_to_the_last_day(start, months, ex
 def test_a_moment_keeps_its_time_and_zone():
     moved = add_months(datetime(2026, 1, 31, 23, 59, 30, tzinfo=UTC), 1)
     assert moved == datetime(2026, 2, 28, 23, 59, 30, tzinfo=UTC) and moved.tzinfo is UTC
+
+
+@given(
+    # hypothesis takes naive bounds and adds the zone itself
+    start=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2400, 12, 31), timezones=st.just(UTC)),  # noqa: DTZ001
+    months=st.integers(min_value=-1200, max_value=1200),
+)
+def test_the_same_answer_as_relativedelta(start, months):
+    assert add_months(start, months) == start + relativedelta(months=months)
+    assert add_months(start.date(), months) == start.date() + relativedelta(months=months)
