@@ -13,53 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-CONSENT = "consent"
-LAWFUL_BASES = {"legitimate_interests": "Legitimate interests", CONSENT: "Consent"}
-
-
-@dataclass(frozen=True)
-class Purpose:
-    """Why we use personal data, the lawful basis we rely on for it, and the notice lines that say so."""
-
-    code: str
-    label: str
-    lawful_basis: str
-    notice_lines: tuple[int, ...]
-
-    @property
-    def needs_consent(self) -> bool:
-        """Whether using data for this purpose needs the person's consent."""
-        return self.lawful_basis == CONSENT
-
-    @property
-    def cited(self) -> str:
-        """The notice lines as people write them, e.g. "privacy notice lines 12-16, 41-42, 67"."""
-        spans: list[list[int]] = []
-        for line in sorted(self.notice_lines):
-            if spans and line == spans[-1][1] + 1:
-                spans[-1][1] = line
-            else:
-                spans.append([line, line])
-        text = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
-        return f"privacy notice line{'s' if len(self.notice_lines) > 1 else ''} {text}"
-
-
-# RULES.md's purposes table, one row per purpose. "service" also cites 66 and 82, where the notice says lead and
-# install data are for nurturing and support; "marketing" also cites 67, the line that makes leads need consent.
-PURPOSES: dict[str, Purpose] = {
-    purpose.code: purpose
-    for purpose in (
-        Purpose(
-            "service",
-            "Providing and improving products and services (support, billing, transactions)",
-            "legitimate_interests",
-            (5, 6, 7, 35, 36, 37, 66, 82),
-        ),
-        Purpose("accounts", "Operating client or customer accounts", CONSENT, (8, 9, 10, 11, 39, 40)),
-        Purpose("marketing", "Information updates and marketing", CONSENT, (12, 13, 14, 15, 16, 41, 42, 67)),
-        Purpose("queries", "Dealing with queries, complaints or claims", CONSENT, (17, 18, 19, 20, 21, 43, 44)),
-    )
-}
+# One vocabulary of purposes and bases, shared with the rights matrix and the data map (purposes.py).
+from leads.rules.purposes import CONSENT as CONSENT
+from leads.rules.purposes import LAWFUL_BASES as LAWFUL_BASES
+from leads.rules.purposes import PURPOSES, Purpose
 
 # How the person told us, as (code, plain label) pairs: usable as form choices as they stand.
 METHODS: tuple[tuple[str, str], ...] = (

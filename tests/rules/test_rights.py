@@ -381,9 +381,10 @@ def test_refused_transitions(old, new, reason, message):
         validate_transition(old, new, reason=reason)
 
 
-def test_the_core_imports_only_the_standard_library_and_holidays():
+def test_the_core_imports_only_the_standard_library_holidays_and_the_shared_purposes():
     tree = ast.parse(Path(rights.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     top_level = {name.split(".")[0] for name in imported}
-    assert top_level - set(sys.stdlib_module_names) == {"holidays"}
+    assert top_level - set(sys.stdlib_module_names) == {"holidays", "leads"}
+    assert {name for name in imported if name.startswith("leads")} == {"leads.rules.purposes"}
