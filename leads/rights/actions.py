@@ -15,6 +15,7 @@ from leads.models import (
     InstallEvent,
     Lead,
     LeadNote,
+    Person,
     Rectification,
     RightsRequest,
     SupportGrant,
@@ -22,7 +23,7 @@ from leads.models import (
 )
 from leads.retention import holds, sweeper
 from leads.rights.register import audit_request, linked_leads
-from leads.rules import bundle, consent, rights
+from leads.rules import bundle, consent, purposes, rights
 
 RECTIFIABLE = ("first_name", "last_name", "email", "phone", "country", "company", "job_title")
 LEAD_FIELDS = (
@@ -207,31 +208,38 @@ def erase(
     )
 
 
-def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User, now: datetime) -> int:
-    """Restrict (or lift the restriction on) processing of the requester's leads: kept, but every nurture and
-    marketing action is refused until lifted (notice line 28). Returns how many leads changed. Commits."""
+def _people_of(session: Session, request: RightsRequest) -> list[Person]:
+    """The people behind the requester's confirmed leads (usually one)."""
     leads = linked_leads(session=session, request=request)
     if not leads:
         raise ActionError("Confirm which leads are the requester's first.")
-    changed = [lead for lead in leads if lead.processing_restricted != on]
-    for lead in changed:
-        lead.processing_restricted = on
-        session.add(lead)
-    _audit(session, request, actor, now, "restriction.on" if on else "restriction.off", leads=[x.id for x in leads])
+    ids = sorted({lead.person_id for lead in leads if lead.person_id is not None})
+    return list(session.exec(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.id))))
+
+
+def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User, now: datetime) -> int:
+    """Restrict (or lift the restriction on) processing for the requester: it is the person's, so it covers all
+    their leads, and any that arrive later. Kept, but every nurture, linking and marketing action is refused
+    until lifted (notice line 28). Returns how many people changed. Commits."""
+    people = _people_of(session, request)
+    changed = [person for person in people if person.processing_restricted != on]
+    for person in changed:
+        person.processing_restricted = on
+        session.add(person)
+    _audit(session, request, actor, now, "restriction.on" if on else "restriction.off", people=[p.id for p in people])
     session.commit()
     return len(changed)
 
 
 def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> int:
     """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
-    processing is handled the same way). Marketing stops at once. Returns how many withdrawals. Commits."""
-    leads = linked_leads(session=session, request=request)
-    if not leads:
-        raise ActionError("Confirm which leads are the requester's first.")
-    found = records.histories(session=session, lead_ids=[lead.id for lead in leads])
+    processing is handled the same way, and an objection also stops what rests on legitimate interests, line
+    29). Recorded once per person, so it covers all their leads. Returns how many withdrawals. Commits."""
+    people = _people_of(session, request)
+    found = records.person_histories(session=session, person_ids=[p.id for p in people])
     withdrawn = 0
-    for lead in leads:
-        for purpose in _granted_purposes(found[lead.id], now):
+    for person in people:
+        for purpose in _granted_purposes(found[person.id], now):  # type: ignore[index]
             given = records.ConsentInput(
                 purpose=purpose,
                 granted=False,
@@ -239,8 +247,11 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
                 evidence=f"Rights request #{request.id} ({request.kind})",
                 wording_version="rights request",
             )
-            records.record(session=session, lead=lead, given=given, actor=actor, now=now)
+            records.record_for_person(session=session, person=person, given=given, actor=actor, now=now)
             withdrawn += 1
+        if request.kind == "objection":
+            person.objected = True
+            session.add(person)
     _audit(session, request, actor, now, "consent.withdrawn", withdrawals=withdrawn)
     session.commit()
     return withdrawn
@@ -248,8 +259,4 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
 
 def _granted_purposes(history: list[Any], now: datetime) -> list[str]:
     events = [records.event(record) for record in history]
-    return [
-        p
-        for p in consent.PURPOSES
-        if consent.PURPOSES[p].needs_consent and consent.current_consent(events, p, now=now) is not None
-    ]
+    return [p for p in purposes.CONSENT_PURPOSES if consent.current_consent(events, p, now=now) is not None]

@@ -120,6 +120,8 @@ ACTIONS: dict[str, Action] = {
         Action("lead.owner.change", "Change who owns the lead", False, "service"),
         # Nurturing and support (line 66): no consent needed, but it is contact, and DNC leads must not be contacted.
         Action("lead.follow_up", "Follow up the lead (nurturing or support)", False, "service", contacts=True),
+        # Confirming an installation is the lead's combines their data: processing, so a restriction stops it.
+        Action("installation.link", "Link an installation to the lead", False, "service"),
         # Recording a grant or withdrawal is how the person's choice is honoured; a restriction must not block it.
         Action("consent.record", "Record consent given or withdrawn", False, None, processing=False),
     )
@@ -154,6 +156,7 @@ class Subject:
     restricted: bool = False
     under_erasure: bool = False
     do_not_contact: bool = False
+    objected: bool = False  # the person objected to processing on legitimate interests (line 29)
     test_lead: bool = False
 
     def __post_init__(self) -> None:
@@ -202,6 +205,11 @@ def _rights_reasons(action: Action, subject: Subject) -> list[str]:
         reasons.append(
             "This person has asked us to restrict how we use their data: it may be kept but not used "
             "(privacy notice line 28)."
+        )
+    if subject.objected and action.processing:
+        reasons.append(
+            "This person has objected to how we use their data, so it may not be used for nurturing or "
+            "marketing (privacy notice line 29)."
         )
     return reasons
 
