@@ -36,11 +36,6 @@ RECIPIENTS = {
     "none": "No one outside coreMem Limited",
 }
 SOURCE_LINES = "46-48"
-COMPLAINTS = (
-    "If you have concerns about our use of your data, you can complain to us (line 51). If you remain unhappy, "
-    "you can complain to the ICO: Information Commissioner's Office, Wycliffe House, Water Lane, Wilmslow, "
-    "Cheshire SK9 5AF; helpline 0303 123 1113 (lines 52-55)."
-)
 # Kinds of finding a person's rows: by the person's own id, through a parent table's rows already found, by the
 # person's normalised address, through a child's rows pointing here, or a (record_type, record_id) pair.
 FINDS = ("self", "own", "parent", "email", "child", "record")
@@ -276,6 +271,16 @@ MAP: dict[str, Held] = {
                                                **_c("staff", "actor_user_id", "actor")},
                        why="Refers to records by id only: no personal free text (tests/rules/test_datamap.py)."),
 }  # fmt: skip
+
+
+# The column each table's retention clock starts from, so an export can give this person's own dates.
+CLOCKS = {
+    "lead": "received_at",
+    "quarantinedentity": "first_seen_at",
+    "installation": "uninstalled_at",
+    "supportgrant": "last_communication_at",
+    "rightsrequest": "closed_at",
+}
 
 
 def problems(tables: Mapping[str, tuple[str, ...]]) -> list[str]:
