@@ -158,19 +158,27 @@ def erase(
     tombstone_key: str,
     source: sweeper.SourceTable | None,
 ) -> sweeper.Report:
-    """Destroy everything about the requester now. Refused while any of their records is on legal hold."""
-    ids = [lead.id for lead in linked_leads(session=session, request=request)]
-    if not ids:
-        raise ActionError("Confirm which leads are the requester's first.")
-    if holds.active_holds(session=session, record_type="lead", record_ids=ids):
-        raise ActionError(
-            "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
-            "stands; tell the person why, or lift the hold first."
+    """Destroy everything the personal-data map finds about the requester now (every lead of their person,
+    installations, quarantined entities, consent, lists, emails, notes, grants). Refused while any of their
+    leads or installations is on legal hold. The request itself is kept, as its retention row says."""
+    people = _people_of(session, request)
+    found = [held.held(session=session, person=person) for person in people]
+    for record_type, table in (("lead", "lead"), ("installation", "installation")):
+        ids = [row["id"] for rows in found for row in rows[table]]
+        if holds.active_holds(session=session, record_type=record_type, record_ids=ids):
+            raise ActionError(
+                "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
+                "stands; tell the person why, or lift the hold first."
+            )
+    _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
+    report = sweeper.Report(as_of=now, dry_run=False)
+    for person in people:
+        done = sweeper.erase_person(
+            session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
         )
-    _audit(session, request, actor, now, "erasure.requested", leads=len(ids))
-    return sweeper.erase_leads(
-        session=session, lead_ids=ids, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
-    )
+        report.destroyed.update(done.destroyed)
+        report.source_pending = done.source_pending
+    return report
 
 
 def _people_of(session: Session, request: RightsRequest) -> list[Person]:
