@@ -259,7 +259,8 @@ def _rebuild_consentrecord_on_sqlite(*, people: bool) -> None:
         op.drop_index("ix_consentrecord_lead_id", "consentrecord")
     op.execute("ALTER TABLE consentrecord RENAME TO _old_consentrecord")
     op.create_table("consentrecord", *_consentrecord(people=people))
-    op.execute(f"INSERT INTO consentrecord ({kept}) SELECT {kept} FROM _old_consentrecord")  # noqa: S608 - our names
+    copy = f"INSERT INTO consentrecord ({kept}) SELECT {kept} FROM _old_consentrecord"  # noqa: S608 # nosec B608 # our own column names
+    op.execute(copy)
     op.execute("DROP TABLE _old_consentrecord")
     op.execute("PRAGMA legacy_alter_table = OFF")
     broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
