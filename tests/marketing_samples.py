@@ -20,8 +20,12 @@ def make_lead(session: Session, n: int, **fields) -> Lead:
     at = PINNED_NOW - timedelta(days=n, hours=1)
     values = {"first_name": f"Person{n}", "last_name": "Tester", "email": f"p{n}@x.example", "company": "Contoso"}
     values.update(fields)
+    flags = {flag: values.pop(flag) for flag in ("processing_restricted", "erasure_pending") if flag in values}
     lead = Lead(source_partition_key="m", source_row_key=f"m{n}", first_seen_at=at, received_at=at, **values)
     session.add(lead)
+    session.commit()
+    for flag, value in flags.items():  # the person's, set through the lead
+        setattr(lead, flag, value)
     session.commit()
     return lead
 

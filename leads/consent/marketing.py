@@ -185,7 +185,8 @@ def mark_email_sent(
     if not subject or len(subject) > 300:
         raise MarketingError("Give the email's subject (at most 300 characters).")
     target = get_list(session=session, list_id=list_id) if list_id is not None else None
-    details = {"subject": subject, **(about(target) if target else {})}
+    # The subject ("Hi Ada") lives in the email's record and goes with it; the audit names the list only.
+    details = about(target) if target else {}
     result = Result()
     for ids in _chunks(lead_ids):
         leads, missing = _load(session, ids)

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from leads.models import ConsentRecord, Lead, User
-from leads.rules import consent
+from leads.models import ConsentRecord, Lead, Person, User
+from leads.rules import consent, purposes
 from leads.staff import audit
 
 CURRENT_WORDING = "Privacy notice, last updated 2025-10-08"  # line 56: the notice people are shown today
-CONSENT_PURPOSES = tuple(code for code, purpose in consent.PURPOSES.items() if purpose.needs_consent)
+CONSENT_PURPOSES = purposes.CONSENT_PURPOSES
 MAX_EVIDENCE = 2000
 
 Actor = User | str
@@ -88,24 +88,60 @@ def event(record: ConsentRecord) -> consent.ConsentEvent:
     )
 
 
-def _subject(lead: Lead, history: Sequence[ConsentRecord]) -> consent.Subject:
-    """What the pure gate needs to know about `lead`: its consent history and the flags that stop actions."""
+def _subject(lead: Lead, person: Person | None, history: Sequence[ConsentRecord]) -> consent.Subject:
+    """What the pure gate needs to know about `lead`: its person's consent history and rights flags (they cover
+    every lead of the person), and the lead's own Microsoft flags."""
     return consent.Subject(
         tuple(event(record) for record in history),
-        restricted=lead.processing_restricted,
-        under_erasure=lead.erasure_pending,
+        restricted=bool(person and person.processing_restricted),
+        under_erasure=bool(person and person.erasure_pending),
+        objected=bool(person and person.objected),
         do_not_contact=lead.is_dnc,
         test_lead=lead.is_test,
     )
 
 
-def histories(*, session: Session, lead_ids: Sequence[int]) -> dict[int, list[ConsentRecord]]:
-    """Each lead's consent records in the order they were recorded, in one query (callers send a page or a chunk)."""
-    found: dict[int, list[ConsentRecord]] = {lead_id: [] for lead_id in lead_ids}
-    query = select(ConsentRecord).where(col(ConsentRecord.lead_id).in_(lead_ids)).order_by(col(ConsentRecord.id))
-    for record in session.exec(query):
-        found[record.lead_id].append(record)
+def person_histories(*, session: Session, person_ids: Iterable[int | None]) -> dict[int, list[ConsentRecord]]:
+    """Each person's consent records in the order they were recorded, in one query."""
+    ids = sorted({person_id for person_id in person_ids if person_id is not None})
+    found: dict[int, list[ConsentRecord]] = {person_id: [] for person_id in ids}
+    if ids:
+        query = select(ConsentRecord).where(col(ConsentRecord.person_id).in_(ids)).order_by(col(ConsentRecord.id))
+        for record in session.exec(query):
+            found[record.person_id].append(record)
     return found
+
+
+def histories(*, session: Session, lead_ids: Sequence[int]) -> dict[int, list[ConsentRecord]]:
+    """Each lead's consent history, which is its person's: a choice recorded on any lead of the person (or on the
+    person's page) is in every one of their leads' histories. One query (callers send a page or a chunk)."""
+    found: dict[int, list[ConsentRecord]] = {lead_id: [] for lead_id in lead_ids}
+    if lead_ids:
+        query = (
+            select(Lead.id, ConsentRecord)
+            .join(ConsentRecord, col(ConsentRecord.person_id) == col(Lead.person_id))
+            .where(col(Lead.id).in_(lead_ids))
+            .order_by(col(ConsentRecord.id))
+        )
+        for lead_id, record in session.exec(query):
+            found[lead_id].append(record)  # type: ignore[index]
+    return found
+
+
+def _people(session: Session, leads: Sequence[Lead]) -> dict[int, Person]:
+    ids = sorted({lead.person_id for lead in leads if lead.person_id is not None})
+    return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids)))} if ids else {}  # type: ignore[misc]
+
+
+def subjects(*, session: Session, leads: Sequence[Lead]) -> dict[int, tuple[consent.Subject, list[ConsentRecord]]]:
+    """Each lead's `consent.Subject` (by lead id) and the history behind it: two queries however many leads."""
+    people = _people(session, leads)
+    found = person_histories(session=session, person_ids=people)
+    result = {}
+    for lead in leads:
+        history = found.get(lead.person_id, []) if lead.person_id is not None else []
+        result[lead.id or 0] = (_subject(lead, people.get(lead.person_id or 0), history), history)
+    return result
 
 
 def gate(
@@ -122,11 +158,11 @@ def gate(
     decision, and run `act(lead, relied_on)` only where it is allowed (`relied_on`: the consent record a marketing
     action relies on, else None). Adds to `session`; the caller commits, so each audit lands with what it proves.
     """
-    found = histories(session=session, lead_ids=[lead.id for lead in leads if lead.id is not None])
+    found = subjects(session=session, leads=leads)
     outcomes = []
     for lead in leads:
-        history = found[lead.id]  # type: ignore[index]
-        decision = consent.check(action_code, _subject(lead, history), now=now)
+        subject, history = found[lead.id or 0]
+        decision = consent.check(action_code, subject, now=now)
         relied_on = next((r for r in history if decision.relied_on and r.id == decision.relied_on.id), None)
         changes = act(lead, relied_on) if decision.allowed else None
         _audit(session, action_code, lead, decision, changes, actor, now, {**(details or {})})
@@ -157,9 +193,8 @@ def _audit(
 
 def preview(*, session: Session, leads: Sequence[Lead], action_code: str, now: datetime) -> dict[int, consent.Decision]:
     """What the gate would decide for each lead at `now`, for display only: nothing is done or audited."""
-    found = histories(session=session, lead_ids=[lead.id for lead in leads if lead.id is not None])
-    subjects = {lead.id or 0: _subject(lead, found[lead.id or 0]) for lead in leads}
-    return {lead_id: consent.check(action_code, subject, now=now) for lead_id, subject in subjects.items()}
+    found = subjects(session=session, leads=leads)
+    return {lead_id: consent.check(action_code, subject, now=now) for lead_id, (subject, _) in found.items()}
 
 
 # --- recording consent ---------------------------------------------------------------------------------------
@@ -195,25 +230,70 @@ def record(*, session: Session, lead: Lead, given: ConsentInput, actor: Actor, n
     return outcome
 
 
+def _append(
+    session: Session,
+    person_id: int | None,
+    lead_id: int | None,
+    given: ConsentInput,
+    at: datetime,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, Any]:
+    """Add the person's consent record (`lead_id`: the lead it was recorded on, if any); what the audit says."""
+    if person_id is None:
+        raise ConsentError("This lead is not filed under a person yet, so consent cannot be recorded for it.")
+    row = ConsentRecord(
+        person_id=person_id,
+        lead_id=lead_id,
+        purpose=given.purpose,
+        granted=given.granted,
+        at=at,
+        method=given.method,
+        evidence=given.evidence.strip(),
+        wording_version=given.wording_version.strip(),
+        recorded_by_user_id=user_id(actor),
+        recorded_by=label(actor),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
+
+
 def _appender(session: Session, given: ConsentInput, at: datetime, actor: Actor, now: datetime) -> Act:
     def append(lead: Lead, _relied_on: ConsentRecord | None) -> dict[str, Any]:
-        row = ConsentRecord(
-            lead_id=lead.id,
-            purpose=given.purpose,
-            granted=given.granted,
-            at=at,
-            method=given.method,
-            evidence=given.evidence.strip(),
-            wording_version=given.wording_version.strip(),
-            recorded_by_user_id=user_id(actor),
-            recorded_by=label(actor),
-            created_at=now,
-        )
-        session.add(row)
-        session.flush()
-        return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
+        return _append(session, lead.person_id, lead.id, given, at, actor, now)
 
     return append
+
+
+def record_for_person(
+    *, session: Session, person: Person, given: ConsentInput, actor: Actor, now: datetime
+) -> consent.Decision:
+    """Record a grant or withdrawal on the person's own page, for all their leads, under the same rules as
+    `record` (a grant is refused while their data is being erased; a withdrawal never). Audited against the
+    person. Commits. Raises ConsentError as `record` does."""
+    at = given.at or now
+    _validate(given, at, now)
+    decision = consent.Decision(True, consent.ACTIONS["consent.record"], (), None)
+    if given.granted:
+        history = person_histories(session=session, person_ids=[person.id])[person.id]  # type: ignore[index]
+        subject = consent.Subject(
+            tuple(event(r) for r in history),
+            restricted=person.processing_restricted,
+            under_erasure=person.erasure_pending,
+            objected=person.objected,
+        )
+        decision = consent.check("consent.record", subject, now=now)
+    details: dict[str, Any] = {"reasons": list(decision.reasons)}
+    if decision.allowed:
+        details = _append(session, person.id, None, given, at, actor, now)
+    action = "consent.record" if decision.allowed else "consent.record.refused"
+    audit.record(
+        session=session, at=now, actor=actor, action=action, record_type="person", record_id=person.id, details=details
+    )
+    session.commit()
+    return decision
 
 
 def _withdraw(session: Session, lead: Lead, append: Act, actor: Actor, now: datetime) -> Outcome:
@@ -280,7 +360,15 @@ class Panel:
 
 
 def panel(*, session: Session, lead_id: int, now: datetime) -> Panel:
-    """The consent panel of one lead."""
-    history = histories(session=session, lead_ids=[lead_id])[lead_id]
+    """The consent panel of one lead: its person's consent, which covers all their leads."""
+    return _panel(histories(session=session, lead_ids=[lead_id])[lead_id], now)
+
+
+def person_panel(*, session: Session, person_id: int, now: datetime) -> Panel:
+    """The consent panel of a person's page."""
+    return _panel(person_histories(session=session, person_ids=[person_id])[person_id], now)
+
+
+def _panel(history: list[ConsentRecord], now: datetime) -> Panel:
     newest_first = sorted(history, key=lambda record: (record.at, record.id or 0), reverse=True)
     return Panel({purpose: _state(history, purpose, now) for purpose in CONSENT_PURPOSES}, newest_first)

@@ -227,16 +227,18 @@ def filter_options(*, session: Session, now: datetime, ttl: timedelta) -> dict[s
 
 
 def _consent_condition(state: str, now: datetime) -> Any:
-    """Leads whose current marketing consent (the latest record at `now`; ties by id, as consent.py decides)
-    is `state`: "granted", "withdrawn", or "none" recorded. Driven from the consent records, which are few."""
+    """Leads whose person's current marketing consent (the latest record at `now`; ties by id, as consent.py
+    decides) is `state`: "granted", "withdrawn", or "none" recorded. Consent is the person's, so every lead of a
+    person who withdrew is "withdrawn". Driven from the consent records, which are few."""
     record, later = aliased(ConsentRecord), aliased(ConsentRecord)
     newer = exists().where(
-        later.lead_id == record.lead_id,
+        later.person_id == record.person_id,
         later.purpose == record.purpose,
         later.at <= now,
         or_(later.at > record.at, and_(later.at == record.at, later.id > record.id)),
     )
-    current = select(record.lead_id).where(record.purpose == "marketing", record.at <= now, ~newer)
+    current = select(record.person_id).where(record.purpose == "marketing", record.at <= now, ~newer)
     if state == "none":
-        return col(Lead.id).not_in(select(record.lead_id).where(record.purpose == "marketing", record.at <= now))
-    return col(Lead.id).in_(current.where(record.granted == (state == "granted")))
+        recorded = select(record.person_id).where(record.purpose == "marketing", record.at <= now)
+        return or_(col(Lead.person_id).is_(None), col(Lead.person_id).not_in(recorded))
+    return col(Lead.person_id).in_(current.where(record.granted == (state == "granted")))

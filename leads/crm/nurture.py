@@ -121,14 +121,26 @@ def link_suggestions(*, session: Session, lead: Lead, limit: int = 5) -> list[In
 
 
 def link(*, session: Session, installation: Installation, lead: Lead | None, actor: User, now: datetime) -> None:
-    """Confirm (lead given) or undo (None) the link between an installation and a lead. Audited. Commits."""
-    before, installation.lead_id = installation.lead_id, lead.id if lead else None
+    """Confirm (lead given) or undo (None) the link between an installation and a lead. Audited. Commits.
+
+    Confirming combines the person's data, so it passes the gate: refused (NurtureError) while the lead's person
+    has restricted processing, objected or asked for erasure. Undoing is never refused."""
+    if lead is not None:
+
+        def change() -> dict[str, Any]:
+            before, installation.lead_id = installation.lead_id, lead.id
+            session.add(installation)
+            return {"installation_id": installation.id, "before": before}
+
+        _through_gate(session, "installation.link", lead, actor, now, change)
+        return
+    before, installation.lead_id = installation.lead_id, None
     session.add(installation)
     audit.record(
         session=session,
         at=now,
         actor=actor,
-        action="installation.link" if lead else "installation.unlink",
+        action="installation.unlink",
         record_type="installation",
         record_id=installation.id,
         details={"before": before, "after": installation.lead_id},

@@ -48,6 +48,7 @@ def load(*, session: Session, leads: list[Lead], now: datetime) -> None:
 
 def _record(lead: Lead, granted: bool, at: datetime, method: str, evidence: str) -> ConsentRecord:
     return ConsentRecord(
+        person_id=lead.person_id,
         lead_id=lead.id,
         purpose="marketing",
         granted=granted,

@@ -20,7 +20,9 @@ from leads.ingest import tombstones
 from leads.ingest.readahead import read_ahead
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SyncRun, search_keys
+from leads.people import subjects
 from leads.rules import intake
+from leads.rules.people import emails_in, normalise_email
 from leads.staff import audit
 
 # Lead columns the sync owns; staff-owned fields (status, owner) are never touched by a re-sync.
@@ -165,6 +167,7 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
             setattr(result, outcome, getattr(result, outcome) + 1)
         else:
             new_leads.append(_new_lead(entity, parsed, now))
+    _file_under_people(session, new_leads, now)
     _insert(session, new_leads)
     result.new = len(new_leads)
     return result
@@ -202,6 +205,14 @@ def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime) ->
     }
 
 
+def _file_under_people(session: Session, rows: list[dict], now: datetime) -> None:
+    """Each new lead belongs to the person its address normalises to (made if new), so a withdrawal or
+    restriction already recorded for that person covers it from its first moment."""
+    ids = subjects.person_ids(session=session, email_keys=[normalise_email(row["email"]) for row in rows], now=now)
+    for row, person_id in zip(rows, ids, strict=True):
+        row["person_id"] = person_id
+
+
 def _insert(session: Session, rows: list[dict]) -> None:
     """New leads in one batch: no ORM object per row (at sync speed, building those cost more than reading)."""
     if rows:
@@ -228,6 +239,7 @@ def _quarantine(
     if row is None:
         row = QuarantinedEntity(partition_key=entity.partition_key, row_key=entity.row_key, first_seen_at=now)
     row.reason, row.raw, row.source_timestamp, row.last_seen_at = reason[:1000], raw, entity.timestamp, now
+    row.email_key = next(emails_in(entity.properties), None)  # how erasure and access find the person here
     session.add(row)
 
 

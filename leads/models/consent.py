@@ -12,12 +12,16 @@ from leads.models.base import text_column, utc_column
 
 class ConsentRecord(SQLModel, table=True):
     """One grant or withdrawal of consent for one purpose, with how we know. Append-only: never updated or
-    deleted on its own (it goes with its lead); a withdrawal is a new row, and the current state is derived."""
+    deleted on its own (it goes with its person); a withdrawal is a new row, and the current state is derived.
 
-    __table_args__ = (Index("ix_consentrecord_lead_purpose_at", "lead_id", "purpose", "at"),)
+    Consent is the person's, not a lead's: `lead_id` only says on which lead's page it was recorded (None when
+    on the person's page, or once that lead is gone), and the person's choice covers all their leads."""
+
+    __table_args__ = (Index("ix_consentrecord_person_purpose_at", "person_id", "purpose", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", ondelete="SET NULL", index=True)
     purpose: str = Field(max_length=32)  # a consent-based purpose in consent.PURPOSES
     granted: bool
     at: datetime = utc_column()  # when the person gave or withdrew it (may be before it was recorded)

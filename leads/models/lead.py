@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false
+from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, insert, inspect, select, update
+from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import KEY_TYPE, LIST_FILTERS, text_column, utc_column
+from leads.models.person import Person
+from leads.rules.people import normalise_email
 
 
 class Lead(SQLModel, table=True):
@@ -53,9 +56,42 @@ class Lead(SQLModel, table=True):
     last_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
     email_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
     company_key: str = Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
-    # The person's rights requests set these; the consent gate refuses processing while either is set.
-    processing_restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    erasure_pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The data subject this lead is about (found by normalised email on insert; staff may attach it to another,
+    # which pins it there). Their consent, restriction, objection and pending erasure live on the person.
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    person_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+    @property
+    def person(self) -> Person | None:
+        """The lead's person, from the session's identity map when already loaded."""
+        session = object_session(self)
+        return session.get(Person, self.person_id) if session is not None and self.person_id else None
+
+    @property
+    def processing_restricted(self) -> bool:
+        """Whether the person asked us to restrict processing (held on the person, covering all their leads)."""
+        return bool(self.person and self.person.processing_restricted)
+
+    @processing_restricted.setter
+    def processing_restricted(self, value: bool) -> None:
+        self._set_on_person("processing_restricted", value)
+
+    @property
+    def erasure_pending(self) -> bool:
+        """Whether an erasure request covers the person (and so this lead)."""
+        return bool(self.person and self.person.erasure_pending)
+
+    @erasure_pending.setter
+    def erasure_pending(self, value: bool) -> None:
+        self._set_on_person("erasure_pending", value)
+
+    def _set_on_person(self, flag: str, value: bool) -> None:
+        """A flag set through a lead is set on its person: it covers all their leads (the caller commits)."""
+        person = self.person
+        if person is None:
+            raise ValueError("this lead has no person yet: add it to a session first")
+        setattr(person, flag, value)
+        object_session(self).add(person)  # type: ignore[union-attr]
 
     @property
     def display_name(self) -> str:
@@ -87,6 +123,41 @@ def _fill_search_keys(_mapper: Any, _connection: Any, lead: Lead) -> None:
         setattr(lead, column, value)
 
 
+@event.listens_for(Lead, "before_insert")
+def _file_under_person(_mapper: Any, connection: Any, lead: Lead) -> None:
+    """Every lead inserted through the ORM belongs to a person: the one its address normalises to, made if new.
+    (The sync's batch insert does the same for a page at once: `people.person_ids`.)"""
+    if lead.person_id is None:
+        lead.person_id = person_for(connection, normalise_email(lead.email), lead.first_seen_at)
+
+
+@event.listens_for(Lead, "before_update")
+def _person_follows_a_new_address(_mapper: Any, connection: Any, lead: Lead) -> None:
+    """A corrected address (rectification, or Microsoft's) never moves a lead to another person by itself: its
+    person's consent and restriction must not be left behind. If the person has no other lead and no one else
+    has the new address, the person's key follows it; otherwise staff attach the lead where it belongs."""
+    if lead.person_id is None or not inspect(lead).attrs.email.history.has_changes():
+        return
+    people, leads = Person.__table__, Lead.__table__  # type: ignore[attr-defined]
+    key = normalise_email(lead.email)
+    others = select(leads.c.id).where(leads.c.person_id == lead.person_id, leads.c.id != lead.id).limit(1)
+    taken = select(people.c.id).where(people.c.email_key == key, people.c.id != lead.person_id).limit(1)
+    if connection.execute(others).first() is None and (key is None or connection.execute(taken).first() is None):
+        connection.execute(update(people).where(people.c.id == lead.person_id).values(email_key=key))
+
+
+def person_for(connection: Any, email_key: str | None, now: datetime) -> int:
+    """The id of the person with `email_key`, made first if there is none (always a new one for no address)."""
+    table = Person.__table__  # type: ignore[attr-defined]
+    if email_key is not None:
+        found = connection.execute(select(table.c.id).where(table.c.email_key == email_key)).scalar()
+        if found is not None:
+            return found
+    row = {"email_key": email_key, "created_at": now, "processing_restricted": False}
+    created = connection.execute(insert(table).values(**row, objected=False, erasure_pending=False))
+    return created.inserted_primary_key[0]
+
+
 class LeadNote(SQLModel, table=True):
     """One entry in a lead's nurture log: a note, a call, an email in or out, a follow-up. Timestamped and
     attributed; part of the lead's record, so destroyed with it (notice lines 58-69)."""
@@ -115,6 +186,8 @@ class QuarantinedEntity(SQLModel, table=True):
     row_key: str = Field(max_length=255)
     reason: str = Field(max_length=1000)
     raw: str = Field(sa_column=Column(Text(), nullable=False))  # the entity's properties as JSON
+    # The first address found in `raw`, normalised (`people.emails_in`): how a person's rows here are found.
+    email_key: str | None = Field(default=None, max_length=254, index=True)
     source_timestamp: datetime | None = utc_column(nullable=True)
     first_seen_at: datetime = utc_column(index=True)
     last_seen_at: datetime = utc_column()

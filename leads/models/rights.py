@@ -33,6 +33,9 @@ class RightsRequest(SQLModel, table=True):
     extension_told_on: date | None = None
     outcome: str | None = text_column()  # what was done, or why it was refused
     closed_on: date | None = None
+    # When it closed: the clock of its retention row (personal details kept 3 years, then reduced to an outline).
+    closed_at: datetime | None = utc_column(nullable=True, index=True)
+    outlined_at: datetime | None = utc_column(nullable=True)  # when the sweeper reduced it to an outline
     created_by: str = Field(max_length=254)
     created_at: datetime = utc_column()
 

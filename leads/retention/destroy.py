@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert
+from sqlalchemy import delete, exists, insert, update
 from sqlmodel import Session, col, select
 
 from leads.grants import grants
@@ -20,7 +20,10 @@ from leads.models import (
     InstallEvent,
     Lead,
     LegalHold,
+    Person,
     QuarantinedEntity,
+    RequestPause,
+    RightsRequest,
     SourceDeletion,
     SupportGrant,
     Tombstone,
@@ -57,11 +60,20 @@ def destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, k
     statement = (
         delete(Lead)
         .where(col(Lead.id).in_(ids), not_held("lead", Lead.id))
-        .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key)
+        .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key, Lead.person_id)
     )
     rows = session.exec(statement).all()  # type: ignore[call-overload]
     _forget_lifted_holds(session, "lead", [row[0] for row in rows])
-    return _tombstone_source_rows(session, [row[1:] for row in rows], now, actor, key)
+    _forget_people_without_leads(session, {row[3] for row in rows if row[3] is not None})
+    return _tombstone_source_rows(session, [row[1:3] for row in rows], now, actor, key)
+
+
+def _forget_people_without_leads(session: Session, person_ids: set[int]) -> None:
+    """A person whose last lead went goes too, with their consent history (the data map's "person" row): the
+    address is personal data, and nothing is left to hold it for."""
+    if person_ids:
+        orphan = ~exists().where(Lead.person_id == Person.id)
+        session.exec(delete(Person).where(col(Person.id).in_(sorted(person_ids)), orphan))  # type: ignore[call-overload]
 
 
 def _forget_lifted_holds(session: Session, record_type: str, ids: list[int]) -> None:
@@ -110,6 +122,34 @@ def _forget_grants(session: Session, installations: Any) -> None:
     for model in (GrantData, GrantCommunication):
         session.exec(delete(model).where(col(model.grant_id).in_(grant_ids)))  # type: ignore[call-overload]
     session.exec(delete(SupportGrant).where(col(SupportGrant.id).in_(grant_ids)))  # type: ignore[call-overload]
+
+
+def outline_requests(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:
+    """Reduce closed requests past their 3 years to an outline (kind, dates, status): the requester's name,
+    address and every free text go, the record stays as proof of having answered, and a tombstone says so.
+    Commits."""
+    statement = (
+        update(RightsRequest)
+        .where(col(RightsRequest.id).in_(ids), col(RightsRequest.outlined_at).is_(None))
+        .values(requester_name="", requester_email="", details=None, extension_reason=None, outcome=None,
+                outlined_at=now)
+        .returning(RightsRequest.id)
+    )  # fmt: skip
+    outlined = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
+    if outlined:
+        questions = update(RequestPause).where(col(RequestPause.request_id).in_(outlined)).values(question="")
+        session.exec(questions)  # type: ignore[call-overload]
+    _tombstones(session, "rights_request", now, actor, [None] * len(outlined))
+    session.commit()
+    return len(outlined)
+
+
+# How each table the personal-data map says is "destroyed" is destroyed (erasure walks the map through these).
+DESTROYERS = {
+    "lead": destroy_leads,
+    "installation": destroy_installations,
+    "quarantinedentity": destroy_quarantined,
+}
 
 
 def lapse_grants(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:

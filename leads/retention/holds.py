@@ -58,7 +58,7 @@ def place(*, session: Session, record_type: str, record_id: int, reason: str, ac
         action="hold.place",
         record_type=record_type,
         record_id=record_id,
-        details={"hold_id": hold.id, "reason": hold.reason},
+        details={"hold_id": hold.id},  # the reason may name people: it lives in the hold, and goes with it
     )
     session.commit()
     return hold
@@ -80,7 +80,7 @@ def lift(*, session: Session, hold_id: int, reason: str, actor: User, now: datet
         action="hold.lift",
         record_type=hold.record_type,
         record_id=hold.record_id,
-        details={"hold_id": hold.id, "reason": hold.lift_reason},
+        details={"hold_id": hold.id},
     )
     session.commit()
     return hold

@@ -20,19 +20,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, tuple_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, func, tuple_, update
+from sqlmodel import Session, SQLModel, col, select
 
 from leads.models import (
     Installation,
     InstallEvent,
     Lead,
+    Person,
     QuarantinedEntity,
+    RightsRequest,
     SourceDeletion,
     SupportGrant,
 )
+from leads.people import held
 from leads.retention import destroy, holds, leases
-from leads.rules import schedule
+from leads.rules import datamap, schedule
 from leads.staff import audit
 
 BATCH_SIZE = 500
@@ -124,6 +127,15 @@ TARGETS = (
         None,
         destroy.lapse_grants,
         only=(col(SupportGrant.lapsed_at).is_(None),),
+    ),
+    Target(
+        "rights_request",
+        "rights_request",
+        RightsRequest,
+        RightsRequest.closed_at,
+        None,
+        destroy.outline_requests,
+        only=(col(RightsRequest.outlined_at).is_(None),),
     ),
 )
 
@@ -294,8 +306,8 @@ def _delete_at_source(session: Session, source: SourceTable, batch: list[SourceD
 def erase_leads(
     *, session: Session, lead_ids: list[int], now: datetime, actor: str, tombstone_key: str, source: SourceTable | None
 ) -> Report:
-    """The right to erasure: destroy these leads and their linked installations now, through the same
-    machinery as the schedule (tombstones, queued source deletions, audit). Records on hold are kept."""
+    """The right to erasure for leads without a person (kept for callers that have only ids): destroy these
+    leads and their linked installations now. Records on hold are kept."""
     report = Report(as_of=now, dry_run=False)
     linked = list(session.exec(select(Installation.id).where(col(Installation.lead_id).in_(lead_ids))))
     if linked:
@@ -304,4 +316,35 @@ def erase_leads(
     _flush_source(session, source, report)
     audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
     session.commit()
+    return report
+
+
+def erase_person(
+    *, session: Session, person: Person, now: datetime, actor: str, tombstone_key: str, source: SourceTable | None
+) -> Report:
+    """The right to erasure, driven by the personal-data map: every table the map finds the person in is
+    destroyed (through the retention machinery: tombstones, source deletions), goes with its parent, or is
+    deleted, as the map says; request records are kept as the map's outline rule says. Then the map is walked
+    again, and anything left that should have gone is an error (RuntimeError). Audited with counts only."""
+    report = Report(as_of=now, dry_run=False)
+    found = held.held(session=session, person=person)
+    order = ("installation", "lead", "quarantinedentity")  # installations first: they point at their leads
+    for name in sorted(found, key=lambda n: order.index(n) if n in order else len(order)):
+        entry, ids = datamap.MAP[name], [row["id"] for row in found[name]]
+        if entry.erasure == "destroy" and ids:
+            report.destroyed[name] += destroy.DESTROYERS[name](session, ids, now, actor, tombstone_key)
+        elif entry.erasure == "delete" and ids and name != "person":
+            session.exec(delete(SQLModel.metadata.tables[name]).where(SQLModel.metadata.tables[name].c.id.in_(ids)))  # type: ignore[call-overload]
+    session.exec(delete(Person).where(col(Person.id) == person.id))  # type: ignore[call-overload]
+    session.commit()
+    _flush_source(session, source, report)
+    left = {
+        n: len(r)
+        for n, r in held.held(session=session, person=person).items()
+        if r and datamap.MAP[n].erasure != "outline"
+    }
+    audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
+    session.commit()
+    if left:
+        raise RuntimeError(f"erasure left records the data map says must go: {left}")
     return report

@@ -4,39 +4,25 @@ rectification, erasure and restriction. Each is audited against the request."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from leads.consent import records
 from leads.models import (
-    Installation,
-    InstallEvent,
     Lead,
-    LeadNote,
+    Person,
     Rectification,
     RightsRequest,
-    SupportGrant,
     User,
 )
+from leads.people import held
 from leads.retention import holds, sweeper
 from leads.rights.register import audit_request, linked_leads
-from leads.rules import bundle, consent, rights
+from leads.rules import bundle, consent, datamap, purposes, rights, schedule
 
 RECTIFIABLE = ("first_name", "last_name", "email", "phone", "country", "company", "job_title")
-LEAD_FIELDS = (
-    "id",
-    *RECTIFIABLE,
-    "offer",
-    "offer_title",
-    "lead_source",
-    "action_code",
-    "description",
-    "created_at_ms",
-    "first_seen_at",
-    "nurture_status",
-)
 
 
 class ActionError(ValueError):
@@ -65,82 +51,62 @@ def advice(*, session: Session, request: RightsRequest) -> list[rights.Advice]:
 
 
 def sections(*, session: Session, request: RightsRequest) -> list[bundle.Section]:
-    """Everything held about the requester, by kind of record, each with its purpose."""
+    """Everything held about the requester, one section per table the personal-data map says holds customer
+    data, with the Art. 15 supplementary information: purposes and bases, categories, source, recipients,
+    retention (the rule, its notice line and this person's own dates) and the rights that apply."""
     leads = linked_leads(session=session, request=request)
-    ids = [lead.id for lead in leads]
-    installs = list(session.exec(select(Installation).where(col(Installation.lead_id).in_(ids)))) if ids else []
-    return [
-        bundle.Section(
-            "leads", "Marketplace leads", "service", LEAD_FIELDS, [_row(lead, LEAD_FIELDS) for lead in leads]
-        ),
-        _section(
-            session,
-            "install_events",
-            "Install notifications of your managed applications",
-            InstallEvent,
-            InstallEvent.installation_id,
-            [i.id for i in installs],
-            (
-                "installation_id",
-                "event_type",
-                "provisioning_state",
-                "event_time",
-                "plan_name",
-                "plan_version",
-                "error_code",
-                "error_message",
-            ),
-        ),
-        _section(
-            session,
-            "notes",
-            "Notes and correspondence log",
-            LeadNote,
-            LeadNote.lead_id,
-            ids,
-            ("lead_id", "kind", "body", "at", "author"),
-        ),
-        _section(
-            session,
-            "rectifications",
-            "Corrections made",
-            Rectification,
-            Rectification.lead_id,
-            ids,
-            ("lead_id", "field", "old_value", "new_value", "changed_at"),
-        ),
-        _section(
-            session,
-            "support_grants",
-            "Support access grants",
-            SupportGrant,
-            SupportGrant.installation_id,
-            [i.id for i in installs],
-            ("installation_id", "support_request_ref", "opened_at", "lapsed_at", "lapse_reason"),
-        ),
-        bundle.Section(
-            "rights_requests",
-            "Your rights requests",
-            "queries",
-            ("kind", "received_on", "status", "due_on", "outcome"),
-            [_row(request, ("kind", "received_on", "status", "due_on", "outcome"))],
-        ),
-    ]
+    people = held.people_for(session=session, lead_ids=[lead.id for lead in leads], email=request.requester_email)
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for person in people:
+        for table, rows in held.held(session=session, person=person).items():
+            found.setdefault(table, {}).update({row["id"]: row for row in rows})
+    return [_map_section(name, list(found.get(name, {}).values())) for name in _customer_tables()]
 
 
-def _section(
-    session: Session, name: str, title: str, model: Any, key: Any, ids: list[int], fields: tuple[str, ...]
-) -> bundle.Section:
-    rows = list(session.exec(select(model).where(col(key).in_(ids)).order_by(model.id))) if ids else []
-    return bundle.Section(name, title, "service", fields, [_row(row, fields) for row in rows])
+def _customer_tables() -> list[str]:
+    return [name for name, entry in datamap.MAP.items() if entry.subject == "customer"]
 
 
-def _row(record: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {field: _plain(getattr(record, field)) for field in fields}
+def _map_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
+    entry = datamap.MAP[name]
+    rule = schedule.SCHEDULE[entry.retention or "lead"]
+    dates = [_until(rule.kind, row.get(datamap.CLOCKS.get(name, ""))) for row in rows] if name in datamap.CLOCKS else []
+    info = {
+        "categories": ", ".join(sorted({datamap.CATEGORIES[c] for c in entry.columns.values() if c and c != "staff"})),
+        "source": f"{datamap.SOURCES[entry.source or 'direct']} (privacy notice lines {datamap.SOURCE_LINES})",
+        "recipients": datamap.RECIPIENTS[entry.recipients],
+        "retention": f"{rule.rule_text} ({rule.citation})" + (f" Yours: {'; '.join(dates)}." if dates else ""),
+        "rights": _rights_text(entry.purposes),
+        "erasure": f"On erasure: {datamap.ERASURE[entry.erasure]}. {entry.why}",
+    }
+    fields = entry.shown
+    return bundle.Section(
+        name, entry.label, entry.purposes[0], fields, [_plain_row(row, fields) for row in rows],
+        purposes=entry.purposes, portable_scope=entry.portable, info=info,
+    )  # fmt: skip
+
+
+def _until(kind: str, start: Any) -> str:
+    deadline = schedule.deadline(kind, start) if isinstance(start, datetime) else None
+    return f"kept until {bundle.in_words(deadline.isoformat())}" if deadline else schedule.SCHEDULE[kind].waiting
+
+
+def _rights_text(codes: tuple[str, ...]) -> str:
+    applying = {advice.right for advice in rights.rights_matrix(codes) if advice.applies}
+    return ", ".join(right.label for code, right in rights.RIGHTS.items() if code in applying) + " (lines 25-31)."
+
+
+def _plain_row(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {field: _plain(_aware(row.get(field))) for field in fields}
 
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _aware(value: Any) -> Any:
+    """SQLite hands core rows' timestamps back naive; they are UTC (db.UTCDateTime stores them so)."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
 def export(*, session: Session, request: RightsRequest, kind: str, actor: User, now: datetime) -> Iterator[bytes]:
@@ -192,46 +158,61 @@ def erase(
     tombstone_key: str,
     source: sweeper.SourceTable | None,
 ) -> sweeper.Report:
-    """Destroy everything about the requester now. Refused while any of their records is on legal hold."""
-    ids = [lead.id for lead in linked_leads(session=session, request=request)]
-    if not ids:
-        raise ActionError("Confirm which leads are the requester's first.")
-    if holds.active_holds(session=session, record_type="lead", record_ids=ids):
-        raise ActionError(
-            "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
-            "stands; tell the person why, or lift the hold first."
+    """Destroy everything the personal-data map finds about the requester now (every lead of their person,
+    installations, quarantined entities, consent, lists, emails, notes, grants). Refused while any of their
+    leads or installations is on legal hold. The request itself is kept, as its retention row says."""
+    people = _people_of(session, request)
+    found = [held.held(session=session, person=person) for person in people]
+    for record_type, table in (("lead", "lead"), ("installation", "installation")):
+        ids = [row["id"] for rows in found for row in rows[table]]
+        if holds.active_holds(session=session, record_type=record_type, record_ids=ids):
+            raise ActionError(
+                "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
+                "stands; tell the person why, or lift the hold first."
+            )
+    _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
+    report = sweeper.Report(as_of=now, dry_run=False)
+    for person in people:
+        done = sweeper.erase_person(
+            session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
         )
-    _audit(session, request, actor, now, "erasure.requested", leads=len(ids))
-    return sweeper.erase_leads(
-        session=session, lead_ids=ids, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
-    )
+        report.destroyed.update(done.destroyed)
+        report.source_pending = done.source_pending
+    return report
 
 
-def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User, now: datetime) -> int:
-    """Restrict (or lift the restriction on) processing of the requester's leads: kept, but every nurture and
-    marketing action is refused until lifted (notice line 28). Returns how many leads changed. Commits."""
+def _people_of(session: Session, request: RightsRequest) -> list[Person]:
+    """The people behind the requester's confirmed leads (usually one)."""
     leads = linked_leads(session=session, request=request)
     if not leads:
         raise ActionError("Confirm which leads are the requester's first.")
-    changed = [lead for lead in leads if lead.processing_restricted != on]
-    for lead in changed:
-        lead.processing_restricted = on
-        session.add(lead)
-    _audit(session, request, actor, now, "restriction.on" if on else "restriction.off", leads=[x.id for x in leads])
+    ids = sorted({lead.person_id for lead in leads if lead.person_id is not None})
+    return list(session.exec(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.id))))
+
+
+def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User, now: datetime) -> int:
+    """Restrict (or lift the restriction on) processing for the requester: it is the person's, so it covers all
+    their leads, and any that arrive later. Kept, but every nurture, linking and marketing action is refused
+    until lifted (notice line 28). Returns how many people changed. Commits."""
+    people = _people_of(session, request)
+    changed = [person for person in people if person.processing_restricted != on]
+    for person in changed:
+        person.processing_restricted = on
+        session.add(person)
+    _audit(session, request, actor, now, "restriction.on" if on else "restriction.off", people=[p.id for p in people])
     session.commit()
     return len(changed)
 
 
 def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> int:
     """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
-    processing is handled the same way). Marketing stops at once. Returns how many withdrawals. Commits."""
-    leads = linked_leads(session=session, request=request)
-    if not leads:
-        raise ActionError("Confirm which leads are the requester's first.")
-    found = records.histories(session=session, lead_ids=[lead.id for lead in leads])
+    processing is handled the same way, and an objection also stops what rests on legitimate interests, line
+    29). Recorded once per person, so it covers all their leads. Returns how many withdrawals. Commits."""
+    people = _people_of(session, request)
+    found = records.person_histories(session=session, person_ids=[p.id for p in people])
     withdrawn = 0
-    for lead in leads:
-        for purpose in _granted_purposes(found[lead.id], now):
+    for person in people:
+        for purpose in _granted_purposes(found[person.id], now):  # type: ignore[index]
             given = records.ConsentInput(
                 purpose=purpose,
                 granted=False,
@@ -239,8 +220,11 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
                 evidence=f"Rights request #{request.id} ({request.kind})",
                 wording_version="rights request",
             )
-            records.record(session=session, lead=lead, given=given, actor=actor, now=now)
+            records.record_for_person(session=session, person=person, given=given, actor=actor, now=now)
             withdrawn += 1
+        if request.kind == "objection":
+            person.objected = True
+            session.add(person)
     _audit(session, request, actor, now, "consent.withdrawn", withdrawals=withdrawn)
     session.commit()
     return withdrawn
@@ -248,8 +232,4 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
 
 def _granted_purposes(history: list[Any], now: datetime) -> list[str]:
     events = [records.event(record) for record in history]
-    return [
-        p
-        for p in consent.PURPOSES
-        if consent.PURPOSES[p].needs_consent and consent.current_consent(events, p, now=now) is not None
-    ]
+    return [p for p in purposes.CONSENT_PURPOSES if consent.current_consent(events, p, now=now) is not None]

@@ -179,7 +179,7 @@ def close(*, session: Session, request: RightsRequest, status: str, outcome: str
     if not outcome.strip():
         raise RequestError("Say what was done, or why the request was refused.")
     _move(request, status, outcome)
-    request.outcome, request.closed_on = outcome.strip(), now.date()
+    request.outcome, request.closed_on, request.closed_at = outcome.strip(), now.date(), now  # closed_at: its clock
     _clear_erasure(session, request, [lead.id for lead in linked_leads(session=session, request=request)])
     _save(session, request, actor, now, status)
 

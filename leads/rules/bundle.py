@@ -14,42 +14,62 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from leads.rules import csvsafe, rights
 
 SCHEMA_ID = "https://radnac.com/schemas/person-export"
 SCHEMA_VERSION = "1.0"
+COMPLAINTS = (
+    "If you have concerns about our use of your data, you can complain to us (privacy notice line 51). If you "
+    "remain unhappy, you can complain to the ICO: Information Commissioner's Office, Wycliffe House, Water Lane, "
+    "Wilmslow, Cheshire SK9 5AF; helpline 0303 123 1113 (lines 52-55)."
+)
 KINDS = {"access": "Access export (right of access, line 25)", "portability": "Portability bundle (line 30)"}
 
 
 @dataclass(frozen=True)
 class Section:
-    """One kind of record held about the person, and why we hold it."""
+    """One kind of record held about the person, and why we hold it.
+
+    `purpose` is the main purpose (a code of rights.PURPOSES); `purposes` all of them when several. `portable`
+    overrides the purpose's own answer (the data map says: provided by the person and held on consent).
+    `info` is the Art. 15 supplementary information: categories, source, recipients, retention, rights.
+    """
 
     name: str
     title: str
-    purpose: str  # a code of rights.PURPOSES
+    purpose: str
     fields: Sequence[str]
     rows: Sequence[Mapping[str, Any]]
+    purposes: Sequence[str] = ()
+    portable_scope: bool | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def portable(self) -> bool:
         """Whether the right to data portability covers this section (not for legitimate interests)."""
+        if self.portable_scope is not None:
+            return self.portable_scope
         return "portability" not in rights.PURPOSES[self.purpose].excluded
 
 
 def describe(section: Section, included: bool) -> dict[str, Any]:
     """The manifest's and document's label for a section."""
     purpose = rights.PURPOSES[section.purpose]
+    every = [rights.PURPOSES[code] for code in (section.purposes or (section.purpose,))]
     return {
         "title": section.title,
         "purpose": purpose.label,
         "purpose_code": section.purpose,
         "lawful_basis": rights.BASES[purpose.basis],
         "notice_lines": purpose.lines,
+        "purposes": [
+            {"purpose": p.label, "lawful_basis": rights.BASES[p.basis], "notice_lines": p.lines} for p in every
+        ],
+        **section.info,
         "portability_scope": section.portable,
         "included": included,
         "records": len(section.rows),
@@ -69,6 +89,7 @@ def document(*, kind: str, person: Mapping[str, Any], sections: Sequence[Section
         "kind": kind,
         "generated_at": generated_at.isoformat(),
         "person": dict(person),
+        "complaints": COMPLAINTS,
         "sections": {
             s.name: {**describe(s, included(kind, s)), "data": [dict(r) for r in s.rows] if included(kind, s) else []}
             for s in sections
@@ -164,20 +185,83 @@ def _files(
     yield "summary.html", _summary(doc).encode()
 
 
+def in_words(value: Any) -> str:
+    """A value as a letter says it: dates in words (no microseconds), yes/no, "not supplied" for nothing."""
+    if value is None or value == "":
+        return "not supplied"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return f"{value.day} {value:%B %Y} at {value:%H:%M} UTC"
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    return str(value)
+
+
+def label(name: str) -> str:
+    """A field's name as a person reads it."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+INFO_TITLES = {
+    "categories": "What it is",
+    "source": "Where it came from",
+    "recipients": "Who else holds it",
+    "retention": "How long we keep it",
+    "rights": "Your rights",
+    "erasure": "If you ask us to erase it",
+}
+LABELS = {
+    "email": "Email address",
+    "created_at_ms": "Created at Microsoft",
+    "first_seen_at": "First received by us",
+    "action_code": "What you did in the Marketplace",
+    "raw": "What Microsoft sent",
+    "requester_name": "Your name",
+    "requester_email": "Your email address",
+    "at": "When",
+    "granted": "Consent given",
+    "wording_version": "Wording you were shown",
+}
+
+
 def _summary(doc: Mapping[str, Any]) -> str:
-    """A plain page the person can read: what we hold, why, and on what basis."""
+    """A letter the person can read: what we hold, why, on what basis, from where, shared with whom, for how
+    long (with their own dates), their rights, and how to complain."""
+    e = html.escape
+    person = doc["person"]
     parts = [
-        f"<!doctype html><meta charset='utf-8'><title>Your data</title><h1>{html.escape(KINDS[doc['kind']])}</h1>",
-        f"<p>Generated {html.escape(doc['generated_at'])} by coreMem Limited.</p>",
+        f"<!doctype html><meta charset='utf-8'><title>Your data</title><h1>{e(KINDS[doc['kind']])}</h1>",
+        f"<p>Dear {e(in_words(person.get('name')))},</p><p>This is everything coreMem Limited holds about you in "
+        f"RADNAC Leads, as of {e(in_words(doc['generated_at']))}. For each kind of record we say why we hold it, "
+        "on what lawful basis, where it came from, who else holds it, how long we keep it, and your rights.</p>",
     ]
     for section in doc["sections"].values():
-        parts.append(
-            f"<h2>{html.escape(section['title'])} ({section['records']})</h2><p>Why: "
-            f"{html.escape(section['purpose'])}. Basis: {html.escape(section['lawful_basis'])} (privacy notice "
-            f"lines {html.escape(section['notice_lines'])}). Portability: "
-            f"{'yes' if section['portability_scope'] else 'no, but included in your access export'}.</p>"
-        )
-        for record in section["data"]:
-            items = "".join(f"<li>{html.escape(str(k))}: {html.escape(str(v))}</li>" for k, v in record.items())
-            parts.append(f"<ul>{items}</ul>")
+        parts.append(_section_html(section))
+    if complaints := doc.get("complaints"):
+        parts.append(f"<h2>How to complain</h2><p>{e(complaints)}</p>")
     return "\n".join(parts)
+
+
+def _section_html(section: Mapping[str, Any]) -> str:
+    e = html.escape
+    why = "; ".join(
+        f"{p['purpose']} ({p['lawful_basis'].lower()}, privacy notice lines {p['notice_lines']})"
+        for p in section.get("purposes") or [section]
+    )
+    lines = [f"<h2>{e(section['title'])} ({section['records']})</h2>"]
+    lines.append(f"<p><b>Why we hold it:</b> {e(why)}.</p>")
+    for key, title in INFO_TITLES.items():
+        if section.get(key):
+            lines.append(f"<p><b>{title}:</b> {e(str(section[key]))}</p>")
+    portability = "yes" if section["portability_scope"] else "no (but it is all in your access export)"
+    lines.append(f"<p><b>Covered by the right to data portability:</b> {portability}.</p>")
+    for record in section["data"]:
+        items = "".join(f"<li>{e(label(str(k)))}: {e(in_words(v))}</li>" for k, v in record.items())
+        lines.append(f"<ul>{items}</ul>")
+    return "\n".join(lines)

@@ -13,53 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-CONSENT = "consent"
-LAWFUL_BASES = {"legitimate_interests": "Legitimate interests", CONSENT: "Consent"}
-
-
-@dataclass(frozen=True)
-class Purpose:
-    """Why we use personal data, the lawful basis we rely on for it, and the notice lines that say so."""
-
-    code: str
-    label: str
-    lawful_basis: str
-    notice_lines: tuple[int, ...]
-
-    @property
-    def needs_consent(self) -> bool:
-        """Whether using data for this purpose needs the person's consent."""
-        return self.lawful_basis == CONSENT
-
-    @property
-    def cited(self) -> str:
-        """The notice lines as people write them, e.g. "privacy notice lines 12-16, 41-42, 67"."""
-        spans: list[list[int]] = []
-        for line in sorted(self.notice_lines):
-            if spans and line == spans[-1][1] + 1:
-                spans[-1][1] = line
-            else:
-                spans.append([line, line])
-        text = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in spans)
-        return f"privacy notice line{'s' if len(self.notice_lines) > 1 else ''} {text}"
-
-
-# RULES.md's purposes table, one row per purpose. "service" also cites 66 and 82, where the notice says lead and
-# install data are for nurturing and support; "marketing" also cites 67, the line that makes leads need consent.
-PURPOSES: dict[str, Purpose] = {
-    purpose.code: purpose
-    for purpose in (
-        Purpose(
-            "service",
-            "Providing and improving products and services (support, billing, transactions)",
-            "legitimate_interests",
-            (5, 6, 7, 35, 36, 37, 66, 82),
-        ),
-        Purpose("accounts", "Operating client or customer accounts", CONSENT, (8, 9, 10, 11, 39, 40)),
-        Purpose("marketing", "Information updates and marketing", CONSENT, (12, 13, 14, 15, 16, 41, 42, 67)),
-        Purpose("queries", "Dealing with queries, complaints or claims", CONSENT, (17, 18, 19, 20, 21, 43, 44)),
-    )
-}
+# One vocabulary of purposes and bases, shared with the rights matrix and the data map (purposes.py).
+from leads.rules.purposes import CONSENT as CONSENT
+from leads.rules.purposes import LAWFUL_BASES as LAWFUL_BASES
+from leads.rules.purposes import PURPOSES, Purpose
 
 # How the person told us, as (code, plain label) pairs: usable as form choices as they stand.
 METHODS: tuple[tuple[str, str], ...] = (
@@ -163,6 +120,8 @@ ACTIONS: dict[str, Action] = {
         Action("lead.owner.change", "Change who owns the lead", False, "service"),
         # Nurturing and support (line 66): no consent needed, but it is contact, and DNC leads must not be contacted.
         Action("lead.follow_up", "Follow up the lead (nurturing or support)", False, "service", contacts=True),
+        # Confirming an installation is the lead's combines their data: processing, so a restriction stops it.
+        Action("installation.link", "Link an installation to the lead", False, "service"),
         # Recording a grant or withdrawal is how the person's choice is honoured; a restriction must not block it.
         Action("consent.record", "Record consent given or withdrawn", False, None, processing=False),
     )
@@ -197,6 +156,7 @@ class Subject:
     restricted: bool = False
     under_erasure: bool = False
     do_not_contact: bool = False
+    objected: bool = False  # the person objected to processing on legitimate interests (line 29)
     test_lead: bool = False
 
     def __post_init__(self) -> None:
@@ -245,6 +205,11 @@ def _rights_reasons(action: Action, subject: Subject) -> list[str]:
         reasons.append(
             "This person has asked us to restrict how we use their data: it may be kept but not used "
             "(privacy notice line 28)."
+        )
+    if subject.objected and action.processing:
+        reasons.append(
+            "This person has objected to how we use their data, so it may not be used for nurturing or "
+            "marketing (privacy notice line 29)."
         )
     return reasons
 

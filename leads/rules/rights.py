@@ -16,6 +16,8 @@ from functools import lru_cache
 import holidays
 
 from leads.rules.months import add_months
+from leads.rules.purposes import LAWFUL_BASES, PURPOSES
+from leads.rules.purposes import Purpose as Purpose
 
 
 @dataclass(frozen=True)
@@ -24,17 +26,6 @@ class Right:
 
     label: str
     line: int
-
-
-@dataclass(frozen=True)
-class Purpose:
-    """A purpose we hold data for, its lawful basis, and the rights that basis leaves out."""
-
-    label: str
-    basis: str
-    lines: str
-    basis_line: int
-    excluded: frozenset[str]
 
 
 RIGHTS: dict[str, Right] = {
@@ -47,24 +38,8 @@ RIGHTS: dict[str, Right] = {
     "withdraw_consent": Right("Right to withdraw consent", 31),
 }
 
-BASES = {"legitimate_interests": "Legitimate interests", "consent": "Consent"}
-
-PURPOSES: dict[str, Purpose] = {
-    "service": Purpose(
-        "Providing and improving products and services (support, billing, transactions)",
-        "legitimate_interests",
-        "5-7, 35-37",
-        36,
-        frozenset({"portability", "withdraw_consent"}),  # 36: all but portability; 31: no consent to withdraw
-    ),
-    "accounts": Purpose(
-        "Operating client or customer accounts", "consent", "8-11, 39-40", 40, frozenset({"objection"})
-    ),
-    "marketing": Purpose("Information updates and marketing", "consent", "12-16, 41-42", 42, frozenset({"objection"})),
-    "queries": Purpose(
-        "Dealing with queries, complaints or claims", "consent", "17-21, 43-44", 44, frozenset({"objection"})
-    ),
-}
+# The purposes and their bases are one table shared with the consent gate (purposes.py).
+BASES = LAWFUL_BASES
 
 # (right, basis) -> (the right to use instead, why; {line} is the basis line) where the basis leaves the right out.
 # The app informs rather than refuses (RULES.md), so every exclusion names the right that serves the person instead.

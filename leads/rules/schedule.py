@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from leads.rules.months import add_months
 
-ACTIONS = ("destroy_record", "destroy_field", "lapse", "keep")
+ACTIONS = ("destroy_record", "destroy_field", "lapse", "keep", "reduce_to_outline")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,20 @@ SCHEDULE: dict[str, Rule] = {
         action="keep",
         notice_lines="93-97, 105",
         rule_text="Emails, including contact-form messages and their IP address, are retained indefinitely.",
+    ),
+    "rights_request": Rule(
+        kind="rights_request",
+        label="Data-protection request",
+        holds="the requester's name and email, what they asked, the steps taken and the outcome",
+        clock_starts="when the request was closed (completed or refused)",
+        period=Period(years=3),
+        action="reduce_to_outline",
+        notice_lines="25-32",
+        rule_text=(
+            "Decision (RULES.md): the notice names no period; kept 3 years after closing, the longest it sets for "
+            "comparable data (lines 58-69), then reduced to an outline (kind, dates, outcome) as proof of answering."
+        ),
+        waiting="open: kept while the request is answered",
     ),
     "ip_address": Rule(
         kind="ip_address",

@@ -98,8 +98,11 @@ def link_installation(installation_id: int) -> object:
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     lead_id = request.form.get("lead_id", type=int)
     lead = _lead(lead_id) if lead_id else None
-    nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
-    flash("Linked." if lead else "Link undone.", "info")
+    refused = _try(
+        lambda: nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
+    )
+    if refused is None:
+        flash("Linked." if lead else "Link undone.", "info")
     back = request.form.get("back") == "lead" and (lead_id or found[0].lead_id)
     target = (
         url_for("pages.lead_detail", lead_id=back)

@@ -347,3 +347,21 @@ def test_due_records_are_walked_oldest_first_from_a_cursor_on_their_clock_index(
         walk = lambda: sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=2)  # noqa: E731
         (plan,) = plans(session, walk, containing="FROM lead")
         assert plan == "SEARCH lead USING COVERING INDEX ix_lead_received_at (received_at>? AND received_at<?)"
+
+
+def test_every_table_the_data_map_destroys_has_a_destroyer_and_the_sweeper_reaches_it():
+    """The sweeper's completeness, from the personal-data map: a table the map says is destroyed is swept by
+    a target of its own; one that goes with its parent has a parent chain that ends at one."""
+    from leads.retention import destroy
+    from leads.rules import datamap
+
+    swept = {target.model.__tablename__ for target in sweeper.TARGETS}
+    for name, entry in datamap.MAP.items():
+        if entry.erasure == "destroy":
+            assert name in destroy.DESTROYERS and name in swept, name
+        elif entry.erasure in ("with_parent", "outline") and name not in swept:
+            parents = [find.table for find in entry.finds if find.kind == "parent"] or ["person"]
+            chain = parents[0]
+            while chain not in swept and chain != "person":
+                chain = next(f.table for f in datamap.MAP[chain].finds if f.kind == "parent")
+            assert chain in swept or chain == "person", name

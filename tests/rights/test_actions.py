@@ -55,9 +55,9 @@ def test_the_access_export_covers_everything_and_validates(client, auth, session
     jsonschema.validate(document, json.loads(archive.read("schema.json")))
     for entry in json.loads(archive.read("manifest.json"))["files"]:
         assert hashlib.sha256(archive.read(entry["name"])).hexdigest() == entry["sha256"]
-    assert document["sections"]["leads"]["data"][0]["email"] == "ada@x.example"
-    assert document["sections"]["install_events"]["records"] == 1
-    assert document["sections"]["notes"]["data"][0]["body"] == "Wants a demo"
+    assert document["sections"]["lead"]["data"][0]["email"] == "ada@x.example"
+    assert document["sections"]["installevent"]["records"] == 1
+    assert document["sections"]["leadnote"]["data"][0]["body"] == "Wants a demo"
     assert session.exec(select(AuditEvent.action).where(AuditEvent.action == "rights.export.access")).one()
 
 
@@ -68,13 +68,15 @@ def test_the_portability_bundle_labels_scope_and_leaves_out_legitimate_interests
     auth.login("support")
     archive = zip_of(client.get(f"/rights/{request.id}/bundle/portability"))
     manifest = json.loads(archive.read("manifest.json"))
-    assert manifest["sections"]["leads"] == {
-        **manifest["sections"]["leads"],
+    # Install data is held on legitimate interests alone (line 36): out of scope. Lead data the person gave is
+    # also held for marketing on consent, so it is in scope (RULES.md: one consent-based purpose suffices).
+    assert manifest["sections"]["installation"] == {
+        **manifest["sections"]["installation"],
         "portability_scope": False,
         "included": False,
         "lawful_basis": "Legitimate interests",
     }
-    assert "leads.csv" not in archive.namelist()
+    assert "installation.csv" not in archive.namelist() and "lead.csv" in archive.namelist()
 
 
 def test_rectification_keeps_what_changed_when_and_by_whom(client, auth, session, request_for_ada):

@@ -271,3 +271,14 @@ def test_line_67_is_the_marketing_consent_rule():
 def test_purposes_cite_lines_as_people_write_them():
     assert PURPOSES["marketing"].cited == "privacy notice lines 12-16, 41-42, 67"
     assert PURPOSES["service"].cited == "privacy notice lines 5-7, 35-37, 66, 82"
+
+
+def test_the_gate_and_the_rights_matrix_share_one_vocabulary_of_purposes_and_bases():
+    from leads.rules import consent, purposes, rights
+
+    assert PURPOSES is rights.PURPOSES is purposes.PURPOSES
+    assert consent.LAWFUL_BASES is rights.BASES is purposes.LAWFUL_BASES
+    for purpose in PURPOSES.values():
+        assert purpose.basis_line in purpose.notice_lines
+        assert ("portability" in purpose.excluded) == (not purpose.needs_consent)
+        assert ("objection" in purpose.excluded) == purpose.needs_consent

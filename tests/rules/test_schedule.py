@@ -41,6 +41,7 @@ def test_the_schedule_has_exactly_the_notices_rows():
         "support_grant": "lapse",
         "correspondence": "keep",
         "ip_address": "destroy_field",
+        "rights_request": "reduce_to_outline",  # RULES.md's decision: the notice names no period
     }
     assert validate_schedule(SCHEDULE) is None
 
@@ -53,6 +54,7 @@ def test_the_schedule_has_exactly_the_notices_rows():
         ("support_grant", "86-92", ["Co-Admin Access Permission", "ten (10) days", "lapsed", "closed"]),
         ("correspondence", "93-97, 105", ["Emails", "retained indefinitely", "contact form"]),
         ("ip_address", "100-104", ["IP addresses", "ten (10) days", "automatically destroyed"]),
+        ("rights_request", "25-32", ["right of access", "right to erasure", "within one month"]),
     ],
 )
 def test_every_rule_cites_notice_lines_that_say_so(kind, lines, words):

@@ -1,0 +1,70 @@
+"""A person's page: everything held about them, read through the personal-data map, and what marketing would do.
+
+Read-only; the changes (consent, attach, detach) are `consent.records` and `people.subjects` services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from leads.consent import records
+from leads.models import (
+    GrantCommunication,
+    Installation,
+    Lead,
+    LeadNote,
+    MarketingEmail,
+    MarketingListMember,
+    Person,
+    PersonLink,
+    QuarantinedEntity,
+    RightsRequest,
+    SupportGrant,
+)
+from leads.people import held, subjects
+from leads.rules import consent
+
+MODELS: dict[str, Any] = {
+    "lead": Lead,
+    "installation": Installation,
+    "supportgrant": SupportGrant,
+    "grantcommunication": GrantCommunication,
+    "leadnote": LeadNote,
+    "rightsrequest": RightsRequest,
+    "quarantinedentity": QuarantinedEntity,
+    "marketinglistmember": MarketingListMember,
+    "marketingemail": MarketingEmail,
+    "personlink": PersonLink,
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything the person page shows. `marketing` previews the gate for each lead (nothing is audited)."""
+
+    person: Person
+    records: dict[str, list[Any]]  # table name -> ORM rows, for the tables the page shows
+    counts: dict[str, int]  # every customer table of the map -> how many rows are the person's
+    consent: records.Panel
+    marketing: dict[int, consent.Decision]
+
+
+def profile(*, session: Session, person_id: int, now: datetime) -> Profile | None:
+    """The person's page, or None if there is no such person."""
+    person = subjects.get(session=session, person_id=person_id)
+    if person is None:
+        return None
+    found = held.held(session=session, person=person)
+    shown = {name: [session.get(model, row["id"]) for row in found.get(name, [])] for name, model in MODELS.items()}
+    leads = shown["lead"]
+    return Profile(
+        person,
+        shown,
+        {name: len(rows) for name, rows in found.items()},
+        records.person_panel(session=session, person_id=person.id, now=now),  # type: ignore[arg-type]
+        records.preview(session=session, leads=leads, action_code="marketing_list.add", now=now),
+    )

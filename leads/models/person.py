@@ -1,0 +1,40 @@
+"""The data subject: one person behind any number of leads, and the staff decisions that filed a lead under one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, String, false
+from sqlmodel import Field, SQLModel
+
+from leads.models.base import text_column, utc_column
+
+
+class Person(SQLModel, table=True):
+    """A data subject. Their leads are found by `email_key` (`people.normalise_email`), or attached by staff.
+
+    Rights belong to the person (RULES.md): consent history, restriction, objection and a pending erasure are
+    stored here, so they cover every lead of the person, including one that arrives later.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    # None for a lead that came without an address, or a person staff split off: found only by their leads.
+    email_key: str | None = Field(default=None, sa_column=Column(String(254), unique=True, nullable=True))
+    processing_restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    objected: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    erasure_pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_at: datetime = utc_column()
+
+
+class PersonLink(SQLModel, table=True):
+    """Staff attached a lead to a person, or detached it to a person of its own, and why. Part of the lead's
+    record (destroyed with it); the audit trail refers to it by id, so the reason's words never sit there."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    from_person_id: int | None = Field(default=None)
+    to_person_id: int | None = Field(default=None)
+    action: str = Field(max_length=10)  # "attach" or "detach"
+    reason: str | None = text_column(nullable=False)
+    by: str = Field(max_length=254)
+    at: datetime = utc_column()

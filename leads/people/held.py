@@ -1,0 +1,104 @@
+"""Everything held about a person, found by walking the personal-data map (`rules.datamap`), table by table.
+
+No table is listed here: each is found the way the map says (by the person's id, through a parent's rows, by
+the normalised address, through a child's rows, or a record reference), so a table added to the map is found
+without touching this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Table, and_, or_, select
+from sqlmodel import Session, SQLModel
+
+from leads.models import Person
+from leads.rules import datamap
+from leads.rules.people import normalise_email
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+def _ready(find: datamap.Find, found: Rows) -> bool:
+    if find.kind == "record":  # a (record_type, record_id) reference: to leads or installations
+        return "lead" in found and "installation" in found
+    return find.kind not in ("parent", "child") or find.table in found
+
+
+def held(*, session: Session, person: Person) -> Rows:
+    """Every customer table's rows about `person` (all columns, as plain dicts), by table name, in the map's
+    order; tables with nothing for them are present and empty. Raises RuntimeError if the map cannot be walked."""
+    waiting = {name: h for name, h in datamap.MAP.items() if h.subject == "customer"}
+    found: Rows = {}
+    while waiting:
+        ready = [name for name, h in waiting.items() if all(_ready(f, found) for f in h.finds)]
+        if not ready:
+            raise RuntimeError(f"the data map cannot be walked from a person to: {sorted(waiting)}")
+        for name in ready:
+            found[name] = _rows(session, name, waiting.pop(name).finds, person, found)
+    return {name: found[name] for name in datamap.MAP if name in found}
+
+
+def _rows(session: Session, name: str, finds: Iterable[datamap.Find], person: Person, found: Rows) -> list[dict]:
+    table, rows, python_side = _table(name), {}, []
+    conditions = []
+    for find in finds:
+        condition = _condition(table, find, person, found)
+        if condition is None and find.kind == "email":
+            python_side.append(find.column)
+        elif condition is not None:
+            conditions.append(condition)
+    if conditions:
+        for row in session.execute(select(table).where(or_(*conditions))).mappings():
+            rows[row["id"]] = dict(row)
+    for column in python_side:  # addresses stored as typed (requests): normalised here, as the person's is
+        for row in session.execute(select(table).where(table.c[column].is_not(None))).mappings():
+            if person.email_key and normalise_email(row[column]) == person.email_key:
+                rows[row["id"]] = dict(row)
+    return [rows[key] for key in sorted(rows)]
+
+
+def _ids(rows: list[dict], column: str = "id") -> list[Any]:
+    return sorted({row[column] for row in rows if row[column] is not None})
+
+
+def _condition(table: Table, find: datamap.Find, person: Person, found: Rows) -> Any:
+    """The SQL condition for one way of finding rows, or None (nothing to match, or matched in Python)."""
+    if find.kind == "self":
+        return table.c.id == person.id
+    if find.kind == "own":
+        return table.c[find.column] == person.id
+    if find.kind == "parent":
+        ids = _ids(found[find.table or ""])
+        return table.c[find.column].in_(ids) if ids else None
+    if find.kind == "child":
+        ids = _ids(found[find.table or ""], find.column)
+        return table.c.id.in_(ids) if ids else None
+    if find.kind == "email":
+        if find.column != "email_key":
+            return None
+        return table.c[find.column] == person.email_key if person.email_key else None
+    parts = [
+        and_(table.c.record_type == kind, table.c[find.column].in_(_ids(found[kind])))
+        for kind in ("lead", "installation")
+        if found.get(kind)
+    ]
+    return or_(*parts) if parts else None
+
+
+def people_for(*, session: Session, lead_ids: Iterable[int], email: str | None) -> list[Person]:
+    """The people behind these leads, or else the one an address belongs to (a request with no lead confirmed)."""
+    ids = sorted(set(lead_ids))
+    lead = _table("lead")
+    person_ids = set(session.execute(select(lead.c.person_id).where(lead.c.id.in_(ids))).scalars()) if ids else set()
+    key = normalise_email(email)
+    if not person_ids and key:
+        person_ids = set(
+            session.execute(select(_table("person").c.id).where(_table("person").c.email_key == key)).scalars()
+        )
+    return [p for p in (session.get(Person, i) for i in sorted(i for i in person_ids if i)) if p is not None]

@@ -1,0 +1,137 @@
+"""People (data subjects): filing leads under them, and staff attaching or detaching a lead, with a reason.
+
+Services are keyword-only, take the session first and commit, except `person_ids`, which the lead sync calls
+inside its page's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from leads.models import ConsentRecord, Lead, Person, PersonLink, User
+from leads.rules.people import normalise_email
+from leads.staff import audit
+
+MAX_REASON = 1000
+FLAGS = ("processing_restricted", "objected", "erasure_pending")
+
+
+class PersonError(ValueError):
+    """A change was refused; the message says why."""
+
+
+def person_ids(*, session: Session, email_keys: Sequence[str | None], now: datetime) -> list[int]:
+    """The person of each normalised address, in order, made where there is none yet (a new one for each None):
+    a page of the sync at a time, in three statements however many leads."""
+    wanted = sorted({key for key in email_keys if key})
+    found = _by_key(session, wanted)
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        rows = [{"email_key": key, "created_at": now} for key in missing]
+        session.exec(dialect.insert(Person).values(rows).on_conflict_do_nothing(index_elements=["email_key"]))  # type: ignore[call-overload]
+        found |= _by_key(session, missing)
+    return [found[key] if key else _new(session, None, now).id for key in email_keys]  # type: ignore[misc]
+
+
+def _by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    return dict(session.exec(select(Person.email_key, Person.id).where(col(Person.email_key).in_(keys))).all())  # type: ignore[arg-type]
+
+
+def _new(session: Session, email_key: str | None, now: datetime) -> Person:
+    person = Person(email_key=email_key, created_at=now)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def get(*, session: Session, person_id: int) -> Person | None:
+    """The person with that id, or None."""
+    return session.get(Person, person_id)
+
+
+def for_email(*, session: Session, email: str | None) -> Person | None:
+    """The person an address belongs to (normalised), or None."""
+    key = normalise_email(email)
+    return session.exec(select(Person).where(Person.email_key == key)).first() if key else None
+
+
+def leads_of(*, session: Session, person_id: int) -> list[Lead]:
+    """The person's leads, oldest first."""
+    return list(session.exec(select(Lead).where(Lead.person_id == person_id).order_by(col(Lead.id))))
+
+
+def attach(*, session: Session, lead: Lead, person: Person, reason: str, actor: User, now: datetime) -> PersonLink:
+    """File `lead` under `person` (e.g. the same person writing from another address), with a reason; the lead
+    stays there whatever its address says. The person becomes at least as protected as the one the lead came
+    from (restriction, objection, pending erasure carry over). Audited by id. Commits."""
+    if lead.person_id == person.id:
+        raise PersonError("This lead already belongs to that person.")
+    return _move(session, lead, person, "attach", reason, actor, now)
+
+
+def detach(*, session: Session, lead: Lead, reason: str, actor: User, now: datetime) -> PersonLink:
+    """Take `lead` away from its person to a person of its own (it was someone else), with a reason. The new
+    person starts as protected as the old one: a withdrawal or restriction is never lost by a move. Commits."""
+    if lead.person_id is None or len(leads_of(session=session, person_id=lead.person_id)) < 2:
+        raise PersonError("This lead is its person's only lead: there is nothing to detach it from.")
+    return _move(session, lead, _new(session, None, now), "detach", reason, actor, now)
+
+
+def _move(session: Session, lead: Lead, to: Person, action: str, reason: str, actor: User, now: datetime) -> PersonLink:
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON:
+        raise PersonError(f"Say why (at most {MAX_REASON} characters): the reason is kept with the lead.")
+    source = session.get(Person, lead.person_id) if lead.person_id else None
+    if source is not None:
+        for flag in FLAGS:
+            setattr(to, flag, getattr(to, flag) or getattr(source, flag))
+        _carry_consent(session, source, to, withdrawals_only=action == "detach")
+    lead.person_id, lead.person_pinned = to.id, True
+    link = PersonLink(
+        lead_id=lead.id, from_person_id=source.id if source else None, to_person_id=to.id,
+        action=action, reason=reason, by=actor.email, at=now,
+    )  # fmt: skip
+    session.add_all([lead, to, link])
+    session.flush()
+    details = {"link_id": link.id, "from_person_id": link.from_person_id, "to_person_id": to.id}
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action=f"person.{action}",
+        record_type="lead",
+        record_id=lead.id,
+        details=details,
+    )
+    session.commit()
+    return link
+
+
+def _carry_consent(session: Session, source: Person, to: Person, *, withdrawals_only: bool) -> None:
+    """Copy the source person's consent history to `to`, so a withdrawal made before the move still stands after.
+    Attaching says "the same human": their grants come too. Detaching says "someone else": only withdrawals do,
+    so nobody is marketed to on another person's consent."""
+    query = select(ConsentRecord).where(ConsentRecord.person_id == source.id)
+    if withdrawals_only:
+        query = query.where(col(ConsentRecord.granted).is_(False))
+    for row in session.exec(query).all():
+        values = row.model_dump(exclude={"id", "person_id"})
+        session.add(ConsentRecord(**values, person_id=to.id))
+
+
+def links(*, session: Session, person_id: int) -> list[PersonLink]:
+    """Staff's attach and detach decisions touching the person, newest first."""
+    query = select(PersonLink).where((PersonLink.to_person_id == person_id) | (PersonLink.from_person_id == person_id))
+    return list(session.exec(query.order_by(col(PersonLink.id).desc())))
+
+
+def count(*, session: Session) -> int:
+    """How many people there are."""
+    return session.exec(select(func.count()).select_from(Person)).one()

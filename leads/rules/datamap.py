@@ -1,0 +1,315 @@
+"""Where personal data lives: every table and column the app stores, as one declaration. Pure.
+
+For each table: whose data it is, the purposes it is held for (and so the lawful basis, `purposes.PURPOSES`),
+where it came from (notice lines 46-48), who else holds it, its retention rule (a row of `schedule.SCHEDULE`),
+how a person's rows are found, and what erasure does to them, with why. For each column: whether it is
+personal data and, if so, its category. `tests/rules/test_datamap.py` walks the models' metadata and fails on
+any table or column missing here, so a new one cannot be forgotten; the access export, the portability bundle
+and erasure read this map rather than lists of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from leads.rules import schedule
+from leads.rules.purposes import PURPOSES
+
+CATEGORIES = {
+    "contact": "Names and contact details",
+    "identifier": "Identifiers (yours at Microsoft and Azure, and ours)",
+    "network": "Network addresses (IP)",
+    "history": "Purchase, install and service history",
+    "correspondence": "Correspondence and notes",
+    "consent_proof": "Your consent choices and their proof",
+    "request": "Your data-protection requests",
+    "staff": "Staff member (not about you)",
+}
+SOURCES = {
+    "microsoft": "From Microsoft, as our supplier: Azure Marketplace sends it when you start an install (47, 59)",
+    "direct": "Directly from you (line 46)",
+    "ours": "Written by our staff about our dealings with you (line 46: from what you told us)",
+}
+RECIPIENTS = {
+    "azure": "No one outside coreMem Limited; stored in Microsoft Azure, UK South, our service provider (68, 84)",
+    "none": "No one outside coreMem Limited",
+}
+SOURCE_LINES = "46-48"
+# Kinds of finding a person's rows: by the person's own id, through a parent table's rows already found, by the
+# person's normalised address, through a child's rows pointing here, or a (record_type, record_id) pair.
+FINDS = ("self", "own", "parent", "email", "child", "record")
+ERASURE = {
+    "destroy": "destroyed through the retention machinery (tombstone, source deletion, audit)",
+    "with_parent": "deleted with the record it belongs to",
+    "delete": "deleted",
+    "outline": "kept as proof without personal details, reduced to an outline after its retention period",
+    "keep": "nothing about you is kept here",
+}
+
+
+@dataclass(frozen=True)
+class Find:
+    """How a table's rows are found for a person: `kind` in FINDS, on `column`, through `table` when needed."""
+
+    kind: str
+    column: str = "id"
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """One table as the map declares it. `columns` maps every column to its category (None: not personal)."""
+
+    label: str
+    subject: str  # "customer" (a data subject's), "staff", or "none"
+    columns: Mapping[str, str | None]
+    purposes: tuple[str, ...] = ()
+    source: str | None = None
+    recipients: str = "none"
+    retention: str | None = None  # a row of schedule.SCHEDULE
+    finds: tuple[Find, ...] = ()
+    erasure: str = "keep"
+    why: str = ""
+    provided: bool = False  # the person gave it (to us, or to Microsoft for us): candidate for portability
+    export: tuple[str, ...] = field(default=())  # columns shown to the person (default: every personal one)
+
+    @property
+    def personal(self) -> tuple[str, ...]:
+        return tuple(name for name, category in self.columns.items() if category is not None)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return self.export or self.personal
+
+    @property
+    def portable(self) -> bool:
+        """In portability scope: the person provided it and one of its purposes rests on consent (RULES.md)."""
+        return self.provided and any(PURPOSES[p].needs_consent for p in self.purposes)
+
+
+def _c(category: str | None, *names: str) -> dict[str, str | None]:
+    return dict.fromkeys(names, category)
+
+
+LEAD_PURPOSES = ("service", "marketing")  # nurturing and support (66); marketing only with consent (67)
+INSTALL_PURPOSES = ("service",)  # nurturing and support, nothing else (82-83)
+
+MAP: dict[str, Held] = {
+    "person": Held(
+        "You, as one person across our records", "customer",
+        {**_c(None, "id", "created_at"), **_c("contact", "email_key"),
+         **_c("consent_proof", "processing_restricted", "objected", "erasure_pending")},
+        LEAD_PURPOSES, "microsoft", "none", "lead", (Find("self"),), "delete",
+        "Goes with your last lead; nothing is left to point at.",
+    ),
+    "lead": Held(
+        "Marketplace leads", "customer",
+        {**_c(None, "id", "nurture_status", "owner_id", "person_id", "person_pinned", "is_test"),
+         **_c(None, "publisher_display_name"),
+         **_c("identifier", "source_partition_key", "source_row_key"),
+         **_c("contact", "first_name", "last_name", "email", "country", "company", "job_title", "phone",
+              "name_key", "last_key", "email_key", "company_key"),
+         **_c("history", "offer", "offer_title", "lead_source", "source_channel", "action_code", "description",
+              "created_at_ms", "first_seen_at", "received_at", "source_timestamp", "is_dnc")},
+        LEAD_PURPOSES, "microsoft", "azure", "lead", (Find("own", "person_id"),), "destroy",
+        "Lead data is destroyed here and in the source Azure Table, leaving a tombstone that stops a re-sync.",
+        provided=True,
+        export=("first_name", "last_name", "email", "phone", "country", "company", "job_title", "offer",
+                "offer_title", "lead_source", "action_code", "description", "created_at_ms", "first_seen_at"),
+    ),
+    "leadnote": Held(
+        "Notes and correspondence log", "customer",
+        {**_c(None, "id", "lead_id", "follow_up_on"), **_c("correspondence", "kind", "body", "at"),
+         **_c("staff", "author")},
+        INSTALL_PURPOSES, "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Part of the lead's record (README decision).", export=("kind", "body", "at"),
+    ),
+    "consentrecord": Held(
+        "Your consent choices and their proof", "customer",
+        {**_c(None, "id", "person_id", "lead_id", "recorded_by_user_id"),
+         **_c("consent_proof", "purpose", "granted", "at", "method", "evidence", "wording_version", "created_at"),
+         **_c("staff", "recorded_by")},
+        ("marketing", "accounts", "queries"), "direct", "none", "lead", (Find("own", "person_id"),), "with_parent",
+        "Belongs to the person; goes with them.", provided=True,
+        export=("purpose", "granted", "at", "method", "evidence", "wording_version"),
+    ),
+    "marketinglist": Held(
+        "Marketing lists", "none", {**_c(None, "id", "name", "description", "created_at"),
+                                    **_c("staff", "created_by_user_id", "created_by")},
+        why="A list's name and description are ours; who is on it is in its members.",
+    ),
+    "marketinglistmember": Held(
+        "Marketing lists you are on", "customer",
+        {**_c(None, "id", "lead_id", "added_by_user_id", "consent_record_id"), **_c("history", "list_id", "added_at"),
+         **_c("staff", "added_by")},
+        ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Part of the lead's record.", export=("list_id", "added_at"),
+    ),
+    "marketingemail": Held(
+        "Marketing emails we recorded sending you", "customer",
+        {**_c(None, "id", "lead_id", "recorded_by_user_id", "consent_record_id", "list_id"),
+         **_c("correspondence", "subject", "sent_at"), **_c("staff", "recorded_by")},
+        ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Part of the lead's record; the subject may name you, so it lives only here.", export=("subject", "sent_at"),
+    ),
+    "installation": Held(
+        "Your managed-application installations", "customer",
+        {**_c(None, "id", "lead_id", "state", "plan_publisher", "plan_product", "application_definition_id"),
+         **_c("identifier", "application_id", "subscription_id", "resource_group", "application_name"),
+         **_c("history", "plan_name", "plan_version", "first_event_at", "last_event_at", "uninstalled_at",
+              "last_error_code", "last_error_message")},
+        INSTALL_PURPOSES, "microsoft", "azure", "install_notification", (Find("parent", "lead_id", "lead"),),
+        "destroy", "Install data is destroyed with its notifications, leaving a tombstone.",
+    ),
+    "installevent": Held(
+        "Install notifications", "customer",
+        {**_c(None, "id", "installation_id", "dedupe_key", "plan_publisher", "plan_product",
+              "application_definition_id", "billing_resource_usage_id"),
+         **_c("history", "event_type", "provisioning_state", "event_time", "error_code", "error_message",
+              "error_details", "plan_name", "plan_version", "received_at"),
+         **_c("network", "caller_ip")},
+        INSTALL_PURPOSES, "microsoft", "azure", "install_notification",
+        (Find("parent", "installation_id", "installation"),), "with_parent",
+        "Goes with its installation (the caller's IP address goes after 10 days on its own, lines 100-104).",
+    ),
+    "planpermission": Held("Plan permission models", "none", {**_c(None, "id", "plan_name", "model", "updated_at"),
+                                                               **_c("staff", "updated_by")}),
+    "supportgrant": Held(
+        "Support access grants", "customer",
+        {**_c(None, "id", "installation_id", "consent_evidence_sha256", "communications", "data_items_destroyed",
+              "data_destroyed_at"),
+         **_c("history", "support_request_ref", "opened_at", "last_communication_at", "closed_at", "lapsed_at",
+              "lapse_reason"),
+         **_c("consent_proof", "consent_given_by", "consent_given_at", "consent_evidence"), **_c("staff", "opened_by")},
+        INSTALL_PURPOSES, "direct", "none", "support_grant", (Find("parent", "installation_id", "installation"),),
+        "with_parent", "Goes with its installation; what was held under it went when it lapsed (line 91).",
+        export=("support_request_ref", "consent_given_by", "consent_given_at", "opened_at", "lapsed_at"),
+    ),
+    "grantcommunication": Held(
+        "Communications under a support grant", "customer",
+        {**_c(None, "id", "grant_id"), **_c("correspondence", "at", "direction", "summary"),
+         **_c("staff", "recorded_by")},
+        INSTALL_PURPOSES, "direct", "none", "support_grant", (Find("parent", "grant_id", "supportgrant"),),
+        "with_parent", "Destroyed at the grant's lapse, or with its installation.",
+    ),
+    "grantdata": Held(
+        "Data held under a support grant", "customer",
+        {**_c(None, "id", "grant_id"), **_c("correspondence", "kind", "description", "recorded_at"),
+         **_c("staff", "recorded_by")},
+        INSTALL_PURPOSES, "direct", "none", "support_grant", (Find("parent", "grant_id", "supportgrant"),),
+        "with_parent", "Destroyed the moment the grant lapses (line 91), or with its installation.",
+    ),
+    "quarantinedentity": Held(
+        "Lead details Microsoft sent that we could not read", "customer",
+        {**_c(None, "id", "reason"), **_c("identifier", "partition_key", "row_key"),
+         **_c("contact", "raw", "email_key"), **_c("history", "source_timestamp", "first_seen_at", "last_seen_at")},
+        LEAD_PURPOSES, "microsoft", "azure", "lead", (Find("email", "email_key"),), "destroy",
+        "Lead data: destroyed here and at the source like a lead, with a tombstone.",
+        export=("raw", "first_seen_at"),
+    ),
+    "rightsrequest": Held(
+        "Your data-protection requests", "customer",
+        {**_c(None, "id", "kind", "identity_requested", "identity_verified", "status", "due_on", "extended",
+              "received_on", "identity_received_on", "extension_told_on", "closed_on", "closed_at", "outlined_at",
+              "created_at"),
+         **_c("contact", "requester_name", "requester_email"),
+         **_c("request", "channel", "details", "extension_reason", "outcome"), **_c("staff", "created_by")},
+        ("queries",), "direct", "none", "rights_request",
+        (Find("child", "request_id", "requestlead"), Find("email", "requester_email")), "outline",
+        "Kept as proof of having answered; its personal details go 3 years after it closed (RULES.md).",
+        provided=True, export=("kind", "channel", "details", "received_on", "status", "due_on", "outcome", "closed_on"),
+    ),
+    "requestpause": Held(
+        "Questions we asked about your requests", "customer",
+        {**_c(None, "id", "request_id"), **_c("request", "started_on", "ended_on", "question")},
+        ("queries",), "ours", "none", "rights_request", (Find("parent", "request_id", "rightsrequest"),), "outline",
+        "Part of the request: its question is emptied when the request is reduced to an outline.",
+    ),
+    "requestlead": Held(
+        "Which leads a request concerns", "customer",
+        {**_c(None, "id", "request_id", "lead_id", "confirmed_at"), **_c("staff", "confirmed_by")},
+        ("queries",), "ours", "none", "rights_request", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Goes with the lead.",
+    ),
+    "rectification": Held(
+        "Corrections made to your details", "customer",
+        {**_c(None, "id", "lead_id", "request_id"), **_c("contact", "field", "old_value", "new_value", "changed_at"),
+         **_c("staff", "changed_by")},
+        ("queries",), "direct", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Part of the lead's record.", provided=True, export=("field", "old_value", "new_value", "changed_at"),
+    ),
+    "personlink": Held(
+        "Staff decisions on which of your records are yours", "customer",
+        {**_c(None, "id", "lead_id", "from_person_id", "to_person_id", "action", "at"),
+         **_c("correspondence", "reason"),
+         **_c("staff", "by")},
+        INSTALL_PURPOSES, "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Part of the lead's record; the reason may name you, so it lives only here.",
+    ),
+    "legalhold": Held(
+        "Legal holds on your records", "customer",
+        {**_c(None, "id", "record_type", "record_id", "placed_at", "lifted_at"),
+         **_c("correspondence", "reason", "lift_reason"), **_c("staff", "placed_by", "lifted_by")},
+        ("queries",), "ours", "none", "lead", (Find("record", "record_id"),), "delete",
+        "A lifted hold goes with its record; an active one refuses erasure until it is lifted (RULES.md).",
+    ),
+    "tombstone": Held("Proof of destruction", "none", _c(None, "id", "kind", "opaque_id", "source_key_hash", "rule",
+                                                         "destroyed_at", "actor"),
+                      why="No personal data: kind, opaque id, keyed hash, rule, time, actor."),
+    "sourcedeletion": Held("Source rows still to delete", "none",
+                           _c(None, "id", "partition_key", "row_key", "queued_at", "attempts", "last_error"),
+                           why="Only Microsoft's opaque row key, held until Azure confirms the deletion."),
+    "syncrun": Held("Lead sync runs", "none", _c(None, "id", "started_at", "finished_at", "status", "since",
+                                                 "high_watermark", "pages", "new", "updated", "unchanged",
+                                                 "quarantined", "skipped", "error")),
+    "joblease": Held("Job leases", "none", _c(None, "name", "holder", "expires_at")),
+    "user": Held("Staff accounts", "staff", {**_c(None, "id", "password_hash", "role", "active", "created_at"),
+                                             **_c("staff", "email")},
+                 why="Staff, covered by the employee privacy notice, not this one."),
+    "auditevent": Held("Audit trail", "none", {**_c(None, "id", "at", "action", "record_type", "record_id", "details"),
+                                               **_c("staff", "actor_user_id", "actor")},
+                       why="Refers to records by id only: no personal free text (tests/rules/test_datamap.py)."),
+}  # fmt: skip
+
+
+# The column each table's retention clock starts from, so an export can give this person's own dates.
+CLOCKS = {
+    "lead": "received_at",
+    "quarantinedentity": "first_seen_at",
+    "installation": "uninstalled_at",
+    "supportgrant": "last_communication_at",
+    "rightsrequest": "closed_at",
+}
+
+
+def problems(tables: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Every way the map fails to classify `tables` (name -> column names) or breaks its own rules."""
+    found = [f"table {name!r} is not in the personal-data map" for name in tables if name not in MAP]
+    found += [f"the map names a table the app does not have: {name!r}" for name in MAP if name not in tables]
+    for name, held in MAP.items():
+        columns = tables.get(name, ())
+        found += [f"{name}.{column} is not classified" for column in columns if column not in held.columns]
+        found += [
+            f"{name}.{column} is in the map but not the table" for column in held.columns if column not in columns
+        ]
+        found += _row_problems(name, held)
+    return found
+
+
+def _row_problems(name: str, held: Held) -> list[str]:
+    bad = [f"{name}.{c}: unknown category {k!r}" for c, k in held.columns.items() if k and k not in CATEGORIES]
+    if held.subject != "customer":
+        return bad + [f"{name}: only customer data is held for purposes" for _ in held.purposes[:1]]
+    if not held.purposes or any(p not in PURPOSES for p in held.purposes):
+        bad.append(f"{name}: customer data needs known purposes")
+    if held.retention not in schedule.SCHEDULE or held.source not in SOURCES or held.recipients not in RECIPIENTS:
+        bad.append(f"{name}: needs a retention rule of the schedule, a source and recipients")
+    if not held.finds or any(
+        f.kind not in FINDS or (f.kind in ("parent", "child")) != bool(f.table) for f in held.finds
+    ):
+        bad.append(f"{name}: needs a way to find a person's rows")
+    if held.erasure not in ERASURE or held.erasure == "keep" or not held.why:
+        bad.append(f"{name}: needs what erasure does to it, and why")
+    bad += [f"{name}.{c}: exported but not a column" for c in held.export if c not in held.columns]
+    return bad
