@@ -21,8 +21,9 @@ from leads.models import (
     User,
 )
 from leads.retention import holds, sweeper
-from leads.rights.register import audit_request, linked_leads
-from leads.rules import bundle, consent, rights
+from leads.rights import rectification
+from leads.rights.register import audit_request, linked_leads, state
+from leads.rules import bundle, consent, requests, rights
 
 RECTIFIABLE = ("first_name", "last_name", "email", "phone", "country", "company", "job_title")
 LEAD_FIELDS = (
@@ -41,6 +42,14 @@ LEAD_FIELDS = (
 
 class ActionError(ValueError):
     """The right could not be carried out as asked; the message says why."""
+
+
+def guard(*, session: Session, request: RightsRequest, action: str) -> None:
+    """Refuse `action` (a key of requests.ACTIONS) unless the request is open, of a kind that right answers,
+    its identity verified and it covers someone; ActionError says why. Every action below starts here."""
+    reason = requests.action_refusal(action, state(session=session, request=request))
+    if reason:
+        raise ActionError(reason)
 
 
 def _audit(session: Session, request: RightsRequest, actor: User, now: datetime, action: str, **details: Any) -> None:
@@ -147,6 +156,7 @@ def export(*, session: Session, request: RightsRequest, kind: str, actor: User, 
     """The person's access export or portability bundle, streamed; the download is audited first."""
     if kind not in bundle.KINDS:
         raise ActionError("Choose the access export or the portability bundle.")
+    guard(session=session, request=request, action=f"export.{kind}")
     person = {"name": request.requester_name, "email": request.requester_email, "request_id": request.id}
     parts = sections(session=session, request=request)
     _audit(session, request, actor, now, f"export.{kind}", sections={s.name: len(s.rows) for s in parts})
@@ -155,32 +165,26 @@ def export(*, session: Session, request: RightsRequest, kind: str, actor: User, 
 
 
 def rectify(
-    *, session: Session, request: RightsRequest, lead: Lead, changes: dict[str, str | None], actor: User, now: datetime
-) -> int:
-    """Correct the lead's fields, keeping what each was, when and by whom. Returns how many changed. Commits."""
-    changed = 0
-    for field, value in changes.items():
-        if field not in RECTIFIABLE:
-            raise ActionError(f"{field} cannot be rectified here.")
-        new = (value or "").strip() or None
-        if getattr(lead, field) != new:
-            session.add(
-                Rectification(
-                    lead_id=lead.id,
-                    request_id=request.id,
-                    field=field,
-                    old_value=getattr(lead, field),
-                    new_value=new,
-                    changed_by=actor.email,
-                    changed_at=now,
-                )
-            )
-            setattr(lead, field, new)
-            changed += 1
-    session.add(lead)
-    _audit(session, request, actor, now, "rectification", lead_id=lead.id, fields=sorted(changes), changed=changed)
-    session.commit()
-    return changed
+    *,
+    session: Session,
+    request: RightsRequest,
+    lead: Lead,
+    changes: dict[str, str | None],
+    actor: User,
+    now: datetime,
+    source: rectification.SourceTable | None = None,
+) -> rectification.Result:
+    """Correct the lead's fields, keeping what each was, when and by whom; queue the correction for the
+    source table row (written now when `source` is given, else retried by the next sync). Commits."""
+    guard(session=session, request=request, action="rectify")
+    if lead.id not in {covered.id for covered in linked_leads(session=session, request=request)}:
+        raise ActionError("Correct only a lead this request covers.")
+    unknown = sorted(set(changes) - set(RECTIFIABLE))
+    if unknown:
+        raise ActionError(f"{', '.join(unknown)} cannot be rectified here.")
+    return rectification.correct(
+        session=session, request=request, lead=lead, changes=changes, actor=actor, now=now, source=source
+    )
 
 
 def erase(
@@ -193,6 +197,7 @@ def erase(
     source: sweeper.SourceTable | None,
 ) -> sweeper.Report:
     """Destroy everything about the requester now. Refused while any of their records is on legal hold."""
+    guard(session=session, request=request, action="erase")
     ids = [lead.id for lead in linked_leads(session=session, request=request)]
     if not ids:
         raise ActionError("Confirm which leads are the requester's first.")
@@ -207,9 +212,17 @@ def erase(
     )
 
 
+def erasure_preview(*, session: Session, request: RightsRequest) -> dict[str, int]:
+    """What erasing the requester would destroy now, by kind of record (for the confirmation page)."""
+    ids = [lead.id for lead in linked_leads(session=session, request=request)]
+    installs = session.exec(select(Installation.id).where(col(Installation.lead_id).in_(ids))).all() if ids else []
+    return {"lead": len(ids), "installation": len(installs)}
+
+
 def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User, now: datetime) -> int:
     """Restrict (or lift the restriction on) processing of the requester's leads: kept, but every nurture and
     marketing action is refused until lifted (notice line 28). Returns how many leads changed. Commits."""
+    guard(session=session, request=request, action="restrict")
     leads = linked_leads(session=session, request=request)
     if not leads:
         raise ActionError("Confirm which leads are the requester's first.")
@@ -225,6 +238,7 @@ def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User,
 def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> int:
     """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
     processing is handled the same way). Marketing stops at once. Returns how many withdrawals. Commits."""
+    guard(session=session, request=request, action="withdraw")
     leads = linked_leads(session=session, request=request)
     if not leads:
         raise ActionError("Confirm which leads are the requester's first.")

@@ -37,7 +37,7 @@ def test_a_new_request_is_due_a_month_later_on_a_working_day(session, make_user)
 def test_asking_for_identity_stops_the_clock_until_it_arrives(session, make_user):
     actor = make_user("support")
     request = new(session, actor)
-    register.ask_identity(session=session, request=request, actor=actor, now=NOW)
+    register.ask_identity(session=session, request=request, on=date(2026, 11, 3), actor=actor, now=NOW)
     assert (request.status, request.due_on) == ("awaiting_identity", None)
     register.identity_received(session=session, request=request, on=date(2026, 11, 10), actor=actor, now=NOW)
     assert (request.status, request.due_on, request.identity_verified) == ("in_progress", date(2026, 12, 10), True)
@@ -59,7 +59,12 @@ def test_extension_needs_a_reason_told_within_the_first_month_and_happens_once(s
     request = new(session, actor, received=date(2026, 11, 2))
     with pytest.raises(register.RequestError, match="within the first month"):
         register.extend(
-            session=session, request=request, reason="Complex", told_on=date(2026, 12, 3), actor=actor, now=NOW
+            session=session,
+            request=request,
+            reason="Complex",
+            told_on=date(2026, 12, 3),
+            actor=actor,
+            now=datetime(2026, 12, 10, 9, 0, tzinfo=UTC),
         )
     with pytest.raises(register.RequestError, match="needs a reason"):
         register.extend(session=session, request=request, reason=" ", told_on=date(2026, 11, 20), actor=actor, now=NOW)
@@ -81,7 +86,7 @@ def test_closing_needs_an_outcome_and_is_final(session, make_user):
     register.close(session=session, request=request, status="completed", outcome="Export sent", actor=actor, now=NOW)
     assert (request.status, request.closed_on) == ("completed", NOW.date())
     with pytest.raises(register.RequestError, match="cannot change"):
-        register.ask_identity(session=session, request=request, actor=actor, now=NOW)
+        register.ask_identity(session=session, request=request, on=date(2026, 11, 3), actor=actor, now=NOW)
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.record_type == "rights_request")).all()
     assert actions == ["rights.create", "rights.completed"]
 
