@@ -206,7 +206,15 @@ def erase(
             "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
             "stands; tell the person why, or lift the hold first."
         )
-    _audit(session, request, actor, now, "erasure.requested", leads=len(ids))
+    audit_request(
+        session=session,
+        request=request,
+        actor=actor,
+        now=now,
+        action="erasure.requested",
+        details={"leads": len(ids)},
+        note="Leads " + ", ".join(str(i) for i in ids),
+    )
     return sweeper.erase_leads(
         session=session, lead_ids=ids, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
     )

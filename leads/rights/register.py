@@ -56,6 +56,7 @@ def state(*, session: Session, request: RightsRequest) -> requests.State:
         answered=len(answered),
         extended=request.extended,
         covered=len(covered_leads(session=session, request=request)),
+        erased=any(step.step == "erasure.requested" for step in steps(session=session, request=request)),
     )
 
 

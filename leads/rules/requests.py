@@ -31,6 +31,7 @@ class State:
     answered: int = 0  # clarifications answered
     extended: bool = False
     covered: int = 0  # how many records the request covers
+    erased: bool = False  # an erasure was carried out on this request
 
     @property
     def closed(self) -> bool:
@@ -150,6 +151,17 @@ def step_date_refusal(step: str, on: date, *, state: State, today: date) -> str 
     return date_refusal(on, state=state, today=today)
 
 
+def step_sentence(step: str, *, status: str, due_on: date | None) -> str:
+    """What a step did, as staff read it: the step, then the due date or why there is none."""
+    said = f"Saved: {STEPS[step].split(' (')[0].lower()}."
+    if status in TERMINAL:
+        return f"{said} The request is {STATUSES[status].lower()}."
+    if due_on is None:
+        waiting = "the answer" if status == "awaiting_clarification" else "the proof of identity"
+        return f"{said} The clock is stopped until {waiting} arrives: no due date yet."
+    return f"{said} The request is due {due_on.strftime('%A %d %B %Y')}."
+
+
 def completion_refusal(*, kind: str, remaining: int, held: int, exemption: str) -> str | None:
     """Why an erasure request cannot be recorded as completed (None if it can): something it covers still
     exists, and neither a legal hold nor a recorded exemption accounts for it."""
@@ -199,6 +211,8 @@ def action_refusal(action: str, state: State) -> str | None:
         )
     if not state.identity_verified:
         return "Verify the person's identity first: a right is carried out only for the person it belongs to."
+    if state.covered == 0 and state.erased:
+        return "Everything this request covered is erased: close it as completed, saying so."
     if state.covered == 0:
         return "Confirm which leads are the requester's first."
     return None

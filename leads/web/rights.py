@@ -160,7 +160,7 @@ def take_step(request_id: int, step: str) -> object:
         STEPS[step](item, form, db.now())
     except rights_register.RequestError as error:
         return refused(item, str(error))
-    flash(f"{requests.STEPS[step].split(' (')[0]}: saved, and the due date recomputed.", "info")
+    flash(requests.step_sentence(step, status=item.status, due_on=item.due_on), "info")
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
