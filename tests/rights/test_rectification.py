@@ -158,4 +158,4 @@ def test_corrections_are_written_oldest_first_and_stop_at_the_first_failure(sess
         corrections.queue(session=session, lead=lead, fields={"last_name": value}, now=clock.now)
     session.commit()
     assert corrections.flush(session=session, source=Unreachable()).pending == 2
-    assert [row.attempts for row in session.exec(select(SourceCorrection))] == [1, 0]
+    assert [row.attempts for row in session.exec(select(SourceCorrection).order_by(SourceCorrection.id))] == [1, 0]
