@@ -50,6 +50,18 @@ def queue(*, session: Session, lead: Lead, fields: dict[str, str | None], now: d
     )
 
 
+def forget(*, session: Session, leads: list[Lead]) -> None:
+    """Drop the queued corrections of leads about to be erased: they hold the person's data, and the row they
+    would correct is being deleted (the caller commits)."""
+    for lead in leads:
+        query = select(SourceCorrection).where(
+            SourceCorrection.partition_key == lead.source_partition_key,
+            SourceCorrection.row_key == lead.source_row_key,
+        )
+        for pending in session.exec(query):
+            session.delete(pending)
+
+
 def flush(*, session: Session, source: CorrectionTarget | None) -> Flushed:
     """Write queued corrections to the source, oldest first; stop at the first failure (the service is
     probably down, or the row changed under us) and leave the rest queued for the next try. Commits per row."""

@@ -198,7 +198,8 @@ def erase(
 ) -> sweeper.Report:
     """Destroy everything about the requester now. Refused while any of their records is on legal hold."""
     guard(session=session, request=request, action="erase")
-    ids = [lead.id for lead in linked_leads(session=session, request=request)]
+    leads = linked_leads(session=session, request=request)
+    ids = [lead.id for lead in leads]
     if not ids:
         raise ActionError("Confirm which leads are the requester's first.")
     if holds.active_holds(session=session, record_type="lead", record_ids=ids):
@@ -215,6 +216,7 @@ def erase(
         details={"leads": len(ids)},
         note="Leads " + ", ".join(str(i) for i in ids),
     )
+    rectification.forget_queued(session=session, leads=leads)
     return sweeper.erase_leads(
         session=session, lead_ids=ids, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
     )

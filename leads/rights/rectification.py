@@ -101,6 +101,11 @@ def correct(
     return Result(tuple(fields), flushed.written, flushed.pending)
 
 
+def forget_queued(*, session: Session, leads: list[Lead]) -> None:
+    """Corrections still queued for these leads' source rows go with an erasure (the caller commits)."""
+    corrections.forget(session=session, leads=leads)
+
+
 def superseded(*, session: Session, request: RightsRequest) -> list[Rectification]:
     """This request's corrections the source has since changed again: staff must check with the person."""
     query = select(Rectification).where(

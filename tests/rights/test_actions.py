@@ -245,3 +245,20 @@ def test_an_erasure_request_marks_its_leads_until_erased_or_refused(session, mak
     )
     session.refresh(lead)
     assert not lead.erasure_pending
+
+
+@pytest.mark.parametrize("request_kind", ["erasure"])
+def test_erasure_takes_the_persons_queued_corrections_with_it(session, request_for_ada, make_user):
+    from leads.ingest import corrections
+    from leads.models import SourceCorrection
+    from leads.rights import actions
+
+    request, lead, _ = request_for_ada
+    corrections.queue(session=session, lead=lead, fields={"last_name": "Byron"}, now=PINNED_NOW)
+    session.commit()
+    actor = make_user("support")
+    report = actions.erase(
+        session=session, request=request, actor=actor, now=PINNED_NOW, tombstone_key="k", source=None
+    )
+    assert report.destroyed["lead"] == 1
+    assert session.exec(select(SourceCorrection)).all() == []
