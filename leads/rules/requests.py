@@ -58,7 +58,7 @@ def open_status(state: State) -> str:
 STEPS: dict[str, str] = {
     "verify-identity": "Identity checked (no proof needed)",
     "ask-identity": "We asked for proof of identity (the clock waits for it)",
-    "identity-received": "Proof of identity arrived and was checked (the month runs from today's date)",
+    "identity-received": "Proof of identity arrived and was checked (the month runs from this date)",
     "ask-clarification": "We asked what the request covers (stops the clock)",
     "clarified": "The person answered (restarts the clock)",
     "extend": "Extend by two months (told within the first month, with reasons)",
