@@ -144,7 +144,9 @@ def requests(plan: Plan) -> Table:
         rows.append(
             (
                 *(request_id, "portability", f"{first} {last}", email, "email", "Please send my data", received),
-                *(1, 1, "in_progress", due, 0, ADMIN_EMAIL, ts(BASE - timedelta(days=5))),
+                # identity verified without asking for proof: proof asked for and never received would keep
+                # the request waiting, and every right refused on it (issue #16)
+                *(0, 1, "in_progress", due, 0, ADMIN_EMAIL, ts(BASE - timedelta(days=5))),
             )
         )
     return Table("rightsrequest", REQUEST_COLUMNS, iter(rows))

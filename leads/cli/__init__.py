@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 from leads import db, demo
 from leads.cli.jobs import retention_cli, worker_command
 from leads.cli.marketing import marketing_cli
-from leads.ingest import sources, sync
+from leads.ingest import corrections, sources, sync
 from leads.models import ROLES
 from leads.staff import users
 
@@ -144,6 +144,9 @@ def leads_sync(page_size: int) -> None:
 
     click.echo(f"Syncing leads from table {config['LEADS_TABLE_NAME']} ...", err=True)
     try:
+        flushed = corrections.flush(session=db.session(), source=table)  # corrections first: then we read them
+        if flushed.written or flushed.pending:
+            click.echo(f"  rectifications written {flushed.written}, still queued {flushed.pending}", err=True)
         run = sync.run(
             session=db.session(),
             source=table,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from leads import db
-from leads.ingest import sources, sync
+from leads.ingest import corrections, sources, sync
 from leads.retention import forecast, leases, sweeper
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def run_sync() -> str:
     if table is None:
         return "skipped: AZURE_TABLES_CONNECTION_STRING is not set"
     try:
+        corrections.flush(session=db.session(), source=table)  # rectifications reach the source before we read it
         run = sync.run(
             session=db.session(),
             source=table,

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ResourceNotFoundError
-from azure.data.tables import TableClient
+from azure.data.tables import TableClient, UpdateMode
+
+from leads.rules import intake
 
 PAGE_SIZE = 1000  # the most the Table service returns in one response
 
@@ -74,6 +77,30 @@ class LeadTable:
             self._client.delete_entity(partition_key, row_key)
         except AzureError as error:
             raise SourceError(f"deleting from the lead table failed: {error}") from error
+        return True
+
+    def correct(self, partition_key: str, row_key: str, fields: Mapping[str, str | None]) -> bool:
+        """Write a rectification (lead field -> corrected value) into one entity; True if it existed. A missing
+        entity (erased meanwhile) is not an error. Merged only if nobody wrote the entity since it was read
+        (ETag), so a concurrent write by Microsoft is never overwritten: SourceError, and the caller retries."""
+        try:
+            current = self._client.get_entity(partition_key, row_key)
+        except ResourceNotFoundError:
+            return False
+        except AzureError as error:
+            raise SourceError(f"reading the lead table failed: {error}") from error
+        merge = {"PartitionKey": partition_key, "RowKey": row_key, **intake.corrected(current, fields)}
+        try:
+            self._client.update_entity(
+                merge,
+                mode=UpdateMode.MERGE,
+                etag=current.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except ResourceNotFoundError:
+            return False
+        except AzureError as error:
+            raise SourceError(f"correcting the lead table failed: {error}") from error
         return True
 
     def close(self) -> None:

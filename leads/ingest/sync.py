@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy import String, and_, column, insert, values
 from sqlmodel import Session, col, select
 
-from leads.ingest import tombstones
+from leads.ingest import corrections, tombstones
 from leads.ingest.readahead import read_ahead
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SyncRun, search_keys
@@ -224,6 +224,7 @@ def _insert(session: Session, rows: list[dict]) -> None:
 def _update(session: Session, lead: Lead, entity: SourceEntity, parsed: intake.ParsedLead) -> str:
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
+    changed = corrections.keep_corrections(session=session, lead=lead, changed=changed, seen_at=entity.timestamp)
     lead.source_timestamp = entity.timestamp
     for field, value in changed.items():
         setattr(lead, field, value)

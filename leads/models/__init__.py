@@ -7,7 +7,14 @@ from leads.models.install import GrantCommunication, GrantData, Installation, In
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.person import Person, PersonLink
 from leads.models.retention import JobLease, LegalHold, SourceDeletion
-from leads.models.rights import Rectification, RequestLead, RequestPause, RightsRequest
+from leads.models.rights import (
+    Rectification,
+    RequestLead,
+    RequestPause,
+    RequestStep,
+    RightsRequest,
+    SourceCorrection,
+)
 from leads.models.staff import AuditEvent, User
 
 __all__ = [
@@ -36,7 +43,9 @@ __all__ = [
     "Rectification",
     "RequestLead",
     "RequestPause",
+    "RequestStep",
     "RightsRequest",
+    "SourceCorrection",
     "SourceDeletion",
     "SupportGrant",
     "SyncRun",

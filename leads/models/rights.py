@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import text_column, utc_column
@@ -24,6 +24,7 @@ class RightsRequest(SQLModel, table=True):
     details: str | None = text_column()
     received_on: date
     identity_requested: bool = False
+    identity_requested_on: date | None = None  # the day we asked: proof cannot be dated before it
     identity_received_on: date | None = None
     identity_verified: bool = False
     status: str = Field(max_length=30, index=True)
@@ -32,6 +33,8 @@ class RightsRequest(SQLModel, table=True):
     extension_reason: str | None = text_column()
     extension_told_on: date | None = None
     outcome: str | None = text_column()  # what was done, or why it was refused
+    # An erasure completed while something it covers remains: the exemption or hold that kept it (issue #16).
+    exemption: str | None = text_column()
     closed_on: date | None = None
     # When it closed: the clock of its retention row (personal details kept 3 years, then reduced to an outline).
     closed_at: datetime | None = utc_column(nullable=True, index=True)
@@ -51,7 +54,8 @@ class RequestPause(SQLModel, table=True):
 
 
 class RequestLead(SQLModel, table=True):
-    """A lead staff confirmed belongs to the requester (matched by email)."""
+    """A lead staff confirmed belongs to the requester: one the register matched, or an override that says
+    who linked it (`confirmed_by`), why and on what evidence."""
 
     __table_args__ = (UniqueConstraint("request_id", "lead_id", name="uq_request_lead"),)
 
@@ -60,6 +64,20 @@ class RequestLead(SQLModel, table=True):
     lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
     confirmed_by: str = Field(max_length=254)
     confirmed_at: datetime = utc_column()
+    override_reason: str | None = Field(default=None, max_length=1000)
+    override_evidence: str | None = text_column()
+
+
+class RequestStep(SQLModel, table=True):
+    """One step taken on a request, for its history: what, when it was recorded, who, and the day it took effect."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="rightsrequest.id", index=True)
+    step: str = Field(max_length=50)
+    effective_on: date
+    recorded_at: datetime = utc_column()
+    actor: str = Field(max_length=254)
+    detail: str | None = text_column()
 
 
 class Rectification(SQLModel, table=True):
@@ -73,3 +91,20 @@ class Rectification(SQLModel, table=True):
     new_value: str | None = Field(default=None, max_length=300)
     changed_by: str = Field(max_length=254)
     changed_at: datetime = utc_column()
+    # What the source table held when corrected: a sync bringing that value back does not undo the correction;
+    # a sync bringing a third value means the source changed it again, and the correction gives way (issue #16).
+    source_value: str | None = Field(default=None, max_length=300)
+    superseded_at: datetime | None = utc_column(nullable=True)
+    superseded_value: str | None = Field(default=None, max_length=300)
+
+
+class SourceCorrection(SQLModel, table=True):
+    """A rectification still to be written to the source Azure Table row (retried until it is)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    partition_key: str = Field(max_length=255)
+    row_key: str = Field(max_length=255)
+    fields: str = Field(sa_column=Column(Text(), nullable=False))  # JSON {lead field: new value}
+    queued_at: datetime = utc_column()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)

@@ -23,6 +23,7 @@ from leads.models import (
     Person,
     QuarantinedEntity,
     RequestPause,
+    RequestStep,
     RightsRequest,
     SourceDeletion,
     SupportGrant,
@@ -132,13 +133,15 @@ def outline_requests(session: Session, ids: list[int], now: datetime, actor: str
         update(RightsRequest)
         .where(col(RightsRequest.id).in_(ids), col(RightsRequest.outlined_at).is_(None))
         .values(requester_name="", requester_email="", details=None, extension_reason=None, outcome=None,
-                outlined_at=now)
+                exemption=None, outlined_at=now)
         .returning(RightsRequest.id)
     )  # fmt: skip
     outlined = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
     if outlined:
         questions = update(RequestPause).where(col(RequestPause.request_id).in_(outlined)).values(question="")
         session.exec(questions)  # type: ignore[call-overload]
+        steps = update(RequestStep).where(col(RequestStep.request_id).in_(outlined)).values(detail=None)
+        session.exec(steps)  # type: ignore[call-overload]
     _tombstones(session, "rights_request", now, actor, [None] * len(outlined))
     session.commit()
     return len(outlined)

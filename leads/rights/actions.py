@@ -13,20 +13,28 @@ from leads.consent import records
 from leads.models import (
     Lead,
     Person,
-    Rectification,
     RightsRequest,
     User,
 )
 from leads.people import held
 from leads.retention import holds, sweeper
-from leads.rights.register import audit_request, linked_leads
-from leads.rules import bundle, consent, datamap, purposes, rights, schedule
+from leads.rights import rectification
+from leads.rights.register import audit_request, linked_leads, state
+from leads.rules import bundle, consent, datamap, purposes, requests, rights, schedule
 
 RECTIFIABLE = ("first_name", "last_name", "email", "phone", "country", "company", "job_title")
 
 
 class ActionError(ValueError):
     """The right could not be carried out as asked; the message says why."""
+
+
+def guard(*, session: Session, request: RightsRequest, action: str) -> None:
+    """Refuse `action` (a key of requests.ACTIONS) unless the request is open, of a kind that right answers,
+    its identity verified and it covers someone; ActionError says why. Every action below starts here."""
+    reason = requests.action_refusal(action, state(session=session, request=request))
+    if reason:
+        raise ActionError(reason)
 
 
 def _audit(session: Session, request: RightsRequest, actor: User, now: datetime, action: str, **details: Any) -> None:
@@ -113,6 +121,7 @@ def export(*, session: Session, request: RightsRequest, kind: str, actor: User, 
     """The person's access export or portability bundle, streamed; the download is audited first."""
     if kind not in bundle.KINDS:
         raise ActionError("Choose the access export or the portability bundle.")
+    guard(session=session, request=request, action=f"export.{kind}")
     person = {"name": request.requester_name, "email": request.requester_email, "request_id": request.id}
     parts = sections(session=session, request=request)
     _audit(session, request, actor, now, f"export.{kind}", sections={s.name: len(s.rows) for s in parts})
@@ -121,32 +130,26 @@ def export(*, session: Session, request: RightsRequest, kind: str, actor: User, 
 
 
 def rectify(
-    *, session: Session, request: RightsRequest, lead: Lead, changes: dict[str, str | None], actor: User, now: datetime
-) -> int:
-    """Correct the lead's fields, keeping what each was, when and by whom. Returns how many changed. Commits."""
-    changed = 0
-    for field, value in changes.items():
-        if field not in RECTIFIABLE:
-            raise ActionError(f"{field} cannot be rectified here.")
-        new = (value or "").strip() or None
-        if getattr(lead, field) != new:
-            session.add(
-                Rectification(
-                    lead_id=lead.id,
-                    request_id=request.id,
-                    field=field,
-                    old_value=getattr(lead, field),
-                    new_value=new,
-                    changed_by=actor.email,
-                    changed_at=now,
-                )
-            )
-            setattr(lead, field, new)
-            changed += 1
-    session.add(lead)
-    _audit(session, request, actor, now, "rectification", lead_id=lead.id, fields=sorted(changes), changed=changed)
-    session.commit()
-    return changed
+    *,
+    session: Session,
+    request: RightsRequest,
+    lead: Lead,
+    changes: dict[str, str | None],
+    actor: User,
+    now: datetime,
+    source: rectification.SourceTable | None = None,
+) -> rectification.Result:
+    """Correct the lead's fields, keeping what each was, when and by whom; queue the correction for the
+    source table row (written now when `source` is given, else retried by the next sync). Commits."""
+    guard(session=session, request=request, action="rectify")
+    if lead.id not in {covered.id for covered in linked_leads(session=session, request=request)}:
+        raise ActionError("Correct only a lead this request covers.")
+    unknown = sorted(set(changes) - set(RECTIFIABLE))
+    if unknown:
+        raise ActionError(f"{', '.join(unknown)} cannot be rectified here.")
+    return rectification.correct(
+        session=session, request=request, lead=lead, changes=changes, actor=actor, now=now, source=source
+    )
 
 
 def erase(
@@ -159,8 +162,10 @@ def erase(
     source: sweeper.SourceTable | None,
 ) -> sweeper.Report:
     """Destroy everything the personal-data map finds about the requester now (every lead of their person,
-    installations, quarantined entities, consent, lists, emails, notes, grants). Refused while any of their
-    leads or installations is on legal hold. The request itself is kept, as its retention row says."""
+    installations, quarantined entities, consent, lists, emails, notes, grants). Only on an open, verified
+    erasure request (`guard`). Refused while any of their leads or installations is on legal hold. The request
+    itself is kept, as its retention row says."""
+    guard(session=session, request=request, action="erase")
     people = _people_of(session, request)
     found = [held.held(session=session, person=person) for person in people]
     for record_type, table in (("lead", "lead"), ("installation", "installation")):
@@ -171,14 +176,32 @@ def erase(
                 "stands; tell the person why, or lift the hold first."
             )
     _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
+    lead_ids = {row["id"] for rows in found for row in rows["lead"]}
+    rectification.forget_queued(
+        session=session, leads=list(session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))))
+    )
     report = sweeper.Report(as_of=now, dry_run=False)
     for person in people:
         done = sweeper.erase_person(
             session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
         )
         report.destroyed.update(done.destroyed)
-        report.source_pending = done.source_pending
+        report.source_deleted += done.source_deleted
+        report.source_pending = done.source_pending  # what is still queued after this person's flush
+        report.source_errors += done.source_errors
     return report
+
+
+def erasure_preview(*, session: Session, request: RightsRequest) -> dict[str, int]:
+    """What erasing the requester would destroy now, by kind of record (for the confirmation page): every
+    record the personal-data map finds for their person that erasure destroys."""
+    counts: dict[str, int] = {}
+    for person in _people_of(session, request):
+        for name, rows in held.held(session=session, person=person).items():
+            if datamap.MAP[name].erasure == "destroy" and rows:
+                counts[name] = counts.get(name, 0) + len(rows)
+    order = ("lead", "installation", "quarantinedentity")
+    return dict(sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
 
 def _people_of(session: Session, request: RightsRequest) -> list[Person]:
@@ -194,6 +217,7 @@ def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User,
     """Restrict (or lift the restriction on) processing for the requester: it is the person's, so it covers all
     their leads, and any that arrive later. Kept, but every nurture, linking and marketing action is refused
     until lifted (notice line 28). Returns how many people changed. Commits."""
+    guard(session=session, request=request, action="restrict")
     people = _people_of(session, request)
     changed = [person for person in people if person.processing_restricted != on]
     for person in changed:
@@ -208,6 +232,7 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
     """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
     processing is handled the same way, and an objection also stops what rests on legitimate interests, line
     29). Recorded once per person, so it covers all their leads. Returns how many withdrawals. Commits."""
+    guard(session=session, request=request, action="withdraw")
     people = _people_of(session, request)
     found = records.person_histories(session=session, person_ids=[p.id for p in people])
     withdrawn = 0

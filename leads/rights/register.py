@@ -1,7 +1,10 @@
-"""The rights request register: requests, their statutory deadlines, and the leads they concern.
+"""The rights request register: requests, their statutory deadlines, and the steps that move them.
 
-Deadline arithmetic and the rules of movement are the pure `rights` module's; this module stores and
-recomputes. Every change is audited against the request (record_type "rights_request").
+Deadline arithmetic is the pure `rights` module's; which step a request's state allows, and which dates a
+step may carry, are the pure `requests` module's. This module stores, recomputes and keeps the history:
+every change is audited against the request (record_type "rights_request") and kept as a step. An open
+request's status is derived from what is outstanding, never set by hand, so every order of steps ends
+with a due date once nothing is outstanding.
 """
 
 from __future__ import annotations
@@ -10,68 +13,83 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from leads.models import Lead, RequestLead, RequestPause, RightsRequest, User, search_key
-from leads.rules import rights
+from leads.models import LegalHold, RequestPause, RightsRequest, User
+from leads.rights.coverage import (  # noqa: F401 - re-exported: the register's public surface
+    Override,
+    candidates,
+    confirm_lead,
+    covered_leads,
+    erasure_pending_for,
+    linked_leads,
+    links,
+    settle_erasure_flags,
+    unlink_lead,
+)
+from leads.rights.history import RequestError, audit_request, steps, steps_by_request  # noqa: F401 - re-exported
+from leads.rules import requests, rights
 from leads.rules.vocabulary import CHANNELS
 from leads.staff import audit
 
 
-class RequestError(ValueError):
-    """The change was refused; the message says why in plain words."""
-
-
-def _pauses(session: Session, request: RightsRequest) -> list[rights.Pause]:
-    rows = session.exec(
-        select(RequestPause).where(RequestPause.request_id == request.id).order_by(col(RequestPause.id))
+def pauses(*, session: Session, request: RightsRequest) -> list[RequestPause]:
+    """The request's clarification stops, oldest first."""
+    return list(
+        session.exec(select(RequestPause).where(RequestPause.request_id == request.id).order_by(col(RequestPause.id)))
     )
-    return [rights.Pause(row.started_on, row.ended_on) for row in rows]
 
 
-def _recompute(session: Session, request: RightsRequest) -> None:
+def state(*, session: Session, request: RightsRequest) -> requests.State:
+    """What the pure request rules need to know about `request`: its identity, clock stops and coverage."""
+    stops = pauses(session=session, request=request)
+    answered = [stop.ended_on for stop in stops if stop.ended_on is not None]
+    return requests.State(
+        kind=request.kind,
+        status=request.status,
+        received_on=request.received_on,
+        identity_requested_on=(request.identity_requested_on or request.received_on)
+        if request.identity_requested
+        else None,
+        identity_received_on=request.identity_received_on,
+        identity_verified=request.identity_verified,
+        open_question_since=next((stop.started_on for stop in stops if stop.ended_on is None), None),
+        last_answer_on=max(answered, default=None),
+        answered=len(answered),
+        extended=request.extended,
+        covered=len(covered_leads(session=session, request=request)),
+        erased=any(step.step == "erasure.requested" for step in steps(session=session, request=request)),
+    )
+
+
+def _check(session: Session, request: RightsRequest, step: str, on: date | None, now: datetime) -> None:
+    """Refuse `step` (dated `on`) unless the request's state allows it and the date makes sense."""
+    current = state(session=session, request=request)
+    reason = requests.step_refusal(step, current)
+    if reason is None and on is not None:
+        reason = requests.step_date_refusal(step, on, state=current, today=now.date())
+    if reason:
+        raise RequestError(reason)
+
+
+def _save(
+    session: Session, request: RightsRequest, actor: User, now: datetime, action: str, on: date | None, note: str | None
+) -> None:
+    """Derive the open status, recompute the due date, audit and keep the step; commit."""
+    session.add(request)
+    session.flush()
+    if request.status not in rights.TERMINAL:
+        request.status = requests.open_status(state(session=session, request=request))
     request.due_on = rights.due_date(
         received=request.received_on,
         identity_received=request.identity_received_on,
         identity_requested=request.identity_requested,
-        pauses=_pauses(session, request),
+        pauses=[rights.Pause(p.started_on, p.ended_on) for p in pauses(session=session, request=request)],
         extended=request.extended,
     )
-
-
-def _save(session: Session, request: RightsRequest, actor: User, now: datetime, action: str, **details: object) -> None:
-    _recompute(session, request)
-    session.add(request)
+    details = {"status": request.status, **({"on": on.isoformat()} if on else {})}
     audit_request(
-        session=session,
-        request=request,
-        actor=actor,
-        now=now,
-        action=action,
-        details={"status": request.status, **details},
+        session=session, request=request, actor=actor, now=now, action=action, details=details, on=on, note=note
     )
     session.commit()
-
-
-def audit_request(
-    *, session: Session, request: RightsRequest, actor: User, now: datetime, action: str, details: dict[str, object]
-) -> None:
-    """Record `rights.<action>` against the request (the caller commits)."""
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action=f"rights.{action}",
-        record_type="rights_request",
-        record_id=request.id,
-        details=details,
-    )
-
-
-def _move(request: RightsRequest, new: str, reason: str | None = None) -> None:
-    try:
-        rights.validate_transition(request.status, new, reason=reason)
-    except ValueError as error:
-        raise RequestError(str(error)) from error
-    request.status = new
 
 
 def create(
@@ -86,11 +104,13 @@ def create(
     actor: User,
     now: datetime,
 ) -> RightsRequest:
-    """Register a request; its due date runs from the day of receipt. Commits."""
+    """Register a request (any member of staff may); its due date runs from the day of receipt. Commits."""
     if kind not in rights.KINDS or channel not in CHANNELS:
         raise RequestError("Choose the kind of request and how it arrived.")
     if received_on > now.date():
         raise RequestError("A request cannot be received in the future.")
+    if not requester_name.strip() or not requester_email.strip():
+        raise RequestError("Give the person's name and email.")
     request = RightsRequest(
         kind=kind,
         requester_name=requester_name.strip(),
@@ -102,98 +122,120 @@ def create(
         created_by=actor.email,
         created_at=now,
     )
-    session.add(request)
-    session.flush()
-    _save(session, request, actor, now, "create", kind=kind)
+    _save(session, request, actor, now, "create", received_on, f"{rights.KINDS[kind]}, by {CHANNELS[channel]}")
     return request
 
 
-def ask_identity(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> None:
-    """We asked for proof of identity (or authority, or a fee): the month will run from its arrival."""
-    _move(request, "awaiting_identity")
-    request.identity_requested = True
-    _save(session, request, actor, now, "identity.requested")
+def ask_identity(*, session: Session, request: RightsRequest, on: date, actor: User, now: datetime) -> None:
+    """We asked for proof of identity (or authority, or a fee) on `on`: the month runs from its arrival."""
+    _check(session, request, "ask-identity", on, now)
+    request.identity_requested, request.identity_requested_on = True, on
+    _save(session, request, actor, now, "identity.requested", on, None)
 
 
 def identity_received(*, session: Session, request: RightsRequest, on: date, actor: User, now: datetime) -> None:
-    """Proof of identity arrived and was checked: the clock starts (again) from `on`."""
-    if request.status != "awaiting_identity" or on < request.received_on or on > now.date():
-        raise RequestError("Record identity only for a request waiting for it, on a date since it was received.")
-    _move(request, "in_progress")
+    """Proof of identity arrived on `on` and was checked: the clock starts from `on`."""
+    _check(session, request, "identity-received", on, now)
     request.identity_received_on, request.identity_verified = on, True
-    _save(session, request, actor, now, "identity.received", on=on.isoformat())
+    _save(session, request, actor, now, "identity.received", on, None)
 
 
-def verify_identity(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> None:
-    """Identity checked without having to ask for proof (e.g. it came from the email on record)."""
+def verify_identity(
+    *, session: Session, request: RightsRequest, actor: User, now: datetime, on: date | None = None
+) -> None:
+    """Identity checked without asking for proof (e.g. it came from the email on record); the clock runs on."""
+    _check(session, request, "verify-identity", on or now.date(), now)
     request.identity_verified = True
-    if request.status == "received":
-        _move(request, "in_progress")
-    _save(session, request, actor, now, "identity.verified")
+    _save(session, request, actor, now, "identity.verified", on or now.date(), None)
 
 
 def ask_clarification(
     *, session: Session, request: RightsRequest, question: str, on: date, actor: User, now: datetime
 ) -> None:
-    """Stop the clock while the person says what the request covers."""
+    """Stop the clock on `on` while the person says what the request covers."""
+    _check(session, request, "ask-clarification", on, now)
     if not question.strip():
         raise RequestError("Write the question you asked the person.")
-    _move(request, "awaiting_clarification")
     session.add(RequestPause(request_id=request.id, started_on=on, question=question.strip()[:1000]))
-    session.flush()
-    _save(session, request, actor, now, "clarification.asked", on=on.isoformat())
+    _save(session, request, actor, now, "clarification.asked", on, question.strip()[:1000])
 
 
 def clarified(*, session: Session, request: RightsRequest, on: date, actor: User, now: datetime) -> None:
-    """The answer arrived: the clock restarts, and the deadline moves by the days it was stopped."""
-    pause = session.exec(
-        select(RequestPause).where(RequestPause.request_id == request.id, col(RequestPause.ended_on).is_(None))
-    ).first()
-    if pause is None or on < pause.started_on:
-        raise RequestError("There is no open question, or the answer is dated before it was asked.")
+    """The answer arrived on `on`: the clock restarts, and the deadline moves by the days it was stopped."""
+    _check(session, request, "clarified", on, now)
+    pause = next(p for p in pauses(session=session, request=request) if p.ended_on is None)
     pause.ended_on = on
     session.add(pause)
-    session.flush()
-    _move(request, "extended" if request.extended else "in_progress")
-    _save(session, request, actor, now, "clarification.answered", on=on.isoformat())
+    _save(session, request, actor, now, "clarification.answered", on, None)
 
 
 def extend(*, session: Session, request: RightsRequest, reason: str, told_on: date, actor: User, now: datetime) -> None:
     """Extend once by two further months, with reasons the person was told within the first month."""
-    if request.extended:
-        raise RequestError("This request has already been extended; it can be extended only once.")
+    _check(session, request, "extend", told_on, now)
+    if not reason.strip():
+        raise RequestError("“Extended to three months” needs a reason, which the person will be told.")
     start = request.identity_received_on if request.identity_requested else request.received_on
-    if start is None or not rights.extension_allowed(
-        received_start=start, told_on=told_on, pauses=_pauses(session, request)
-    ):
+    stops = [rights.Pause(p.started_on, p.ended_on) for p in pauses(session=session, request=request)]
+    if start is not None and not rights.extension_allowed(received_start=start, told_on=told_on, pauses=stops):
         raise RequestError("Too late to extend: the person must be told, with reasons, within the first month.")
-    _move(request, "extended", reason)
     request.extended, request.extension_reason, request.extension_told_on = True, reason.strip(), told_on
-    _save(session, request, actor, now, "extend", told_on=told_on.isoformat())
+    _save(session, request, actor, now, "extend", told_on, reason.strip())
 
 
-def close(*, session: Session, request: RightsRequest, status: str, outcome: str, actor: User, now: datetime) -> None:
-    """Complete the request (what was done) or refuse it (why, as told to the person)."""
+def close(
+    *,
+    session: Session,
+    request: RightsRequest,
+    status: str,
+    outcome: str,
+    actor: User,
+    now: datetime,
+    exemption: str = "",
+) -> None:
+    """Complete the request (what was done) or refuse it (why, as told to the person). An erasure request
+    completes only when nothing it covers remains, or with the hold or `exemption` that kept it, recorded."""
+    _check(session, request, "close", None, now)
     if status not in rights.TERMINAL:
         raise RequestError("Close a request as completed or refused.")
     if not outcome.strip():
         raise RequestError("Say what was done, or why the request was refused.")
-    _move(request, status, outcome)
-    request.outcome, request.closed_on, request.closed_at = outcome.strip(), now.date(), now  # closed_at: its clock
-    _clear_erasure(session, request, [lead.id for lead in linked_leads(session=session, request=request)])
-    _save(session, request, actor, now, status)
+    try:
+        rights.validate_transition(request.status, status, reason=outcome)
+    except ValueError as error:
+        raise RequestError(str(error)) from error
+    covered = [lead.id for lead in covered_leads(session=session, request=request)]
+    if status == "completed":
+        request.exemption = _kept_by(session, request, covered, exemption)
+    request.status, request.outcome, request.closed_on = status, outcome.strip(), now.date()
+    request.closed_at = now  # the clock of the request's own retention row (issue #15)
+    settle_erasure_flags(session=session, lead_ids=covered)
+    _save(session, request, actor, now, status, now.date(), outcome.strip())
+
+
+def _kept_by(session: Session, request: RightsRequest, covered: list[int], exemption: str) -> str | None:
+    """What kept the covered records an erasure request leaves: the exemption, else the legal holds."""
+    if request.kind != "erasure" or not covered:
+        return None
+    held = dict(
+        session.exec(
+            select(LegalHold.record_id, LegalHold.reason).where(
+                LegalHold.record_type == "lead",
+                col(LegalHold.record_id).in_(covered),
+                col(LegalHold.lifted_at).is_(None),
+            )
+        ).all()
+    )
+    refusal = requests.completion_refusal(
+        kind=request.kind, remaining=len(covered), held=len(held), exemption=exemption
+    )
+    if refusal:
+        raise RequestError(refusal)
+    return exemption.strip() or "Kept by legal hold: " + "; ".join(sorted(set(held.values())))
 
 
 def get(*, session: Session, request_id: int) -> RightsRequest | None:
     """The request with that id, or None."""
     return session.get(RightsRequest, request_id)
-
-
-def pauses(*, session: Session, request: RightsRequest) -> list[RequestPause]:
-    """The request's clarification stops, oldest first."""
-    return list(
-        session.exec(select(RequestPause).where(RequestPause.request_id == request.id).order_by(col(RequestPause.id)))
-    )
 
 
 def register(*, session: Session, open_only: bool = False) -> list[RightsRequest]:
@@ -213,58 +255,7 @@ def counts(*, session: Session, today: date) -> dict[str, int]:
     return {"overdue": flags.count("overdue"), "due_this_week": flags.count("due_this_week")}
 
 
-def candidates(*, session: Session, request: RightsRequest) -> list[Lead]:
-    """Leads whose email matches the requester's (case-insensitive), for staff to confirm."""
-    return list(
-        session.exec(select(Lead).where(Lead.email_key == search_key(request.requester_email)).order_by(col(Lead.id)))
-    )
-
-
-def linked_leads(*, session: Session, request: RightsRequest) -> list[Lead]:
-    """The leads staff confirmed as the requester's."""
-    query = (
-        select(Lead)
-        .join(RequestLead, col(RequestLead.lead_id) == Lead.id)
-        .where(RequestLead.request_id == request.id)
-        .order_by(col(Lead.id))
-    )
-    return list(session.exec(query))
-
-
-def confirm_lead(*, session: Session, request: RightsRequest, lead: Lead, actor: User, now: datetime) -> None:
-    """Confirm that `lead` is the requester's. Commits."""
-    exists = session.exec(
-        select(RequestLead).where(RequestLead.request_id == request.id, RequestLead.lead_id == lead.id)
-    ).first()
-    if exists is None:
-        session.add(RequestLead(request_id=request.id, lead_id=lead.id, confirmed_by=actor.email, confirmed_at=now))
-        if request.kind == "erasure" and request.status not in rights.TERMINAL:
-            lead.erasure_pending = True  # the gate refuses processing from now until it is erased or refused
-            session.add(lead)
-        _save(session, request, actor, now, "lead.confirmed", lead_id=lead.id)
-
-
-def unlink_lead(*, session: Session, request: RightsRequest, lead_id: int, actor: User, now: datetime) -> None:
-    """Undo a confirmation. Commits."""
-    link = session.exec(
-        select(RequestLead).where(RequestLead.request_id == request.id, RequestLead.lead_id == lead_id)
-    ).first()
-    if link is not None:
-        session.delete(link)
-        _clear_erasure(session, request, [lead_id])
-        _save(session, request, actor, now, "lead.unlinked", lead_id=lead_id)
-
-
 def audit_export(*, session: Session, actor: User, now: datetime, rows: int) -> None:
     """Record that the register was downloaded. Commits."""
     audit.record(session=session, at=now, actor=actor, action="rights.register.export", details={"rows": rows})
     session.commit()
-
-
-def _clear_erasure(session: Session, request: RightsRequest, lead_ids: list[int]) -> None:
-    """An erasure request no longer covers these leads (unlinked, or the request closed): processing resumes."""
-    if request.kind != "erasure":
-        return
-    for lead in session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))):
-        lead.erasure_pending = False
-        session.add(lead)

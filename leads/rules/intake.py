@@ -163,3 +163,24 @@ def _text(value: Any, name: str = "value") -> str | None:
         raise MalformedLead(f"{name} should be text but is a JSON {type(value).__name__}")
     text = str(value).strip()
     return text or None
+
+
+def corrected(properties: Mapping[str, Any], fields: Mapping[str, str | None]) -> dict[str, Any]:
+    """The properties to merge into a lead table entity so that it says what a rectification says: `fields`
+    are lead fields (keys of CUSTOMER_FIELDS) with their corrected values. The customer details are written
+    where the entity keeps them (a `CustomerInfo` / `UserDetails` JSON object, else top-level properties); a
+    cleared field is removed from the JSON, or emptied at the top level (which `parse` reads as absent)."""
+    unknown = sorted(set(fields) - set(CUSTOMER_FIELDS))
+    if unknown:
+        raise ValueError(f"not customer fields: {', '.join(unknown)}")
+    for key in ("CustomerInfo", "UserDetails"):
+        if properties.get(key) not in (None, ""):
+            raw = properties[key]
+            customer = dict(json.loads(raw) if isinstance(raw, str) else raw)
+            for field, value in fields.items():
+                if value is None:
+                    customer.pop(CUSTOMER_FIELDS[field], None)
+                else:
+                    customer[CUSTOMER_FIELDS[field]] = value
+            return {key: json.dumps(customer, ensure_ascii=False)}
+    return {CUSTOMER_FIELDS[field]: value or "" for field, value in fields.items()}

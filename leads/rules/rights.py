@@ -158,7 +158,9 @@ def due_date(
     received 25 November, due 25 December before the working-day rule). If we asked for identity, authority
     or a fee (`identity_requested`), it runs from the day that arrives instead, and None until it has.
     One month, or three from the same start when `extended`; then the days of every pause (assumed not to
-    overlap) are added to that unadjusted date; then the result moves to the next working day.
+    overlap) are added to that unadjusted date; then the result moves to the next working day. Only the days
+    a pause stopped a running clock count: a clarification asked while the clock had not yet started (proof
+    of identity awaited) adds only the days after the clock started.
     Raises ValueError if identity is said to arrive before the request.
     """
     if identity_received is not None and identity_received < received:
@@ -167,7 +169,7 @@ def due_date(
     start = identity_received if identity_requested else received
     if start is None or any(pause.end is None for pause in pauses):
         return None
-    stopped = sum(pause.days or 0 for pause in pauses)
+    stopped = sum(max(0, (pause.end - max(start, pause.start)).days) for pause in pauses if pause.end is not None)
     return next_working_day(add_months(start, 3 if extended else 1) + timedelta(days=stopped))
 
 

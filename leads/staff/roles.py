@@ -13,6 +13,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "grants.view": frozenset({"admin", "support"}),
     "grants.manage": frozenset({"admin", "support"}),
     "plans.manage": frozenset({"admin"}),
+    # Any member of staff may be the one a person asks: all may register a request; only admins and support
+    # see the register and carry rights out.
+    "rights.register": frozenset({"admin", "sales", "support"}),
     "rights.manage": frozenset({"admin", "support"}),  # requests hold the requester's details
     "rights.export": frozenset({"admin", "support"}),
     "rights.erase": frozenset({"admin", "support"}),

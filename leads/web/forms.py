@@ -8,6 +8,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -131,6 +132,16 @@ class RequestStepForm(FlaskForm):
         choices=[SelectChoice("completed", "Completed"), SelectChoice("refused", "Refused")],
         validate_choice=False,
     )
+    exemption = TextAreaField("Exemption or hold", validators=[Optional(), Length(max=10000)])
+    confirm = BooleanField("I have checked: closing is final")
+
+
+class LinkOverrideForm(FlaskForm):
+    """Link a lead the register did not match: who (the user), why, and on what evidence."""
+
+    lead_id = IntegerField("Lead number", validators=[DataRequired()])
+    reason = StringField("Why it is this person's", validators=[DataRequired(), Length(max=1000)])
+    evidence = TextAreaField("Evidence (what shows it)", validators=[DataRequired(), Length(max=10000)])
 
 
 class RectifyForm(FlaskForm):

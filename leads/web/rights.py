@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_login import current_user
 
 from leads import db
 from leads.crm import queries
-from leads.ingest import sources
-from leads.rights import actions
+from leads.rights import actions, rectification
 from leads.rights import register as rights_register
-from leads.rules import csvsafe, rights
+from leads.rules import csvsafe, requests, rights
 from leads.web import htmx
-from leads.web.forms import RectifyForm, RequestStepForm, RightsRequestForm
-from leads.web.permissions import requires
+from leads.web.forms import LinkOverrideForm, RequestStepForm, RightsRequestForm
+from leads.web.permissions import can, requires
 
 bp = Blueprint("rights", __name__)
 
@@ -35,9 +33,9 @@ def register() -> str:
 
 
 @bp.route("/rights/new", methods=["GET", "POST"])
-@requires("rights.manage")
+@requires("rights.register")
 def new() -> object:
-    """Register a request; its deadline is computed at once."""
+    """Register a request (any member of staff); its deadline is computed at once."""
     form = RightsRequestForm()
     if form.validate_on_submit():
         try:
@@ -55,64 +53,94 @@ def new() -> object:
         except rights_register.RequestError as error:
             flash(str(error), "error")
         else:
-            return htmx.see_other(url_for("rights.detail", request_id=created.id))
+            return _registered(created)
     return render_template("rights/new.html", form=form)
+
+
+def _registered(created: Any) -> object:
+    if can("rights.manage"):
+        return htmx.see_other(url_for("rights.detail", request_id=created.id))
+    flash(f"Request #{created.id} is registered; the support team will answer it and tell the person.", "info")
+    return htmx.see_other(url_for("pages.dashboard"))
 
 
 @bp.get("/rights/<int:request_id>")
 @requires("rights.manage")
 def detail(request_id: int) -> str:
-    """The request, what the notice says about it, the person's leads, and the actions."""
-    session, item = db.session(), _request(request_id)
+    """The request, what the notice says, who it covers, the steps its state allows, and its history."""
+    return render_template("rights/detail.html", **page_context(_request(request_id)))
+
+
+def page_context(item: Any) -> dict[str, Any]:
+    """Everything the request page shows (refusals re-render it with their reason)."""
+    session = db.session()
     linked = rights_register.linked_leads(session=session, request=item)
-    return render_template(
-        "rights/detail.html",
-        item=item,
-        today=db.now().date(),
-        linked=linked,
-        candidates=[c for c in rights_register.candidates(session=session, request=item) if c not in linked],
-        advice=actions.advice(session=session, request=item),
-        pauses=rights_register.pauses(session=session, request=item),
-        step=RequestStepForm(),
-    )
+    state = rights_register.state(session=session, request=item)
+    return {
+        "item": item,
+        "today": db.now().date(),
+        "linked": linked,
+        "links": rights_register.links(session=session, request=item),
+        "candidates": [c for c in rights_register.candidates(session=session, request=item) if c not in linked],
+        "advice": actions.advice(session=session, request=item),
+        "pauses": rights_register.pauses(session=session, request=item),
+        "history": rights_register.steps(session=session, request=item),
+        "superseded": rectification.superseded(session=session, request=item),
+        "steps_offered": requests.steps_offered(state),
+        "actions_offered": requests.actions_offered(state),
+        "actions_blocked": {
+            name: reason
+            for name, action in requests.ACTIONS.items()
+            if item.kind in action.kinds and (reason := requests.action_refusal(name, state))
+        },
+        "step": RequestStepForm(),
+        "override": LinkOverrideForm(formdata=None),
+    }
+
+
+def refused(item: Any, reason: str, status: int = 409) -> tuple[str, int]:
+    """The request page again with the reason a step or action was refused (4xx: nothing changed)."""
+    flash(reason, "error")
+    return render_template("rights/detail.html", **page_context(item)), status
 
 
 STEPS: dict[str, Callable[..., None]] = {
-    "ask-identity": lambda item, form: rights_register.ask_identity(
-        session=db.session(), request=item, actor=current_user, now=db.now()
+    "ask-identity": lambda item, form, now: rights_register.ask_identity(
+        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
     ),
-    "identity-received": lambda item, form: rights_register.identity_received(
-        session=db.session(), request=item, on=form.on.data or db.now().date(), actor=current_user, now=db.now()
+    "identity-received": lambda item, form, now: rights_register.identity_received(
+        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
     ),
-    "verify-identity": lambda item, form: rights_register.verify_identity(
-        session=db.session(), request=item, actor=current_user, now=db.now()
+    "verify-identity": lambda item, form, now: rights_register.verify_identity(
+        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
     ),
-    "ask-clarification": lambda item, form: rights_register.ask_clarification(
+    "ask-clarification": lambda item, form, now: rights_register.ask_clarification(
         session=db.session(),
         request=item,
         question=form.text.data or "",
-        on=form.on.data or db.now().date(),
+        on=form.on.data or now.date(),
         actor=current_user,
-        now=db.now(),
+        now=now,
     ),
-    "clarified": lambda item, form: rights_register.clarified(
-        session=db.session(), request=item, on=form.on.data or db.now().date(), actor=current_user, now=db.now()
+    "clarified": lambda item, form, now: rights_register.clarified(
+        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
     ),
-    "extend": lambda item, form: rights_register.extend(
+    "extend": lambda item, form, now: rights_register.extend(
         session=db.session(),
         request=item,
         reason=form.text.data or "",
-        told_on=form.on.data or db.now().date(),
+        told_on=form.on.data or now.date(),
         actor=current_user,
-        now=db.now(),
+        now=now,
     ),
-    "close": lambda item, form: rights_register.close(
+    "close": lambda item, form, now: rights_register.close(
         session=db.session(),
         request=item,
         status=form.status.data,
         outcome=form.text.data or "",
+        exemption=form.exemption.data or "",
         actor=current_user,
-        now=db.now(),
+        now=now,
     ),
 }
 
@@ -125,92 +153,45 @@ def take_step(request_id: int, step: str) -> object:
     if step not in STEPS:
         abort(404)
     if not form.validate_on_submit():
-        flash("Check the date and text.", "error")
-    else:
-        try:
-            STEPS[step](item, form)
-            flash("Saved. The due date is recomputed.", "info")
-        except rights_register.RequestError as error:
-            flash(str(error), "error")
+        return refused(item, "Check the date (day, month and year) and the text.", 400)
+    if step == "close" and not form.confirm.data:
+        return refused(item, "Tick the box to confirm: closing a request is final.", 400)
+    try:
+        STEPS[step](item, form, db.now())
+    except rights_register.RequestError as error:
+        return refused(item, str(error))
+    flash(requests.step_sentence(step, status=item.status, due_on=item.due_on), "info")
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
 @bp.post("/rights/<int:request_id>/leads")
 @requires("rights.manage")
 def link_lead(request_id: int) -> object:
-    """Confirm (or undo) that a lead is the requester's."""
+    """Confirm (or undo) that a lead is the requester's: a match the register found, or an override."""
     item, lead_id = _request(request_id), request.form.get("lead_id", type=int) or 0
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
-    if request.form.get("undo"):
-        rights_register.unlink_lead(
-            session=db.session(), request=item, lead_id=lead.id, actor=current_user, now=db.now()
-        )
-    else:
-        rights_register.confirm_lead(session=db.session(), request=item, lead=lead, actor=current_user, now=db.now())
+    override = None
+    if request.form.get("reason") or request.form.get("evidence"):
+        override = rights_register.Override(request.form.get("reason", ""), request.form.get("evidence", ""))
+    try:
+        if request.form.get("undo"):
+            rights_register.unlink_lead(
+                session=db.session(), request=item, lead_id=lead.id, actor=current_user, now=db.now()
+            )
+        else:
+            rights_register.confirm_lead(
+                session=db.session(), request=item, lead=lead, actor=current_user, now=db.now(), override=override
+            )
+    except rights_register.RequestError as error:
+        return refused(item, str(error))
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
-@bp.get("/rights/<int:request_id>/bundle/<kind>")
-@requires("rights.export")
-def download(request_id: int, kind: str) -> Response:
-    """The access export or portability bundle as a streamed ZIP (audited)."""
-    item = _request(request_id)
-    try:
-        chunks = actions.export(session=db.session(), request=item, kind=kind, actor=current_user, now=db.now())
-    except actions.ActionError:
-        abort(404)
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"radnac-{kind}-request-{item.id}-{db.now():%Y%m%d}.zip")
-    return Response(
-        stream_with_context(chunks),
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-@bp.route("/rights/<int:request_id>/leads/<int:lead_id>/rectify", methods=["GET", "POST"])
-@requires("rights.manage")
-def rectify(request_id: int, lead_id: int) -> object:
-    """Correct the person's details, keeping what changed, when and by whom."""
-    item = _request(request_id)
-    lead = next(
-        (lead for lead in rights_register.linked_leads(session=db.session(), request=item) if lead.id == lead_id), None
-    ) or abort(404)
-    form = RectifyForm(obj=lead)
-    if form.validate_on_submit():
-        changes = {field: getattr(form, field).data for field in actions.RECTIFIABLE}
-        count = actions.rectify(
-            session=db.session(), request=item, lead=lead, changes=changes, actor=current_user, now=db.now()
-        )
-        flash(f"{count} field{'s' if count != 1 else ''} corrected.", "info")
-        return htmx.see_other(url_for("rights.detail", request_id=request_id))
-    return render_template("rights/rectify.html", item=item, lead=lead, form=form)
-
-
-@bp.post("/rights/<int:request_id>/erase")
-@requires("rights.erase")
-def erase(request_id: int) -> object:
-    """Destroy everything about the person now (database, source table, tombstones)."""
-    item = _request(request_id)
-    if request.form.get("confirm") != "erase":
-        flash("Tick the box to confirm: erasure cannot be undone.", "error")
-        return htmx.see_other(url_for("rights.detail", request_id=request_id))
-    table = sources.lead_table(current_app.config)
-    try:
-        report = actions.erase(
-            session=db.session(),
-            request=item,
-            actor=current_user,
-            now=db.now(),
-            tombstone_key=current_app.config["TOMBSTONE_KEY"],
-            source=table,
-        )
-        flash(f"Erased: {dict(report.destroyed)}; source rows still queued: {report.source_pending}.", "info")
-    except actions.ActionError as error:
-        flash(str(error), "error")
-    finally:
-        if table is not None:
-            table.close()
-    return htmx.see_other(url_for("rights.detail", request_id=request_id))
+def _history_cell(step: Any) -> str:
+    """One step as the register CSV keeps it: effective date, what, who, when recorded, and its note."""
+    what = requests.HISTORY.get(step.step, step.step)
+    note = f": {step.detail}" if step.detail else ""
+    return f"{step.effective_on.isoformat()} {what}{note} ({step.actor}, recorded {step.recorded_at:%Y-%m-%d %H:%M})"
 
 
 @bp.get("/rights/export.csv")
@@ -218,6 +199,7 @@ def erase(request_id: int) -> object:
 def export_register() -> Response:
     """The register as CSV for record keeping (spreadsheet-safe cells; audited)."""
     rows = rights_register.register(session=db.session())
+    history = rights_register.steps_by_request(session=db.session(), request_ids=[r.id for r in rows])
     today = db.now().date()
     header = (
         "id",
@@ -232,6 +214,8 @@ def export_register() -> Response:
         "extended",
         "closed_on",
         "outcome",
+        "exemption",
+        "history",
     )
     lines = (
         [
@@ -247,6 +231,8 @@ def export_register() -> Response:
             r.extended,
             r.closed_on,
             r.outcome,
+            r.exemption,
+            " | ".join(_history_cell(step) for step in history[r.id]),
         ]
         for r in rows
     )
@@ -258,36 +244,4 @@ def export_register() -> Response:
     )
 
 
-@bp.post("/rights/<int:request_id>/restrict")
-@requires("rights.manage")
-def restrict(request_id: int) -> object:
-    """Restrict processing of the person's leads, or lift the restriction."""
-    item, on = _request(request_id), request.form.get("on") == "1"
-    return _carry_out(
-        request_id,
-        lambda: actions.restrict(session=db.session(), request=item, on=on, actor=current_user, now=db.now()),
-        "Processing restricted: every nurture and marketing action on these leads is refused until lifted."
-        if on
-        else "Restriction lifted.",
-    )
-
-
-@bp.post("/rights/<int:request_id>/withdraw")
-@requires("rights.manage")
-def withdraw(request_id: int) -> object:
-    """Withdraw every consent the person gave (withdrawal, or an objection to consent-based processing)."""
-    item = _request(request_id)
-    return _carry_out(
-        request_id,
-        lambda: actions.withdraw_consent(session=db.session(), request=item, actor=current_user, now=db.now()),
-        "Consent withdrawn: marketing to this person stops now.",
-    )
-
-
-def _carry_out(request_id: int, action: Callable[[], object], done: str) -> object:
-    try:
-        action()
-        flash(done, "info")
-    except actions.ActionError as error:
-        flash(str(error), "error")
-    return htmx.see_other(url_for("rights.detail", request_id=request_id))
+from leads.web import rights_actions  # noqa: E402, F401 - its views (carrying rights out) join this blueprint

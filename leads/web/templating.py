@@ -9,7 +9,7 @@ from flask import Flask
 
 from leads import db
 from leads.grants import grants
-from leads.rules import lifecycle, rights, schedule, vocabulary
+from leads.rules import lifecycle, requests, rights, schedule, vocabulary
 from leads.web import permissions
 
 
@@ -29,4 +29,7 @@ def init_app(app: Flask) -> None:
         rights_urgencies={**rights.URGENCIES, "closed": "Closed"},
         rights_terminal=rights.TERMINAL,
         rights_urgency=lambda due, today: rights.urgency(due, today=today),
+        rights_steps=requests.STEPS,
+        rights_history=requests.HISTORY,
+        rights_actions=requests.ACTIONS,
     )

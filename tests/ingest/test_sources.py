@@ -78,3 +78,16 @@ def test_an_unreachable_service_is_a_clear_error():
     source = LeadTable(dead, "MarketplaceLeads", retry_total=0)  # the SDK would otherwise back off and retry
     with pytest.raises(SourceError, match="reading the lead table failed"):
         list(source.pages(since=None))
+
+
+def test_a_correction_is_merged_into_the_row_and_a_missing_row_is_not_an_error(lead_table):
+    connection, name = lead_table
+    table = TableClient.from_connection_string(connection, name)
+    table.create_entity(entity("top", shape="top-level"))
+    source = LeadTable(connection, name)
+    assert source.correct("2026-11", "top", {"last_name": "Hopper", "phone": None}) is True
+    row = table.get_entity("2026-11", "top")
+    assert (row["LastName"], row["Phone"], row["FirstName"]) == ("Hopper", "", "Jane")
+    assert source.correct("2026-11", "gone", {"last_name": "Hopper"}) is False
+    source.close()
+    table.close()

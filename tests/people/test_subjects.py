@@ -91,6 +91,7 @@ def restricted_person(session, make_user):
     first, second = two_leads(session)
     actor = make_user("admin")
     request = new_request(session, actor, received=date(2026, 11, 20), kind="restriction")
+    register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)  # rights need it (#16)
     register.confirm_lead(session=session, request=request, lead=first, actor=actor, now=PINNED_NOW)
     actions.restrict(session=session, request=request, on=True, actor=actor, now=PINNED_NOW)
     return first, second, actor

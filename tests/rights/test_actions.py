@@ -23,7 +23,13 @@ from tests.rights.test_register import new as new_request
 
 
 @pytest.fixture
-def request_for_ada(session, make_user):
+def request_kind() -> str:
+    """The kind of Ada's request; a test overrides it with `@pytest.mark.parametrize("request_kind", ...)`."""
+    return "access"
+
+
+@pytest.fixture
+def request_for_ada(session, make_user, request_kind):
     actor = make_user("admin", "dpo@radnac.example")
     lead = add_lead(session, PINNED_NOW - timedelta(days=30), "ada")
     installation = add_installation(session, None, "ada-app")
@@ -35,7 +41,8 @@ def request_for_ada(session, make_user):
         ]
     )
     session.commit()
-    request = new_request(session, actor, received=date(2026, 11, 20))
+    request = new_request(session, actor, received=date(2026, 11, 20), kind=request_kind)
+    register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)
     register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
     return request, lead, installation
 
@@ -61,6 +68,7 @@ def test_the_access_export_covers_everything_and_validates(client, auth, session
     assert session.exec(select(AuditEvent.action).where(AuditEvent.action == "rights.export.access")).one()
 
 
+@pytest.mark.parametrize("request_kind", ["portability"])
 def test_the_portability_bundle_labels_scope_and_leaves_out_legitimate_interests(
     client, auth, session, request_for_ada
 ):
@@ -79,6 +87,7 @@ def test_the_portability_bundle_labels_scope_and_leaves_out_legitimate_interests
     assert "installation.csv" not in archive.namelist() and "lead.csv" in archive.namelist()
 
 
+@pytest.mark.parametrize("request_kind", ["rectification"])
 def test_rectification_keeps_what_changed_when_and_by_whom(client, auth, session, request_for_ada):
     request, lead, _ = request_for_ada
     user = auth.login("support")
@@ -105,6 +114,7 @@ def test_rectification_keeps_what_changed_when_and_by_whom(client, auth, session
     }
 
 
+@pytest.mark.parametrize("request_kind", ["erasure"])
 def test_erasure_needs_confirmation_and_a_hold_refuses_it(client, auth, session, request_for_ada, make_user):
     request, lead, _ = request_for_ada
     auth.login("support")
@@ -149,8 +159,10 @@ def test_erasure_destroys_everything_here_and_at_the_source_and_sync_cannot_rest
     )
     request_id = int(created.headers["Location"].rsplit("/", 1)[1])
     grace_id = grace.id
+    client.post(f"/rights/{request_id}/step/verify-identity", data={"on": "2026-11-25"})
     client.post(f"/rights/{request_id}/leads", data={"lead_id": grace_id})
-    client.post(f"/rights/{request_id}/erase", data={"confirm": "erase"})
+    erased = client.post(f"/rights/{request_id}/erase", data={"confirm": "erase"}, follow_redirects=True)
+    assert "Erased 1 lead and 1 installation. The source table row is deleted too." in erased.data.decode()
     session.expire_all()
     assert session.get(Lead, grace_id) is None and session.exec(select(Installation)).all() == []
     assert sorted(session.exec(select(Tombstone.kind)).all()) == ["install_notification", "lead"]
@@ -181,6 +193,7 @@ def test_the_register_page_and_csv(client, auth, session, request_for_ada):
     assert "What the notice says" in detail and "line" in detail
 
 
+@pytest.mark.parametrize("request_kind", ["restriction"])
 def test_restriction_stops_every_processing_action_until_lifted(client, auth, session, request_for_ada):
     request, lead, _ = request_for_ada
     auth.login("support")
@@ -197,6 +210,7 @@ def test_restriction_stops_every_processing_action_until_lifted(client, auth, se
     assert (lead.processing_restricted, lead.nurture_status) == (False, "qualified")
 
 
+@pytest.mark.parametrize("request_kind", ["withdraw_consent"])
 def test_withdrawal_and_objection_stop_marketing_at_once(client, auth, session, request_for_ada, make_user):
     from leads.consent import records
     from leads.rules import consent
@@ -233,3 +247,20 @@ def test_an_erasure_request_marks_its_leads_until_erased_or_refused(session, mak
     )
     session.refresh(lead)
     assert not lead.erasure_pending
+
+
+@pytest.mark.parametrize("request_kind", ["erasure"])
+def test_erasure_takes_the_persons_queued_corrections_with_it(session, request_for_ada, make_user):
+    from leads.ingest import corrections
+    from leads.models import SourceCorrection
+    from leads.rights import actions
+
+    request, lead, _ = request_for_ada
+    corrections.queue(session=session, lead=lead, fields={"last_name": "Byron"}, now=PINNED_NOW)
+    session.commit()
+    actor = make_user("support")
+    report = actions.erase(
+        session=session, request=request, actor=actor, now=PINNED_NOW, tombstone_key="k", source=None
+    )
+    assert report.destroyed["lead"] == 1
+    assert session.exec(select(SourceCorrection)).all() == []

@@ -33,7 +33,7 @@ def text_hits(session, needles: tuple[str, ...], skip: set[str]) -> list[str]:
 
 
 def test_after_erasure_no_text_column_anywhere_holds_the_persons_email_or_name(session, make_user):
-    request, _earlier, actor = ada_everywhere(session, make_user)
+    request, _earlier, actor = ada_everywhere(session, make_user, kind="erasure")
     needles = ("ada@x.example", "lovelace")
     assert "lead.email" in text_hits(session, needles, set())  # the scan finds them while they are there
     actions.erase(session=session, request=request, actor=actor, now=PINNED_NOW, tombstone_key="k", source=None)

@@ -21,7 +21,7 @@ from tests.retention.test_sweeper import add_installation
 from tests.rights.test_register import new as new_request
 
 
-def ada_everywhere(session, make_user):
+def ada_everywhere(session, make_user, kind="access"):
     """A person with two leads, a linked installation, consent, a list, an email, a grant, a quarantined
     entity, and two requests."""
     actor = make_user("admin", "dpo@radnac.example")
@@ -47,7 +47,8 @@ def ada_everywhere(session, make_user):
     session.add_all([installation, grant, quarantined])
     session.commit()
     earlier = new_request(session, actor, received=date(2026, 10, 1), kind="restriction", email="ADA@x.example")
-    request = new_request(session, actor, received=date(2026, 11, 20))
+    request = new_request(session, actor, received=date(2026, 11, 20), kind=kind)
+    register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)  # rights need it (#16)
     register.confirm_lead(session=session, request=request, lead=first, actor=actor, now=PINNED_NOW)
     return request, earlier, actor
 
@@ -77,7 +78,7 @@ def test_the_access_export_holds_every_record_of_the_person_and_says_why_from_wh
 
 
 def test_the_portability_bundle_holds_what_the_person_gave_on_consent(session, make_user):
-    request, _, actor = ada_everywhere(session, make_user)
+    request, _, actor = ada_everywhere(session, make_user, kind="portability")
     chunks = actions.export(session=session, request=request, kind="portability", actor=actor, now=PINNED_NOW)
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     names = set(archive.namelist())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import itertools
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, RightsRequest
 from leads.rights import register
+from leads.rules import rights
 from tests.retention.test_sweeper import add_lead
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -37,7 +39,7 @@ def test_a_new_request_is_due_a_month_later_on_a_working_day(session, make_user)
 def test_asking_for_identity_stops_the_clock_until_it_arrives(session, make_user):
     actor = make_user("support")
     request = new(session, actor)
-    register.ask_identity(session=session, request=request, actor=actor, now=NOW)
+    register.ask_identity(session=session, request=request, on=date(2026, 11, 3), actor=actor, now=NOW)
     assert (request.status, request.due_on) == ("awaiting_identity", None)
     register.identity_received(session=session, request=request, on=date(2026, 11, 10), actor=actor, now=NOW)
     assert (request.status, request.due_on, request.identity_verified) == ("in_progress", date(2026, 12, 10), True)
@@ -59,7 +61,12 @@ def test_extension_needs_a_reason_told_within_the_first_month_and_happens_once(s
     request = new(session, actor, received=date(2026, 11, 2))
     with pytest.raises(register.RequestError, match="within the first month"):
         register.extend(
-            session=session, request=request, reason="Complex", told_on=date(2026, 12, 3), actor=actor, now=NOW
+            session=session,
+            request=request,
+            reason="Complex",
+            told_on=date(2026, 12, 3),
+            actor=actor,
+            now=datetime(2026, 12, 10, 9, 0, tzinfo=UTC),
         )
     with pytest.raises(register.RequestError, match="needs a reason"):
         register.extend(session=session, request=request, reason=" ", told_on=date(2026, 11, 20), actor=actor, now=NOW)
@@ -81,7 +88,7 @@ def test_closing_needs_an_outcome_and_is_final(session, make_user):
     register.close(session=session, request=request, status="completed", outcome="Export sent", actor=actor, now=NOW)
     assert (request.status, request.closed_on) == ("completed", NOW.date())
     with pytest.raises(register.RequestError, match="cannot change"):
-        register.ask_identity(session=session, request=request, actor=actor, now=NOW)
+        register.ask_identity(session=session, request=request, on=date(2026, 11, 3), actor=actor, now=NOW)
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.record_type == "rights_request")).all()
     assert actions == ["rights.create", "rights.completed"]
 
@@ -119,3 +126,143 @@ def test_future_receipt_and_unknown_kinds_are_refused(session, make_user):
     with pytest.raises(register.RequestError):
         new(session, actor, kind="telepathy")
     assert session.exec(select(RightsRequest)).all() == []
+
+
+# --- Every order of steps RULES.md allows ends with the due date it gives (issue #16) ---
+
+IDENTITY = {"none": (), "verified": ("verify-identity",), "asked": ("ask-identity", "identity-received")}
+CLARIFICATIONS = {0: (), 1: ("ask#1", "answer#1"), 2: ("ask#1", "answer#1", "ask#2", "answer#2")}
+# (earlier, later): a proof answers its request, an answer its question, a second question follows the first answer.
+BEFORE = [("ask-identity", "identity-received"), ("ask#1", "answer#1"), ("answer#1", "ask#2"), ("ask#2", "answer#2")]
+
+
+def orders(identity: str, clarifications: int, extension: bool) -> list[tuple[str, ...]]:
+    """Every order of these steps in which each answer follows what it answers."""
+    steps = (*IDENTITY[identity], *CLARIFICATIONS[clarifications], *(("extend",) if extension else ()))
+    allowed = {
+        order
+        for order in itertools.permutations(steps)
+        if all(order.index(a) < order.index(b) for a, b in BEFORE if a in order and b in order)
+    }
+    return sorted(allowed)
+
+
+def take(session, request, actor, step: str, on: date) -> None:
+    kwargs = {"session": session, "request": request, "actor": actor, "now": NOW}
+    if step == "verify-identity":
+        register.verify_identity(on=on, **kwargs)
+    elif step == "ask-identity":
+        register.ask_identity(on=on, **kwargs)
+    elif step == "identity-received":
+        register.identity_received(on=on, **kwargs)
+    elif step.startswith("ask#"):
+        register.ask_clarification(question="Which account?", on=on, **kwargs)
+    elif step.startswith("answer#"):
+        register.clarified(on=on, **kwargs)
+    else:
+        register.extend(reason="Several requests", told_on=on, **kwargs)
+
+
+def expected_due(received: date, dated: dict[str, date], extended: bool) -> date:
+    """RULES.md, read independently of the register: the month (or three) runs from receipt, or from the
+    proof's arrival if we asked for it; each clarification adds the days it stopped a running clock; then
+    the next working day."""
+    start = dated.get("identity-received", received)
+    stopped = 0
+    for n in (1, 2):
+        if f"ask#{n}" in dated:
+            stopped += max(0, (dated[f"answer#{n}"] - max(dated[f"ask#{n}"], start)).days)
+    return rights.next_working_day(rights.add_months(start, 3 if extended else 1) + timedelta(days=stopped))
+
+
+@pytest.mark.parametrize("identity", IDENTITY)
+@pytest.mark.parametrize("clarifications", CLARIFICATIONS)
+@pytest.mark.parametrize("extension", [False, True])
+def test_every_allowed_order_of_steps_ends_with_the_due_date_rules_give(
+    session, make_user, identity, clarifications, extension
+):
+    actor = make_user("support")
+    received = date(2026, 11, 2)
+    walked = orders(identity, clarifications, extension)
+    assert walked
+    for order in walked:
+        request = new(session, actor, received=received)
+        dated = {}
+        for position, step in enumerate(order):
+            dated[step] = received + timedelta(days=2 * position + 1)  # 3, 5, 7... November: all before NOW
+            take(session, request, actor, step, dated[step])
+        assert request.status in ("in_progress", "extended", "received"), order
+        assert request.due_on == expected_due(received, dated, extension), order
+        assert request.status == "extended" if extension else request.status != "extended"
+
+
+def test_identity_asked_then_a_clarification_answered_still_takes_the_proof_and_ends_with_a_due_date(
+    session, make_user
+):
+    """The defect of issue #16: the request sat "in progress" with no due date, and the proof was refused."""
+    actor = make_user("support")
+    request = new(session, actor, received=date(2026, 11, 2))
+    take(session, request, actor, "ask-identity", date(2026, 11, 3))
+    take(session, request, actor, "ask#1", date(2026, 11, 4))
+    take(session, request, actor, "answer#1", date(2026, 11, 6))
+    assert (request.status, request.due_on) == ("awaiting_identity", None)
+    take(session, request, actor, "identity-received", date(2026, 11, 9))
+    # the clock started on 9 November; the question was answered before it started, so it adds nothing
+    assert (request.status, request.due_on) == ("in_progress", date(2026, 12, 9))
+
+
+@pytest.mark.parametrize(
+    ("step", "on", "reason"),
+    [
+        ("ask#1", date(2026, 10, 2), "before the request was received"),  # the issue's 2 October, received 1 Nov
+        ("verify-identity", date(2026, 11, 26), "in the future"),
+        ("ask-identity", date(2026, 10, 31), "before the request was received"),
+        ("extend", date(2026, 11, 26), "in the future"),
+    ],
+)
+def test_dates_out_of_order_are_refused_with_a_reason_and_change_nothing(session, make_user, step, on, reason):
+    actor = make_user("support")
+    request = new(session, actor, received=date(2026, 11, 1))
+    before = (request.status, request.due_on)
+    with pytest.raises(register.RequestError, match=reason):
+        take(session, request, actor, step, on)
+    session.refresh(request)
+    assert (request.status, request.due_on) == before == ("received", date(2026, 12, 1))
+    assert [s.step for s in register.steps(session=session, request=request)] == ["create"]
+
+
+def test_an_answer_cannot_precede_its_question_nor_come_from_the_future(session, make_user):
+    actor = make_user("support")
+    request = new(session, actor, received=date(2026, 11, 1))
+    take(session, request, actor, "ask#1", date(2026, 11, 10))
+    with pytest.raises(register.RequestError, match="before it was asked"):
+        take(session, request, actor, "answer#1", date(2026, 11, 9))
+    with pytest.raises(register.RequestError, match="in the future"):
+        take(session, request, actor, "answer#1", date(2026, 11, 30))
+    take(session, request, actor, "ask-identity", date(2026, 11, 11))
+    with pytest.raises(register.RequestError, match="before proof was asked"):
+        take(session, request, actor, "identity-received", date(2026, 11, 10))
+    assert request.due_on is None
+
+
+def test_each_step_is_taken_at_most_once_unless_asked_again(session, make_user):
+    actor = make_user("support")
+    request = new(session, actor, received=date(2026, 11, 2))
+    take(session, request, actor, "ask-identity", date(2026, 11, 3))
+    with pytest.raises(register.RequestError, match="already asked"):
+        take(session, request, actor, "ask-identity", date(2026, 11, 4))
+    take(session, request, actor, "identity-received", date(2026, 11, 5))
+    with pytest.raises(register.RequestError, match="already arrived"):
+        take(session, request, actor, "identity-received", date(2026, 11, 6))
+    with pytest.raises(register.RequestError, match="no open question"):
+        take(session, request, actor, "answer#1", date(2026, 11, 6))
+    take(session, request, actor, "extend", date(2026, 11, 6))
+    with pytest.raises(register.RequestError, match="only once"):
+        take(session, request, actor, "extend", date(2026, 11, 7))
+    history = [(s.step, s.effective_on, s.actor) for s in register.steps(session=session, request=request)]
+    assert history == [
+        ("create", date(2026, 11, 2), actor.email),
+        ("identity.requested", date(2026, 11, 3), actor.email),
+        ("identity.received", date(2026, 11, 5), actor.email),
+        ("extend", date(2026, 11, 6), actor.email),
+    ]

@@ -91,3 +91,13 @@ def test_edu_leads_without_personal_data_are_recorded():
 def test_malformed_entities_are_refused_with_a_reason(raw, reason):
     with pytest.raises(intake.MalformedLead, match=reason.replace("(", r"\(")):
         intake.parse(props(raw))
+
+
+@pytest.mark.parametrize("shape", ["CustomerInfo", "UserDetails", "top-level"])
+def test_a_correction_is_written_where_the_entity_keeps_the_customer_details(shape):
+    properties = entity("r1", shape=shape)
+    properties.update(intake.corrected(properties, {"last_name": "Hopper", "job_title": None}))
+    parsed = intake.parse(properties)
+    assert (parsed.last_name, parsed.job_title, parsed.email) == ("Hopper", None, "jane.doe@contoso.example")
+    with pytest.raises(ValueError, match="not customer fields"):
+        intake.corrected(properties, {"offer": "x"})

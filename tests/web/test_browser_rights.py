@@ -33,13 +33,28 @@ def test_register_a_request_erase_the_person_and_the_lead_is_gone(live_url, page
     page.click("button:has-text('Register')")
     expect(page.locator("#request-deadline")).to_contain_text("Due Thursday 24 December 2026")
     expect(page.locator("#request-advice")).to_contain_text("Applies")
+    expect(page.locator("#request-steps")).not_to_contain_text("Proof of identity arrived")  # not asked for yet
+    expect(page.locator("#request-actions")).to_contain_text("Verify the person")
     page.click("#request-leads button:has-text('Confirm it is theirs')")
     expect(page.locator("#request-leads")).to_contain_text(name)
+    page.click("form[action$='/step/ask-identity'] button:has-text('Save')")
+    expect(page.locator("#request-deadline")).to_contain_text("Clock stopped")
+    page.click("form[action$='/step/identity-received'] button:has-text('Save')")  # arrived today, 25 Nov
+    expect(page.locator("#request-deadline")).to_contain_text(
+        "Due Tuesday 29 December 2026"
+    )  # 25-28 Dec: holidays, weekend
     shoot(page, "rights-request")
 
-    page.check("input[name=confirm]")
-    page.click("#request-actions button:has-text('Erase')")
-    expect(page.locator(".flash")).to_contain_text("Erased")
+    page.click("#request-actions a:has-text('Erase everything')")
+    expect(page.locator("#erase-confirm")).to_contain_text("This destroys 1 lead")
+    expect(page.locator("#erase-confirm")).to_contain_text(name)
+    shoot(page, "rights-erase-confirm")
+    page.click("#erase-confirm button:has-text('Erase')")
+    expect(page.locator(".flash")).to_contain_text("Erased 1 lead")
+    history = page.locator("#request-history")
+    for step in ("Request registered", "Lead confirmed", "Proof of identity asked for", "Proof of identity arrived"):
+        expect(history).to_contain_text(step)
+    expect(history).to_contain_text("Erasure carried out")
+    shoot(page, "rights-erased-history")
     page.goto(f"{live_url}/leads?q={email}")
     expect(page.locator("#leads-table")).to_contain_text("No leads match")
-    shoot(page, "rights-erased")

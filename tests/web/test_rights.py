@@ -1,0 +1,136 @@
+"""The request page guides the work (issue #16): the state decides the steps offered, every step is in the
+history (page and CSV), destructive actions ask to confirm and say what will go, results read as sentences,
+and any member of staff may register a request."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from leads.models import Lead, RightsRequest
+from leads.rights import register
+from tests.conftest import PINNED_NOW
+from tests.retention.test_sweeper import add_installation, add_lead
+from tests.rights.test_register import new as new_request
+
+
+def forms_on(page: str) -> set[str]:
+    return set(re.findall(r'action="/rights/\d+/step/([a-z-]+)"', page))
+
+
+@pytest.fixture
+def erasure(session, make_user):
+    actor = make_user("support")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=5), "ivy")
+    installation = add_installation(session, None, "ivy-app")
+    installation.lead_id = lead.id
+    session.add(installation)
+    session.commit()
+    request = new_request(session, actor, received=date(2026, 11, 24), kind="erasure", email=lead.email)
+    register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
+    return request, lead
+
+
+def test_the_state_decides_which_steps_are_offered(client, auth, erasure):
+    request, _ = erasure
+    auth.login("support")
+    url = f"/rights/{request.id}"
+    assert forms_on(client.get(url).data.decode()) == {"verify-identity", "ask-identity", "ask-clarification"} | {
+        "extend",
+        "close",
+    }
+    client.post(f"{url}/step/ask-identity", data={"on": "2026-11-24"})
+    offered = forms_on(client.get(url).data.decode())
+    assert "identity-received" in offered and not {"ask-identity", "verify-identity"} & offered
+    client.post(f"{url}/step/ask-clarification", data={"on": "2026-11-24", "text": "Which address?"})
+    offered = forms_on(client.get(url).data.decode())
+    assert "clarified" in offered and "ask-clarification" not in offered
+
+
+def test_every_step_is_in_the_history_on_the_page_and_in_the_register_csv(client, auth, erasure):
+    request, _ = erasure
+    user = auth.login("support")
+    client.post(f"/rights/{request.id}/step/ask-identity", data={"on": "2026-11-24"})
+    client.post(f"/rights/{request.id}/step/identity-received", data={"on": "2026-11-25"})
+    page = client.get(f"/rights/{request.id}").data.decode()
+    history = page[page.index('id="request-history"') :]
+    for seen in ("Request registered", "Lead confirmed as the person", "Proof of identity asked for", user.email):
+        assert seen in history
+    assert "24 Nov 2026" in history and "25 Nov 2026" in history
+    rows = list(csv.DictReader(io.StringIO(client.get("/rights/export.csv").data.decode())))
+    assert rows[0]["history"].split(" | ")[2].startswith(f"2026-11-24 Proof of identity asked for ({user.email}")
+    assert "2026-11-25 Proof of identity arrived" in rows[0]["history"]
+
+
+def test_erasure_asks_to_confirm_and_says_what_will_go(client, auth, session, erasure):
+    request, lead = erasure
+    auth.login("support")
+    client.post(f"/rights/{request.id}/step/verify-identity", data={"on": "2026-11-25"})
+    page = client.get(f"/rights/{request.id}").data.decode()
+    assert f'href="/rights/{request.id}/erase"' in page and 'class="button-link danger"' in page
+    confirm = client.get(f"/rights/{request.id}/erase").data.decode()
+    assert "This destroys 1 lead and 1 installation now" in confirm and lead.email in confirm
+    assert client.post(f"/rights/{request.id}/erase").status_code == 400  # no confirmation: nothing goes
+    assert session.get(Lead, lead.id) is not None
+    done = client.post(f"/rights/{request.id}/erase", data={"confirm": "erase"}, follow_redirects=True).data.decode()
+    assert "Erased 1 lead and 1 installation. The source table row is queued for deletion and will be retried " in done
+    assert "Everything this request covered is erased" in done
+
+
+def test_erase_is_not_offered_on_an_access_request(client, auth, session, make_user):
+    actor = make_user("support")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=5), "jo")
+    request = new_request(session, actor, received=date(2026, 11, 24), kind="access", email=lead.email)
+    register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)
+    register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
+    auth.login("support")
+    page = client.get(f"/rights/{request.id}").data.decode()
+    assert "/erase" not in page and "Download the access export" in page
+    assert client.get(f"/rights/{request.id}/erase").status_code == 409
+
+
+def test_closing_asks_to_confirm_and_an_unconfirmed_close_changes_nothing(client, auth, session, erasure):
+    request, lead = erasure
+    auth.login("support")
+    data = {"status": "refused", "text": "Legal claim pending"}
+    refused = client.post(f"/rights/{request.id}/step/close", data=data)
+    assert refused.status_code == 400 and "Tick the box to confirm" in refused.data.decode()
+    session.refresh(request)
+    assert request.status == "received"
+    closed = client.post(f"/rights/{request.id}/step/close", data={**data, "confirm": "y"}, follow_redirects=True)
+    assert "Saved: close the request. The request is refused." in closed.data.decode()
+    session.refresh(lead)
+    assert not lead.erasure_pending
+
+
+def test_a_step_reads_as_a_sentence_and_a_bad_date_is_a_400_not_a_500(client, auth, erasure):
+    request, _ = erasure
+    auth.login("support")
+    saved = client.post(f"/rights/{request.id}/step/verify-identity", data={"on": "2026-11-25"}, follow_redirects=True)
+    assert "Saved: identity checked. The request is due Thursday 24 December 2026." in saved.data.decode()
+    assert client.post(f"/rights/{request.id}/step/ask-clarification", data={"on": "2026-13-45"}).status_code == 400
+    future = client.post(f"/rights/{request.id}/step/ask-clarification", data={"on": "2026-12-01", "text": "?"})
+    assert future.status_code == 409 and "in the future" in future.data.decode()
+
+
+def test_sales_staff_may_register_a_request_but_not_carry_it_out(client, auth, session):
+    auth.login("sales")
+    form = {
+        "kind": "access",
+        "requester_name": "Ken Thompson",
+        "requester_email": "ken@bell.example",
+        "channel": "phone",
+        "received_on": "2026-11-25",
+        "details": "Asked on the phone what we hold",
+    }
+    created = client.post("/rights/new", data=form, follow_redirects=True)
+    assert created.status_code == 200 and "the support team will answer it" in created.data.decode()
+    request = session.exec(select(RightsRequest)).one()
+    assert (request.requester_email, request.status) == ("ken@bell.example", "received")
+    assert client.get(f"/rights/{request.id}").status_code == 403
+    assert client.get("/rights").status_code == 403
