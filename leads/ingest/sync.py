@@ -154,16 +154,18 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
         try:
             parsed = intake.parse(entity.properties)
         except intake.MalformedLead as error:
-            _quarantine(session, quarantined.get(key), entity, str(error), now)
+            lead_start = leads[key].received_at if key in leads else None
+            _quarantine(session, quarantined.get(key), entity, str(error), now, lead_start)
             result.quarantined += 1
             continue
+        held_since = quarantined[key].clock_started_at if key in quarantined else None
         if key in quarantined:
             session.delete(quarantined[key])  # fixed at the source: no longer quarantined
         if key in leads:
-            outcome = _update(session, leads[key], entity, parsed)
+            outcome = _update(session, leads[key], entity, parsed, now, held_since)
             setattr(result, outcome, getattr(result, outcome) + 1)
         else:
-            new_leads.append(_new_lead(entity, parsed, now))
+            new_leads.append(_new_lead(entity, parsed, now, held_since))
     _insert(session, new_leads)
     result.new = len(new_leads)
     return result
@@ -183,14 +185,23 @@ def _by_key(
     return {(getattr(row, pk_column.key), getattr(row, rk_column.key)): row for row in session.exec(query)}  # type: ignore[attr-defined]
 
 
-def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime) -> dict:
-    """A new lead's row; the clock starts at Microsoft's created time, else at first sight."""
+def _timestamp(entity: SourceEntity) -> datetime | None:
+    """The entity's Timestamp; None for the adapter's stand-in for a missing one (year 1 would be due at once)."""
+    return entity.timestamp if entity.timestamp.year > 1 else None
+
+
+def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime, held_since: datetime | None) -> dict:
+    """A new lead's row. Its clock starts at the earliest of created time, first sight, Timestamp and the
+    start it had while quarantined (`held_since`): fixing an entity at the source never restarts its clock."""
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
+    start = intake.clock_start(
+        created=parsed.created_at_ms, first_seen=now, timestamp=_timestamp(entity), now=now, earlier=held_since
+    )
     return {
         "source_partition_key": entity.partition_key,
         "source_row_key": entity.row_key,
         "first_seen_at": now,
-        "received_at": parsed.created_at_ms or now,
+        "received_at": start,
         "source_timestamp": entity.timestamp,
         "nurture_status": "new",
         "owner_id": None,
@@ -209,23 +220,56 @@ def _insert(session: Session, rows: list[dict]) -> None:
         session.exec(insert(Lead).execution_options(render_nulls=True), params=rows)  # type: ignore[call-overload]
 
 
-def _update(session: Session, lead: Lead, entity: SourceEntity, parsed: intake.ParsedLead) -> str:
+def _update(
+    session: Session,
+    lead: Lead,
+    entity: SourceEntity,
+    parsed: intake.ParsedLead,
+    now: datetime,
+    held_since: datetime | None,
+) -> str:
+    """Apply a re-read entity to its lead. The clock start only ever moves earlier: a CreatedTime rewritten
+    later at the source (or a later Timestamp) cannot stretch it."""
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
     lead.source_timestamp = entity.timestamp
     for field, value in changed.items():
         setattr(lead, field, value)
-    lead.received_at = lead.created_at_ms or lead.first_seen_at
+    earliest = min(lead.received_at, held_since) if held_since else lead.received_at
+    lead.received_at = intake.clock_start(
+        created=parsed.created_at_ms,
+        first_seen=lead.first_seen_at,
+        timestamp=_timestamp(entity),
+        now=now,
+        earlier=earliest,
+    )
     session.add(lead)
     return "updated" if changed else "unchanged"
 
 
 def _quarantine(
-    session: Session, row: QuarantinedEntity | None, entity: SourceEntity, reason: str, now: datetime
+    session: Session,
+    row: QuarantinedEntity | None,
+    entity: SourceEntity,
+    reason: str,
+    now: datetime,
+    lead_start: datetime | None,
 ) -> None:
+    """Hold an entity that cannot become a lead. It is lead data on the lead's clock: the earliest of its
+    readable CreatedTime, first sight, Timestamp, any start it had before, and its lead's if one exists."""
     raw = json.dumps(entity.properties, sort_keys=True, default=str, ensure_ascii=False)
     if row is None:
-        row = QuarantinedEntity(partition_key=entity.partition_key, row_key=entity.row_key, first_seen_at=now)
+        row = QuarantinedEntity(
+            partition_key=entity.partition_key, row_key=entity.row_key, first_seen_at=now, clock_started_at=now
+        )
+    earlier = min(row.clock_started_at, lead_start) if lead_start else row.clock_started_at
+    row.clock_started_at = intake.clock_start(
+        created=intake.readable_created_time(entity.properties),
+        first_seen=row.first_seen_at,
+        timestamp=_timestamp(entity),
+        now=now,
+        earlier=earlier,
+    )
     row.reason, row.raw, row.source_timestamp, row.last_seen_at = reason[:1000], raw, entity.timestamp, now
     session.add(row)
 

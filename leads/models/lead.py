@@ -118,6 +118,9 @@ class QuarantinedEntity(SQLModel, table=True):
     source_timestamp: datetime | None = utc_column(nullable=True)
     first_seen_at: datetime = utc_column(index=True)
     last_seen_at: datetime = utc_column()
+    # The 3-year clock's start (RULES.md, "clocks"): the earliest of its readable CreatedTime, first sight and
+    # Timestamp; only ever moves earlier, and the lead it becomes when fixed keeps it.
+    clock_started_at: datetime = utc_column(index=True)
 
 
 class SyncRun(SQLModel, table=True):

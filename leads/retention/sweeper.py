@@ -104,7 +104,7 @@ TARGETS = (
         "quarantined_lead",
         "lead",
         QuarantinedEntity,
-        QuarantinedEntity.first_seen_at,
+        QuarantinedEntity.clock_started_at,
         None,
         destroy.destroy_quarantined,
     ),

@@ -146,11 +146,18 @@ def test_a_crash_mid_run_then_a_rerun_leaves_every_lead_once(session):
     assert count(session, Lead) == 9
 
 
-def test_received_at_is_microsofts_created_time_or_first_sight(session):
-    run(session, FakeSource([[source_entity(entity("with")), source_entity(entity("without", created=None))]]))
+def test_received_at_is_the_earliest_of_created_time_first_sight_and_timestamp(session):
+    page = [
+        source_entity(entity("with")),
+        source_entity(entity("without", created=None)),
+        source_entity(entity("no-timestamp", created=None), datetime.min.replace(tzinfo=UTC)),
+    ]
+    run(session, FakeSource([page]))
     leads = {lead.source_row_key: lead for lead in session.exec(select(Lead))}
     assert leads["with"].received_at == datetime(2026, 11, 20, 10, 15, 0, 123456, tzinfo=UTC)
-    assert leads["without"].received_at == PINNED_NOW == leads["without"].first_seen_at
+    assert leads["without"].received_at == T0  # the entity's Timestamp, before first sight
+    # The adapter's stand-in for a missing Timestamp (year 1) is no start: first sight is.
+    assert leads["no-timestamp"].received_at == PINNED_NOW == leads["no-timestamp"].first_seen_at
 
 
 # --- against the real emulator -----------------------------------------------------------------------

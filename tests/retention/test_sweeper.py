@@ -138,7 +138,13 @@ def test_quarantined_entities_follow_the_lead_rule(session):
     seen = datetime(2023, 11, 25, 9, 30, tzinfo=UTC)
     session.add(
         QuarantinedEntity(
-            partition_key="p", row_key="q", reason="bad", raw='{"Email": "x@y"}', first_seen_at=seen, last_seen_at=seen
+            partition_key="p",
+            row_key="q",
+            reason="bad",
+            raw='{"Email": "x@y"}',
+            first_seen_at=seen,
+            clock_started_at=seen,
+            last_seen_at=seen,
         )
     )
     session.commit()

@@ -1,0 +1,37 @@
+"""clocks that cannot be stretched, and destruction that sticks (issue #17)
+
+- quarantinedentity.clock_started_at: a quarantined entity's 3-year clock (the earliest of its readable
+  CreatedTime, first sight and Timestamp), kept when it is fixed and becomes a lead; existing rows start at
+  their first sight, as the sweeper counted them until now.
+
+Revision ID: 0013
+Revises: 0010
+Create Date: 2026-12-02 01:30:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("quarantinedentity", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("clock_started_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE quarantinedentity SET clock_started_at = first_seen_at")
+    with op.batch_alter_table("quarantinedentity", schema=None) as batch_op:
+        batch_op.alter_column("clock_started_at", existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.create_index(batch_op.f("ix_quarantinedentity_clock_started_at"), ["clock_started_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("quarantinedentity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quarantinedentity_clock_started_at"))
+        batch_op.drop_column("clock_started_at")
