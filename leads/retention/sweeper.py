@@ -112,9 +112,9 @@ TARGETS = (
         "installation",
         "install_notification",
         Installation,
-        Installation.uninstalled_at,
+        Installation.clock_started_at,
         "installation",
-        destroy.destroy_installations,
+        destroy.destroy_due_deployments,
     ),
     Target(
         "support_grant",
