@@ -74,7 +74,7 @@ def _lead_context(lead: Any) -> dict[str, object]:
     return {
         "linked": linked,
         "suggested": nurture.link_suggestions(session=session, lead=lead),
-        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked]),
+        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked], now=db.now()),
         "staff": users.list_users(session=session),
         "notes": nurture.notes(session=session, lead_id=lead.id),
         "note_form": NoteForm(formdata=None),
@@ -113,7 +113,9 @@ def installation_detail(installation_id: int) -> str:
         else nurture.lead_suggestions(session=db.session(), installation=installation),
     )
     context.update(
-        installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
+        installation_grants=grants.for_installations(
+            session=db.session(), installation_ids=[installation_id], now=db.now()
+        ),
         plan_model=model,
         plan_model_label=plans.MODELS[model],
     )
