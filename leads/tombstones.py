@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert
+from sqlalchemy import Engine, func, insert, inspect
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from leads.models import Tombstone
+from leads.config import ConfigError
+from leads.models import KeyFingerprint, Tombstone
+
+KEY_NAME = "TOMBSTONE_KEY"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,3 +82,48 @@ def exist(*, session: Session) -> bool:
     """Whether any tombstone carries a keyed hash (then TOMBSTONE_KEY must never change)."""
     query = select(Tombstone.id).where(col(Tombstone.source_key_hash).is_not(None)).limit(1)
     return session.exec(query).first() is not None
+
+
+def fingerprint(key: str) -> str:
+    """An HMAC of a fixed text under `key`: equal for equal keys, and no help in finding the key."""
+    return _hmac(key, "radnac-leads tombstone key fingerprint")
+
+
+def key_problem(*, session: Session, key: str) -> str | None:
+    """Why `key` cannot be trusted to match the stored tombstones, or None (also None before any is stored)."""
+    row = session.get(KeyFingerprint, KEY_NAME)
+    if row is None or row.fingerprint == fingerprint(key) or not exist(session=session):
+        return None
+    return (
+        f"TOMBSTONE_KEY is not the key the tombstones were made with (recorded {row.recorded_at:%d %b %Y}): with "
+        "it, sync and webhooks cannot recognise destroyed records and would bring them back. Restore the "
+        "previous TOMBSTONE_KEY (in development and testing it is SECRET_KEY unless set on its own)."
+    )
+
+
+def check_key(*, session: Session, key: str, now: datetime) -> None:
+    """Record `key`'s fingerprint, or raise ConfigError if it differs from the recorded one while tombstones
+    with keyed hashes exist (a key may change freely before anything was destroyed). Commits."""
+    problem = key_problem(session=session, key=key)
+    if problem:
+        raise ConfigError(problem)
+    row = session.get(KeyFingerprint, KEY_NAME)
+    if row is None or row.fingerprint != fingerprint(key):
+        session.merge(KeyFingerprint(name=KEY_NAME, fingerprint=fingerprint(key), recorded_at=now))
+        try:
+            session.commit()
+        except IntegrityError:  # another process recorded it at the same moment: check against theirs
+            session.rollback()
+            check_key(session=session, key=key, now=now)
+
+
+def check_key_at_startup(*, engine: Engine, key: str, now: datetime) -> None:
+    """`check_key` when the app starts; skipped before the schema has its table (`flask db upgrade` itself),
+    and, with a warning, while the database is unreachable (the dashboard's attention panel checks again)."""
+    try:
+        if not inspect(engine).has_table(KeyFingerprint.__tablename__):
+            return
+        with Session(engine) as session:
+            check_key(session=session, key=key, now=now)
+    except OperationalError:
+        log.warning("database unreachable at start-up: TOMBSTONE_KEY's fingerprint was not checked")

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from leads.ingest import tombstones
 from leads.ingest.sources import SourceEntity
-from leads.models import Lead, QuarantinedEntity, SyncRun, search_keys
+from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.rules import intake
 from leads.staff import audit
 
@@ -145,6 +145,7 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
     destroyed = tombstones.tombstoned(session=session, hashes=hashes)
     live = [entity for key, entity in hashes.items() if key not in destroyed]
     result.skipped = len(entities) - len(live)
+    _delete_again(session, [hashes[key] for key in destroyed], now)
     keys = [(entity.partition_key, entity.row_key) for entity in live]
     leads = _by_key(session, Lead, Lead.source_partition_key, Lead.source_row_key, keys)
     quarantined = _by_key(session, QuarantinedEntity, QuarantinedEntity.partition_key, QuarantinedEntity.row_key, keys)
@@ -169,6 +170,20 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
     _insert(session, new_leads)
     result.new = len(new_leads)
     return result
+
+
+def _delete_again(session: Session, met_again: list[SourceEntity], now: datetime) -> None:
+    """A destroyed lead met again at the source (rewritten there, or its deletion lost) is queued for
+    deletion at the source again, unless it is already queued; the sweeper sends the queue."""
+    keys = [(entity.partition_key, entity.row_key) for entity in met_again]
+    queued = _by_key(session, SourceDeletion, SourceDeletion.partition_key, SourceDeletion.row_key, keys)
+    rows = [
+        {"partition_key": pk, "row_key": rk, "queued_at": now, "attempts": 0}
+        for pk, rk in keys
+        if (pk, rk) not in queued
+    ]
+    if rows:
+        session.exec(insert(SourceDeletion), params=rows)  # type: ignore[call-overload]
 
 
 def _by_key(

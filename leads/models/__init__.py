@@ -5,7 +5,7 @@ from leads.models.base import INSTALL_STATES, KEY_TYPE, LIST_FILTERS, NURTURE_ST
 from leads.models.consent import ConsentRecord, MarketingEmail, MarketingList, MarketingListMember
 from leads.models.install import GrantCommunication, GrantData, Installation, InstallEvent, PlanPermission, SupportGrant
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
-from leads.models.retention import JobLease, LegalHold, SourceDeletion
+from leads.models.retention import JobLease, KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import Rectification, RequestLead, RequestPause, RightsRequest
 from leads.models.staff import AuditEvent, User
 
@@ -22,6 +22,7 @@ __all__ = [
     "InstallEvent",
     "Installation",
     "JobLease",
+    "KeyFingerprint",
     "Lead",
     "LeadNote",
     "LegalHold",

@@ -8,6 +8,8 @@
   they had.
 - tombstone.covers_until: an installation's tombstone says up to which event time its notifications were
   destroyed, so a redelivered notification of a destroyed deployment is acknowledged and not stored.
+- keyfingerprint: the fingerprint of TOMBSTONE_KEY, so the app refuses to start when the key changed while
+  tombstones exist.
 
 Revision ID: 0013
 Revises: 0010
@@ -28,6 +30,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "keyfingerprint",
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     with op.batch_alter_table("quarantinedentity", schema=None) as batch_op:
         batch_op.add_column(sa.Column("clock_started_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE quarantinedentity SET clock_started_at = first_seen_at")
@@ -43,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("keyfingerprint")
     with op.batch_alter_table("tombstone", schema=None) as batch_op:
         batch_op.drop_column("covers_until")
     with op.batch_alter_table("installation", schema=None) as batch_op:
