@@ -14,14 +14,16 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import String, and_, column, insert, values
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from leads.ingest import tombstones
-from leads.ingest.sources import SourceEntity
+from leads.ingest.sources import SourceEntity, SourceError
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.rules import intake
 from leads.staff import audit
 
+KEY_LENGTH = 255  # Lead.source_partition_key / source_row_key and QuarantinedEntity's keys hold this much
 # Lead columns the sync owns; staff-owned fields (status, owner) are never touched by a re-sync.
 SYNCED_FIELDS = (
     "first_name",
@@ -89,7 +91,7 @@ def run(
     sync_run = SyncRun(started_at=clock(), status="running", since=watermark - overlap if watermark else None)
     session.add(sync_run)
     session.commit()
-    high = watermark
+    high, page = watermark, []
     try:
         for page in source.pages(since=sync_run.since):
             result = store_page(session=session, entities=page, now=clock(), tombstone_key=tombstone_key)
@@ -100,12 +102,32 @@ def run(
             session.add(sync_run)
             session.commit()
             progress(sync_run)
+            page = []  # stored: a later failure is the source's, not this page's
     except Exception as error:
         session.rollback()
-        _finish(session, sync_run, clock(), "failed", high=None, error=f"{type(error).__name__}: {error}")
+        _finish(session, sync_run, clock(), "failed", high=None, error=describe_error(error, page))
         raise
     _finish(session, sync_run, clock(), "succeeded", high=high, error=None)
     return sync_run
+
+
+def describe_error(error: BaseException, page: list[SourceEntity]) -> str:
+    """A failed run's error as it is recorded (SyncRun.error, the audit trail): its class, the entity keys of
+    the page it failed on, and a reason. Never the database's message: it quotes the values it was given,
+    which are personal data, into a record that is kept for ever."""
+    where = f" on the page of entities {_key(page[0])} to {_key(page[-1])}" if page else ""
+    if isinstance(error, SQLAlchemyError):
+        cause = type(getattr(error, "orig", None) or error).__name__
+        reason = f"the database refused the page ({cause}); its values are withheld, they may hold personal data"
+    elif isinstance(error, (SourceError, OSError)):
+        reason = str(error)[:300]  # the lead table or the network, in words without entity data
+    else:
+        reason = "unexpected error; the worker's log has the traceback"
+    return f"{type(error).__name__}{where}: {reason}"
+
+
+def _key(entity: SourceEntity) -> str:
+    return f"{entity.partition_key}/{entity.row_key}"
 
 
 def _add(sync_run: SyncRun, result: PageResult) -> None:
@@ -143,7 +165,12 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
     result = PageResult()
     hashes = {tombstones.source_key_hash(tombstone_key, e.partition_key, e.row_key): e for e in entities}
     destroyed = tombstones.tombstoned(session=session, hashes=hashes)
-    live = [entity for key, entity in hashes.items() if key not in destroyed]
+    # A key longer than our key columns fits neither a lead nor the quarantine: skipped, not the page failed.
+    live = [
+        e
+        for key, e in hashes.items()
+        if key not in destroyed and max(len(e.partition_key), len(e.row_key)) <= KEY_LENGTH
+    ]
     result.skipped = len(entities) - len(live)
     _delete_again(session, [hashes[key] for key in destroyed], now)
     keys = [(entity.partition_key, entity.row_key) for entity in live]

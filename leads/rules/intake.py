@@ -24,7 +24,8 @@ CUSTOMER_FIELDS = {
     "job_title": "Title",
 }
 TEST_MARKER = "MSFT_TEST_"
-# Column limits of the lead table (models.Lead); longer values are malformed, not silently cut.
+# Column limits of the lead table (models.Lead) for every column an entity can fill (a test checks they agree);
+# longer values are malformed, not silently cut, so one bad entity is quarantined instead of failing its page.
 MAX_LENGTHS = {
     "first_name": 200,
     "last_name": 200,
@@ -36,6 +37,9 @@ MAX_LENGTHS = {
     "offer": 200,
     "offer_title": 300,
     "lead_source": 300,
+    "publisher_display_name": 300,
+    "source_channel": 100,
+    "action_code": 50,
 }
 
 
@@ -194,4 +198,6 @@ def _text(value: Any, name: str = "value") -> str | None:
     if isinstance(value, (dict, list)):
         raise MalformedLead(f"{name} should be text but is a JSON {type(value).__name__}")
     text = str(value).strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL: the whole page's INSERT would fail
+        raise MalformedLead(f"{name} contains a NUL character")
     return text or None
