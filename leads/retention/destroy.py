@@ -107,8 +107,9 @@ def destroy_due_deployments(session: Session, ids: list[int], now: datetime, act
     installation whose every deployment is due goes whole; otherwise only its due deployments' notifications
     go, one tombstone each, and its clocks are re-derived from what is left. Returns deployments destroyed."""
     whole, destroyed = [], 0
+    held = holds.active_holds(session=session, record_type="installation", record_ids=ids)
     for installation in session.exec(select(Installation).where(col(Installation.id).in_(ids))).all():
-        if holds.active_holds(session=session, record_type="installation", record_ids=[installation.id]):
+        if installation.id in held:
             continue
         stored = events.history(session=session, installation_id=installation.id)
         found = lifecycle.deployments(events.observed(stored))

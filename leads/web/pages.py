@@ -120,6 +120,7 @@ def installation_detail(installation_id: int) -> str:
         ),
         plan_model=model,
         plan_model_label=plans.MODELS[model],
+        earlier=queries.earlier_deployments(events),
     )
     return htmx.render(
         "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context

@@ -210,3 +210,13 @@ def test_deployments_are_the_same_in_any_order_and_clock_only_what_is_uninstalle
         assert found[-1].uninstalled_at is None  # installed (or failed, or blocked): off the clock
     if found[-1].uninstalled_at is not None:
         assert schedule.deadline("install_notification", found[-1].uninstalled_at) == found[-1].uninstalled_at + NINETY
+
+
+def test_the_installation_page_counts_down_an_earlier_deployment_on_its_own_clock(client, auth, session, clock):
+    reinstalled(session)
+    clock.now = on(60)
+    auth.login("support")
+    installation = session.exec(select(Installation)).one()
+    page = client.get(f"/installations/{installation.id}").data.decode()
+    assert page.count("An earlier deployment, uninstalled 11 Jan 2026: destroyed in") == 2  # its PUT and DELETE
+    assert "kept while installed" in page  # the installation itself, installed again
