@@ -15,12 +15,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from leads.grants import plans
-from leads.grants.lapse import is_open, lapse, lapse_at, lapse_due, next_lapse, settle
+from leads.grants.lapse import is_open, lapse, lapse_at, lapse_due, next_lapse, settle  # noqa: F401 - re-exported
 from leads.models import GrantCommunication, GrantData, Installation, SupportGrant, User
 from leads.rules import schedule
 from leads.staff import audit
-
-__all__ = ["is_open", "lapse", "lapse_at", "lapse_due", "next_lapse", "settle"]  # re-exported for callers
 
 DIRECTIONS = {"in": "From the customer", "out": "To the customer"}
 DATA_KINDS = {"note": "Note", "file": "File name", "finding": "Finding"}

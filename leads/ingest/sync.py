@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import String, and_, column, insert, values
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from leads.ingest import tombstones
-from leads.ingest.sources import SourceEntity, SourceError
+from leads.ingest import failures, tombstones
+from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.rules import intake
 from leads.staff import audit
@@ -105,29 +104,10 @@ def run(
             page = []  # stored: a later failure is the source's, not this page's
     except Exception as error:
         session.rollback()
-        _finish(session, sync_run, clock(), "failed", high=None, error=describe_error(error, page))
+        _finish(session, sync_run, clock(), "failed", high=None, error=failures.describe(error, page))
         raise
     _finish(session, sync_run, clock(), "succeeded", high=high, error=None)
     return sync_run
-
-
-def describe_error(error: BaseException, page: list[SourceEntity]) -> str:
-    """A failed run's error as it is recorded (SyncRun.error, the audit trail): its class, the entity keys of
-    the page it failed on, and a reason. Never the database's message: it quotes the values it was given,
-    which are personal data, into a record that is kept for ever."""
-    where = f" on the page of entities {_key(page[0])} to {_key(page[-1])}" if page else ""
-    if isinstance(error, SQLAlchemyError):
-        cause = type(getattr(error, "orig", None) or error).__name__
-        reason = f"the database refused the page ({cause}); its values are withheld, they may hold personal data"
-    elif isinstance(error, (SourceError, OSError)):
-        reason = str(error)[:300]  # the lead table or the network, in words without entity data
-    else:
-        reason = "unexpected error; the worker's log has the traceback"
-    return f"{type(error).__name__}{where}: {reason}"
-
-
-def _key(entity: SourceEntity) -> str:
-    return f"{entity.partition_key}/{entity.row_key}"
 
 
 def _add(sync_run: SyncRun, result: PageResult) -> None:
