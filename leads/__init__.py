@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     db.init_app(app)
+    _check_tombstone_key(app)
     csrf.init_app(app)
     htmx.init_app(app)
     permissions.init_app(app)
@@ -40,6 +41,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_error_pages(app)
     templating.init_app(app)
     return app
+
+
+def _check_tombstone_key(app: Flask) -> None:
+    """Refuse to start (ConfigError, saying why) if TOMBSTONE_KEY changed while tombstones exist."""
+    from leads import tombstones  # a domain module: imported once the app's engine exists
+
+    engine = app.extensions["radnac.engine"]
+    try:
+        tombstones.check_key_at_startup(engine=engine, key=app.config["TOMBSTONE_KEY"], now=app.config["CLOCK"]())
+    except Exception:
+        engine.dispose()  # the app is not going to start: leave no connection behind
+        raise
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -46,7 +46,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WEBHOOK_SECRET": UNSET,  # the webhook answers 503 to every caller until it is set
         "AZURE_TABLES_CONNECTION_STRING": "",
         "LEADS_TABLE_NAME": "MarketplaceLeads",
-        "TOMBSTONE_KEY": "",  # empty: SECRET_KEY is used (never rotate it once tombstones exist)
+        "TOMBSTONE_KEY": "",  # required in production; empty in development and testing: SECRET_KEY is used
         "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
         "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
         "RATELIMIT_KEY_PREFIX": "radnac-leads",
@@ -75,10 +75,28 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config.setdefault("SESSION_COOKIE_SECURE", not is_dev)
     config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
-    config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     validate(config)
+    tombstone_key(config)
     return config
+
+
+def tombstone_key(config: dict[str, Any]) -> None:
+    """TOMBSTONE_KEY keys the hashes that keep destroyed records from coming back, so it must never change
+    while tombstones exist: in production it is set on its own, never derived from SECRET_KEY (rotating the
+    session key after a leak must not resurrect erased leads). Development and testing fall back to
+    SECRET_KEY, flagged in TOMBSTONE_KEY_FROM_SECRET for the dashboard."""
+    production = config["APP_ENV"] not in DEV_ENVS
+    if production and not config["TOMBSTONE_KEY"]:
+        raise ConfigError(
+            "TOMBSTONE_KEY is unset; in production set it on its own, to a long random value kept for the life "
+            "of the data (python -c 'import secrets; print(secrets.token_hex(32))'): it must never change once "
+            "records have been destroyed"
+        )
+    if production and config["TOMBSTONE_KEY"] == config["SECRET_KEY"]:
+        raise ConfigError("TOMBSTONE_KEY must differ from SECRET_KEY, so the session key can be rotated on its own")
+    config["TOMBSTONE_KEY_FROM_SECRET"] = not config["TOMBSTONE_KEY"]
+    config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
 
 
 def validate(config: Mapping[str, Any]) -> None:

@@ -148,7 +148,9 @@ def test_two_events_of_one_installation_in_flight_together_lose_nothing(app, mon
         body = event(event_type, state, f"2026-11-{day:02d}T10:00:00Z")
         with Session(engine) as session:
             notification = notifications.parse(body)
-            events.store(session=session, notification=notification, caller_ip=None, now=datetime.now(UTC))
+            events.store(
+                session=session, notification=notification, caller_ip=None, now=datetime.now(UTC), tombstone_key="k"
+            )
 
     def b_is_done_or_waiting_for_a_lock() -> bool:
         waiting = (

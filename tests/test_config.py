@@ -31,7 +31,7 @@ def test_production_refuses_the_default_or_empty_secret(secret):
 
 
 def test_production_with_a_real_secret_marks_cookies_secure():
-    config = build("/i", {"SECRET_KEY": "x" * 64}, None)
+    config = build("/i", {"SECRET_KEY": "x" * 64, "TOMBSTONE_KEY": "t" * 64}, None)
     assert config["APP_ENV"] == "production"
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True

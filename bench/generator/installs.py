@@ -16,7 +16,7 @@ KINDS, KIND_WEIGHTS = ["updated", "installed", "failed", "uninstalled", "uninsta
 INSTALLATION_COLUMNS = (
     *("id", "application_id", "subscription_id", "resource_group", "application_name", "state", "plan_publisher"),
     *("plan_product", "plan_name", "plan_version", "application_definition_id", "first_event_at", "last_event_at"),
-    *("uninstalled_at", "last_error_code", "last_error_message", "lead_id"),
+    *("uninstalled_at", "last_error_code", "last_error_message", "lead_id", "clock_started_at"),
 )
 EVENT_COLUMNS = (
     *("installation_id", "dedupe_key", "event_type", "provisioning_state", "event_time", "error_code"),
@@ -76,6 +76,7 @@ def _installation(plan: Plan, rng: random.Random, i: int, story: Story) -> tuple
         *(ts(story[0][2]), ts(story[-1][2])),
         ts(derived.uninstalled_at.replace(tzinfo=None)) if derived.uninstalled_at else None,
         *(failure[0], failure[1], i if rng.random() < LINKED else None),
+        ts(derived.clock_started_at.replace(tzinfo=None)) if derived.clock_started_at else None,
     )
 
 

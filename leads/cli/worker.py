@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from leads import db
+from leads.grants import grants
 from leads.ingest import corrections, sources, sync
 from leads.retention import forecast, leases, sweeper
 
@@ -77,8 +78,15 @@ def run_sweep() -> str:
     return "another sweeper is running" if not report.ran else str(report.summary())
 
 
+def run_grant_lapse() -> str:
+    """Lapse every support grant whose 10-day window has closed (its data destroyed at once); a summary line."""
+    return f"{grants.lapse_due(session=db.session(), now=db.now())} grants lapsed"
+
+
 JOBS = (
     Job("sync", timedelta(minutes=5), run_sync),
+    # Woken at the next lapse, so "destroyed immediately" holds to the worker's tick, not the sweeper's hour.
+    Job("grants", timedelta(hours=1), run_grant_lapse, wake_at=lambda: grants.next_lapse(session=db.session())),
     Job("sweep", timedelta(hours=1), run_sweep, wake_at=lambda: forecast.next_deadline(session=db.session())),
 )
 

@@ -43,7 +43,9 @@ def figures(*, session: Session, now: datetime) -> Figures:
         destroy_7=_due(session, now + WEEK),
         destroy_30=_due(session, now + timedelta(days=30)),
         weeks=forecast.weekly(session=session, now=now, weeks=12),
-        lapsing=[g for g in grants.open_grants(session=session) if grants.lapse_at(g) <= now + timedelta(hours=48)],
+        lapsing=[
+            g for g in grants.open_grants(session=session, now=now) if grants.lapse_at(g) <= now + timedelta(hours=48)
+        ],
         rights_overdue=(rights_counts := register.counts(session=session, today=now.date()))["overdue"],
         rights_due_this_week=rights_counts["due_this_week"],
         follow_ups=session.exec(

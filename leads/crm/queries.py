@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from sqlmodel import Session, func, select
 
 from leads.models import Installation, InstallEvent, Lead
+from leads.rules import lifecycle
 
 T = TypeVar("T")
 
@@ -64,3 +66,11 @@ def get_installation(*, session: Session, installation_id: int) -> tuple[Install
         .order_by(InstallEvent.event_time, InstallEvent.id)  # type: ignore[arg-type]
     )
     return installation, list(events)
+
+
+def earlier_deployments(events: list[InstallEvent]) -> dict[int, datetime]:
+    """For each notification of a deployment that is not the current one, its deployment's uninstall (the
+    start of the 90-day clock it goes by); the current deployment's go by the installation's own countdown."""
+    observed = [lifecycle.Observed(e.event_type, e.provisioning_state, e.event_time) for e in events]
+    found = lifecycle.deployments(observed) if events else []
+    return {events[i].id: d.uninstalled_at for d in found[:-1] if d.uninstalled_at for i in d.events}  # type: ignore[misc]

@@ -209,6 +209,7 @@ def _installation(session: Session, rng: random.Random, now: datetime, i: int) -
         session.add(_event(rng, installation, event_type, state, at, now))
     result = lifecycle.derive(lifecycle.Observed(t, s, at) for t, s, at in story)
     installation.state, installation.uninstalled_at = result.state, result.uninstalled_at
+    installation.clock_started_at = result.clock_started_at
     failed = [e for e in story if e[1] == "Failed"]
     if failed:
         installation.last_error_code, installation.last_error_message = FAILURES[installation.id % len(FAILURES)][:2]

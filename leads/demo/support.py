@@ -62,6 +62,7 @@ def sync_history(*, session: Session, now: datetime, partition: str) -> None:
                 reason=reason,
                 raw=json.dumps(raw),
                 first_seen_at=now - timedelta(hours=30),
+                clock_started_at=now - timedelta(hours=30),
                 last_seen_at=now - timedelta(minutes=6),
             )
         )

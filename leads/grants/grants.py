@@ -1,41 +1,32 @@
 """Support access grants (notice lines 86-92): publisher-managed access on the customer's written consent.
 
-Open only on a publisher-managed plan and only with the consent recorded. Each communication restarts
-the 10-day window. The grant lapses when the support request closes, or 10 days after the last
-communication (the sweeper lapses those, at the deadline); on lapse everything held under it is destroyed
-at once and only a non-personal outline of the grant remains.
+Open only on a publisher-managed plan and only with the consent recorded, given less than 10 days ago. The
+consent is the first communication, at its real time; each later one, at the time it was really sent or
+received, restarts the 10-day window. A grant past its window is lapsed the moment anything here reads or
+writes it (and by the worker at the next lapse; see `lapse`); on lapse everything held under it is
+destroyed at once and only a non-personal outline of the grant remains.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from leads.grants import plans
-from leads.models import GrantCommunication, GrantData, Installation, SupportGrant, Tombstone, User
+from leads.grants.lapse import is_open, lapse, lapse_at, lapse_due, next_lapse, settle  # noqa: F401 - re-exported
+from leads.models import GrantCommunication, GrantData, Installation, SupportGrant, User
 from leads.rules import schedule
 from leads.staff import audit
 
 DIRECTIONS = {"in": "From the customer", "out": "To the customer"}
 DATA_KINDS = {"note": "Note", "file": "File name", "finding": "Finding"}
+CONSENT_SUMMARY = "Written explicit consent to publisher-managed access (the first communication)"
 
 
 class GrantError(ValueError):
     """A grant action was refused; the message says why in plain words."""
-
-
-def lapse_at(grant: SupportGrant) -> datetime:
-    """When the grant's permission ends (or ended)."""
-    return schedule.grant_lapse_at(last_communication_at=grant.last_communication_at, closed_at=grant.closed_at)
-
-
-def is_open(grant: SupportGrant, now: datetime) -> bool:
-    """Whether access is still permitted at `now`."""
-    return grant.lapsed_at is None and not schedule.is_due(lapse_at(grant), now)
 
 
 def open_grant(
@@ -63,8 +54,7 @@ def open_grant(
             "Record who gave written consent, the consent itself (text or reference) and the support "
             "request: no access without prior written explicit consent (privacy notice line 91)."
         )
-    if consent_given_at > now:
-        raise GrantError("Consent must be given before access: its date cannot be in the future.")
+    _check_consent_time(consent_given_at, now)
     grant = SupportGrant(
         installation_id=installation_id,
         support_request_ref=support_request_ref.strip(),
@@ -74,26 +64,55 @@ def open_grant(
         consent_evidence_sha256=hashlib.sha256(consent_evidence.strip().encode()).hexdigest(),
         opened_by=actor.email,
         opened_at=now,
-        last_communication_at=now,
+        last_communication_at=consent_given_at,  # the written consent is the first communication
+        communications=1,
     )
     session.add(grant)
     session.flush()
+    consent = GrantCommunication(
+        grant_id=grant.id, at=consent_given_at, direction="in", summary=CONSENT_SUMMARY, recorded_by=actor.email
+    )
+    session.add(consent)
     _audit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
     session.commit()
     return grant
 
 
+def _check_consent_time(consent_given_at: datetime, now: datetime) -> None:
+    """Consent opens a grant only if given before now and less than the 10-day window ago."""
+    if consent_given_at > now:
+        raise GrantError("Consent must be given before access: its date cannot be in the future.")
+    if schedule.is_due(schedule.deadline("support_grant", consent_given_at), now):
+        raise GrantError(
+            "That consent was given 10 days ago or more: its window has already closed, so it cannot open a grant. "
+            "Ask the customer for fresh written consent (privacy notice lines 89-91)."
+        )
+
+
 def add_communication(
-    *, session: Session, grant: SupportGrant, direction: str, summary: str, actor: User, now: datetime
+    *,
+    session: Session,
+    grant: SupportGrant,
+    direction: str,
+    summary: str,
+    at: datetime,
+    actor: User,
+    now: datetime,
 ) -> GrantCommunication:
-    """Log a message in or out; restarts the 10-day window. Refused once the grant has lapsed. Commits."""
-    _require_open(grant, now)
+    """Log a message in or out, sent or received `at` (not after now, not before the previous communication);
+    the 10-day window restarts from `at`. Refused once the grant has lapsed. Commits."""
+    _require_open(session, grant, now)
     if direction not in DIRECTIONS or not summary.strip():
         raise GrantError("Say whether the message came from or went to the customer, and summarise it.")
+    if at > now or at < grant.last_communication_at:
+        raise GrantError(
+            "A message's time must be when it was really sent or received: not in the future, and not "
+            f"before the previous communication ({grant.last_communication_at:%d %b %Y %H:%M} UTC)."
+        )
     message = GrantCommunication(
-        grant_id=grant.id, at=now, direction=direction, summary=summary.strip(), recorded_by=actor.email
+        grant_id=grant.id, at=at, direction=direction, summary=summary.strip(), recorded_by=actor.email
     )
-    grant.last_communication_at, grant.communications = now, grant.communications + 1
+    grant.last_communication_at, grant.communications = at, grant.communications + 1
     session.add_all([message, grant])
     _audit(session, grant, actor, now, "grant.communication", {"direction": direction})
     session.commit()
@@ -104,7 +123,7 @@ def record_data(
     *, session: Session, grant: SupportGrant, kind: str, description: str, actor: User, now: datetime
 ) -> GrantData:
     """Record something held under the grant. Refused once the grant has lapsed. Commits."""
-    _require_open(grant, now)
+    _require_open(session, grant, now)
     if kind not in DATA_KINDS or not description.strip():
         raise GrantError("Choose what kind of data this is and describe it.")
     item = GrantData(
@@ -118,37 +137,15 @@ def record_data(
 
 def close_request(*, session: Session, grant: SupportGrant, actor: User, now: datetime) -> SupportGrant:
     """The support request is closed: the grant lapses at once and its data is destroyed. Commits."""
-    _require_open(grant, now)
+    _require_open(session, grant, now)
     grant.closed_at = now
     lapse(session=session, grant=grant, now=now, reason="support request closed", actor=actor.email)
     return grant
 
 
-def lapse(*, session: Session, grant: SupportGrant, now: datetime, reason: str, actor: str) -> int:
-    """End the grant and destroy everything held under it, leaving a non-personal outline. Commits.
-
-    Returns how many data items were destroyed (each leaves a tombstone).
-    """
-    items = session.exec(delete(GrantData).where(col(GrantData.grant_id) == grant.id).returning(GrantData.id)).all()  # type: ignore[call-overload]
-    session.exec(delete(GrantCommunication).where(col(GrantCommunication.grant_id) == grant.id))  # type: ignore[call-overload]
-    for _ in items:
-        session.add(
-            Tombstone(kind="support_grant_data", opaque_id=uuid.uuid4().hex, rule=_RULE, destroyed_at=now, actor=actor)
-        )
-    grant.lapsed_at, grant.lapse_reason = min(now, lapse_at(grant)), reason
-    grant.consent_given_by, grant.consent_evidence = None, None
-    grant.data_destroyed_at, grant.data_items_destroyed = now, len(items)
-    session.add(grant)
-    _audit(session, grant, actor, now, "grant.lapse", {"reason": reason, "data_items_destroyed": len(items)})
-    session.commit()
-    return len(items)
-
-
-_RULE = f"{schedule.SCHEDULE['support_grant'].label}: {schedule.SCHEDULE['support_grant'].citation}"
-
-
-def _require_open(grant: SupportGrant, now: datetime) -> None:
-    if not is_open(grant, now):
+def _require_open(session: Session, grant: SupportGrant, now: datetime) -> None:
+    """Refuse to act on a lapsed grant, lapsing it first if its window closed (a write is a read)."""
+    if not is_open(settle(session=session, grant=grant, now=now), now):
         raise GrantError("This grant has lapsed: access ended, and a new grant needs new written consent.")
 
 
@@ -166,9 +163,10 @@ def _audit(
     )
 
 
-def get(*, session: Session, grant_id: int) -> SupportGrant | None:
-    """The grant with that id, or None."""
-    return session.get(SupportGrant, grant_id)
+def get(*, session: Session, grant_id: int, now: datetime) -> SupportGrant | None:
+    """The grant with that id (lapsed first if its window closed by `now`), or None."""
+    grant = session.get(SupportGrant, grant_id)
+    return None if grant is None else settle(session=session, grant=grant, now=now)
 
 
 def detail(*, session: Session, grant: SupportGrant) -> tuple[list[GrantCommunication], list[GrantData]]:
@@ -182,8 +180,10 @@ def detail(*, session: Session, grant: SupportGrant) -> tuple[list[GrantCommunic
     return list(messages), list(held)
 
 
-def open_grants(*, session: Session) -> list[SupportGrant]:
-    """Grants not yet lapsed, soonest lapse first (the window is the same for all, so: oldest message first)."""
+def open_grants(*, session: Session, now: datetime) -> list[SupportGrant]:
+    """Grants open at `now` (those past their window are lapsed first), soonest lapse first (the window is
+    the same for all, so: oldest message first)."""
+    lapse_due(session=session, now=now)
     query = (
         select(SupportGrant)
         .where(col(SupportGrant.lapsed_at).is_(None))
@@ -192,8 +192,9 @@ def open_grants(*, session: Session) -> list[SupportGrant]:
     return list(session.exec(query))
 
 
-def recently_lapsed(*, session: Session, limit: int = 20) -> list[SupportGrant]:
-    """The latest lapsed grants (their outlines)."""
+def recently_lapsed(*, session: Session, now: datetime, limit: int = 20) -> list[SupportGrant]:
+    """The latest lapsed grants (their outlines), including any whose window closed by `now`."""
+    lapse_due(session=session, now=now)
     query = (
         select(SupportGrant)
         .where(col(SupportGrant.lapsed_at).is_not(None))
@@ -203,10 +204,11 @@ def recently_lapsed(*, session: Session, limit: int = 20) -> list[SupportGrant]:
     return list(session.exec(query))
 
 
-def for_installations(*, session: Session, installation_ids: list[int]) -> list[SupportGrant]:
-    """Every grant on these installations, newest first."""
+def for_installations(*, session: Session, installation_ids: list[int], now: datetime) -> list[SupportGrant]:
+    """Every grant on these installations, newest first (those past their window lapsed first)."""
     if not installation_ids:
         return []
+    lapse_due(session=session, now=now)
     query = (
         select(SupportGrant)
         .where(col(SupportGrant.installation_id).in_(installation_ids))

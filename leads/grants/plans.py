@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from leads.grants import lapse
 from leads.models import PlanPermission, User
 from leads.staff import audit
 
@@ -31,7 +32,8 @@ def mapping(*, session: Session) -> list[PlanPermission]:
 
 
 def set_model(*, session: Session, plan_name: str, model: str, actor: User | str, now: datetime) -> PlanPermission:
-    """Create or change one plan's model. Audited. Commits."""
+    """Create or change one plan's model. Audited. Commits. Switching to locked mode lapses the plan's open
+    grants at once: locked mode gives no access at all (line 88)."""
     plan_name = plan_name.strip()
     if model not in MODELS or not plan_name:
         raise ValueError("Give a plan name and choose locked or publisher managed.")
@@ -41,6 +43,8 @@ def set_model(*, session: Session, plan_name: str, model: str, actor: User | str
     row.model, row.updated_at = model, now
     row.updated_by = actor.email if isinstance(actor, User) else actor
     session.add(row)
+    if model == "locked":
+        lapse.lapse_for_plan(session=session, plan_name=plan_name, now=now, actor=actor)
     audit.record(
         session=session,
         at=now,

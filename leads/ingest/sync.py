@@ -16,15 +16,16 @@ from typing import Protocol
 from sqlalchemy import String, and_, column, insert, values
 from sqlmodel import Session, col, select
 
-from leads.ingest import corrections, tombstones
+from leads.ingest import corrections, failures, tombstones
 from leads.ingest.readahead import read_ahead
 from leads.ingest.sources import SourceEntity
-from leads.models import Lead, QuarantinedEntity, SyncRun, search_keys
+from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.people import subjects
 from leads.rules import intake
 from leads.rules.people import emails_in, normalise_email
 from leads.staff import audit
 
+KEY_LENGTH = 255  # Lead.source_partition_key / source_row_key and QuarantinedEntity's keys hold this much
 # Lead columns the sync owns; staff-owned fields (status, owner) are never touched by a re-sync.
 SYNCED_FIELDS = (
     "first_name",
@@ -92,7 +93,7 @@ def run(
     sync_run = SyncRun(started_at=clock(), status="running", since=watermark - overlap if watermark else None)
     session.add(sync_run)
     session.commit()
-    high = watermark
+    high, page = watermark, []
     try:
         for page in read_ahead(source.pages(since=sync_run.since)):  # the next page is read while this one is stored
             result = store_page(session=session, entities=page, now=clock(), tombstone_key=tombstone_key)
@@ -103,9 +104,10 @@ def run(
             session.add(sync_run)
             session.commit()
             progress(sync_run)
+            page = []  # stored: a later failure is the source's, not this page's
     except Exception as error:
         session.rollback()
-        _finish(session, sync_run, clock(), "failed", high=None, error=f"{type(error).__name__}: {error}")
+        _finish(session, sync_run, clock(), "failed", high=None, error=failures.describe(error, page))
         raise
     _finish(session, sync_run, clock(), "succeeded", high=high, error=None)
     return sync_run
@@ -146,8 +148,14 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
     result = PageResult()
     hashes = {tombstones.source_key_hash(tombstone_key, e.partition_key, e.row_key): e for e in entities}
     destroyed = tombstones.tombstoned(session=session, hashes=hashes)
-    live = [entity for key, entity in hashes.items() if key not in destroyed]
+    # A key longer than our key columns fits neither a lead nor the quarantine: skipped, not the page failed.
+    live = [
+        e
+        for key, e in hashes.items()
+        if key not in destroyed and max(len(e.partition_key), len(e.row_key)) <= KEY_LENGTH
+    ]
     result.skipped = len(entities) - len(live)
+    _delete_again(session, [hashes[key] for key in destroyed], now)
     keys = [(entity.partition_key, entity.row_key) for entity in live]
     leads = _by_key(session, Lead, Lead.source_partition_key, Lead.source_row_key, keys)
     quarantined = _by_key(session, QuarantinedEntity, QuarantinedEntity.partition_key, QuarantinedEntity.row_key, keys)
@@ -157,20 +165,36 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
         try:
             parsed = intake.parse(entity.properties)
         except intake.MalformedLead as error:
-            _quarantine(session, quarantined.get(key), entity, str(error), now)
+            lead_start = leads[key].received_at if key in leads else None
+            _quarantine(session, quarantined.get(key), entity, str(error), now, lead_start)
             result.quarantined += 1
             continue
+        held_since = quarantined[key].clock_started_at if key in quarantined else None
         if key in quarantined:
             session.delete(quarantined[key])  # fixed at the source: no longer quarantined
         if key in leads:
-            outcome = _update(session, leads[key], entity, parsed)
+            outcome = _update(session, leads[key], entity, parsed, now, held_since)
             setattr(result, outcome, getattr(result, outcome) + 1)
         else:
-            new_leads.append(_new_lead(entity, parsed, now))
+            new_leads.append(_new_lead(entity, parsed, now, held_since))
     _file_under_people(session, new_leads, now)
     _insert(session, new_leads)
     result.new = len(new_leads)
     return result
+
+
+def _delete_again(session: Session, met_again: list[SourceEntity], now: datetime) -> None:
+    """A destroyed lead met again at the source (rewritten there, or its deletion lost) is queued for
+    deletion at the source again, unless it is already queued; the sweeper sends the queue."""
+    keys = [(entity.partition_key, entity.row_key) for entity in met_again]
+    queued = _by_key(session, SourceDeletion, SourceDeletion.partition_key, SourceDeletion.row_key, keys)
+    rows = [
+        {"partition_key": pk, "row_key": rk, "queued_at": now, "attempts": 0}
+        for pk, rk in keys
+        if (pk, rk) not in queued
+    ]
+    if rows:
+        session.exec(insert(SourceDeletion), params=rows)  # type: ignore[call-overload]
 
 
 def _by_key(
@@ -187,14 +211,23 @@ def _by_key(
     return {(getattr(row, pk_column.key), getattr(row, rk_column.key)): row for row in session.exec(query)}  # type: ignore[attr-defined]
 
 
-def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime) -> dict:
-    """A new lead's row; the clock starts at Microsoft's created time, else at first sight."""
+def _timestamp(entity: SourceEntity) -> datetime | None:
+    """The entity's Timestamp; None for the adapter's stand-in for a missing one (year 1 would be due at once)."""
+    return entity.timestamp if entity.timestamp.year > 1 else None
+
+
+def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime, held_since: datetime | None) -> dict:
+    """A new lead's row. Its clock starts at the earliest of created time, first sight, Timestamp and the
+    start it had while quarantined (`held_since`): fixing an entity at the source never restarts its clock."""
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
+    start = intake.clock_start(
+        created=parsed.created_at_ms, first_seen=now, timestamp=_timestamp(entity), now=now, earlier=held_since
+    )
     return {
         "source_partition_key": entity.partition_key,
         "source_row_key": entity.row_key,
         "first_seen_at": now,
-        "received_at": parsed.created_at_ms or now,
+        "received_at": start,
         "source_timestamp": entity.timestamp,
         "nurture_status": "new",
         "owner_id": None,
@@ -221,24 +254,57 @@ def _insert(session: Session, rows: list[dict]) -> None:
         session.exec(insert(Lead).execution_options(render_nulls=True), params=rows)  # type: ignore[call-overload]
 
 
-def _update(session: Session, lead: Lead, entity: SourceEntity, parsed: intake.ParsedLead) -> str:
+def _update(
+    session: Session,
+    lead: Lead,
+    entity: SourceEntity,
+    parsed: intake.ParsedLead,
+    now: datetime,
+    held_since: datetime | None,
+) -> str:
+    """Apply a re-read entity to its lead. The clock start only ever moves earlier: a CreatedTime rewritten
+    later at the source (or a later Timestamp) cannot stretch it."""
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
     changed = corrections.keep_corrections(session=session, lead=lead, changed=changed, seen_at=entity.timestamp)
     lead.source_timestamp = entity.timestamp
     for field, value in changed.items():
         setattr(lead, field, value)
-    lead.received_at = lead.created_at_ms or lead.first_seen_at
+    earliest = min(lead.received_at, held_since) if held_since else lead.received_at
+    lead.received_at = intake.clock_start(
+        created=parsed.created_at_ms,
+        first_seen=lead.first_seen_at,
+        timestamp=_timestamp(entity),
+        now=now,
+        earlier=earliest,
+    )
     session.add(lead)
     return "updated" if changed else "unchanged"
 
 
 def _quarantine(
-    session: Session, row: QuarantinedEntity | None, entity: SourceEntity, reason: str, now: datetime
+    session: Session,
+    row: QuarantinedEntity | None,
+    entity: SourceEntity,
+    reason: str,
+    now: datetime,
+    lead_start: datetime | None,
 ) -> None:
+    """Hold an entity that cannot become a lead. It is lead data on the lead's clock: the earliest of its
+    readable CreatedTime, first sight, Timestamp, any start it had before, and its lead's if one exists."""
     raw = json.dumps(entity.properties, sort_keys=True, default=str, ensure_ascii=False)
     if row is None:
-        row = QuarantinedEntity(partition_key=entity.partition_key, row_key=entity.row_key, first_seen_at=now)
+        row = QuarantinedEntity(
+            partition_key=entity.partition_key, row_key=entity.row_key, first_seen_at=now, clock_started_at=now
+        )
+    earlier = min(row.clock_started_at, lead_start) if lead_start else row.clock_started_at
+    row.clock_started_at = intake.clock_start(
+        created=intake.readable_created_time(entity.properties),
+        first_seen=row.first_seen_at,
+        timestamp=_timestamp(entity),
+        now=now,
+        earlier=earlier,
+    )
     row.reason, row.raw, row.source_timestamp, row.last_seen_at = reason[:1000], raw, entity.timestamp, now
     row.email_key = next(emails_in(entity.properties), None)  # how erasure and access find the person here
     session.add(row)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from leads import tombstones
 from leads.models import Installation, InstallEvent
 from leads.rules import lifecycle
 from leads.rules.notifications import Notification
@@ -21,25 +22,28 @@ class StoreFailed(RuntimeError):
     """The database could not store the notification; nothing was written, and a retry may succeed."""
 
 
-def store(*, session: Session, notification: Notification, caller_ip: str | None, now: datetime) -> bool:
+def store(
+    *, session: Session, notification: Notification, caller_ip: str | None, now: datetime, tombstone_key: str
+) -> bool:
     """Store one notification and update its installation in one transaction. Commits.
 
-    Returns False when the same notification was already stored (a retry): nothing changes then.
-    Raises StoreFailed (after rolling back) when the database fails.
+    Returns False when the same notification was already stored (a retry), or belongs to a deployment
+    already destroyed (a redelivery after its clock ran out: its tombstone, keyed by `tombstone_key`, covers
+    its event time): nothing changes then. Raises StoreFailed (after rolling back) when the database fails.
     """
     attempts_left = ATTEMPTS
     while True:
         attempts_left -= 1
         try:
-            return _store(session, notification, caller_ip, now)
+            return _store(session, notification, caller_ip, now, tombstone_key)
         except SQLAlchemyError as error:
             session.rollback()
             if not (isinstance(error, IntegrityError) and attempts_left):
                 raise StoreFailed(str(error)) from error
 
 
-def _store(session: Session, notification: Notification, caller_ip: str | None, now: datetime) -> bool:
-    if _seen(session, notification.dedupe_key):
+def _store(session: Session, notification: Notification, caller_ip: str | None, now: datetime, key: str) -> bool:
+    if _seen(session, notification.dedupe_key) or _destroyed(session, notification, key):
         return False
     installation = _installation(session, notification, now)
     session.add(_event(installation, notification, caller_ip, now))
@@ -51,6 +55,14 @@ def _store(session: Session, notification: Notification, caller_ip: str | None, 
 
 def _seen(session: Session, dedupe_key: str) -> bool:
     return session.exec(select(InstallEvent.id).where(InstallEvent.dedupe_key == dedupe_key)).first() is not None
+
+
+def _destroyed(session: Session, n: Notification, key: str) -> bool:
+    """Whether `n` belongs to a deployment already destroyed: at or before the last event time destroyed."""
+    until = tombstones.destroyed_until(
+        session=session, source_key_hash=tombstones.installation_hash(key, n.application_id)
+    )
+    return until is not None and n.event_time <= until
 
 
 def _installation(session: Session, n: Notification, now: datetime) -> Installation:
@@ -94,17 +106,33 @@ def _event(installation: Installation, n: Notification, caller_ip: str | None, n
     )
 
 
-def _refresh(session: Session, installation: Installation, n: Notification) -> None:
-    """Re-derive state, clock and latest details from every stored event (order of arrival does not matter)."""
-    events = list(
+def _refresh(session: Session, installation: Installation, _n: Notification) -> None:
+    refresh(session=session, installation=installation)
+
+
+def history(*, session: Session, installation_id: int) -> list[InstallEvent]:
+    """An installation's stored notifications, oldest first."""
+    return list(
         session.exec(
             select(InstallEvent)
-            .where(InstallEvent.installation_id == installation.id)
+            .where(InstallEvent.installation_id == installation_id)
             .order_by(col(InstallEvent.event_time), col(InstallEvent.id))
         )
     )
-    derived = lifecycle.derive(lifecycle.Observed(e.event_type, e.provisioning_state, e.event_time) for e in events)
+
+
+def observed(events: list[InstallEvent]) -> list[lifecycle.Observed]:
+    """What the lifecycle rules need from stored notifications, in the same order."""
+    return [lifecycle.Observed(e.event_type, e.provisioning_state, e.event_time) for e in events]
+
+
+def refresh(*, session: Session, installation: Installation) -> None:
+    """Re-derive state, clocks and latest details from every stored event (order of arrival does not matter).
+    The caller commits; the installation must have at least one event."""
+    events = history(session=session, installation_id=installation.id)
+    derived = lifecycle.derive(observed(events))
     installation.state, installation.uninstalled_at = derived.state, derived.uninstalled_at
+    installation.clock_started_at = derived.clock_started_at
     installation.first_event_at = events[0].event_time
     installation.last_event_at = events[-1].event_time
     with_plan = [e for e in events if e.plan_name]

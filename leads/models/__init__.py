@@ -6,7 +6,7 @@ from leads.models.consent import ConsentRecord, MarketingEmail, MarketingList, M
 from leads.models.install import GrantCommunication, GrantData, Installation, InstallEvent, PlanPermission, SupportGrant
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.person import Person, PersonLink
-from leads.models.retention import JobLease, LegalHold, SourceDeletion
+from leads.models.retention import JobLease, KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import (
     Rectification,
     RequestLead,
@@ -30,6 +30,7 @@ __all__ = [
     "InstallEvent",
     "Installation",
     "JobLease",
+    "KeyFingerprint",
     "Lead",
     "LeadNote",
     "LegalHold",

@@ -29,8 +29,12 @@ class Installation(SQLModel, table=True):
     application_definition_id: str | None = Field(default=None, max_length=1024)
     first_event_at: datetime = utc_column()
     last_event_at: datetime = utc_column(index=True)
-    # Start of the 90-day retention clock: the first DELETE notification (RULES.md, lines 70-85).
+    # When the current deployment's uninstall began (the row's own 90-day clock, RULES.md lines 70-85);
+    # None while it is installed.
     uninstalled_at: datetime | None = utc_column(nullable=True, index=True)
+    # The soonest clock of any deployment still held (rules.lifecycle.deployments): an earlier deployment's
+    # notifications go 90 days after its own uninstall, while a re-install keeps the row. The sweeper's start.
+    clock_started_at: datetime | None = utc_column(nullable=True, index=True)
     last_error_code: str | None = Field(default=None, max_length=200)
     last_error_message: str | None = text_column()
     # The lead staff confirmed this installation belongs to (no shared key exists; see issue #6).

@@ -191,6 +191,9 @@ class QuarantinedEntity(SQLModel, table=True):
     source_timestamp: datetime | None = utc_column(nullable=True)
     first_seen_at: datetime = utc_column(index=True)
     last_seen_at: datetime = utc_column()
+    # The 3-year clock's start (RULES.md, "clocks"): the earliest of its readable CreatedTime, first sight and
+    # Timestamp; only ever moves earlier, and the lead it becomes when fixed keeps it.
+    clock_started_at: datetime = utc_column(index=True)
 
 
 class SyncRun(SQLModel, table=True):
@@ -218,6 +221,8 @@ class Tombstone(SQLModel, table=True):
     kind: str = Field(max_length=40, index=True)
     opaque_id: str = Field(max_length=64, unique=True)
     source_key_hash: str | None = Field(default=None, max_length=64, index=True)
+    # Install notifications: the source's events up to this time were destroyed, so a redelivery is refused.
+    covers_until: datetime | None = utc_column(nullable=True)
     rule: str = Field(max_length=200)
     destroyed_at: datetime = utc_column(index=True)
     actor: str = Field(max_length=254)

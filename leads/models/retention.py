@@ -37,6 +37,16 @@ class JobLease(SQLModel, table=True):
     expires_at: datetime = utc_column()
 
 
+class KeyFingerprint(SQLModel, table=True):
+    """The fingerprint of a key whose hashes the database keeps (TOMBSTONE_KEY): an HMAC of a fixed text, which
+    reveals nothing of the key, so that a changed key is caught at start-up instead of letting destroyed
+    records come back."""
+
+    name: str = Field(primary_key=True, max_length=50)
+    fingerprint: str = Field(max_length=64)
+    recorded_at: datetime = utc_column()
+
+
 class SourceDeletion(SQLModel, table=True):
     """A destroyed lead's row still to be deleted from the source Azure Table (retried until it is)."""
 

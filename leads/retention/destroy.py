@@ -4,15 +4,15 @@ and by the right to erasure alike; only rows this transaction actually removed g
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, update
 from sqlmodel import Session, col, select
 
+from leads import tombstones
 from leads.grants import grants
-from leads.ingest import tombstones
+from leads.installs import events
 from leads.models import (
     GrantCommunication,
     GrantData,
@@ -27,9 +27,9 @@ from leads.models import (
     RightsRequest,
     SourceDeletion,
     SupportGrant,
-    Tombstone,
 )
-from leads.rules import schedule
+from leads.retention import holds
+from leads.rules import lifecycle, schedule
 
 
 def _rule_text(kind: str) -> str:
@@ -43,17 +43,9 @@ def not_held(record_type: str, id_column: Any) -> Any:
     )
 
 
-def _tombstones(session: Session, kind: str, now: datetime, actor: str, source_hashes: list[str | None]) -> None:
-    """One tombstone per destroyed record, written as one batch (no ORM object per row: at a hundred thousand
-    leads, building those took half the sweep)."""
-    if source_hashes:
-        rule = _rule_text(kind)
-        rows = [
-            {"kind": kind, "opaque_id": uuid.uuid4().hex, "source_key_hash": source_hash}
-            | {"rule": rule, "destroyed_at": now, "actor": actor}
-            for source_hash in source_hashes
-        ]
-        session.exec(insert(Tombstone), params=rows)  # type: ignore[call-overload]
+def _tombstones(session: Session, kind: str, now: datetime, actor: str, entries: list[tombstones.Entry]) -> None:
+    """One tombstone per destroyed record, through the one writer (`leads.tombstones`)."""
+    tombstones.write(session=session, kind=kind, rule=_rule_text(kind), now=now, actor=actor, entries=entries)
 
 
 def destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
@@ -95,7 +87,7 @@ def destroy_quarantined(session: Session, ids: list[int], now: datetime, actor: 
 
 
 def _tombstone_source_rows(session: Session, rows: list[Any], now: datetime, actor: str, key: str) -> int:
-    hashes: list[str | None] = [tombstones.source_key_hash(key, pk, rk) for pk, rk in rows]
+    hashes = [tombstones.Entry(tombstones.source_key_hash(key, pk, rk)) for pk, rk in rows]
     _tombstones(session, "lead", now, actor, hashes)
     if rows:
         queued = [{"partition_key": pk, "row_key": rk, "queued_at": now, "attempts": 0} for pk, rk in rows]
@@ -104,17 +96,66 @@ def _tombstone_source_rows(session: Session, rows: list[Any], now: datetime, act
     return len(rows)
 
 
-def destroy_installations(session: Session, ids: list[int], now: datetime, actor: str, _key: str) -> int:
-    """Delete installations not on hold and all their notifications; one tombstone per installation. Commits."""
+def destroy_installations(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
+    """Delete installations not on hold and all their notifications; one tombstone per installation, with the
+    keyed hash of its application id, so a late redelivery cannot bring it back. Commits."""
     live = select(Installation.id).where(col(Installation.id).in_(ids), not_held("installation", Installation.id))
     session.exec(delete(InstallEvent).where(col(InstallEvent.installation_id).in_(live)))  # type: ignore[call-overload]
     _forget_grants(session, live)
-    statement = delete(Installation).where(col(Installation.id).in_(live)).returning(Installation.id)
-    removed = [row[0] for row in session.exec(statement).all()]  # type: ignore[call-overload]
-    _forget_lifted_holds(session, "installation", removed)
-    _tombstones(session, "install_notification", now, actor, [None] * len(removed))
+    statement = (
+        delete(Installation)
+        .where(col(Installation.id).in_(live))
+        .returning(Installation.id, Installation.application_id, Installation.last_event_at)
+    )
+    removed = session.exec(statement).all()  # type: ignore[call-overload]
+    _forget_lifted_holds(session, "installation", [row[0] for row in removed])
+    entries = [tombstones.Entry(tombstones.installation_hash(key, app_id), last) for _id, app_id, last in removed]
+    _tombstones(session, "install_notification", now, actor, entries)
     session.commit()
     return len(removed)
+
+
+def destroy_due_deployments(session: Session, ids: list[int], now: datetime, actor: str, key: str) -> int:
+    """The sweeper's install rule: each deployment's notifications go 90 days after its own uninstall. An
+    installation whose every deployment is due goes whole; otherwise only its due deployments' notifications
+    go, one tombstone each, and its clocks are re-derived from what is left. Returns deployments destroyed."""
+    whole, destroyed = [], 0
+    held = holds.active_holds(session=session, record_type="installation", record_ids=ids)
+    for installation in session.exec(select(Installation).where(col(Installation.id).in_(ids))).all():
+        if installation.id in held:
+            continue
+        stored = events.history(session=session, installation_id=installation.id)
+        found = lifecycle.deployments(events.observed(stored))
+        due = [d for d in found if schedule.is_due(schedule.deadline("install_notification", d.uninstalled_at), now)]
+        if len(due) == len(found):
+            whole.append(installation.id)
+            destroyed += len(found) - 1  # the whole installation counts one below
+        elif due:
+            _destroy_deployments(session, installation, stored, due, now, actor, key)
+            destroyed += len(due)
+    session.commit()
+    return destroyed + (destroy_installations(session, whole, now, actor, key) if whole else 0)
+
+
+def _destroy_deployments(
+    session: Session,
+    installation: Installation,
+    stored: list[InstallEvent],
+    due: list[lifecycle.Deployment],
+    now: datetime,
+    actor: str,
+    key: str,
+) -> None:
+    """Delete the notifications of `due` deployments (the installation stays, installed again). The caller
+    commits."""
+    doomed = [stored[i].id for deployment in due for i in deployment.events]
+    session.exec(delete(InstallEvent).where(col(InstallEvent.id).in_(doomed)))  # type: ignore[call-overload]
+    source = tombstones.installation_hash(key, installation.application_id)
+    entries = [tombstones.Entry(source, deployment.last_event_at) for deployment in due]
+    _tombstones(session, "install_notification", now, actor, entries)
+    session.flush()
+    events.refresh(session=session, installation=installation)
+    session.add(installation)
 
 
 def _forget_grants(session: Session, installations: Any) -> None:

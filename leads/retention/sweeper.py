@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, tuple_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 
 from leads.models import (
@@ -107,7 +108,7 @@ TARGETS = (
         "quarantined_lead",
         "lead",
         QuarantinedEntity,
-        QuarantinedEntity.first_seen_at,
+        QuarantinedEntity.clock_started_at,
         None,
         destroy.destroy_quarantined,
     ),
@@ -115,9 +116,9 @@ TARGETS = (
         "installation",
         "install_notification",
         Installation,
-        Installation.uninstalled_at,
+        Installation.clock_started_at,
         "installation",
-        destroy.destroy_installations,
+        destroy.destroy_due_deployments,
     ),
     Target(
         "support_grant",
@@ -206,10 +207,27 @@ def sweep(
             _flush_source(session, source, report)
             audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
             session.commit()
+    except Exception as error:
+        if not dry_run:
+            record_failure(session=session, now=now, actor=actor, error=error)
+        raise
     finally:
         if not dry_run:
             leases.release(session=session, name=LEASE_NAME, holder=holder)
     return report
+
+
+def record_failure(*, session: Session, now: datetime, actor: str, error: BaseException) -> None:
+    """Audit that a sweep failed (the dashboard shows it to admins): the error's class only, never its message,
+    which may quote personal data. Commits; a database too broken to take it is left to the worker's log."""
+    session.rollback()
+    audit.record(
+        session=session, at=now, actor=actor, action="retention.sweep_failed", details={"error": type(error).__name__}
+    )
+    try:
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
 
 
 @dataclass

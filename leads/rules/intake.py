@@ -24,7 +24,8 @@ CUSTOMER_FIELDS = {
     "job_title": "Title",
 }
 TEST_MARKER = "MSFT_TEST_"
-# Column limits of the lead table (models.Lead); longer values are malformed, not silently cut.
+# Column limits of the lead table (models.Lead) for every column an entity can fill (a test checks they agree);
+# longer values are malformed, not silently cut, so one bad entity is quarantined instead of failing its page.
 MAX_LENGTHS = {
     "first_name": 200,
     "last_name": 200,
@@ -36,6 +37,9 @@ MAX_LENGTHS = {
     "offer": 200,
     "offer_title": 300,
     "lead_source": 300,
+    "publisher_display_name": 300,
+    "source_channel": 100,
+    "action_code": 50,
 }
 
 
@@ -136,7 +140,39 @@ def _created_time(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError as error:
             raise MalformedLead(f"CreatedTime {value!r} is not an ISO 8601 date and time") from error
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00: before the first representable instant
+        raise MalformedLead(f"CreatedTime {value!r} is out of range") from error
+
+
+def readable_created_time(properties: Mapping[str, Any]) -> datetime | None:
+    """The entity's `CreatedTime` if it can be read, else None: a quarantined entity's clock uses it too."""
+    try:
+        return _created_time(properties.get("CreatedTime"))
+    except (MalformedLead, OverflowError):
+        return None
+
+
+def clock_start(
+    *,
+    created: datetime | None,
+    first_seen: datetime,
+    timestamp: datetime | None,
+    now: datetime,
+    earlier: datetime | None = None,
+) -> datetime:
+    """When a lead's (or a quarantined entity's) 3-year clock starts: the earliest of Microsoft's created
+    time, first sight here, the entity's own `Timestamp` and any start it already had (`earlier`).
+
+    A created time or Timestamp after `now` cannot be true and would push the deadline out, so it counts as
+    absent (first sight stands in). Passing the previous start as `earlier` means a re-read or a fix at the
+    source can only move the start earlier, never later (RULES.md, "clocks").
+    """
+    candidates = [first_seen, *(moment for moment in (created, timestamp) if moment is not None and moment <= now)]
+    if earlier is not None:
+        candidates.append(earlier)
+    return min(candidates)
 
 
 def _is_test(properties: Mapping[str, Any], customer: Mapping[str, Any]) -> bool:
@@ -162,6 +198,8 @@ def _text(value: Any, name: str = "value") -> str | None:
     if isinstance(value, (dict, list)):
         raise MalformedLead(f"{name} should be text but is a JSON {type(value).__name__}")
     text = str(value).strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL: the whole page's INSERT would fail
+        raise MalformedLead(f"{name} contains a NUL character")
     return text or None
 
 

@@ -6,7 +6,7 @@ received": it is computed from all events ordered by their own `eventTime` (publ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,11 +56,32 @@ class Observed:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """One deployment: from the PUT that began it to its uninstall (RULES.md, "clocks").
+
+    `events` are positions in the history given to `deployments`. `uninstalled_at` starts the deployment's
+    own 90-day clock: the first DELETE since it was last installed; None while it is installed (or an
+    uninstall failed or was followed by "installed again"), because an installed application is never on a
+    clock.
+    """
+
+    events: tuple[int, ...]
+    uninstalled_at: datetime | None
+    last_event_at: datetime
+
+
+@dataclass(frozen=True)
 class Lifecycle:
-    """The derived state, and when the uninstall began (the 90-day retention clock's start), if it has."""
+    """The derived state; when the uninstall of the current deployment began (the installation row's clock);
+    and the soonest clock of any deployment (the first of its notifications due to go)."""
 
     state: str
     uninstalled_at: datetime | None
+    clock_started_at: datetime | None = None
+
+
+# Events after which the application is installed again: an uninstall in progress no longer counts.
+INSTALLED_AGAIN = {("PUT", "Accepted"), ("PUT", "Succeeded"), ("PATCH", "Succeeded"), ("DELETE", "Failed")}
 
 
 def is_known(event_type: str, provisioning_state: str) -> bool:
@@ -68,22 +89,44 @@ def is_known(event_type: str, provisioning_state: str) -> bool:
     return (event_type, provisioning_state) in TRANSITIONS
 
 
+def _ordered(events: Sequence[Observed]) -> list[int]:
+    """Positions of `events` in lifecycle order: by eventTime, the later stage first on a tie."""
+    stage = [_STAGE[TRANSITIONS[(e.event_type, e.provisioning_state)]] for e in events]
+    return sorted(range(len(events)), key=lambda i: (events[i].event_time, stage[i]))
+
+
+def deployments(events: Sequence[Observed]) -> list[Deployment]:
+    """The deployments in `events` (any order), oldest first. A PUT after an uninstall began starts a new
+    deployment; every other event belongs to the deployment it follows (events before any PUT form one)."""
+    found: list[Deployment] = []
+    members: list[int] = []
+    uninstalled_at: datetime | None = None
+    for i in _ordered(events):
+        event = events[i]
+        if event.event_type == "PUT" and members and uninstalled_at is not None:
+            found.append(Deployment(tuple(members), uninstalled_at, events[members[-1]].event_time))
+            members, uninstalled_at = [], None
+        members.append(i)
+        if (event.event_type, event.provisioning_state) in INSTALLED_AGAIN:
+            uninstalled_at = None
+        elif event.event_type == "DELETE" and uninstalled_at is None:
+            uninstalled_at = event.event_time
+    if members:
+        found.append(Deployment(tuple(members), uninstalled_at, events[members[-1]].event_time))
+    return found
+
+
 def derive(events: Iterable[Observed]) -> Lifecycle:
     """The lifecycle after all `events`, in any order. Raises ValueError for an empty history."""
-    ordered = sorted(events, key=lambda e: (e.event_time, _STAGE[TRANSITIONS[(e.event_type, e.provisioning_state)]]))
-    if not ordered:
+    history = list(events)
+    if not history:
         raise ValueError("an installation needs at least one event")
     state = "installing"
-    for event in ordered:
-        state = TRANSITIONS[(event.event_type, event.provisioning_state)] or state
-    return Lifecycle(state=state, uninstalled_at=_uninstall_began(ordered))
-
-
-def _uninstall_began(ordered: list[Observed]) -> datetime | None:
-    """The first DELETE after the latest PUT: a re-install (same resource id) stops the retention clock."""
-    last_put = max((i for i, e in enumerate(ordered) if e.event_type == "PUT"), default=-1)
-    deletes = [e.event_time for e in ordered[last_put + 1 :] if e.event_type == "DELETE"]
-    return deletes[0] if deletes else None
+    for i in _ordered(history):
+        state = TRANSITIONS[(history[i].event_type, history[i].provisioning_state)] or state
+    found = deployments(history)
+    clocks = [d.uninstalled_at for d in found if d.uninstalled_at is not None]
+    return Lifecycle(state=state, uninstalled_at=found[-1].uninstalled_at, clock_started_at=min(clocks, default=None))
 
 
 def parse_application_id(application_id: str) -> tuple[str, str, str]:

@@ -8,6 +8,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
+    "attention.view": frozenset({"admin"}),  # stuck jobs and keys: what only an admin can fix
     "retention.view": frozenset({"admin", "sales", "support"}),
     "holds.manage": frozenset({"admin"}),  # legal holds are a legal decision
     "grants.view": frozenset({"admin", "support"}),

@@ -79,6 +79,8 @@ class CommunicationForm(FlaskForm):
         "Direction", choices=[SelectChoice("in", "From the customer"), SelectChoice("out", "To the customer")]
     )
     summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=5000)])
+    # When the message was really sent or received: the window runs from then, not from when it is logged.
+    at = DateTimeLocalField("Sent or received at (UTC)", validators=[DataRequired()])
 
 
 class GrantDataForm(FlaskForm):

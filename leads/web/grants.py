@@ -24,8 +24,8 @@ def grant_list() -> str:
     session = db.session()
     return render_template(
         "grants/list.html",
-        open_grants=grants.open_grants(session=session),
-        lapsed=grants.recently_lapsed(session=session),
+        open_grants=grants.open_grants(session=session, now=db.now()),
+        lapsed=grants.recently_lapsed(session=session, now=db.now()),
         lapse_at=grants.lapse_at,
         now=db.now(),
     )
@@ -63,7 +63,7 @@ def grant_new(installation_id: int) -> object:
 def grant_detail(grant_id: int) -> str:
     """One grant: its countdown, communications, data held, and the actions while it is open."""
     session = db.session()
-    grant = grants.get(session=session, grant_id=grant_id) or abort(404)
+    grant = grants.get(session=session, grant_id=grant_id, now=db.now()) or abort(404)
     messages, held = grants.detail(session=session, grant=grant)
     return render_template(
         "grants/detail.html",
@@ -72,7 +72,7 @@ def grant_detail(grant_id: int) -> str:
         held=held,
         lapse_at=grants.lapse_at(grant),
         is_open=grants.is_open(grant, db.now()),
-        message_form=CommunicationForm(),
+        message_form=CommunicationForm(at=db.now().replace(tzinfo=None, second=0, microsecond=0)),
         data_form=GrantDataForm(),
         close_form=EmptyForm(),
     )
@@ -81,7 +81,7 @@ def grant_detail(grant_id: int) -> str:
 @bp.post("/grants/<int:grant_id>/communications")
 @requires("grants.manage")
 def grant_message(grant_id: int) -> object:
-    """Log a message in or out (restarts the 10-day window)."""
+    """Log a message in or out at the time it was sent or received (restarts the 10-day window from then)."""
     return _act(
         grant_id,
         CommunicationForm(),
@@ -90,10 +90,11 @@ def grant_message(grant_id: int) -> object:
             grant=grant,
             direction=form.direction.data,
             summary=form.summary.data,
+            at=form.at.data.replace(tzinfo=UTC),
             actor=current_user,
             now=db.now(),
         ),
-        "Message logged: the 10-day window restarts now.",
+        "Message logged: the 10-day window restarts from the time it was sent or received.",
     )
 
 
@@ -129,7 +130,7 @@ def grant_close(grant_id: int) -> object:
 
 
 def _act(grant_id: int, form: object, action: object, done: str) -> object:
-    grant = grants.get(session=db.session(), grant_id=grant_id) or abort(404)
+    grant = grants.get(session=db.session(), grant_id=grant_id, now=db.now()) or abort(404)
     if not form.validate_on_submit():  # type: ignore[attr-defined]
         flash("Fill in every field.", "error")
     else:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from leads import db
-from leads.crm import leadlist, nurture, queries
+from leads.crm import attention, leadlist, nurture, queries
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
@@ -15,7 +15,7 @@ from leads.retention import holds
 from leads.staff import users
 from leads.web import htmx
 from leads.web.forms import NoteForm
-from leads.web.permissions import requires
+from leads.web.permissions import can, requires
 
 bp = Blueprint("pages", __name__)
 
@@ -30,8 +30,10 @@ def _page_arg() -> int:
 @bp.get("/")
 @requires("leads.view")
 def dashboard() -> str:
-    """What needs attention: this week's leads and installs, upcoming destruction, lapsing grants."""
-    return render_template("dashboard.html", figures=dashboard_figures(session=db.session(), now=db.now()))
+    """What needs attention: stuck work (admins), this week's leads and installs, upcoming destruction, grants."""
+    session, now = db.session(), db.now()
+    stuck = attention.items(session=session, now=now, settings=current_app.config) if can("attention.view") else []
+    return render_template("dashboard.html", figures=dashboard_figures(session=session, now=now), attention=stuck)
 
 
 @bp.get("/leads")
@@ -74,7 +76,7 @@ def _lead_context(lead: Any) -> dict[str, object]:
     return {
         "linked": linked,
         "suggested": nurture.link_suggestions(session=session, lead=lead),
-        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked]),
+        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked], now=db.now()),
         "staff": users.list_users(session=session),
         "notes": nurture.notes(session=session, lead_id=lead.id),
         "note_form": NoteForm(formdata=None),
@@ -113,9 +115,12 @@ def installation_detail(installation_id: int) -> str:
         else nurture.lead_suggestions(session=db.session(), installation=installation),
     )
     context.update(
-        installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
+        installation_grants=grants.for_installations(
+            session=db.session(), installation_ids=[installation_id], now=db.now()
+        ),
         plan_model=model,
         plan_model_label=plans.MODELS[model],
+        earlier=queries.earlier_deployments(events),
     )
     return htmx.render(
         "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context

@@ -57,7 +57,11 @@ def azure_resource() -> tuple[dict[str, str], int]:
 def _store(notification: notifications.Notification) -> tuple[dict[str, str], int]:
     try:
         stored = events.store(
-            session=db.session(), notification=notification, caller_ip=request.remote_addr, now=db.now()
+            session=db.session(),
+            notification=notification,
+            caller_ip=request.remote_addr,
+            now=db.now(),
+            tombstone_key=current_app.config["TOMBSTONE_KEY"],
         )
     except events.StoreFailed:
         log.exception("storing a notification failed; Azure will retry")

@@ -34,7 +34,7 @@ def open_grant(session, installation, actor, now=PINNED_NOW, **overrides):
     values = {
         "support_request_ref": "SR-1042",
         "consent_given_by": "Jo Admin (IT lead, Contoso)",
-        "consent_given_at": now - timedelta(hours=2),
+        "consent_given_at": now,
         "consent_evidence": "Email 12 Nov: 'You may access.'",
     }
     values.update(overrides)
@@ -68,7 +68,7 @@ def test_each_communication_restarts_the_ten_day_window(session, managed, make_u
     assert grants.lapse_at(grant) == PINNED_NOW + TEN_DAYS
     later = PINNED_NOW + timedelta(days=9)
     grants.add_communication(
-        session=session, grant=grant, direction="in", summary="Logs attached", actor=staff, now=later
+        session=session, grant=grant, direction="in", summary="Logs attached", actor=staff, at=later, now=later
     )
     assert grants.lapse_at(grant) == later + TEN_DAYS
     assert grants.is_open(grant, later + TEN_DAYS - SECOND)
@@ -79,7 +79,7 @@ def test_closing_the_request_lapses_at_once_and_destroys_the_data(session, manag
     staff = make_user("support")
     grant = open_grant(session, managed, staff)
     grants.add_communication(
-        session=session, grant=grant, direction="out", summary="Looking now", actor=staff, now=PINNED_NOW
+        session=session, grant=grant, direction="out", summary="Looking now", actor=staff, at=PINNED_NOW, now=PINNED_NOW
     )
     grants.record_data(
         session=session, grant=grant, kind="file", description="contoso-radius.log", actor=staff, now=PINNED_NOW
@@ -91,7 +91,13 @@ def test_closing_the_request_lapses_at_once_and_destroys_the_data(session, manag
     assert_lapsed(session, grant, PINNED_NOW + timedelta(hours=1), "support request closed", items=2)
     with pytest.raises(grants.GrantError, match="lapsed"):
         grants.add_communication(
-            session=session, grant=grant, direction="in", summary="x", actor=staff, now=PINNED_NOW + timedelta(hours=2)
+            session=session,
+            grant=grant,
+            direction="in",
+            summary="x",
+            actor=staff,
+            at=PINNED_NOW + timedelta(hours=2),
+            now=PINNED_NOW + timedelta(hours=2),
         )
 
 
@@ -130,9 +136,18 @@ def test_open_grants_are_listed_soonest_lapse_first(session, managed, make_user)
     first = open_grant(session, managed, staff)
     second = open_grant(session, managed, staff, support_request_ref="SR-2")
     grants.add_communication(
-        session=session, grant=first, direction="in", summary="x", actor=staff, now=PINNED_NOW + timedelta(days=2)
+        session=session,
+        grant=first,
+        direction="in",
+        summary="x",
+        actor=staff,
+        at=PINNED_NOW + timedelta(days=2),
+        now=PINNED_NOW + timedelta(days=2),
     )
-    assert [g.id for g in grants.open_grants(session=session)] == [second.id, first.id]
+    assert [g.id for g in grants.open_grants(session=session, now=PINNED_NOW + timedelta(days=2))] == [
+        second.id,
+        first.id,
+    ]
 
 
 def test_destroying_an_installation_takes_its_grant_outlines(session, make_user):

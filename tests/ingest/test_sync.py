@@ -11,6 +11,7 @@ from sqlmodel import func, select
 from leads.ingest import sync, tombstones
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SyncRun, Tombstone
+from leads.rules import intake
 from tests.conftest import PINNED_NOW
 from tests.lead_samples import customer_info, entity, microsoft_test_lead
 
@@ -146,11 +147,18 @@ def test_a_crash_mid_run_then_a_rerun_leaves_every_lead_once(session):
     assert count(session, Lead) == 9
 
 
-def test_received_at_is_microsofts_created_time_or_first_sight(session):
-    run(session, FakeSource([[source_entity(entity("with")), source_entity(entity("without", created=None))]]))
+def test_received_at_is_the_earliest_of_created_time_first_sight_and_timestamp(session):
+    page = [
+        source_entity(entity("with")),
+        source_entity(entity("without", created=None)),
+        source_entity(entity("no-timestamp", created=None), datetime.min.replace(tzinfo=UTC)),
+    ]
+    run(session, FakeSource([page]))
     leads = {lead.source_row_key: lead for lead in session.exec(select(Lead))}
     assert leads["with"].received_at == datetime(2026, 11, 20, 10, 15, 0, 123456, tzinfo=UTC)
-    assert leads["without"].received_at == PINNED_NOW == leads["without"].first_seen_at
+    assert leads["without"].received_at == T0  # the entity's Timestamp, before first sight
+    # The adapter's stand-in for a missing Timestamp (year 1) is no start: first sight is.
+    assert leads["no-timestamp"].received_at == PINNED_NOW == leads["no-timestamp"].first_seen_at
 
 
 # --- against the real emulator -----------------------------------------------------------------------
@@ -195,3 +203,56 @@ def test_sync_command_reports_a_missing_connection_string(app):
     app.config["AZURE_TABLES_CONNECTION_STRING"] = ""
     result = app.test_cli_runner().invoke(args=["leads", "sync"])
     assert result.exit_code != 0 and "AZURE_TABLES_CONNECTION_STRING is not set" in result.output
+
+
+# --- issue #17, item 5: no personal data outside the clocks -------------------------------------------------
+
+
+def test_every_column_an_entity_fills_is_length_checked_in_intake():
+    """One declaration (intake.MAX_LENGTHS) covers every bounded column the sync writes, at the column's size."""
+    bounded = {
+        field: Lead.model_fields[field].metadata
+        for field in sync.SYNCED_FIELDS
+        if any(getattr(m, "max_length", None) for m in Lead.model_fields[field].metadata)
+    }
+    limits = {
+        field: next(m.max_length for m in meta if getattr(m, "max_length", None)) for field, meta in bounded.items()
+    }
+    assert limits == intake.MAX_LENGTHS
+    assert Lead.model_fields["source_row_key"].metadata[0].max_length == sync.KEY_LENGTH
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"PublisherDisplayName": "p" * 301},
+        {"LeadSource": "S" * 101 + "-INS|coremem.radnac"},
+        {"OfferDisplayName": "RADNAC\x00"},
+    ],
+)
+def test_one_over_long_value_quarantines_its_entity_and_the_page_lands(session, extra):
+    page = [source_entity(entity("good")), source_entity(entity("bad", **extra)), source_entity(entity("good2"))]
+    result = run(session, FakeSource([page]))
+    assert (result.status, result.new, result.quarantined) == ("succeeded", 2, 1)
+    assert session.exec(select(QuarantinedEntity.row_key)).all() == ["bad"]
+
+
+def test_an_entity_whose_key_fits_no_column_is_skipped_and_the_page_lands(session):
+    page = [source_entity(entity("good")), source_entity(entity("k" * 256))]
+    result = run(session, FakeSource([page]))
+    assert (result.status, result.new, result.skipped) == ("succeeded", 1, 1)
+
+
+def test_a_failed_page_records_the_error_class_and_keys_never_the_values(session, monkeypatch):
+    from leads.models import AuditEvent
+
+    run(session, FakeSource([[source_entity(entity("r1"))]]))
+    # Forget the existing lead, so the page inserts it again and the database refuses the duplicate key.
+    monkeypatch.setattr(sync, "_by_key", lambda *args: {})
+    with pytest.raises(Exception, match=r"IntegrityError|UniqueViolation|unique"):
+        run(session, FakeSource([[source_entity(entity("r1", info=customer_info(Email="jane.doe@contoso.example")))]]))
+    failed = session.exec(select(SyncRun).where(SyncRun.status == "failed")).one()
+    assert failed.error.startswith("IntegrityError on the page of entities 2026-11/r1 to 2026-11/r1: ")
+    audit_details = session.exec(select(AuditEvent.details).where(AuditEvent.action == "sync.failed")).one()
+    for recorded in (failed.error, str(audit_details)):
+        assert "jane.doe" not in recorded and "Jane" not in recorded and "INSERT" not in recorded

@@ -59,6 +59,7 @@ def add_installation(session, uninstalled_at: datetime | None, name: str = "app"
         first_event_at=start,
         last_event_at=uninstalled_at or start,
         uninstalled_at=uninstalled_at,
+        clock_started_at=uninstalled_at,
     )
     session.add(installation)
     session.flush()
@@ -73,6 +74,17 @@ def add_installation(session, uninstalled_at: datetime | None, name: str = "app"
             caller_ip="20.1.2.3",
         )
     )
+    if uninstalled_at:
+        session.add(
+            InstallEvent(
+                installation_id=installation.id,
+                dedupe_key=f"k-{name}-deleted",
+                event_type="DELETE",
+                provisioning_state="Deleted",
+                event_time=uninstalled_at,
+                received_at=uninstalled_at,
+            )
+        )
     session.commit()
     return installation
 
@@ -138,7 +150,13 @@ def test_quarantined_entities_follow_the_lead_rule(session):
     seen = datetime(2023, 11, 25, 9, 30, tzinfo=UTC)
     session.add(
         QuarantinedEntity(
-            partition_key="p", row_key="q", reason="bad", raw='{"Email": "x@y"}', first_seen_at=seen, last_seen_at=seen
+            partition_key="p",
+            row_key="q",
+            reason="bad",
+            raw='{"Email": "x@y"}',
+            first_seen_at=seen,
+            clock_started_at=seen,
+            last_seen_at=seen,
         )
     )
     session.commit()

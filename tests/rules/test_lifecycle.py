@@ -26,7 +26,7 @@ def story(*steps: tuple[str, str]) -> list[Observed]:
         ([("PUT", "Succeeded"), ("PATCH", "Failed")], "installed", None),
         ([("PUT", "Succeeded"), ("DELETE", "Deleting")], "uninstalling", 1),
         ([("PUT", "Succeeded"), ("DELETE", "Deleting"), ("DELETE", "Deleted")], "uninstalled", 1),
-        ([("PUT", "Succeeded"), ("DELETE", "Deleting"), ("DELETE", "Failed")], "uninstall_failed", 1),
+        ([("PUT", "Succeeded"), ("DELETE", "Deleting"), ("DELETE", "Failed")], "uninstall_failed", None),
         ([("DELETE", "Deleted")], "uninstalled", 0),
     ],
 )
@@ -34,6 +34,7 @@ def test_state_follows_the_documented_events(steps, state, uninstalled):
     result = derive(story(*steps))
     assert result.state == state
     assert result.uninstalled_at == (None if uninstalled is None else T0 + timedelta(minutes=uninstalled))
+    assert result.clock_started_at == result.uninstalled_at  # one deployment: its clock is the row's
 
 
 def test_any_delivery_order_gives_the_same_lifecycle():
@@ -50,9 +51,11 @@ def test_events_with_the_same_time_resolve_to_the_later_stage():
 
 def test_a_reinstall_stops_the_retention_clock_until_the_next_uninstall():
     reinstalled = story(("PUT", "Succeeded"), ("DELETE", "Deleted"), ("PUT", "Accepted"), ("PUT", "Succeeded"))
-    assert derive(reinstalled) == Lifecycle("installed", None)
+    # The first deployment keeps its own clock (issue #17): only the installed one is off the clock.
+    assert derive(reinstalled) == Lifecycle("installed", None, T0 + timedelta(minutes=1))
     removed_again = story(("PUT", "Succeeded"), ("DELETE", "Deleted"), ("PUT", "Succeeded"), ("DELETE", "Deleting"))
     assert derive(removed_again).uninstalled_at == T0 + timedelta(minutes=3)
+    assert derive(removed_again).clock_started_at == T0 + timedelta(minutes=1)
 
 
 def test_no_events_is_an_error():

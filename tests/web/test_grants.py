@@ -43,7 +43,8 @@ def test_support_opens_a_grant_from_the_installation_page(client, auth, session,
     assert response.status_code == 303
     assert session.exec(select(SupportGrant)).one().opened_by == user.email
     detail = client.get(response.headers["Location"]).data.decode()
-    assert "SR-7" in detail and "10 days" in detail and "Signed form ref F-88" in detail
+    # The window runs from the consent (24 Nov 10:00), not from opening the grant (25 Nov 09:30).
+    assert "SR-7" in detail and "9 days 30 minutes" in detail and "Signed form ref F-88" in detail
 
 
 def test_missing_consent_re_renders_the_form(client, auth, session, managed):
@@ -66,7 +67,10 @@ def test_locked_installations_offer_no_grant(client, auth, session):
 def test_message_data_and_close_through_the_pages(client, auth, session, managed, clock):
     user = auth.login("support")
     grant = open_grant(session, managed, user)
-    client.post(f"/grants/{grant.id}/communications", data={"direction": "in", "summary": "Sent logs"})
+    client.post(
+        f"/grants/{grant.id}/communications",
+        data={"direction": "in", "summary": "Sent logs", "at": clock.now.strftime("%Y-%m-%dT%H:%M")},
+    )
     client.post(f"/grants/{grant.id}/data", data={"kind": "file", "description": "radius.log"})
     page = client.get(f"/grants/{grant.id}").data.decode()
     assert "Sent logs" in page and "radius.log" in page

@@ -84,8 +84,10 @@ def test_lifecycles_in_any_delivery_order(client, session, expected):
         installation = session.exec(select(Installation).where(Installation.application_id == app_id)).one()
         assert installation.state == expected
         deletes = [i for i, (t, _) in enumerate(steps) if t == "DELETE"]
-        assert (installation.uninstalled_at is not None) == bool(deletes)
-        if deletes:  # the 90-day clock starts at the first DELETE notification
+        # A blocked uninstall leaves the application installed: never on a clock (issue #17).
+        on_clock = bool(deletes) and expected != "uninstall_failed"
+        assert (installation.uninstalled_at is not None) == on_clock
+        if on_clock:  # the 90-day clock starts at the first DELETE notification
             assert installation.uninstalled_at.day == deletes[0] + 1
 
 
