@@ -25,6 +25,38 @@ ENV_VARS = (
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
 )
+#: Settings that key something an attacker would love to forge: each must be a real secret in production.
+SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 12  # a hex token of 32 bytes has ~16 distinct characters; "abab…" or "aaaa…" has 1-2
+#: Values people paste from tutorials and examples; compared case-insensitively, with any repetition unrolled.
+WELL_KNOWN_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "secretkey",
+        "secret-key",
+        "secret_key",
+        "password",
+        "supersecret",
+        "mysecret",
+        "development",
+        "dev",
+        "test",
+        "default",
+        "radnac",
+        "xxxxxxxx",
+        "0123456789",
+        "1234567890",
+        "abcdefghijklmnopqrstuvwxyz",
+        "your-secret-key",
+        "your_secret_key",
+        "replace-me",
+        DEV_SECRET_KEY,
+    }
+)
 
 
 class ConfigError(RuntimeError):
@@ -81,15 +113,47 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     return config
 
 
+GENERATE_SECRET = "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def secret_weakness(value: str, *, optional: bool = False) -> str | None:
+    """Why `value` is not a production secret (None if it is one): too short, too few distinct characters,
+    a repeated pattern, or a well-known value. `optional`: an empty value is allowed (the feature is off).
+
+    A heuristic, not a proof of randomness: it refuses what people type by hand and the examples they copy.
+    """
+    if not value:
+        return None if optional else "is empty"
+    core = _unrepeated(value.strip().lower())
+    if core in WELL_KNOWN_SECRETS or any(len(word) >= 6 and core.startswith(word) for word in WELL_KNOWN_SECRETS):
+        return "is a well-known value (from an example or a default) that anyone can guess"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is {len(value.encode())} bytes; it must be at least {MIN_SECRET_BYTES} random bytes"
+    if len(core) < len(value.strip()) // 2:
+        return "is a short pattern repeated, not random"
+    if len(set(value)) < MIN_SECRET_DISTINCT:
+        return f"uses only {len(set(value))} distinct characters, so it is not random"
+    return None
+
+
+def _unrepeated(text: str) -> str:
+    """The shortest unit whose repetition makes `text` ("abcabcab" -> "abc"), else `text` itself."""
+    for size in range(1, len(text) // 2 + 1):
+        unit = text[:size]
+        if (unit * (len(text) // size + 1))[: len(text)] == text:
+            return unit
+    return text
+
+
 def validate(config: Mapping[str, Any]) -> None:
     """Refuse to start with a configuration that would be unsafe for real personal data."""
     env = config["APP_ENV"]
     if env not in DEV_ENVS | {"production"}:
         raise ConfigError(f"APP_ENV must be development, testing or production, not {env!r}")
-    if env not in DEV_ENVS and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
-        raise ConfigError(
-            "SECRET_KEY is unset or the development default; set a long random SECRET_KEY "
-            "(python -c 'import secrets; print(secrets.token_hex(32))') or APP_ENV=development"
-        )
+    if env not in DEV_ENVS:
+        for name in SECRET_SETTINGS:
+            problem = secret_weakness(config.get(name) or UNSET, optional=name == "WEBHOOK_SECRET")
+            if problem:
+                raise ConfigError(f"{name} {problem}; {GENERATE_SECRET} (or set APP_ENV=development)")
     if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]
         raise ConfigError("CLOCK must be a callable returning an aware UTC datetime")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from leads import create_app
@@ -31,7 +33,7 @@ def test_production_refuses_the_default_or_empty_secret(secret):
 
 
 def test_production_with_a_real_secret_marks_cookies_secure():
-    config = build("/i", {"SECRET_KEY": "x" * 64}, None)
+    config = build("/i", {"SECRET_KEY": secrets.token_hex(32)}, None)
     assert config["APP_ENV"] == "production"
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True
@@ -47,3 +49,38 @@ def test_create_app_refuses_to_start_in_production_with_the_default_secret(monke
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
         create_app()
+
+
+STRONG = secrets.token_hex(32)
+WEAK = {
+    "a": "bytes",  # too short
+    " ": "is empty",  # a space is no secret (stripped by nothing, but refused: too short)
+    "changeme": "well-known",
+    "CHANGEMECHANGEMECHANGEMECHANGEME!": "well-known",
+    "x" * 64: "pattern",
+    "ab" * 40: "pattern",
+    "0123456789" * 4: "well-known",
+    "aaaabbbbccccddddaaaabbbbccccdddd1": "distinct",
+    DEV_SECRET_KEY: "well-known",
+    "password-" + STRONG: "well-known",
+}
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY"])
+@pytest.mark.parametrize("weak", list(WEAK))
+def test_production_refuses_each_weak_secret_naming_the_setting_and_why(name, weak):
+    environ = {"SECRET_KEY": STRONG, "TOMBSTONE_KEY": secrets.token_hex(32), name: weak}
+    reason = "bytes" if weak == " " else WEAK[weak]
+    with pytest.raises(ConfigError, match=rf"^{name} .*{reason}.*token_hex"):
+        build("/i", environ, None)
+
+
+def test_production_accepts_generated_secrets_and_an_unset_webhook_secret():
+    for generated in (secrets.token_hex(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)):
+        build("/i", {"SECRET_KEY": generated, "WEBHOOK_SECRET": generated, "TOMBSTONE_KEY": generated}, None)
+    assert build("/i", {"SECRET_KEY": STRONG}, None)["WEBHOOK_SECRET"] == ""  # the webhook answers 503
+
+
+def test_development_and_testing_may_use_short_secrets():
+    for env in ("development", "testing"):
+        build("/i", {"APP_ENV": env, "SECRET_KEY": "a", "WEBHOOK_SECRET": "b"}, None)
