@@ -91,6 +91,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CLOCK": utc_now,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),  # a session unused this long ends
+        "SESSION_MAX_AGE": timedelta(hours=12),  # and every session ends this long after login, used or not
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -109,6 +111,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
+    config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
     validate(config)
     return config
 

@@ -88,12 +88,16 @@ def count_users(*, session: Session) -> int:
 
 
 def update_user(*, session: Session, user: User, role: str, active: bool, now: datetime, actor: User) -> User:
-    """Change a user's role and active flag; an admin cannot demote or deactivate themself. Commits."""
+    """Change a user's role and active flag; an admin cannot demote or deactivate themself. Commits.
+
+    Any change ends every session of that user (they log in again under the new role, or not at all)."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}.")
     if user.id == actor.id and (role != "admin" or not active):
         raise UserError("You cannot remove your own admin role or deactivate yourself.")
     before = {"role": user.role, "active": user.active}
+    if before != {"role": role, "active": active}:
+        user.session_version += 1  # a new role or a deactivation takes effect now, in every open session
     user.role, user.active = role, active
     session.add(user)
     audit.record(
@@ -106,4 +110,23 @@ def update_user(*, session: Session, user: User, role: str, active: bool, now: d
         details={"before": before, "after": {"role": role, "active": active}},
     )
     session.commit()
+    return user
+
+
+def end_sessions(*, session: Session, user: User) -> User:
+    """End every session of `user` at once, wherever it was opened (the version in each one is now stale). Commits."""
+    user.session_version += 1
+    session.add(user)
+    session.commit()
+    return user
+
+
+def load_for_session(*, session: Session, token: str) -> User | None:
+    """The active user a session's token (`User.get_id`, "id:version") names, if that version is still current."""
+    user_id, _, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None  # a session from before versions, or a forged one
+    user = session.get(User, int(user_id)) if int(user_id) < 2**31 else None
+    if user is None or not user.active or user.get_id() != token:
+        return None
     return user

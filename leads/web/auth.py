@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from leads import db
 from leads.staff import users
-from leads.web import htmx, throttle
+from leads.web import htmx, sessions, throttle
 from leads.web.forms import ROLE_CHOICES, EmptyForm, LoginForm, UserCreateForm, UserUpdateForm
 from leads.web.permissions import public, requires
 
@@ -43,6 +43,7 @@ def login() -> object:
         if user is not None:
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
+            sessions.started()
             return htmx.see_other(_safe_next(request.args.get("next")))
         throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
@@ -51,9 +52,10 @@ def login() -> object:
 
 @bp.post("/logout")
 def logout() -> object:
-    """End the session (POST with CSRF, so no other site can log staff out)."""
+    """End this user's sessions, everywhere (POST with CSRF, so no other site can log staff out)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
+    users.end_sessions(session=db.session(), user=current_user._get_current_object())  # every copy of the cookie
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -32,7 +32,7 @@ def register() -> str:
     """Every request with its due date; overdue and due-this-week stand out."""
     rows = rights_register.register(session=db.session(), open_only=request.args.get("show") != "all")
     return render_template(
-        "rights/rights_register.html", rows=rows, today=db.now().date(), show=request.args.get("show")
+        "rights/register.html", rows=rows, today=db.now().date(), show=request.args.get("show")
     )
 
 
