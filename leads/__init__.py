@@ -54,12 +54,16 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    for status in (400, 403, 404, 500):
+    for status in (400, 403, 404, 405, 413, 415, 500):
         app.register_error_handler(status, _error_page(status))
 
 
 def _error_page(status: int) -> Any:
-    def handler(_error: Exception) -> tuple[str, int]:
-        return render_template("error.html", status=status), status
+    def handler(error: Exception) -> tuple[str, int]:
+        # A reason the app gave (abort(400, "…")) is shown; werkzeug's stock descriptions are not.
+        reason = getattr(error, "description", None)
+        if reason == getattr(type(error), "description", None) or not isinstance(reason, str):
+            reason = None
+        return render_template("error.html", status=status, reason=reason), status
 
     return handler

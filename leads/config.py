@@ -24,6 +24,8 @@ ENV_VARS = (
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
+    "WEB_CONCURRENCY",
+    "RATELIMIT_PER_PROCESS",
 )
 #: Settings that key something an attacker would love to forge: each must be a real secret in production.
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
@@ -82,6 +84,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
         "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
         "RATELIMIT_KEY_PREFIX": "radnac-leads",
+        "WEB_CONCURRENCY": 2,  # gunicorn workers; the Procfile reads the same variable with the same default
+        "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
         "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
         "SYNC_OVERLAP_MINUTES": 15,
@@ -111,6 +115,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
+    config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
     validate(config)
     return config
@@ -139,6 +144,13 @@ def secret_weakness(value: str, *, optional: bool = False) -> str | None:
     return None
 
 
+def _throttle_counts_per_worker(config: Mapping[str, Any]) -> bool:
+    """Whether several workers would each keep their own login-throttle counts, and nobody said that is fine."""
+    per_process = str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+    accepted = str(config["RATELIMIT_PER_PROCESS"]).strip().lower() in ("1", "true", "yes")
+    return per_process and config["WEB_CONCURRENCY"] > 1 and not accepted
+
+
 def _unrepeated(text: str) -> str:
     """The shortest unit whose repetition makes `text` ("abcabcab" -> "abc"), else `text` itself."""
     for size in range(1, len(text) // 2 + 1):
@@ -158,5 +170,11 @@ def validate(config: Mapping[str, Any]) -> None:
             problem = secret_weakness(config.get(name) or UNSET, optional=name == "WEBHOOK_SECRET")
             if problem:
                 raise ConfigError(f"{name} {problem}; {GENERATE_SECRET} (or set APP_ENV=development)")
+    if env not in DEV_ENVS and _throttle_counts_per_worker(config):
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY is {config['WEB_CONCURRENCY']}: each worker "
+            "would count failed log-ins on its own (the limits multiplied). Set RATELIMIT_STORAGE_URI=redis://…, "
+            "or WEB_CONCURRENCY=1, or RATELIMIT_PER_PROCESS=1 to accept it"
+        )
     if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]
         raise ConfigError("CLOCK must be a callable returning an aware UTC datetime")

@@ -15,6 +15,7 @@ from leads.web.permissions import public, requires
 
 bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "Email or password not recognised."
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,6 +38,10 @@ def login() -> object:
     """Show the login form; on success rotate the session and go where the user was heading."""
     if current_user.is_authenticated:
         return redirect(url_for("pages.leads_list"))
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        # The throttle counts the account typed in the parsed form; a JSON body (which flask-wtf would also
+        # read) would be checked against the password yet counted against no account.
+        abort(415, "Log in with the login form.")
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)

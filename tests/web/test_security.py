@@ -85,7 +85,12 @@ def test_an_unexpected_error_page_carries_the_headers(app, client):
 @pytest.mark.parametrize(("env", "hsts"), [("production", True), ("development", False), ("testing", False)])
 def test_hsts_only_outside_development_and_testing(database_url, env, hsts):
     app = create_app(
-        {"APP_ENV": env, "SECRET_KEY": "a-long-production-secret-for-this-test", "DATABASE_URL": database_url}
+        {
+            "APP_ENV": env,
+            "SECRET_KEY": "a-long-production-secret-for-this-test",
+            "DATABASE_URL": database_url,
+            "WEB_CONCURRENCY": 1,
+        }
     )
     response = app.test_client().get("/login")
     assert_headers(response, hsts=hsts)
