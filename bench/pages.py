@@ -30,6 +30,7 @@ class Case:
     htmx: bool = False
     max_p95: float = MAX_P95_MS
     max_ratio: float | None = MAX_RATIO
+    method: str = "GET"  # POST for downloads that write an audit entry
 
 
 def typed(text: str, start: int = 1) -> list[str]:
@@ -72,6 +73,7 @@ def cases(bare: Bare) -> list[Case]:
             [f"/rights/{found['request']}/bundle/portability"],
             max_p95=BUNDLE_MAX_MS,
             max_ratio=None,
+            method="POST",
         ),
     ]
 
@@ -120,17 +122,17 @@ def run(case: Case, site: Site, bare: Bare, repeat: int) -> Result:
     captured: dict[str, list[Statement]] = {}
     for path in case.paths:
         for _ in range(WARM_UP):
-            site.get(path, htmx=case.htmx)
-        captured[path] = site.capture(path, htmx=case.htmx)
+            site.get(path, htmx=case.htmx, method=case.method)
+        captured[path] = site.capture(path, htmx=case.htmx, method=case.method)
         bare.replay(captured[path])
     app, base = [], []
     for n in range(repeat):
         path = case.paths[n % len(case.paths)]
         if n % 2:
             base.append(bare.replay(captured[path]))
-            app.append(site.get(path, htmx=case.htmx))
+            app.append(site.get(path, htmx=case.htmx, method=case.method))
         else:
-            app.append(site.get(path, htmx=case.htmx))
+            app.append(site.get(path, htmx=case.htmx, method=case.method))
             base.append(bare.replay(captured[path]))
     return Result(
         group=case.group,

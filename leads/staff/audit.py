@@ -10,6 +10,9 @@ from sqlmodel import Session, select
 
 from leads.models import AuditEvent, User
 
+#: The action of an access-log entry: a page or file showing one person's data was served (see `viewed`).
+VIEWED = "record.viewed"
+
 
 def record(
     *,

@@ -31,9 +31,7 @@ def _request(request_id: int) -> Any:
 def register() -> str:
     """Every request with its due date; overdue and due-this-week stand out."""
     rows = rights_register.register(session=db.session(), open_only=request.args.get("show") != "all")
-    return render_template(
-        "rights/register.html", rows=rows, today=db.now().date(), show=request.args.get("show")
-    )
+    return render_template("rights/register.html", rows=rows, today=db.now().date(), show=request.args.get("show"))
 
 
 @bp.route("/rights/new", methods=["GET", "POST"])
@@ -152,10 +150,14 @@ def link_lead(request_id: int) -> object:
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
-@bp.get("/rights/<int:request_id>/bundle/<kind>")
+@bp.post("/rights/<int:request_id>/bundle/<kind>")
 @requires("rights.export")
 def download(request_id: int, kind: str) -> Response:
-    """The access export or portability bundle as a streamed ZIP (audited)."""
+    """The access export or portability bundle as a streamed ZIP (audited).
+
+    A POST with CSRF (a plain form, never htmx): it writes the audit entry, and a GET would let any other
+    site plant one in a member of staff's name with a link (SameSite=Lax sends the cookie on top-level GETs).
+    """
     item = _request(request_id)
     try:
         chunks = actions.export(session=db.session(), request=item, kind=kind, actor=current_user, now=db.now())
@@ -215,10 +217,10 @@ def erase(request_id: int) -> object:
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
-@bp.get("/rights/export.csv")
+@bp.post("/rights/export.csv")
 @requires("rights.manage")
 def export_register() -> Response:
-    """The register as CSV for record keeping (spreadsheet-safe cells; audited)."""
+    """The register as CSV for record keeping (spreadsheet-safe cells; audited). POST with CSRF, as `download`."""
     rows = rights_register.register(session=db.session())
     today = db.now().date()
     header = (
