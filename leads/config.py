@@ -121,7 +121,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     return config
 
 
-GENERATE_SECRET = "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 def secret_weakness(value: str, *, optional: bool = False) -> str | None:
@@ -169,7 +169,7 @@ def validate(config: Mapping[str, Any]) -> None:
         for name in SECRET_SETTINGS:
             problem = secret_weakness(config.get(name) or UNSET, optional=name == "WEBHOOK_SECRET")
             if problem:
-                raise ConfigError(f"{name} {problem}; {GENERATE_SECRET} (or set APP_ENV=development)")
+                raise ConfigError(f"{name} {problem}; {HOW_TO_GENERATE} (or set APP_ENV=development)")
     if env not in DEV_ENVS and _throttle_counts_per_worker(config):
         raise ConfigError(
             f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY is {config['WEB_CONCURRENCY']}: each worker "

@@ -49,7 +49,7 @@ def test_a_cookie_forged_with_a_weak_key_cannot_work_because_production_refuses_
     attacker = victim_app.test_client()
     attacker.set_cookie("session", forge(payload, "changeme"))
     assert attacker.get("/admin/users").status_code == 200  # the attack is real where the key is weak
-    with pytest.raises(ConfigError, match="SECRET_KEY .*well-known"):
+    with pytest.raises(ConfigError, match=r"SECRET_KEY .*well-known"):
         create_app({"APP_ENV": "production", "SECRET_KEY": "changeme", "DATABASE_URL": database_url})
     victim_app.extensions["radnac.engine"].dispose()
 
