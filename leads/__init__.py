@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from leads import cli, config, db
-from leads.web import htmx, permissions, security, templating, throttle
+from leads.web import htmx, inputs, permissions, security, templating, throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     db.init_app(app)
+    inputs.init_app(app)  # before the blueprints: their `<int:...>` rules take the bounded converter
     csrf.init_app(app)
     htmx.init_app(app)
     permissions.init_app(app)

@@ -20,9 +20,11 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login (no open redirect)."""
-    # Browsers read "/\\host" as "//host", so backslashes are refused too.
+    # Browsers read "/\\host" as "//host", so backslashes are refused too; control characters (CR/LF) cannot
+    # go into a Location header at all (the redirect would fail after the login succeeded).
     if (
         target
+        and target.isprintable()
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target

@@ -13,7 +13,7 @@ from leads.grants import grants, plans
 from leads.ingest import sync
 from leads.retention import holds
 from leads.staff import users
-from leads.web import htmx
+from leads.web import htmx, inputs
 from leads.web.forms import NoteForm
 from leads.web.permissions import requires
 
@@ -21,10 +21,7 @@ bp = Blueprint("pages", __name__)
 
 
 def _page_arg() -> int:
-    try:
-        return int(request.args.get("page", "1"))
-    except ValueError:
-        return 1
+    return inputs.page_number(request.args.get("page"))
 
 
 @bp.get("/")

@@ -15,7 +15,7 @@ from leads.ingest import sources
 from leads.rights import actions
 from leads.rights import register as rights_register
 from leads.rules import csvsafe, rights
-from leads.web import htmx
+from leads.web import htmx, inputs
 from leads.web.forms import RectifyForm, RequestStepForm, RightsRequestForm
 from leads.web.permissions import requires
 
@@ -139,7 +139,7 @@ def take_step(request_id: int, step: str) -> object:
 @requires("rights.manage")
 def link_lead(request_id: int) -> object:
     """Confirm (or undo) that a lead is the requester's."""
-    item, lead_id = _request(request_id), request.form.get("lead_id", type=int) or 0
+    item, lead_id = _request(request_id), request.form.get("lead_id", type=inputs.record_id) or 0
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
     if request.form.get("undo"):
         rights_register.unlink_lead(
