@@ -1,4 +1,8 @@
-"""Staff accounts: create, authenticate, change role, activate/deactivate. Passwords are scrypt hashes."""
+"""Staff accounts: create, authenticate, change role, activate/deactivate, change and reset passwords.
+
+Passwords are scrypt hashes, checked for strength by `leads.rules.passwords`. Everything that changes who may
+act as a user (a password, a role, deactivation, logout) raises their session version, ending their sessions.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from sqlmodel import Session, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from leads.models import ROLES, User
-from leads.rules.vocabulary import MIN_PASSWORD_LENGTH
+from leads.rules import passwords
 from leads.staff import audit
 
 # Checked against when the email is unknown, so both failures cost the same time.
@@ -24,10 +28,15 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords shorter than MIN_PASSWORD_LENGTH."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"Passwords must have at least {MIN_PASSWORD_LENGTH} characters.")
+class PasswordError(UserError):
+    """A password was refused (too weak, or the current one was wrong); the message says why."""
+
+
+def validate_password(password: str, *, email: str = "") -> None:
+    """Refuse a password the strength estimator (`leads.rules.passwords`) finds too easy to guess."""
+    problem = passwords.weakness(password, user_inputs=[email] if email else [])
+    if problem:
+        raise PasswordError(problem)
 
 
 def create_user(*, session: Session, email: str, password: str, role: str, now: datetime, actor: User | str) -> User:
@@ -37,7 +46,7 @@ def create_user(*, session: Session, email: str, password: str, role: str, now: 
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     if "@" not in email:
         raise UserError("That is not an email address.")
-    validate_password(password)
+    validate_password(password, email=email)
     if get_by_email(session=session, email=email) is not None:
         raise UserError(f"A user with email {email} already exists.")
     user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role, created_at=now)
@@ -130,3 +139,39 @@ def load_for_session(*, session: Session, token: str) -> User | None:
     if user is None or not user.active or user.get_id() != token:
         return None
     return user
+
+
+def change_password(*, session: Session, user: User, current: str, new: str, now: datetime) -> User:
+    """The user chooses a new password, proving the current one: audited; every session of theirs ends (the
+    caller logs the current one in again under the new version). Commits."""
+    if not check_password_hash(user.password_hash, current):
+        raise PasswordError("Your current password was not right.")
+    if new == current:
+        raise PasswordError("Choose a password you have not used here.")
+    _set_password(session=session, user=user, password=new, must_change=False)
+    audit.record(
+        session=session, at=now, actor=user, action="user.password_change", record_type="user", record_id=user.id
+    )
+    session.commit()
+    return user
+
+
+def reset_password(*, session: Session, user: User, new: str, now: datetime, actor: User) -> User:
+    """An admin gives `user` a new password, to be changed at their next login: audited (never the password);
+    every session of theirs ends. Commits."""
+    if user.id == actor.id:
+        raise UserError("Change your own password from your account page, with your current password.")
+    _set_password(session=session, user=user, password=new, must_change=True)
+    audit.record(
+        session=session, at=now, actor=actor, action="user.password_reset", record_type="user", record_id=user.id
+    )
+    session.commit()
+    return user
+
+
+def _set_password(*, session: Session, user: User, password: str, must_change: bool) -> None:
+    validate_password(password, email=user.email)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.must_change_password = must_change
+    user.session_version += 1
+    session.add(user)

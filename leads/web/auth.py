@@ -10,7 +10,15 @@ from flask_login import current_user, login_user, logout_user
 from leads import db
 from leads.staff import users
 from leads.web import htmx, sessions, throttle
-from leads.web.forms import ROLE_CHOICES, EmptyForm, LoginForm, UserCreateForm, UserUpdateForm
+from leads.web.forms import (
+    ROLE_CHOICES,
+    EmptyForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserUpdateForm,
+)
 from leads.web.permissions import public, requires
 
 bp = Blueprint("auth", __name__)
@@ -48,9 +56,7 @@ def login() -> object:
     if form.validate_on_submit():
         user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
         if user is not None:
-            session.clear()  # a fresh session at login: no fixation
-            login_user(user)
-            sessions.started()
+            _log_in_again(user)  # a fresh session at login: no fixation
             return htmx.see_other(_safe_next(request.args.get("next")))
         throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
@@ -94,12 +100,14 @@ def users_admin() -> object:
                 actor=current_user,
             )
         except users.UserError as error:
-            form.email.errors.append(str(error))
+            (form.password if isinstance(error, users.PasswordError) else form.email).errors.append(str(error))
         else:
             flash(f"Added {form.email.data}.", "info")
             return htmx.see_other(url_for("auth.users_admin"))
     staff = users.list_users(session=db.session())
-    return render_template("admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES)
+    return render_template(
+        "admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES, reset_form=PasswordResetForm(formdata=None)
+    )
 
 
 @bp.post("/admin/users/<int:user_id>")
@@ -123,3 +131,45 @@ def user_update(user_id: int) -> object:
     except users.UserError as error:
         flash(str(error), "error")
     return htmx.see_other(url_for("auth.users_admin"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password() -> object:
+    """Change your own password (required first after an admin reset); your other sessions end."""
+    form, me = PasswordChangeForm(), current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            users.change_password(
+                session=db.session(), user=me, current=form.current.data, new=form.new.data, now=db.now()
+            )
+        except users.PasswordError as error:
+            form.new.errors.append(str(error))
+        else:
+            _log_in_again(me)
+            flash("Password changed. Any other session of yours has ended.", "info")
+            return htmx.see_other(url_for("pages.leads_list"))
+    return render_template("auth/password.html", form=form, forced=me.must_change_password)
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@requires("users.manage")
+def user_password_reset(user_id: int) -> object:
+    """Give a user a temporary password, which they must change at their next login; their sessions end."""
+    user = users.get(session=db.session(), user_id=user_id) or abort(404)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        flash("Type the temporary password.", "error")
+        return htmx.see_other(url_for("auth.users_admin"))
+    try:
+        users.reset_password(session=db.session(), user=user, new=form.password.data, now=db.now(), actor=current_user)
+        flash(f"New password set for {user.email}: they must choose their own when they next log in.", "info")
+    except users.UserError as error:
+        flash(str(error), "error")
+    return htmx.see_other(url_for("auth.users_admin"))
+
+
+def _log_in_again(user: object) -> None:
+    """Keep this browser logged in under the user's new session version (every other session has ended)."""
+    session.clear()
+    login_user(user)
+    sessions.started()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, url_for
 from flask_login import LoginManager, current_user
 
 from leads import db
@@ -20,6 +20,7 @@ from leads.web import htmx, sessions
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout"})
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -60,6 +61,8 @@ def _require_login() -> Any:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return htmx.see_other(url_for("auth.password"))  # an admin reset it: the user's own password comes first
     return None
 
 

@@ -9,7 +9,7 @@ from leads.models import ROLES
 from leads.web.permissions import PERMISSIONS
 
 PUBLIC = {"auth.login", "auth.healthz", "static", "webhooks.azure_resource"}
-LOGIN_ONLY = {"auth.logout"}  # any member of staff may end their own session
+LOGIN_ONLY = {"auth.logout", "auth.password"}  # any member of staff may end their own session
 
 
 def endpoints(app):
