@@ -13,7 +13,7 @@ from leads.grants import grants, plans
 from leads.ingest import sync
 from leads.retention import holds
 from leads.staff import users
-from leads.web import htmx, inputs
+from leads.web import access, htmx, inputs
 from leads.web.forms import NoteForm
 from leads.web.permissions import requires
 
@@ -57,6 +57,7 @@ def leads_list() -> str:
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
+    access.viewed("lead", lead.id)
     return htmx.render("leads/detail.html", "leads/detail.html", **lead_page_context(lead))
 
 
@@ -100,6 +101,7 @@ def installation_detail(installation_id: int) -> str:
     """One installation and its notifications in order."""
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     installation, events = found
+    access.viewed("installation", installation_id)
     context = _hold_context("installation", installation_id)
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
     linked_lead = queries.get_lead(session=db.session(), lead_id=installation.lead_id) if installation.lead_id else None

@@ -15,7 +15,7 @@ from leads.ingest import sources
 from leads.rights import actions
 from leads.rights import register as rights_register
 from leads.rules import csvsafe, rights
-from leads.web import htmx, inputs
+from leads.web import access, htmx, inputs
 from leads.web.forms import RectifyForm, RequestStepForm, RightsRequestForm
 from leads.web.permissions import requires
 
@@ -64,6 +64,7 @@ def new() -> object:
 def detail(request_id: int) -> str:
     """The request, what the notice says about it, the person's leads, and the actions."""
     session, item = db.session(), _request(request_id)
+    access.viewed("rights_request", request_id)
     linked = rights_register.linked_leads(session=session, request=item)
     return render_template(
         "rights/detail.html",
@@ -180,6 +181,8 @@ def rectify(request_id: int, lead_id: int) -> object:
         (lead for lead in rights_register.linked_leads(session=db.session(), request=item) if lead.id == lead_id), None
     ) or abort(404)
     form = RectifyForm(obj=lead)
+    if request.method == "GET":
+        access.viewed("lead", lead_id, what="rectify")
     if form.validate_on_submit():
         changes = {field: getattr(form, field).data for field in actions.RECTIFIABLE}
         count = actions.rectify(
