@@ -107,17 +107,23 @@ def assert_no_5xx(status: int, who: str, method: str, path: str, value: str) -> 
     assert status < 500, f"{who} {method} {path} with {value!r}: {status}"
 
 
+ROUTE_KILLERS = ("9" * 25, "9999-12-31T23:59:59~1", "a\r\n\x7f")  # in every query and form field at once
+
+
 def test_every_route_answers_the_known_killers_with_a_4xx_or_better(world):
     ids, browsers, rules = world
     statuses = []
     for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for who, browser in browsers.items():
-                for value in ("9" * 25, "\x00", "9999-12-31T23:59:59~1", "a\r\n"):
-                    for path in {path_for(rule, None, ids), path_for(rule, value, ids)}:
-                        status = send(browser, rule, method, path, value)
-                        assert_no_5xx(status, who, method, path, value)
-                        statuses.append(status)
+                tries = [(path_for(rule, None, ids), v) for v in ROUTE_KILLERS[: 1 if who == "anonymous" else None]]
+                tries.append((path_for(rule, "9" * 25, ids), "1"))  # every path argument past INTEGER
+                if who == "admin":
+                    tries.append((path_for(rule, None, ids), "\x00"))
+                for path, value in tries:
+                    status = send(browser, rule, method, path, value)
+                    assert_no_5xx(status, who, method, path, value)
+                    statuses.append(status)
     assert len(rules) > 40 and statuses.count(200) + statuses.count(303) > 100  # real pages, not only refusals
 
 
