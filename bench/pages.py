@@ -75,6 +75,23 @@ def cases(bare: Bare) -> list[Case]:
             max_ratio=None,
             method="POST",
         ),
+        Case("audit", "audit trail, first page", ["/admin/audit"]),
+        Case(
+            "audit",
+            "audit trail, deep page (keyset, half way)",
+            [f"/admin/audit?{urlencode({'after': found['audit_deep']})}"],
+        ),
+        Case("audit", "audit trail of one member of staff", [f"/admin/audit?actor={found['viewer']}"]),
+        Case(
+            "audit",
+            "audit trail of one lead",
+            [f"/admin/audit?{urlencode({'record_type': 'lead', 'record_id': i})}" for i in found["details"][:10]],
+        ),
+        Case(
+            "audit",
+            "audit trail of one day",
+            [f"/admin/audit?{urlencode({'since': found['audit_day'], 'until': found['audit_day']})}"],
+        ),
     ]
 
 
@@ -101,6 +118,9 @@ def _probe(cursor: object, sqlite: bool) -> dict:
     noted = [row[0] for row in cursor.fetchall()]  # type: ignore[attr-defined]
     plain = [1 + n * (total // 14) for n in range(14)]
     stamp = _aware(at, sqlite)
+    (events,) = one("SELECT count(*) FROM auditevent")
+    audit_at, audit_id = one(f"SELECT at, id FROM auditevent ORDER BY at DESC, id DESC LIMIT 1 OFFSET {events // 2}")
+    (viewer,) = one("SELECT actor_user_id FROM auditevent WHERE actor_user_id IS NOT NULL ORDER BY id LIMIT 1")
     return {
         "deep": f"{stamp}~{lead_id}",
         "deep_name": f"{name_key}~{name_id}",
@@ -108,6 +128,9 @@ def _probe(cursor: object, sqlite: bool) -> dict:
         "email": email,
         "request": request,
         "details": [*linked, *noted, *plain],
+        "audit_deep": f"{_aware(audit_at, sqlite)}~{audit_id}",
+        "audit_day": _aware(audit_at, sqlite)[:10],
+        "viewer": viewer,
     }
 
 

@@ -37,7 +37,7 @@ def bench_app(url: str, **config: Any) -> Flask:
         "CLOCK": lambda: ANCHOR,
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
         "REMEMBER_COOKIE_SECURE": False,
-        "WEB_CONCURRENCY": 1,  # one process: the login throttle's memory:// store is whole
+        "WEB_CONCURRENCY": 1,  # one test client in one process (the webhook bench's gunicorn workers never log in)
         **config,
     }
     return create_app(settings)

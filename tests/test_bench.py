@@ -38,7 +38,14 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
     databases = ["## SQLite", *(["## PostgreSQL"] if env["BENCH_DATABASE_URL"] else [])]
     for heading in [*databases, "## Machine", "## Data", "## Peak memory", "## Why targets are missed"]:
         assert heading in report
-    for name in ("leads list, first page", "as typed", "filter owner=none", "lead detail", "portability bundle"):
+    for name in (
+        "leads list, first page",
+        "as typed",
+        "filter owner=none",
+        "lead detail",
+        "portability bundle",
+        "audit trail",
+    ):
         assert name in report
     for name in ("sweeper destroying 100", "lead sync of 200", "install webhook", "peak memory of the bundle"):
         assert name in report
