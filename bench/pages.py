@@ -34,6 +34,7 @@ class Case:
     htmx: bool = False
     max_p95: float = MAX_P95_MS
     max_ratio: float | None = MAX_RATIO
+    method: str = "GET"  # POST for downloads that write an audit entry
 
 
 def typed(text: str, start: int = 1) -> list[str]:
@@ -76,6 +77,24 @@ def cases(bare: Bare) -> list[Case]:
             [f"/rights/{found['request']}/bundle/portability"],
             max_p95=BUNDLE_MAX_MS,
             max_ratio=None,
+            method="POST",
+        ),
+        Case("audit", "audit trail, first page", ["/admin/audit"]),
+        Case(
+            "audit",
+            "audit trail, deep page (keyset, half way)",
+            [f"/admin/audit?{urlencode({'after': found['audit_deep']})}"],
+        ),
+        Case("audit", "audit trail of one member of staff", [f"/admin/audit?actor={found['viewer']}"]),
+        Case(
+            "audit",
+            "audit trail of one lead",
+            [f"/admin/audit?{urlencode({'record_type': 'lead', 'record_id': i})}" for i in found["details"][:10]],
+        ),
+        Case(
+            "audit",
+            "audit trail of one day",
+            [f"/admin/audit?{urlencode({'since': found['audit_day'], 'until': found['audit_day']})}"],
         ),
     ]
 
@@ -103,6 +122,9 @@ def _probe(cursor: object, sqlite: bool) -> dict:
     noted = [row[0] for row in cursor.fetchall()]  # type: ignore[attr-defined]
     plain = [1 + n * (total // 14) for n in range(14)]
     stamp = _aware(at, sqlite)
+    (events,) = one("SELECT count(*) FROM auditevent")
+    audit_at, audit_id = one(f"SELECT at, id FROM auditevent ORDER BY at DESC, id DESC LIMIT 1 OFFSET {events // 2}")
+    (viewer,) = one("SELECT actor_user_id FROM auditevent WHERE actor_user_id IS NOT NULL ORDER BY id LIMIT 1")
     return {
         "deep": f"{stamp}~{lead_id}",
         "deep_name": f"{name_key}~{name_id}",
@@ -110,6 +132,9 @@ def _probe(cursor: object, sqlite: bool) -> dict:
         "email": email,
         "request": request,
         "details": [*linked, *noted, *plain],
+        "audit_deep": f"{_aware(audit_at, sqlite)}~{audit_id}",
+        "audit_day": _aware(audit_at, sqlite)[:10],
+        "viewer": viewer,
     }
 
 
@@ -124,15 +149,15 @@ def run(case: Case, site: Site, bare: Bare, repeat: int) -> Result:
     captured: dict[str, list[Statement]] = {}
     for path in case.paths:
         for _ in range(WARM_UP):
-            site.get(path, htmx=case.htmx)
-        captured[path] = site.capture(path, htmx=case.htmx)
+            site.get(path, htmx=case.htmx, method=case.method)
+        captured[path] = site.capture(path, htmx=case.htmx, method=case.method)
         bare.replay(captured[path])
     app, base, floor = [], [], []
     load = os.getloadavg()[0]
     for n in range(repeat):
         path = case.paths[n % len(case.paths)]
         steps = (
-            lambda path=path: app.append(site.get(path, htmx=case.htmx)),
+            lambda path=path: app.append(site.get(path, htmx=case.htmx, method=case.method)),
             lambda path=path: base.append(bare.replay(captured[path])),
             lambda: floor.append(site.get(FLOOR)),
         )

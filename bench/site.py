@@ -38,6 +38,7 @@ def bench_app(url: str, **config: Any) -> Flask:
         "CLOCK": lambda: ANCHOR,
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
         "REMEMBER_COOKIE_SECURE": False,
+        "WEB_CONCURRENCY": 1,  # one test client in one process (the webhook bench's gunicorn workers never log in)
         **config,
     }
     app = create_app(settings)
@@ -60,19 +61,24 @@ class Site:
         if answer.status_code != 303:
             raise RuntimeError(f"could not log in to the bench app: {answer.status_code}")
 
-    def get(self, path: str, *, htmx: bool = False) -> float:
-        """Milliseconds to answer GET `path` and read the whole body (streamed ones included)."""
+        page = self.client.get("/leads").get_data(as_text=True)
+        self.csrf_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    def get(self, path: str, *, htmx: bool = False, method: str = "GET") -> float:
+        """Milliseconds to answer `method` `path` and read the whole body (streamed ones included). A POST
+        (a download that writes its audit entry) carries the CSRF token, as the page's form does."""
         headers = {"HX-Request": "true"} if htmx else {}
+        form = {"csrf_token": self.csrf_token} if method == "POST" else None
         started = time.perf_counter()
-        response = self.client.get(path, headers=headers)
+        response = self.client.open(path, method=method, headers=headers, data=form)
         response.get_data()
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
-            raise RuntimeError(f"GET {path} answered {response.status_code}")
+            raise RuntimeError(f"{method} {path} answered {response.status_code}")
         return elapsed
 
-    def capture(self, path: str, *, htmx: bool = False) -> list[Statement]:
-        """The SQL statements GET `path` sends, in order, with their parameters."""
+    def capture(self, path: str, *, htmx: bool = False, method: str = "GET") -> list[Statement]:
+        """The SQL statements `method` `path` sends, in order, with their parameters."""
         seen: list[Statement] = []
 
         def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
@@ -81,7 +87,7 @@ class Site:
         engine = self.app.extensions["radnac.engine"]
         event.listen(engine, "before_cursor_execute", record)
         try:
-            self.get(path, htmx=htmx)
+            self.get(path, htmx=htmx, method=method)
         finally:
             event.remove(engine, "before_cursor_execute", record)
         return seen

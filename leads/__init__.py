@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from leads import cli, config, db
-from leads.web import htmx, permissions, security, templating, throttle
+from leads.web import htmx, inputs, permissions, security, templating, throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     db.init_app(app)
     _check_tombstone_key(app)
+    inputs.init_app(app)  # before the blueprints: their `<int:...>` rules take the bounded converter
     csrf.init_app(app)
     htmx.init_app(app)
     permissions.init_app(app)
@@ -57,22 +58,26 @@ def _check_tombstone_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
-    from leads.web import auth, marketing, nurture, pages, people, retention, webhooks
+    from leads.web import access, auth, marketing, nurture, pages, people, retention, webhooks
     from leads.web import grants as grant_pages
     from leads.web import rights as rights_pages
 
-    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, people, webhooks, marketing):
+    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, people, webhooks, marketing, access):
         app.register_blueprint(area.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 
 def _register_error_pages(app: Flask) -> None:
-    for status in (400, 403, 404, 500):
+    for status in (400, 403, 404, 405, 413, 415, 500):
         app.register_error_handler(status, _error_page(status))
 
 
 def _error_page(status: int) -> Any:
-    def handler(_error: Exception) -> tuple[str, int]:
-        return render_template("error.html", status=status), status
+    def handler(error: Exception) -> tuple[str, int]:
+        # A reason the app gave (abort(400, "…")) is shown; werkzeug's stock descriptions are not.
+        reason = getattr(error, "description", None)
+        if reason == getattr(type(error), "description", None) or not isinstance(reason, str):
+            reason = None
+        return render_template("error.html", status=status, reason=reason), status
 
     return handler

@@ -24,6 +24,40 @@ ENV_VARS = (
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
+    "WEB_CONCURRENCY",
+    "RATELIMIT_PER_PROCESS",
+)
+#: Settings that key something an attacker would love to forge: each must be a real secret in production.
+SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 12  # a hex token of 32 bytes has ~16 distinct characters; "abab…" or "aaaa…" has 1-2
+#: Values people paste from tutorials and examples; compared case-insensitively, with any repetition unrolled.
+WELL_KNOWN_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "secretkey",
+        "secret-key",
+        "secret_key",
+        "password",
+        "supersecret",
+        "mysecret",
+        "development",
+        "dev",
+        "test",
+        "default",
+        "radnac",
+        "xxxxxxxx",
+        "0123456789",
+        "1234567890",
+        "abcdefghijklmnopqrstuvwxyz",
+        "your-secret-key",
+        "your_secret_key",
+        "replace-me",
+        DEV_SECRET_KEY,
+    }
 )
 
 
@@ -50,6 +84,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
         "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
         "RATELIMIT_KEY_PREFIX": "radnac-leads",
+        "WEB_CONCURRENCY": 2,  # gunicorn workers; the Procfile reads the same variable with the same default
+        "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
         "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
         "SYNC_OVERLAP_MINUTES": 15,
@@ -59,6 +95,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CLOCK": utc_now,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),  # a session unused this long ends
+        "SESSION_MAX_AGE": timedelta(hours=12),  # and every session ends this long after login, used or not
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -76,6 +114,8 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
+    config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
+    config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
     validate(config)
     tombstone_key(config)
     return config
@@ -99,15 +139,60 @@ def tombstone_key(config: dict[str, Any]) -> None:
     config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
 
 
+HOW_TO_GENERATE = "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def secret_weakness(value: str, *, optional: bool = False) -> str | None:
+    """Why `value` is not a production secret (None if it is one): too short, too few distinct characters,
+    a repeated pattern, or a well-known value. `optional`: an empty value is allowed (the feature is off).
+
+    A heuristic, not a proof of randomness: it refuses what people type by hand and the examples they copy.
+    """
+    if not value:
+        return None if optional else "is empty"
+    core = _unrepeated(value.strip().lower())
+    if core in WELL_KNOWN_SECRETS or any(len(word) >= 6 and core.startswith(word) for word in WELL_KNOWN_SECRETS):
+        return "is a well-known value (from an example or a default) that anyone can guess"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is {len(value.encode())} bytes; it must be at least {MIN_SECRET_BYTES} random bytes"
+    if len(core) < len(value.strip()) // 2:
+        return "is a short pattern repeated, not random"
+    if len(set(value)) < MIN_SECRET_DISTINCT:
+        return f"uses only {len(set(value))} distinct characters, so it is not random"
+    return None
+
+
+def _throttle_counts_per_worker(config: Mapping[str, Any]) -> bool:
+    """Whether several workers would each keep their own login-throttle counts, and nobody said that is fine."""
+    per_process = str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+    accepted = str(config["RATELIMIT_PER_PROCESS"]).strip().lower() in ("1", "true", "yes")
+    return per_process and config["WEB_CONCURRENCY"] > 1 and not accepted
+
+
+def _unrepeated(text: str) -> str:
+    """The shortest unit whose repetition makes `text` ("abcabcab" -> "abc"), else `text` itself."""
+    for size in range(1, len(text) // 2 + 1):
+        unit = text[:size]
+        if (unit * (len(text) // size + 1))[: len(text)] == text:
+            return unit
+    return text
+
+
 def validate(config: Mapping[str, Any]) -> None:
     """Refuse to start with a configuration that would be unsafe for real personal data."""
     env = config["APP_ENV"]
     if env not in DEV_ENVS | {"production"}:
         raise ConfigError(f"APP_ENV must be development, testing or production, not {env!r}")
-    if env not in DEV_ENVS and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+    if env not in DEV_ENVS:
+        for name in SECRET_SETTINGS:
+            problem = secret_weakness(config.get(name) or UNSET, optional=name == "WEBHOOK_SECRET")
+            if problem:
+                raise ConfigError(f"{name} {problem}; {HOW_TO_GENERATE} (or set APP_ENV=development)")
+    if env not in DEV_ENVS and _throttle_counts_per_worker(config):
         raise ConfigError(
-            "SECRET_KEY is unset or the development default; set a long random SECRET_KEY "
-            "(python -c 'import secrets; print(secrets.token_hex(32))') or APP_ENV=development"
+            f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY is {config['WEB_CONCURRENCY']}: each worker "
+            "would count failed log-ins on its own (the limits multiplied). Set RATELIMIT_STORAGE_URI=redis://…, "
+            "or WEB_CONCURRENCY=1, or RATELIMIT_PER_PROCESS=1 to accept it"
         )
     if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]
         raise ConfigError("CLOCK must be a callable returning an aware UTC datetime")

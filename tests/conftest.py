@@ -118,6 +118,10 @@ def app(database_url: str, clock: Clock) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             "LEADS_PER_PAGE": 20,
             "FILTER_OPTIONS_TTL": timedelta(0),
+            # Tests move the pinned clock by hours and years with a client logged in; the session timeouts
+            # themselves are tested at their documented defaults (tests/web/test_sessions.py).
+            "SESSION_IDLE_TIMEOUT": timedelta(days=36500),
+            "SESSION_MAX_AGE": timedelta(days=36500),
         }
     )
     yield app

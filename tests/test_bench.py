@@ -47,6 +47,7 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
         "leads list, filter country + status",
         "bare SQL + floor",
         "Machine load",
+        "audit trail",
     ):
         assert name in report
     for name in (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from leads import create_app
@@ -31,7 +33,11 @@ def test_production_refuses_the_default_or_empty_secret(secret):
 
 
 def test_production_with_a_real_secret_marks_cookies_secure():
-    config = build("/i", {"SECRET_KEY": "x" * 64, "TOMBSTONE_KEY": "t" * 64}, None)
+    config = build(
+        "/i",
+        {"SECRET_KEY": secrets.token_hex(32), "TOMBSTONE_KEY": secrets.token_hex(32), "WEB_CONCURRENCY": "1"},
+        None,
+    )
     assert config["APP_ENV"] == "production"
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True
@@ -47,3 +53,50 @@ def test_create_app_refuses_to_start_in_production_with_the_default_secret(monke
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
         create_app()
+
+
+STRONG = secrets.token_hex(32)
+ONE = {"WEB_CONCURRENCY": "1"}
+WEAK = {
+    "a": "bytes",  # too short
+    " ": "is empty",  # a space is no secret (stripped by nothing, but refused: too short)
+    "changeme": "well-known",
+    "CHANGEMECHANGEMECHANGEMECHANGEME!": "well-known",
+    "x" * 64: "pattern",
+    "ab" * 40: "pattern",
+    "0123456789" * 4: "well-known",
+    "aaaabbbbccccddddaaaabbbbccccdddd1": "distinct",
+    DEV_SECRET_KEY: "well-known",
+    "password-" + STRONG: "well-known",
+}
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY"])
+@pytest.mark.parametrize("weak", list(WEAK))
+def test_production_refuses_each_weak_secret_naming_the_setting_and_why(name, weak):
+    environ = {"SECRET_KEY": STRONG, "TOMBSTONE_KEY": secrets.token_hex(32), "WEB_CONCURRENCY": "1", name: weak}
+    reason = "bytes" if weak == " " else WEAK[weak]
+    with pytest.raises(ConfigError, match=rf"^{name} .*{reason}.*token_hex"):
+        build("/i", environ, None)
+
+
+def test_production_accepts_generated_secrets_and_an_unset_webhook_secret():
+    for generated in (secrets.token_hex(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)):
+        build("/i", {"SECRET_KEY": generated, "WEBHOOK_SECRET": generated, "TOMBSTONE_KEY": generated, **ONE}, None)
+    assert build("/i", {"SECRET_KEY": STRONG, **ONE}, None)["WEBHOOK_SECRET"] == ""  # the webhook answers 503
+
+
+def test_development_and_testing_may_use_short_secrets():
+    for env in ("development", "testing"):
+        build("/i", {"APP_ENV": env, "SECRET_KEY": "a", "WEBHOOK_SECRET": "b"}, None)
+
+
+def test_production_refuses_several_workers_counting_log_ins_each_in_its_own_memory():
+    with pytest.raises(ConfigError, match=r"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY is 2"):
+        build("/i", {"SECRET_KEY": STRONG}, None)  # the shipped defaults: memory:// and the Procfile's 2 workers
+    with pytest.raises(ConfigError, match="WEB_CONCURRENCY is 4"):
+        build("/i", {"SECRET_KEY": STRONG, "WEB_CONCURRENCY": "4", "RATELIMIT_PER_PROCESS": "no"}, None)
+    for fine in ({"WEB_CONCURRENCY": "1"}, {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}):
+        build("/i", {"SECRET_KEY": STRONG, "WEB_CONCURRENCY": "4", **fine}, None)
+    assert build("/i", {"SECRET_KEY": STRONG, "RATELIMIT_PER_PROCESS": "1"}, None)["WEB_CONCURRENCY"] == 2
+    build("/i", {"APP_ENV": "development", "WEB_CONCURRENCY": "4"}, None)  # a developer's own machine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import timedelta
@@ -44,13 +45,39 @@ def notes(plan: Plan) -> Table:
     return Table("leadnote", ("lead_id", "kind", "body", "at", "author", "follow_up_on"), rows)
 
 
+VIEWS_PER_LEAD = 2  # pages of a lead opened by staff (issue #18's access log): ~2N events beside the notes'
+
+
 def audit(plan: Plan) -> Table:
-    """One audit event per note added, as nurture.add_note writes it."""
-    rows = (
+    """One audit event per note added, as nurture.add_note writes it, and VIEWS_PER_LEAD views of each lead's
+    page (the access log), so the audit page is timed at millions of events."""
+    notes = (
         (ts(at), FIRST_SALES_ID + int(author[5:7]), author, "lead.note.add", "lead", str(lead_id), f'{{"kind": "{k}"}}')
         for lead_id, k, _body, at, author in _notes(plan)
     )
-    return Table("auditevent", ("at", "actor_user_id", "actor", "action", "record_type", "record_id", "details"), rows)
+    return Table(
+        "auditevent",
+        ("at", "actor_user_id", "actor", "action", "record_type", "record_id", "details"),
+        itertools.chain(notes, _views(plan)),
+    )
+
+
+def _views(plan: Plan) -> Iterator[tuple]:
+    rng = random.Random(plan.seed + 11)
+    for lead_id in range(1, plan.leads + 1):
+        received, age_days = plan.received(lead_id), plan.ages[lead_id - 1] / 86400
+        for _ in range(VIEWS_PER_LEAD):
+            seller = rng.randrange(SALES)
+            at = received + timedelta(days=rng.uniform(0, min(age_days, 90)))
+            yield (
+                ts(at),
+                FIRST_SALES_ID + seller,
+                f"sales{seller:02d}@radnac.example",
+                "record.viewed",
+                "lead",
+                str(lead_id),
+                None,
+            )
 
 
 GRANT_COLUMNS = (

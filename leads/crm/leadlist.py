@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, tuple_
@@ -128,11 +128,15 @@ def _conditions(query: ListQuery, now: datetime) -> list[Any]:
     return found
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a bigger number names no lead (and PostgreSQL would refuse it)
+
+
 def _int(value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         return -1
+    return number if 0 <= number <= MAX_ID else -1
 
 
 def list_leads(*, session: Session, query: ListQuery, now: datetime, per_page: int) -> Listing:
@@ -195,11 +199,19 @@ def _encode(lead: Lead, column: Any) -> str:
 
 
 def _cursor(raw: str, column: Any) -> tuple[Any, int] | None:
+    """The (sort value, id) a cursor names, or None for a mangled one (which starts from the first page): the
+    id a bounded whole number, a time aware and convertible to UTC (the app writes only those)."""
     value, _, lead_id = raw.rpartition("~")
     try:
-        return (datetime.fromisoformat(value) if column.key == "received_at" else value), int(lead_id)
-    except ValueError:
-        return None  # a mangled cursor starts from the first page
+        number = int(lead_id)
+        if not 0 <= number <= MAX_ID:
+            return None
+        if column.key != "received_at":
+            return value, number
+        moment = datetime.fromisoformat(value)
+        return (moment.astimezone(UTC), number) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:59:59-01:00 is past the last UTC year
+        return None
 
 
 def distinct_values(*, session: Session, column: str, limit: int = 200) -> list[str]:

@@ -19,6 +19,10 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     active: bool = Field(default=True)
     created_at: datetime = utc_column()
+    # Raised whenever every session of this user must end (logout, password, role, deactivation): a session
+    # carries the version it was opened with (`get_id`) and the user loader refuses any other.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
     # flask-login's user protocol, spelt out rather than mixed in (UserMixin's __eq__ would shadow SQLModel's).
     @property
@@ -34,13 +38,21 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session keeps: the id and the session version ("7:3"), so raising the version ends it."""
+        return f"{self.id}:{self.session_version}"
 
 
 class AuditEvent(SQLModel, table=True):
     """An append-only record of who did what to which record, and when. Never updated or deleted."""
 
-    __table_args__ = (Index("ix_auditevent_record", "record_type", "record_id"),)
+    # The audit page pages by (at, id), newest first, filtered by member of staff, record, or neither: each
+    # filter has an index that also yields that order, so a page never sorts millions of events.
+    __table_args__ = (
+        Index("ix_auditevent_record", "record_type", "record_id"),
+        Index("ix_auditevent_at_id", "at", "id"),
+        Index("ix_auditevent_actor_at_id", "actor_user_id", "at", "id"),
+        Index("ix_auditevent_record_at_id", "record_type", "record_id", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = utc_column(index=True)

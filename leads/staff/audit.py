@@ -1,14 +1,34 @@
-"""The audit trail: append-only. This module only ever inserts; nothing in the app edits or deletes."""
+"""The audit trail: append-only. This module only ever inserts; nothing in the app edits or deletes.
+
+Besides what staff change, it is the access log: `viewed` records that a page or file showing one person's
+data was served to a member of staff (who, which record, when: never the data itself). `trail` reads it newest
+first, a keyset page at a time, filtered by member of staff, record and time.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import tuple_
+from sqlmodel import Session, col, select
 
 from leads.models import AuditEvent, User
+
+#: The action of an access-log entry: a page or file showing one person's data was served (see `viewed`).
+VIEWED = "record.viewed"
+#: The kinds of record a view is logged for, and what they are called on the audit page.
+VIEWABLE = {
+    "lead": "Lead",
+    "installation": "Installation",
+    "grant": "Support grant",
+    "rights_request": "Rights request",
+    "person": "Person",
+    "marketing_list": "Marketing list",
+}
+MAX_PER_PAGE = 200
 
 
 def record(
@@ -41,3 +61,73 @@ def record(
 def recent(*, session: Session, limit: int = 100) -> list[AuditEvent]:
     """The newest audit events first."""
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))  # type: ignore[union-attr]
+
+
+def viewed(
+    *, session: Session, actor: User, record_type: str, record_id: object, now: datetime, what: str = ""
+) -> None:
+    """Log that `actor` was shown `record_type` `record_id` (a page, or `what` says which file). Commits at
+    once, on its own: a view changes nothing else. No personal data: the record's id and the page's name only.
+
+    For every page or download that shows one person's data (lead, person, installation, grant, request)."""
+    if record_type not in VIEWABLE:
+        raise ValueError(f"unknown record type {record_type!r}; add it to VIEWABLE")
+    details = {"page": what} if what else None
+    record(
+        session=session,
+        at=now,
+        actor=actor,
+        action=VIEWED,
+        record_type=record_type,
+        record_id=record_id,
+        details=details,
+    )
+    session.commit()
+
+
+@dataclass(frozen=True)
+class TrailQuery:
+    """What the audit page asks for; every field optional. `after` is the cursor "<at ISO 8601>~<id>"."""
+
+    actor_user_id: int | None = None
+    record_type: str | None = None
+    record_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    after: tuple[datetime, int] | None = None
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    """One page of events, newest first, and the cursor of the next (older) page if there is one."""
+
+    events: list[AuditEvent]
+    next_cursor: str | None
+
+
+def trail(*, session: Session, query: TrailQuery, per_page: int = 50) -> TrailPage:
+    """A keyset page of the trail, newest first by (at, id). Each filter has an index that yields this order
+    (ix_auditevent_at_id, _actor_at_id, _record_at_id), so a page reads per_page + 1 rows at any size."""
+    where = []
+    if query.actor_user_id is not None:
+        where.append(AuditEvent.actor_user_id == query.actor_user_id)
+    if query.record_type is not None:
+        where.append(AuditEvent.record_type == query.record_type)
+        if query.record_id is not None:
+            where.append(AuditEvent.record_id == query.record_id)
+    if query.since is not None:
+        where.append(AuditEvent.at >= query.since)
+    if query.until is not None:
+        where.append(AuditEvent.at < query.until)
+    if query.after is not None:
+        where += [AuditEvent.at <= query.after[0], tuple_(AuditEvent.at, AuditEvent.id) < query.after]
+    limit = min(max(per_page, 1), MAX_PER_PAGE)
+    order = (col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    rows = list(session.exec(select(AuditEvent).where(*where).order_by(*order).limit(limit + 1)))
+    more, rows = len(rows) > limit, rows[:limit]
+    return TrailPage(events=rows, next_cursor=encode_cursor(rows[-1]) if more else None)
+
+
+def encode_cursor(event: AuditEvent) -> str:
+    """The cursor that resumes the trail just after (older than) `event`."""
+    return f"{event.at.astimezone(UTC).isoformat()}~{event.id}"

@@ -7,6 +7,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "leads.nurture": frozenset({"admin", "sales", "support"}),
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
+    "audit.view": frozenset({"admin"}),  # the trail names every member of staff and what they looked at
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
     "attention.view": frozenset({"admin"}),  # stuck jobs and keys: what only an admin can fix
     "retention.view": frozenset({"admin", "sales", "support"}),

@@ -1,4 +1,8 @@
-"""Staff accounts: create, authenticate, change role, activate/deactivate. Passwords are scrypt hashes."""
+"""Staff accounts: create, authenticate, change role, activate/deactivate, change and reset passwords.
+
+Passwords are scrypt hashes, checked for strength by `leads.rules.passwords`. Everything that changes who may
+act as a user (a password, a role, deactivation, logout) raises their session version, ending their sessions.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from leads.models import ROLES, User
-from leads.rules.vocabulary import MIN_PASSWORD_LENGTH
+from leads.rules import passwords
 from leads.staff import audit
 
 # Checked against when the email is unknown, so both failures cost the same time.
@@ -24,10 +28,15 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords shorter than MIN_PASSWORD_LENGTH."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"Passwords must have at least {MIN_PASSWORD_LENGTH} characters.")
+class PasswordError(UserError):
+    """A password was refused (too weak, or the current one was wrong); the message says why."""
+
+
+def validate_password(password: str, *, email: str = "") -> None:
+    """Refuse a password the strength estimator (`leads.rules.passwords`) finds too easy to guess."""
+    problem = passwords.weakness(password, user_inputs=[email] if email else [])
+    if problem:
+        raise PasswordError(problem)
 
 
 def create_user(*, session: Session, email: str, password: str, role: str, now: datetime, actor: User | str) -> User:
@@ -37,7 +46,7 @@ def create_user(*, session: Session, email: str, password: str, role: str, now: 
         raise UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     if "@" not in email:
         raise UserError("That is not an email address.")
-    validate_password(password)
+    validate_password(password, email=email)
     if get_by_email(session=session, email=email) is not None:
         raise UserError(f"A user with email {email} already exists.")
     user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role, created_at=now)
@@ -83,12 +92,16 @@ def list_users(*, session: Session) -> list[User]:
 
 
 def update_user(*, session: Session, user: User, role: str, active: bool, now: datetime, actor: User) -> User:
-    """Change a user's role and active flag; an admin cannot demote or deactivate themself. Commits."""
+    """Change a user's role and active flag; an admin cannot demote or deactivate themself. Commits.
+
+    Any change ends every session of that user (they log in again under the new role, or not at all)."""
     if role not in ROLES:
         raise UserError(f"Unknown role {role!r}.")
     if user.id == actor.id and (role != "admin" or not active):
         raise UserError("You cannot remove your own admin role or deactivate yourself.")
     before = {"role": user.role, "active": user.active}
+    if before != {"role": role, "active": active}:
+        user.session_version += 1  # a new role or a deactivation takes effect now, in every open session
     user.role, user.active = role, active
     session.add(user)
     audit.record(
@@ -102,3 +115,58 @@ def update_user(*, session: Session, user: User, role: str, active: bool, now: d
     )
     session.commit()
     return user
+
+
+def end_sessions(*, session: Session, user: User) -> User:
+    """End every session of `user` at once, wherever it was opened (the version in each one is now stale). Commits."""
+    user.session_version += 1
+    session.add(user)
+    session.commit()
+    return user
+
+
+def load_for_session(*, session: Session, token: str) -> User | None:
+    """The active user a session's token (`User.get_id`, "id:version") names, if that version is still current."""
+    user_id, _, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None  # a session from before versions, or a forged one
+    user = session.get(User, int(user_id)) if int(user_id) < 2**31 else None
+    if user is None or not user.active or user.get_id() != token:
+        return None
+    return user
+
+
+def change_password(*, session: Session, user: User, current: str, new: str, now: datetime) -> User:
+    """The user chooses a new password, proving the current one: audited; every session of theirs ends (the
+    caller logs the current one in again under the new version). Commits."""
+    if not check_password_hash(user.password_hash, current):
+        raise PasswordError("Your current password was not right.")
+    if new == current:
+        raise PasswordError("Choose a password you have not used here.")
+    _set_password(session=session, user=user, password=new, must_change=False)
+    audit.record(
+        session=session, at=now, actor=user, action="user.password_change", record_type="user", record_id=user.id
+    )
+    session.commit()
+    return user
+
+
+def reset_password(*, session: Session, user: User, new: str, now: datetime, actor: User) -> User:
+    """An admin gives `user` a new password, to be changed at their next login: audited (never the password);
+    every session of theirs ends. Commits."""
+    if user.id == actor.id:
+        raise UserError("Change your own password from your account page, with your current password.")
+    _set_password(session=session, user=user, password=new, must_change=True)
+    audit.record(
+        session=session, at=now, actor=actor, action="user.password_reset", record_type="user", record_id=user.id
+    )
+    session.commit()
+    return user
+
+
+def _set_password(*, session: Session, user: User, password: str, must_change: bool) -> None:
+    validate_password(password, email=user.email)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.must_change_password = must_change
+    user.session_version += 1
+    session.add(user)

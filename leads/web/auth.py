@@ -9,19 +9,30 @@ from flask_login import current_user, login_user, logout_user
 
 from leads import db
 from leads.staff import users
-from leads.web import htmx, throttle
-from leads.web.forms import ROLE_CHOICES, EmptyForm, LoginForm, UserCreateForm, UserUpdateForm
+from leads.web import htmx, sessions, throttle
+from leads.web.forms import (
+    ROLE_CHOICES,
+    EmptyForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserUpdateForm,
+)
 from leads.web.permissions import public, requires
 
 bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "Email or password not recognised."
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login (no open redirect)."""
-    # Browsers read "/\\host" as "//host", so backslashes are refused too.
+    # Browsers read "/\\host" as "//host", so backslashes are refused too; control characters (CR/LF) cannot
+    # go into a Location header at all (the redirect would fail after the login succeeded).
     if (
         target
+        and target.isprintable()
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
@@ -37,12 +48,15 @@ def login() -> object:
     """Show the login form; on success rotate the session and go where the user was heading."""
     if current_user.is_authenticated:
         return redirect(url_for("pages.leads_list"))
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        # The throttle counts the account typed in the parsed form; a JSON body (which flask-wtf would also
+        # read) would be checked against the password yet counted against no account.
+        abort(415, "Log in with the login form.")
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
         if user is not None:
-            session.clear()  # a fresh session at login: no fixation
-            login_user(user)
+            _log_in_again(user)  # a fresh session at login: no fixation
             return htmx.see_other(_safe_next(request.args.get("next")))
         throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
@@ -51,9 +65,10 @@ def login() -> object:
 
 @bp.post("/logout")
 def logout() -> object:
-    """End the session (POST with CSRF, so no other site can log staff out)."""
+    """End this user's sessions, everywhere (POST with CSRF, so no other site can log staff out)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
+    users.end_sessions(session=db.session(), user=current_user._get_current_object())  # every copy of the cookie
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -85,12 +100,14 @@ def users_admin() -> object:
                 actor=current_user,
             )
         except users.UserError as error:
-            form.email.errors.append(str(error))
+            (form.password if isinstance(error, users.PasswordError) else form.email).errors.append(str(error))
         else:
             flash(f"Added {form.email.data}.", "info")
             return htmx.see_other(url_for("auth.users_admin"))
     staff = users.list_users(session=db.session())
-    return render_template("admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES)
+    return render_template(
+        "admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES, reset_form=PasswordResetForm(formdata=None)
+    )
 
 
 @bp.post("/admin/users/<int:user_id>")
@@ -114,3 +131,45 @@ def user_update(user_id: int) -> object:
     except users.UserError as error:
         flash(str(error), "error")
     return htmx.see_other(url_for("auth.users_admin"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password() -> object:
+    """Change your own password (required first after an admin reset); your other sessions end."""
+    form, me = PasswordChangeForm(), current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            users.change_password(
+                session=db.session(), user=me, current=form.current.data, new=form.new.data, now=db.now()
+            )
+        except users.PasswordError as error:
+            form.new.errors.append(str(error))
+        else:
+            _log_in_again(me)
+            flash("Password changed. Any other session of yours has ended.", "info")
+            return htmx.see_other(url_for("pages.leads_list"))
+    return render_template("auth/password.html", form=form, forced=me.must_change_password)
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@requires("users.manage")
+def user_password_reset(user_id: int) -> object:
+    """Give a user a temporary password, which they must change at their next login; their sessions end."""
+    user = users.get(session=db.session(), user_id=user_id) or abort(404)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        flash("Type the temporary password.", "error")
+        return htmx.see_other(url_for("auth.users_admin"))
+    try:
+        users.reset_password(session=db.session(), user=user, new=form.password.data, now=db.now(), actor=current_user)
+        flash(f"New password set for {user.email}: they must choose their own when they next log in.", "info")
+    except users.UserError as error:
+        flash(str(error), "error")
+    return htmx.see_other(url_for("auth.users_admin"))
+
+
+def _log_in_again(user: object) -> None:
+    """Keep this browser logged in under the user's new session version (every other session has ended)."""
+    session.clear()
+    login_user(user)
+    sessions.started()

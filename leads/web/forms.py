@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from leads.rules import rights
 from leads.rules.vocabulary import CHANNELS, MIN_PASSWORD_LENGTH, NOTE_KINDS, ROLES
@@ -36,6 +36,22 @@ class UserCreateForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
+
+
+class PasswordChangeForm(FlaskForm):
+    """A member of staff chooses a new password (strength is checked by the service, with the reason)."""
+
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")]
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    """An admin sets a temporary password, which its owner must change at their next login."""
+
+    password = PasswordField("Temporary password", validators=[DataRequired(), Length(max=1024)])
 
 
 class UserUpdateForm(FlaskForm):

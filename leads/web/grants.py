@@ -10,7 +10,7 @@ from flask_login import current_user
 from leads import db
 from leads.crm import queries
 from leads.grants import grants, plans
-from leads.web import htmx
+from leads.web import access, htmx
 from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, PlanForm
 from leads.web.permissions import requires
 
@@ -64,6 +64,7 @@ def grant_detail(grant_id: int) -> str:
     """One grant: its countdown, communications, data held, and the actions while it is open."""
     session = db.session()
     grant = grants.get(session=session, grant_id=grant_id, now=db.now()) or abort(404)
+    access.viewed("grant", grant_id)
     messages, held = grants.detail(session=session, grant=grant)
     return render_template(
         "grants/detail.html",

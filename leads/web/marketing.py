@@ -17,7 +17,7 @@ from leads.consent import export as list_export
 from leads.consent import marketing, records
 from leads.crm import queries
 from leads.rules import consent
-from leads.web import htmx, pages
+from leads.web import access, htmx, pages
 from leads.web.marketing_forms import AddToListForm, ConsentForm, EmailSentForm, ListChoiceForm, ListForm, first_error
 from leads.web.permissions import requires
 
@@ -187,6 +187,7 @@ def list_detail(list_id: int) -> Any:
     except marketing.MarketingError:
         abort(404)
     people, total = marketing.members(session=session, list_id=list_id, now=db.now())
+    access.viewed("marketing_list", list_id)  # names and consent of everyone on it
     return render_template("marketing/list.html", target=target, people=people, total=total)
 
 

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from leads.consent.records import CONSENT_PURPOSES, CURRENT_WORDING, MAX_EVIDENCE, ConsentInput
 from leads.rules import consent
+from leads.web import inputs
 
 PURPOSE_CHOICES = [SelectChoice(code, consent.PURPOSES[code].label) for code in CONSENT_PURPOSES]
 METHOD_CHOICES = [SelectChoice(code, label) for code, label in consent.METHODS]
@@ -68,14 +69,19 @@ class ListForm(FlaskForm):
 class ListChoiceForm(FlaskForm):
     """A marketing list to add the lead on this page to."""
 
-    list_id = IntegerField("Marketing list", validators=[InputRequired(message="Choose a marketing list.")])
+    list_id = IntegerField(
+        "Marketing list", validators=[InputRequired(message="Choose a marketing list."), inputs.ID_RANGE]
+    )
 
 
 class AddToListForm(ListChoiceForm):
     """Leads ticked on the leads list, to add to a marketing list."""
 
     lead_id = SelectMultipleField(
-        "Leads", coerce=int, validate_choice=False, validators=[DataRequired(message="Tick at least one lead.")]
+        "Leads",
+        coerce=inputs.record_id,
+        validate_choice=False,
+        validators=[DataRequired(message="Tick at least one lead.")],
     )
 
 
@@ -83,7 +89,7 @@ class EmailSentForm(FlaskForm):
     """A marketing email that was sent to a lead (the app sends no mail; this records it)."""
 
     subject = StringField("Subject", validators=[DataRequired(message="Give the email's subject."), Length(max=300)])
-    list_id = IntegerField("Part of the campaign for", validators=[Optional()])
+    list_id = IntegerField("Part of the campaign for", validators=[Optional(), inputs.ID_RANGE])
 
 
 def first_error(form: FlaskForm) -> str:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from leads import db
 from leads.crm import nurture, queries
 from leads.staff import users
-from leads.web import htmx
+from leads.web import htmx, inputs
 from leads.web.forms import NoteForm
 from leads.web.permissions import requires
 
@@ -46,7 +46,7 @@ def change_status(lead_id: int) -> object:
 @requires("leads.nurture")
 def change_owner(lead_id: int) -> object:
     """Assign the lead to a member of staff inline."""
-    lead, owner = _lead(lead_id), request.form.get("owner_id", type=int)
+    lead, owner = _lead(lead_id), request.form.get("owner_id", type=inputs.record_id)
     return _nurture_card(
         lead,
         lambda: nurture.set_owner(session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()),
@@ -96,7 +96,7 @@ def add_note(lead_id: int) -> object:
 def link_installation(installation_id: int) -> object:
     """Confirm that an installation belongs to a lead (lead_id given) or undo the link (no lead_id)."""
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
-    lead_id = request.form.get("lead_id", type=int)
+    lead_id = request.form.get("lead_id", type=inputs.record_id)
     lead = _lead(lead_id) if lead_id else None
     refused = _try(
         lambda: nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())

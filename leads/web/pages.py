@@ -13,7 +13,7 @@ from leads.grants import grants, plans
 from leads.ingest import sync
 from leads.retention import holds
 from leads.staff import users
-from leads.web import htmx
+from leads.web import access, htmx, inputs
 from leads.web.forms import NoteForm
 from leads.web.permissions import can, requires
 
@@ -21,10 +21,7 @@ bp = Blueprint("pages", __name__)
 
 
 def _page_arg() -> int:
-    try:
-        return int(request.args.get("page", "1"))
-    except ValueError:
-        return 1
+    return inputs.page_number(request.args.get("page"))
 
 
 @bp.get("/")
@@ -62,6 +59,7 @@ def leads_list() -> str:
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
+    access.viewed("lead", lead.id)
     return htmx.render("leads/detail.html", "leads/detail.html", **lead_page_context(lead))
 
 
@@ -105,6 +103,7 @@ def installation_detail(installation_id: int) -> str:
     """One installation and its notifications in order."""
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     installation, events = found
+    access.viewed("installation", installation_id)
     context = _hold_context("installation", installation_id)
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
     linked_lead = queries.get_lead(session=db.session(), lead_id=installation.lead_id) if installation.lead_id else None

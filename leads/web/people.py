@@ -14,7 +14,7 @@ from leads.crm import person as person_page
 from leads.crm import queries
 from leads.people import subjects
 from leads.rules import consent
-from leads.web import htmx
+from leads.web import access, htmx
 from leads.web.marketing_forms import ConsentForm, first_error
 from leads.web.permissions import requires
 
@@ -26,6 +26,7 @@ bp = Blueprint("people", __name__)
 def detail(person_id: int) -> str:
     """Everything held about the person: leads, installations, consent, requests, grants, notes."""
     found = person_page.profile(session=db.session(), person_id=person_id, now=db.now()) or abort(404)
+    access.viewed("person", person_id)
     return render_template("people/detail.html", profile=found, form=ConsentForm(formdata=None))
 
 

@@ -9,33 +9,37 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, url_for
 from flask_login import LoginManager, current_user
 
 from leads import db
 from leads.staff import users
 from leads.staff.roles import PERMISSIONS, allows
-from leads.web import htmx
+from leads.web import htmx, sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout"})
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
-login_manager.session_protection = "strong"
+# flask-login's "strong" protection reads X-Forwarded-For raw, so a stolen cookie replayed with the victim's
+# address in that header passed it; `sessions` binds the session to what ProxyFix established instead.
+login_manager.session_protection = None
 
 
 def init_app(app: Flask) -> None:
     """Bind flask-login and refuse anonymous requests to every endpoint not marked `public`."""
     login_manager.init_app(app)
+    sessions.init_app(app)  # first: a session that has ended is anonymous by the time login is required
     app.before_request(_require_login)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> Any:
-    user = users.get(session=db.session(), user_id=int(user_id))
-    return user if user is not None and user.active else None
+def _load_user(token: str) -> Any:
+    """The session's user, only while active and while the session's version is theirs (see `sessions`)."""
+    return users.load_for_session(session=db.session(), token=token)
 
 
 @login_manager.unauthorized_handler
@@ -57,6 +61,8 @@ def _require_login() -> Any:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return htmx.see_other(url_for("auth.password"))  # an admin reset it: the user's own password comes first
     return None
 
 

@@ -13,7 +13,7 @@ from leads.crm import queries
 from leads.rights import actions, rectification
 from leads.rights import register as rights_register
 from leads.rules import csvsafe, requests, rights
-from leads.web import htmx
+from leads.web import access, htmx, inputs
 from leads.web.forms import LinkOverrideForm, RequestStepForm, RightsRequestForm
 from leads.web.permissions import can, requires
 
@@ -68,7 +68,9 @@ def _registered(created: Any) -> object:
 @requires("rights.manage")
 def detail(request_id: int) -> str:
     """The request, what the notice says, who it covers, the steps its state allows, and its history."""
-    return render_template("rights/detail.html", **page_context(_request(request_id)))
+    item = _request(request_id)
+    access.viewed("rights_request", request_id)
+    return render_template("rights/detail.html", **page_context(item))
 
 
 def page_context(item: Any) -> dict[str, Any]:
@@ -168,7 +170,7 @@ def take_step(request_id: int, step: str) -> object:
 @requires("rights.manage")
 def link_lead(request_id: int) -> object:
     """Confirm (or undo) that a lead is the requester's: a match the register found, or an override."""
-    item, lead_id = _request(request_id), request.form.get("lead_id", type=int) or 0
+    item, lead_id = _request(request_id), request.form.get("lead_id", type=inputs.record_id) or 0
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
     override = None
     if request.form.get("reason") or request.form.get("evidence"):
@@ -194,10 +196,10 @@ def _history_cell(step: Any) -> str:
     return f"{step.effective_on.isoformat()} {what}{note} ({step.actor}, recorded {step.recorded_at:%Y-%m-%d %H:%M})"
 
 
-@bp.get("/rights/export.csv")
+@bp.post("/rights/export.csv")
 @requires("rights.manage")
 def export_register() -> Response:
-    """The register as CSV for record keeping (spreadsheet-safe cells; audited)."""
+    """The register as CSV for record keeping (spreadsheet-safe cells; audited). POST with CSRF, as `download`."""
     rows = rights_register.register(session=db.session())
     history = rights_register.steps_by_request(session=db.session(), request_ids=[r.id for r in rows])
     today = db.now().date()

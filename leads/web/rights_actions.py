@@ -15,16 +15,20 @@ from leads.ingest import sources
 from leads.rights import actions
 from leads.rights import register as rights_register
 from leads.rules import requests
-from leads.web import htmx
+from leads.web import access, htmx
 from leads.web.forms import EmptyForm, RectifyForm
 from leads.web.permissions import requires
 from leads.web.rights import _request, bp, refused
 
 
-@bp.get("/rights/<int:request_id>/bundle/<kind>")
+@bp.post("/rights/<int:request_id>/bundle/<kind>")
 @requires("rights.export")
 def download(request_id: int, kind: str) -> object:
-    """The access export or portability bundle as a streamed ZIP (audited)."""
+    """The access export or portability bundle as a streamed ZIP (audited).
+
+    A POST with CSRF (a plain form, never htmx): it writes the audit entry, and a GET would let any other
+    site plant one in a member of staff's name with a link (SameSite=Lax sends the cookie on top-level GETs).
+    """
     item = _request(request_id)
     try:
         chunks = actions.export(session=db.session(), request=item, kind=kind, actor=current_user, now=db.now())
@@ -47,6 +51,8 @@ def rectify(request_id: int, lead_id: int) -> object:
     if lead is None:
         return refused(item, "Correct only a lead this request covers.", 404)
     form = RectifyForm(obj=lead)
+    if request.method == "GET":
+        access.viewed("lead", lead_id, what="rectify")
     if form.validate_on_submit():
         changes = {field: getattr(form, field).data for field in actions.RECTIFIABLE}
 
@@ -79,6 +85,7 @@ def confirm_erase(request_id: int) -> object:
         actions.guard(session=db.session(), request=item, action="erase")
     except actions.ActionError as error:
         return refused(item, str(error))
+    access.viewed("rights_request", request_id, what="erase-confirm")
     preview = actions.erasure_preview(session=db.session(), request=item)
     linked = rights_register.linked_leads(session=db.session(), request=item)
     return render_template(

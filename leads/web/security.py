@@ -1,4 +1,5 @@
-"""Security headers on every response (pages, fragments, errors, static files and the webhook).
+"""Security headers on every response (pages, fragments, errors, static files and the webhook), and
+`Cache-Control: no-store` on every download and every response to a logged-in member of staff.
 
 The Content-Security-Policy allows scripts and styles from this origin only: no inline script, no inline
 style, no eval. htmx is configured not to need them (templates/base.html, `htmx-config`), and a browser
@@ -7,7 +8,8 @@ test (tests/test_browser_security.py) proves the pages work under this policy.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -41,6 +43,16 @@ def init_app(app: Flask) -> None:
     def add_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if _private(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     app.after_request(add_headers)
+
+
+def _private(response: Response) -> bool:
+    """Whether no cache (browser, proxy, disk) may keep this response: every download, and everything shown to
+    a logged-in member of staff except the static files, which are the same for everyone and hold no data."""
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        return True
+    return request.endpoint != "static" and bool(getattr(current_user, "is_authenticated", False))

@@ -54,7 +54,7 @@ def zip_of(response) -> zipfile.ZipFile:
 def test_the_access_export_covers_everything_and_validates(client, auth, session, request_for_ada):
     request, _, _ = request_for_ada
     auth.login("support")
-    response = client.get(f"/rights/{request.id}/bundle/access")
+    response = client.post(f"/rights/{request.id}/bundle/access")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert f"radnac-access-request-{request.id}-20261125.zip" in response.headers["Content-Disposition"]
     archive = zip_of(response)
@@ -74,7 +74,7 @@ def test_the_portability_bundle_labels_scope_and_leaves_out_legitimate_interests
 ):
     request, _, _ = request_for_ada
     auth.login("support")
-    archive = zip_of(client.get(f"/rights/{request.id}/bundle/portability"))
+    archive = zip_of(client.post(f"/rights/{request.id}/bundle/portability"))
     manifest = json.loads(archive.read("manifest.json"))
     # Install data is held on legitimate interests alone (line 36): out of scope. Lead data the person gave is
     # also held for marketing on consent, so it is in scope (RULES.md: one consent-based purpose suffices).
@@ -179,15 +179,17 @@ def test_erasure_destroys_everything_here_and_at_the_source_and_sync_cannot_rest
 def test_sales_staff_cannot_reach_rights_requests(client, auth, session, request_for_ada, role):
     request, _, _ = request_for_ada
     auth.login(role)
-    for url in ("/rights", f"/rights/{request.id}", f"/rights/{request.id}/bundle/access", "/rights/export.csv"):
+    for url in ("/rights", f"/rights/{request.id}"):
         assert client.get(url).status_code == 403
+    for url in (f"/rights/{request.id}/bundle/access", "/rights/export.csv"):
+        assert client.post(url).status_code == 403
 
 
 def test_the_register_page_and_csv(client, auth, session, request_for_ada):
     auth.login("support")
     page = client.get("/rights").data.decode()
     assert "Ada Lovelace" in page and "Mon 21 Dec 2026" in page and "On track" in page  # 20 Dec is a Sunday
-    csv_text = client.get("/rights/export.csv").data.decode()
+    csv_text = client.post("/rights/export.csv").data.decode()
     assert csv_text.splitlines()[0].startswith("id,kind,requester_name") and "Ada Lovelace" in csv_text
     detail = client.get(f"/rights/{request_for_ada[0].id}").data.decode()
     assert "What the notice says" in detail and "line" in detail

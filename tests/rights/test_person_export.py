@@ -42,7 +42,7 @@ def ada_everywhere(session, make_user, kind="access"):
     )  # fmt: skip
     quarantined = QuarantinedEntity(
         partition_key="2026-11", row_key="q1", reason="bad", raw='{"Email": "ADA@x.example", "FirstName": "Ada"}',
-        email_key="ada@x.example", first_seen_at=PINNED_NOW, last_seen_at=PINNED_NOW,
+        email_key="ada@x.example", first_seen_at=PINNED_NOW, last_seen_at=PINNED_NOW, clock_started_at=PINNED_NOW,
     )  # fmt: skip
     session.add_all([installation, grant, quarantined])
     session.commit()

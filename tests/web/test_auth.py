@@ -110,7 +110,7 @@ def test_login_rotates_the_session(client, make_user):
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     with client.session_transaction() as after:
         assert "planted" not in after
-        assert after["_user_id"] == str(user.id)
+        assert after["_user_id"] == f"{user.id}:{user.session_version}"
 
 
 @pytest.mark.parametrize("role", ["sales", "support"])

@@ -9,7 +9,7 @@ from leads.models import ROLES
 from leads.web.permissions import PERMISSIONS
 
 PUBLIC = {"auth.login", "auth.healthz", "static", "webhooks.azure_resource"}
-LOGIN_ONLY = {"auth.logout"}  # any member of staff may end their own session
+LOGIN_ONLY = {"auth.logout", "auth.password"}  # any member of staff may end their own session
 
 
 def endpoints(app):
@@ -60,7 +60,7 @@ def test_a_salesperson_cannot_reach_support_objects_by_id(client, auth, session,
     request = new(session, support, received=date(2026, 11, 24), email="a@x.example")
     auth.login("sales")
     assert client.get(f"/rights/{request.id}").status_code == 403
-    assert client.get(f"/rights/{request.id}/bundle/access").status_code == 403
+    assert client.post(f"/rights/{request.id}/bundle/access").status_code == 403
     assert client.post(f"/admin/users/{support.id}", data={"role": "admin", "active": "y"}).status_code == 403
     session.refresh(support)
     assert support.role == "support"

@@ -90,6 +90,7 @@ def test_hsts_only_outside_development_and_testing(database_url, env, hsts):
             "SECRET_KEY": "a-long-production-secret-for-this-test",
             "TOMBSTONE_KEY": "a-separate-long-tombstone-key-for-this-test",
             "DATABASE_URL": database_url,
+            "WEB_CONCURRENCY": 1,
         }
     )
     response = app.test_client().get("/login")
@@ -117,3 +118,32 @@ def test_templates_hold_no_inline_script_style_or_handlers(template):
     assert not re.search(r"hx-on|hx-vars|js:|javascript:", html, re.I)
     for script in re.findall(r"<script[^>]*>", html, re.I):
         assert re.search(r"\ssrc=", script), script  # external files only
+
+
+def test_no_store_on_every_response_to_a_logged_in_user_and_on_every_download(app, session, make_user):
+    from tests.web.walk import clients, populate, urls
+
+    ids, staff = populate(session, make_user)
+    browsers = clients(app, staff)
+    anonymous = browsers.pop("anonymous").get("/login")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")  # nothing private on the login page
+    seen = 0
+    for browser in browsers.values():
+        for endpoint, method, url in urls(app, ids, {"GET", "POST"}):
+            if endpoint in ("static", "auth.logout"):
+                continue
+            response = browser.open(url, method=method, headers={"HX-Request": "true"} if seen % 2 else {})
+            response.close()
+            assert response.headers.get("Cache-Control") == "no-store", f"{method} {url}: {response.status_code}"
+            seen += 1
+    downloads = [  # one at a time: a streamed download keeps its request context until it is closed
+        ("support", f"/rights/{ids['request_id']}/bundle/access"),
+        ("support", "/rights/export.csv"),
+        ("sales", f"/marketing/lists/{ids['list_id']}/export"),
+    ]
+    for who, url in downloads:
+        download = browsers[who].post(url)
+        assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"], url
+        assert download.headers["Cache-Control"] == "no-store"
+        download.close()
+    assert seen > 100

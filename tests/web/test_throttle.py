@@ -150,3 +150,34 @@ def test_an_unreachable_store_is_logged_and_staff_can_still_log_in(database_url,
     assert attempt(app.test_client(), user.email, PASSWORD).status_code == 303
     assert "Failed to rate limit" in caplog.text
     app.extensions["radnac.engine"].dispose()
+
+
+@pytest.mark.parametrize("body", ["json", "text"])
+def test_a_login_not_posted_as_a_form_is_refused_before_the_password_is_checked(client, make_user, monkeypatch, body):
+    user = make_user("sales")
+    checked = []
+    original = users.authenticate
+    monkeypatch.setattr(users, "authenticate", lambda **kwargs: checked.append(kwargs) or original(**kwargs))
+    for password in ["not the password"] * 6 + [PASSWORD]:
+        fields = {"email": user.email, "password": password}
+        if body == "json":
+            response = client.post("/login", json=fields, environ_base={"REMOTE_ADDR": "192.0.2.10"})
+        else:
+            response = client.post("/login", data=f"email={user.email}&password={password}", content_type="text/plain")
+        assert response.status_code == 415 and b"Log in with the login form." in response.data
+    assert checked == []  # no guess was ever checked uncounted
+    with client.session_transaction() as current:
+        assert "_user_id" not in current
+
+
+def test_multipart_and_urlencoded_forms_count_against_the_typed_account(client, make_user):
+    user = make_user("sales")
+    for number in range(5):
+        fields = {"email": user.email, "password": "not the password"}
+        addr = {"REMOTE_ADDR": f"192.0.2.{number}"}
+        if number % 2:
+            response = client.post("/login", data=fields, content_type="multipart/form-data", environ_base=addr)
+        else:
+            response = client.post("/login", data=fields, environ_base=addr)
+        assert response.status_code == 200
+    assert_throttled(attempt(client, user.email, PASSWORD, addr="198.51.100.7"))

@@ -1,0 +1,98 @@
+"""The access log from the pages' side: `viewed` for every page or file showing one person's data, and the
+admins' audit page (/admin/audit), filtered by member of staff, record and date, a keyset page at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from leads import db
+from leads.staff import audit, users
+from leads.web import inputs
+from leads.web.permissions import requires
+
+bp = Blueprint("access", __name__)
+PER_PAGE = 50
+#: Where each kind of record is shown, for links from the audit page.
+RECORD_PAGES = {
+    "lead": ("pages.lead_detail", "lead_id"),
+    "installation": ("pages.installation_detail", "installation_id"),
+    "grant": ("grants.grant_detail", "grant_id"),
+    "rights_request": ("rights.detail", "request_id"),
+    "marketing_list": ("marketing.list_detail", "list_id"),
+    "user": ("auth.users_admin", None),
+}
+
+
+def viewed(record_type: str, record_id: object, what: str = "") -> None:
+    """Log that the current member of staff is being shown this record (call it in the view, before rendering)."""
+    actor = current_user._get_current_object()  # type: ignore[attr-defined]
+    audit.viewed(
+        session=db.session(), actor=actor, record_type=record_type, record_id=record_id, now=db.now(), what=what
+    )
+
+
+@bp.get("/admin/audit")
+@requires("audit.view")
+def audit_trail() -> str:
+    """Who did or viewed what, newest first; filter by member of staff, record and dates (UTC, inclusive)."""
+    query = parse(request.args)
+    page = audit.trail(session=db.session(), query=query, per_page=PER_PAGE)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        args={k: v for k, v in request.args.items() if k != "after" and v},
+        staff=users.list_users(session=db.session()),
+        record_types=sorted({*audit.VIEWABLE, "user"}),
+        record_pages=RECORD_PAGES,
+    )
+
+
+def parse(args: Any) -> audit.TrailQuery:
+    """The filters from the query string; anything malformed is a 400 that says which field and why."""
+    actor = _id(args.get("actor"), "actor")
+    record_type = (args.get("record_type") or "").strip() or None
+    record_id = (args.get("record_id") or "").strip()[:100] or None
+    since, until = _day(args.get("since"), "since"), _day(args.get("until"), "until")
+    return audit.TrailQuery(
+        actor_user_id=actor,
+        record_type=record_type[:50] if record_type else None,
+        record_id=record_id,
+        since=datetime.combine(since, time(), tzinfo=UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC) if until and until < date.max else None,
+        after=_cursor(args.get("after")),
+    )
+
+
+def _id(raw: str | None, name: str) -> int | None:
+    if not raw:
+        return None
+    try:
+        return inputs.record_id(raw)
+    except ValueError:
+        abort(400, f"{name} must be a member of staff's id.")
+
+
+def _day(raw: str | None, name: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name} must be a date, YYYY-MM-DD.")
+
+
+def _cursor(raw: str | None) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    at, _, event_id = raw.rpartition("~")
+    try:
+        moment, number = datetime.fromisoformat(at), inputs.record_id(event_id)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment.astimezone(UTC), number
+    except (ValueError, OverflowError):
+        abort(400, "That page link is damaged; start again from the first page.")
