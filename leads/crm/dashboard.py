@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from leads.crm import installlist, leadlist
 from leads.grants import grants
-from leads.models import InstallEvent, Lead, LeadNote, SupportGrant
+from leads.models import LeadNote, SupportGrant
 from leads.retention import forecast
 from leads.retention.sweeper import TARGETS
 from leads.rights import register
 
 WEEK = timedelta(days=7)
+NEW_LEADS = {"since": "7"}  # the "new leads" tile's filter; the tile links to the leads list with it
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Figures:
     installs: int
     failures: int
     uninstalls: int
+    needs_help: int
     destroy_7: int
     destroy_30: int
     weeks: list[tuple[datetime, int]]
@@ -36,10 +39,11 @@ class Figures:
 def figures(*, session: Session, now: datetime) -> Figures:
     """Everything the dashboard shows, as of `now`."""
     return Figures(
-        new_leads=session.exec(select(func.count()).select_from(Lead).where(Lead.received_at >= now - WEEK)).one(),
-        installs=_events(session, now, "PUT", "Succeeded"),
-        failures=_events(session, now, None, "Failed"),
-        uninstalls=_events(session, now, "DELETE", "Deleted"),
+        new_leads=leadlist.count(session=session, query=leadlist.parse(NEW_LEADS), now=now),
+        installs=_installs(session, now, happened="installed"),
+        failures=_installs(session, now, happened="failed"),
+        uninstalls=_installs(session, now, happened="uninstalled"),
+        needs_help=_installs(session, now, state="needs_help"),
         destroy_7=_due(session, now + WEEK),
         destroy_30=_due(session, now + timedelta(days=30)),
         weeks=forecast.weekly(session=session, now=now, weeks=12),
@@ -54,15 +58,9 @@ def figures(*, session: Session, now: datetime) -> Figures:
     )
 
 
-def _events(session: Session, now: datetime, event_type: str | None, state: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(InstallEvent)
-        .where(InstallEvent.received_at >= now - WEEK, InstallEvent.provisioning_state == state)
-    )
-    if event_type:
-        query = query.where(InstallEvent.event_type == event_type)
-    return session.exec(query).one()
+def _installs(session: Session, now: datetime, **args: str) -> int:
+    """A tile's count: what the installations list shows for the same filter (the tile links to it)."""
+    return installlist.count(session=session, query=installlist.parse({**args, "within": "7"}), now=now)
 
 
 def _due(session: Session, until: datetime) -> int:

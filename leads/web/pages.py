@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 
 from leads import db
-from leads.crm import leadlist, nurture, queries
+from leads.crm import installlist, leadlist, nurture, queries
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
@@ -18,13 +18,6 @@ from leads.web.forms import NoteForm
 from leads.web.permissions import requires
 
 bp = Blueprint("pages", __name__)
-
-
-def _page_arg() -> int:
-    try:
-        return int(request.args.get("page", "1"))
-    except ValueError:
-        return 1
 
 
 @bp.get("/")
@@ -90,11 +83,23 @@ def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
 @bp.get("/installations")
 @requires("installations.view")
 def installations_list() -> str:
-    """Every managed application seen, latest activity first."""
-    session = db.session()
-    page = queries.list_installations(session=session, page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
-    held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in page.items])
-    return htmx.render("installations/list.html", "_partials/installations-table.html", page=page, held=held)
+    """Filter, search, sort and page through installations; htmx swaps just the table."""
+    session, query = db.session(), installlist.parse(request.args)
+    listing = installlist.list_installations(
+        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
+    )
+    ids = [i.id for i in listing.items]
+    return htmx.render(
+        "installations/list.html",
+        "_partials/installations-table.html",
+        listing=listing,
+        query=query,
+        held=holds.active_holds(session=session, record_type="installation", record_ids=ids),
+        reasons=installlist.reasons(session=session, installations=listing.items),
+        plans=installlist.plan_names(session=session),
+        happened_labels=installlist.HAPPENED_LABELS,
+        leads=queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in listing.items if i.lead_id]),
+    )
 
 
 @bp.get("/installations/<int:installation_id>")

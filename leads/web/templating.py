@@ -9,7 +9,7 @@ from flask import Flask
 
 from leads import db
 from leads.grants import grants
-from leads.rules import lifecycle, rights, schedule, vocabulary
+from leads.rules import lifecycle, rights, schedule, uktime, vocabulary
 from leads.web import permissions
 
 
@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
             kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
         ),
         grant_lapse_at=grants.lapse_at,
+        uk_time=uktime.show,
+        install_states=vocabulary.INSTALL_STATES,
         nurture_statuses=vocabulary.NURTURE_STATUSES,
         note_kinds=vocabulary.NOTE_KINDS,
         rights_kinds=rights.KINDS,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from leads.crm import leadlist
+from leads.crm import leadlist, pager
 from leads.models import Lead
 from tests.conftest import PINNED_NOW
 
@@ -195,7 +195,7 @@ def test_a_search_with_few_matches_reads_them_by_id_and_pages_exactly_as_the_wal
 
 
 def test_the_count_is_capped(session, people, monkeypatch):
-    monkeypatch.setattr(leadlist, "COUNT_CAP", 2)
+    monkeypatch.setattr(pager, "COUNT_CAP", 2)
     listing = leadlist.list_leads(session=session, query=leadlist.parse({}), now=PINNED_NOW, per_page=50)
     assert (listing.total, listing.capped) == (2, True)
 

@@ -67,7 +67,7 @@ def test_installations_show_state_and_failure_in_plain_words(client, auth, sessi
     demo.load(session=session, now=PINNED_NOW)
     auth.login("support")
     listing = client.get("/installations").data.decode()
-    assert "240 in all" in listing
+    assert "1-20 of 240" in listing
     failed = session.exec(select(Installation).where(Installation.state == "failed")).first()
     detail = client.get(f"/installations/{failed.id}").data.decode()
     assert "Install failed" in detail
@@ -79,6 +79,38 @@ def test_dashboard_tells_what_needs_attention(client, auth, session):
     demo.load(session=session, now=PINNED_NOW)
     auth.login("sales")
     page = client.get("/").data.decode()
-    assert "new leads in the last 7 days" in page and "records destroyed in the next 7 days" in page
+    assert "in the last 7 days" in page and "records destroyed in the next 7 days" in page
     assert '<svg viewBox="0 0 600 190" role="img"' in page and page.count('class="bar"') == 12
     assert "Grant #" in page  # the demo grant lapsing within 48 hours
+
+
+def test_every_workspace_tile_opens_the_list_filtered_to_what_it_counts(client, auth, session):
+    import html
+    import re
+
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    page = client.get("/").data.decode()
+    tiles = re.findall(r'<a class="tile[^"]*" href="(/(?:leads|installations)[^"]*)"><strong>(\d+)</strong>', page)
+    assert len(tiles) == 5
+    for href, shown in tiles:
+        listing = client.get(html.unescape(href)).data.decode()
+        counted = re.search(r'<p class="result-count">([\d,]+)', listing)
+        assert (counted.group(1) if counted else "0") == shown, href
+        assert counted or "match</h2>" in listing
+    auth.logout()
+    auth.login("sales")
+    assert "Rights requests" not in client.get("/").data.decode()  # sales cannot open the register: no dead tiles
+
+
+def test_the_installations_list_filters_searches_and_shows_the_reason(client, auth, session):
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    stuck = client.get("/installations?state=needs_help").data.decode()
+    assert "60 installations match" in stuck and "Install failed" in stuck and "Uninstall blocked" in stuck
+    assert "SkuNotAvailable: " in stuck or "QuotaExceeded: " in stuck
+    assert "Installed</span>" not in stuck
+    one = session.exec(select(Installation)).first()
+    found = client.get(f"/installations?q={one.resource_group}").data.decode()
+    assert "1 installation match" in found and one.application_name in found
+    assert client.get("/installations?state=nonsense&sort=drop+table&start=x").status_code == 200
