@@ -59,7 +59,8 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _error_page(status: int) -> Any:
-    def handler(_error: Exception) -> tuple[str, int]:
-        return render_template("error.html", status=status), status
+    def handler(error: Exception) -> Any:
+        answer = 401 if htmx.session_ended(error) else status
+        return htmx.failure(answer) or (render_template("error.html", status=answer), answer)
 
     return handler

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from leads import db
@@ -39,6 +39,7 @@ def change_status(lead_id: int) -> object:
     return _nurture_card(
         lead,
         lambda: nurture.set_status(session=db.session(), lead=lead, status=status, actor=current_user, now=db.now()),
+        f"Status changed to {status}.",
     )
 
 
@@ -50,13 +51,14 @@ def change_owner(lead_id: int) -> object:
     return _nurture_card(
         lead,
         lambda: nurture.set_owner(session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()),
+        "Owner changed.",
     )
 
 
-def _nurture_card(lead: Any, action: Callable[[], object]) -> object:
-    error = _try(action)
+def _nurture_card(lead: Any, action: Callable[[], object], done: str) -> object:
+    error = _try(action, done)
     staff = users.list_users(session=db.session())
-    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, nurture_error=error)
+    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, refused=error)
 
 
 @bp.post("/leads/<int:lead_id>/notes")
@@ -76,7 +78,9 @@ def add_note(lead_id: int) -> object:
                 actor=current_user,
                 now=db.now(),
                 follow_up_on=form.follow_up_on.data.replace(tzinfo=UTC) if form.follow_up_on.data else None,
-            )
+            ),
+            "Added to the log.",
+            inline=True,
         )
     )
     if error is None:
@@ -99,7 +103,7 @@ def link_installation(installation_id: int) -> object:
     lead_id = request.form.get("lead_id", type=int)
     lead = _lead(lead_id) if lead_id else None
     nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
-    flash("Linked." if lead else "Link undone.", "info")
+    htmx.say("Linked." if lead else "Link undone.")
     back = request.form.get("back") == "lead" and (lead_id or found[0].lead_id)
     target = (
         url_for("pages.lead_detail", lead_id=back)
@@ -109,11 +113,14 @@ def link_installation(installation_id: int) -> object:
     return htmx.see_other(target)
 
 
-def _try(action: Callable[[], object]) -> str | None:
-    """Run a nurture action; the refusal's message, or None when it worked."""
+def _try(action: Callable[[], object], done: str, *, inline: bool = False) -> str | None:
+    """Run a nurture action and say how it went; the refusal's message, or None when it worked. An `inline`
+    refusal is only returned, for the form to show beside its fields (with what was typed)."""
     try:
         action()
     except nurture.NurtureError as error:
-        flash(str(error), "error")
+        if not inline or not htmx.wants_fragment():
+            htmx.say(str(error), ok=False)
         return str(error)
+    htmx.say(done)
     return None

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from leads import demo
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
+from tests.conftest import PASSWORD, PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
@@ -64,4 +64,62 @@ def test_support_finds_the_failed_installs_and_why(live_url, browser, session, m
     assert code.get_attribute("title") and code.evaluate("e => e.scrollWidth > e.clientWidth")  # cut, full on hover
     assert page.locator("button.copy").first.is_visible() == javascript
     shoot(page, f"installations-search-{_tag(width, javascript)}")
+    page.context.close()
+
+
+def _log_in_here(page, email: str) -> None:
+    """Fill the login form the page is on (it carries ?next=), and wait to leave it."""
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    user = make_user("sales")
+    page = open_page(browser, width=width)
+    log_in(page, live_url, user.email)
+    page.goto(f"{live_url}/leads/1")
+    page.select_option("#status", "qualified")
+    expect(page.locator("#nurture-card .save-status")).to_have_text("Status changed to qualified.")
+    assert page.evaluate("document.activeElement.id") == "status"  # focus stays on the control that changed
+    shoot(page, f"lead-saved-{width}")
+
+    page.context.clear_cookies()  # the session ends (as when logging out in another tab)
+    page.select_option("#status", "lost")
+    expect(page.locator("#nurture-card .save-status")).to_contain_text("Your session has ended")
+    expect(page.locator("#status")).to_have_value("qualified")  # the select shows what the lead still has
+    page.fill("#body", "Called: wants a demo next week")
+    page.click("#lead-log button[type=submit]")
+    status = page.locator("#lead-log .save-status")
+    expect(status).to_contain_text("Your session has ended")
+    shoot(page, f"lead-session-ended-{width}")
+    status.locator("a", has_text="Log in again").click()
+    _log_in_here(page, user.email)
+    assert page.url.endswith("/leads/1")
+    expect(page.locator("#body")).to_have_value("Called: wants a demo next week")  # what was typed is back
+    page.click("#lead-log button[type=submit]")
+    expect(page.locator("#lead-log .save-status")).to_have_text("Added to the log.")
+    expect(page.locator("#lead-log .timeline")).to_contain_text("Called: wants a demo next week")
+    page.reload()
+    expect(page.locator("#body")).to_have_value("")  # saved, so the draft is gone
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=False)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/1")
+    page.select_option("#status", "contacted")
+    page.click("#nurture-card form:has(#status) button")
+    expect(page.locator(".flash-info")).to_have_text("Status changed to contacted.")
+    page.context.clear_cookies()
+    page.fill("#body", "typed")
+    page.click("#lead-log button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Your session has ended")
+    shoot(page, f"session-ended-nojs-{width}")
     page.context.close()
