@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
-from leads.crm import installlist, leadlist
+from leads.crm import followups, installlist, leadlist
 from leads.grants import grants
-from leads.models import LeadNote, SupportGrant
+from leads.models import SupportGrant
 from leads.retention import forecast
 from leads.retention.sweeper import TARGETS
 from leads.rights import register
@@ -31,14 +31,15 @@ class Figures:
     destroy_30: int
     weeks: list[tuple[datetime, int]]
     lapsing: list[SupportGrant]
-    follow_ups: int
+    follow_ups: dict[str, int]  # this member of staff's: overdue, due_soon
     rights_overdue: int
     rights_due_this_week: int
 
 
-def figures(*, session: Session, now: datetime) -> Figures:
-    """Everything the dashboard shows, as of `now`."""
+def figures(*, session: Session, now: datetime, staff_email: str) -> Figures:
+    """Everything the dashboard shows, as of `now`; the follow-ups are `staff_email`'s own."""
     return Figures(
+        follow_ups=followups.counts(session=session, author=staff_email, now=now),
         new_leads=leadlist.count(session=session, query=leadlist.parse(NEW_LEADS), now=now),
         installs=_installs(session, now, happened="installed"),
         failures=_installs(session, now, happened="failed"),
@@ -50,11 +51,6 @@ def figures(*, session: Session, now: datetime) -> Figures:
         lapsing=[g for g in grants.open_grants(session=session) if grants.lapse_at(g) <= now + timedelta(hours=48)],
         rights_overdue=(rights_counts := register.counts(session=session, today=now.date()))["overdue"],
         rights_due_this_week=rights_counts["due_this_week"],
-        follow_ups=session.exec(
-            select(func.count())
-            .select_from(LeadNote)
-            .where(col(LeadNote.follow_up_on).is_not(None), col(LeadNote.follow_up_on) <= now + timedelta(days=1))
-        ).one(),
     )
 
 

@@ -91,7 +91,11 @@ class LeadNote(SQLModel, table=True):
     """One entry in a lead's nurture log: a note, a call, an email in or out, a follow-up. Timestamped and
     attributed; part of the lead's record, so destroyed with it (notice lines 58-69)."""
 
-    __table_args__ = (Index("ix_leadnote_lead_at", "lead_id", "at"),)
+    __table_args__ = (
+        Index("ix_leadnote_lead_at", "lead_id", "at"),
+        # "My follow-ups": one author's open (or done) follow-ups in date order.
+        Index("ix_leadnote_author_follow_up", "author", "follow_up_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
@@ -100,6 +104,9 @@ class LeadNote(SQLModel, table=True):
     at: datetime = utc_column()
     author: str = Field(max_length=254)
     follow_up_on: datetime | None = utc_column(nullable=True, index=True)
+    # When (and by whom) the follow-up was marked done; the entry itself stays in the log.
+    follow_up_done_at: datetime | None = utc_column(nullable=True)
+    follow_up_done_by: str | None = Field(default=None, max_length=254)
 
 
 class QuarantinedEntity(SQLModel, table=True):

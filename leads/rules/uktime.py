@@ -24,3 +24,8 @@ def start_of_day(day: date) -> datetime:
 def today(now: datetime) -> date:
     """The UK calendar day `now` falls on."""
     return now.astimezone(LONDON).date()
+
+
+def from_local(entered: datetime) -> datetime:
+    """A time staff typed (naive, UK wall-clock time) as the aware UTC instant it means."""
+    return entered.replace(tzinfo=LONDON).astimezone(UTC)

@@ -105,7 +105,7 @@ class NoteForm(FlaskForm):
 
     kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
     body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
-    follow_up_on = DateTimeLocalField("Follow up on (optional, UTC)", validators=[Optional()])
+    follow_up_on = DateTimeLocalField("Follow up on (optional, UK time)", validators=[Optional()])
 
 
 class RightsRequestForm(FlaskForm):

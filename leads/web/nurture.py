@@ -4,7 +4,6 @@ JavaScript the same forms post and redirect back."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, abort, request, url_for
@@ -12,6 +11,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.crm import nurture, queries
+from leads.rules import uktime
 from leads.staff import users
 from leads.web import htmx
 from leads.web.forms import NoteForm
@@ -58,7 +58,7 @@ def change_owner(lead_id: int) -> object:
 def _nurture_card(lead: Any, action: Callable[[], object], done: str) -> object:
     error = _try(action, done)
     staff = users.list_users(session=db.session())
-    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, refused=error)
+    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, nurture_error=error)
 
 
 @bp.post("/leads/<int:lead_id>/notes")
@@ -77,10 +77,9 @@ def add_note(lead_id: int) -> object:
                 body=form.body.data,
                 actor=current_user,
                 now=db.now(),
-                follow_up_on=form.follow_up_on.data.replace(tzinfo=UTC) if form.follow_up_on.data else None,
+                follow_up_on=uktime.from_local(form.follow_up_on.data) if form.follow_up_on.data else None,
             ),
             "Added to the log.",
-            inline=True,
         )
     )
     if error is None:
@@ -113,13 +112,13 @@ def link_installation(installation_id: int) -> object:
     return htmx.see_other(target)
 
 
-def _try(action: Callable[[], object], done: str, *, inline: bool = False) -> str | None:
-    """Run a nurture action and say how it went; the refusal's message, or None when it worked. An `inline`
-    refusal is only returned, for the form to show beside its fields (with what was typed)."""
+def _try(action: Callable[[], object], done: str) -> str | None:
+    """Run a nurture action and say how it went; the refusal's message, or None when it worked. For htmx the
+    refusal is only returned: the fragment shows it in place, beside the control (and what was typed)."""
     try:
         action()
     except nurture.NurtureError as error:
-        if not inline or not htmx.wants_fragment():
+        if not htmx.wants_fragment():
             htmx.say(str(error), ok=False)
         return str(error)
     htmx.say(done)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 
 from leads import db
 from leads.crm import installlist, leadlist, nurture, queries
@@ -24,7 +25,8 @@ bp = Blueprint("pages", __name__)
 @requires("leads.view")
 def dashboard() -> str:
     """What needs attention: this week's leads and installs, upcoming destruction, lapsing grants."""
-    return render_template("dashboard.html", figures=dashboard_figures(session=db.session(), now=db.now()))
+    figures = dashboard_figures(session=db.session(), now=db.now(), staff_email=current_user.email)
+    return render_template("dashboard.html", figures=figures)
 
 
 @bp.get("/leads")

@@ -123,3 +123,43 @@ def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(live_ur
     expect(page.locator("h1")).to_have_text("Your session has ended")
     shoot(page, f"session-ended-nojs-{width}")
     page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_my_follow_ups_queue_from_the_dashboard_tile(live_url, browser, session, make_user, width, javascript):
+    from datetime import timedelta
+
+    from leads.models import LeadNote
+
+    demo.load(session=session, now=PINNED_NOW)
+    user = make_user("sales")
+    for n, hours in enumerate((-50, -3, 6, 30)):
+        session.add(
+            LeadNote(
+                lead_id=n + 1,
+                kind="follow_up",
+                body=f"Ring back ({hours}h)",
+                at=PINNED_NOW - timedelta(days=3),
+                author=user.email,
+                follow_up_on=PINNED_NOW + timedelta(hours=hours),
+            )
+        )
+    session.commit()
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, user.email)
+    page.goto(f"{live_url}/")
+    tile = page.locator("a.tile", has_text="of your follow-ups overdue")
+    expect(tile).to_contain_text("2 of your follow-ups overdue, 1 due by this time tomorrow")
+    tile.click()
+    page.wait_for_url("**/follow-ups")
+    expect(page.locator("#followups-table tbody tr")).to_have_count(2)
+    expect(page.locator("#followups-table tbody tr").first).to_contain_text("Ring back (-50h)")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"follow-ups-{_tag(width, javascript)}")
+    page.locator("#followups-table tbody tr").first.get_by_role("button", name="Mark the follow-up").click()
+    expect(page.locator("#followups-table tbody tr")).to_have_count(1)
+    expect(page.locator(".save-status" if javascript else ".flash-info")).to_have_text("Marked done.")
+    page.click("nav.tabs >> text=Done")
+    expect(page.locator("#followups-table tbody tr")).to_have_count(1)
+    expect(page.locator("#followups-table")).to_contain_text("Ring back (-50h)")
+    page.context.close()
