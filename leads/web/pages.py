@@ -112,21 +112,24 @@ def installation_detail(installation_id: int) -> str:
     installation, events = found
     context = _hold_context("installation", installation_id)
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
-    linked_lead = queries.get_lead(session=db.session(), lead_id=installation.lead_id) if installation.lead_id else None
-    context.update(
-        linked_lead=linked_lead,
-        suggested_leads=[]
-        if linked_lead
-        else nurture.lead_suggestions(session=db.session(), installation=installation),
-    )
+    context.update(_lead_link_context(installation))
     context.update(
         installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
         plan_model=model,
         plan_model_label=plans.MODELS[model],
     )
-    return htmx.render(
-        "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context
-    )
+    fragment = "_partials/installation-lead.html" if "lead_q" in request.args else "installations/detail.html"
+    return htmx.render("installations/detail.html", fragment, installation=installation, events=events, **context)
+
+
+def _lead_link_context(installation: Any) -> dict[str, object]:
+    """The linked lead, or suggestions and (when staff searched, `lead_q`) the leads that match by hand."""
+    session, lead_q = db.session(), request.args.get("lead_q", "").strip()[:200]
+    linked = queries.get_lead(session=session, lead_id=installation.lead_id) if installation.lead_id else None
+    query = leadlist.parse({"q": lead_q})
+    found = leadlist.list_leads(session=session, query=query, now=db.now(), per_page=8).items if lead_q else []
+    suggested = [] if linked else nurture.lead_suggestions(session=session, installation=installation)
+    return {"linked_lead": linked, "suggested_leads": suggested, "lead_q": lead_q, "found_leads": found}
 
 
 @bp.get("/admin/sync")

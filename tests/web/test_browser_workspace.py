@@ -163,3 +163,29 @@ def test_my_follow_ups_queue_from_the_dashboard_tile(live_url, browser, session,
     expect(page.locator("#followups-table tbody tr")).to_have_count(1)
     expect(page.locator("#followups-table")).to_contain_text("Ring back (-50h)")
     page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_support_links_an_installation_to_a_lead_by_hand(live_url, browser, session, make_user, width, javascript):
+    from sqlmodel import select
+
+    from leads.models import Installation, Lead
+
+    demo.load(session=session, now=PINNED_NOW)
+    installation = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
+    lead = session.get(Lead, 9)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/installations/{installation.id}")
+    page.fill("#lead_q", lead.email)
+    if not javascript:
+        page.click("#installation-lead button:has-text('Search')")
+    candidate = page.locator("#installation-lead .link-candidate", has_text=lead.display_name)
+    expect(candidate).to_have_count(1)
+    shoot(page, f"installation-link-search-{_tag(width, javascript)}")
+    assert page_width(page)[0] <= page_width(page)[1]
+    candidate.get_by_role("button").click()
+    expect(page.locator(".flash-info")).to_have_text("Linked.")
+    expect(page.locator("#installation-lead")).to_contain_text(lead.display_name)
+    expect(page.locator("#installation-lead")).to_contain_text("Undo link")
+    page.context.close()

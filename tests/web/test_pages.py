@@ -114,3 +114,25 @@ def test_the_installations_list_filters_searches_and_shows_the_reason(client, au
     found = client.get(f"/installations?q={one.resource_group}").data.decode()
     assert "1 installation match" in found and one.application_name in found
     assert client.get("/installations?state=nonsense&sort=drop+table&start=x").status_code == 200
+
+
+def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited(client, auth, session):
+    from leads.models import AuditEvent
+
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    installation = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
+    lead = session.get(Lead, 7)
+    found = client.get(f"/installations/{installation.id}?lead_q={lead.email}").get_data(as_text=True)
+    assert lead.display_name in found and f'name="lead_id" value="{lead.id}"' in found
+    fragment = client.get(f"/installations/{installation.id}?lead_q=zzzz", headers={"HX-Request": "true"})
+    assert fragment.get_data(as_text=True).lstrip().startswith("{#") is False
+    assert 'id="installation-lead"' in fragment.get_data(as_text=True) and "No lead matches" in fragment.get_data(
+        as_text=True
+    )
+    done = client.post(f"/installations/{installation.id}/link", data={"lead_id": lead.id}, follow_redirects=True)
+    assert "Linked." in done.get_data(as_text=True)
+    session.refresh(installation)
+    assert installation.lead_id == lead.id
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "installation.link")).all()[-1]
+    assert audit.record_id == str(installation.id)
