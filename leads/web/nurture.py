@@ -10,7 +10,7 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import nurture, queries
+from leads.crm import nurture, queries, timeline
 from leads.rules import uktime
 from leads.staff import users
 from leads.web import htmx
@@ -24,11 +24,14 @@ def _lead(lead_id: int) -> Any:
     return queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
 
 
-def _back(lead_id: int, fragment: str, **context: object) -> object:
-    """The updated fragment for htmx (200, so htmx swaps it, errors included); a redirect otherwise."""
+def _back(lead: Any, fragment: str, /, **context: object) -> object:
+    """The updated fragment and the timeline for htmx (200, so htmx swaps it, errors included); a redirect
+    otherwise."""
     if htmx.wants_fragment():
-        return htmx.render(fragment, fragment, **context)
-    return htmx.see_other(url_for("pages.lead_detail", lead_id=lead_id))
+        entries = timeline.for_lead(session=db.session(), lead=lead)
+        answer = "_partials/lead-log-answer.html"
+        return htmx.render(answer, answer, fragment=fragment, timeline=entries, lead=lead, **context)
+    return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
 
 
 @bp.post("/leads/<int:lead_id>/status")
@@ -58,7 +61,7 @@ def change_owner(lead_id: int) -> object:
 def _nurture_card(lead: Any, action: Callable[[], object], done: str) -> object:
     error = _try(action, done)
     staff = users.list_users(session=db.session())
-    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, nurture_error=error)
+    return _back(lead, "_partials/nurture-card.html", staff=staff, nurture_error=error)
 
 
 @bp.post("/leads/<int:lead_id>/notes")
@@ -84,14 +87,7 @@ def add_note(lead_id: int) -> object:
     )
     if error is None:
         form = NoteForm(formdata=None)
-    return _back(
-        lead_id,
-        "_partials/lead-log.html",
-        lead=lead,
-        notes=nurture.notes(session=db.session(), lead_id=lead_id),
-        note_form=form,
-        note_error=error,
-    )
+    return _back(lead, "_partials/lead-log.html", note_form=form, note_error=error)
 
 
 @bp.post("/installations/<int:installation_id>/link")

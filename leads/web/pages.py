@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from leads import db
-from leads.crm import installlist, leadlist, nurture, queries
+from leads.crm import installlist, leadlist, nurture, queries, timeline
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
@@ -71,7 +71,7 @@ def _lead_context(lead: Any) -> dict[str, object]:
         "suggested": nurture.link_suggestions(session=session, lead=lead),
         "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked]),
         "staff": users.list_users(session=session),
-        "notes": nurture.notes(session=session, lead_id=lead.id),
+        "timeline": timeline.for_lead(session=session, lead=lead),
         "note_form": NoteForm(formdata=None),
     }
 
@@ -117,6 +117,7 @@ def installation_detail(installation_id: int) -> str:
         installation_grants=grants.for_installations(session=db.session(), installation_ids=[installation_id]),
         plan_model=model,
         plan_model_label=plans.MODELS[model],
+        event_reasons={e.id: installlist.reason_of(e) for e in events if e.provisioning_state == "Failed"},
     )
     fragment = "_partials/installation-lead.html" if "lead_q" in request.args else "installations/detail.html"
     return htmx.render("installations/detail.html", fragment, installation=installation, events=events, **context)

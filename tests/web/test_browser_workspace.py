@@ -189,3 +189,27 @@ def test_support_links_an_installation_to_a_lead_by_hand(live_url, browser, sess
     expect(page.locator("#installation-lead")).to_contain_text(lead.display_name)
     expect(page.locator("#installation-lead")).to_contain_text("Undo link")
     page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_a_leads_page_leads_with_its_controls_and_one_timeline(
+    live_url, browser, session, make_user, width, javascript
+):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/3")
+    for control in ("#status", "#body"):
+        assert page.locator(control).bounding_box()["y"] < 700, control  # near the top, not under the page
+    page.select_option("#status", "qualified")
+    if not javascript:
+        page.click("#nurture-card form:has(#status) button")
+    expect(page.locator("#lead-timeline li").first).to_contain_text("Status changed")
+    page.fill("#body", "Sent the pricing sheet")
+    page.click("#lead-log button[type=submit]")
+    first = page.locator("#lead-timeline li").first
+    expect(first).to_contain_text("Sent the pricing sheet")
+    expect(first).to_contain_text("GMT")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"lead-timeline-{_tag(width, javascript)}")
+    page.context.close()
