@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -64,9 +65,18 @@ class Lead(SQLModel, table=True):
         return name or "(no name supplied)"
 
 
+# Letters NFKD does not split into a base letter and an accent, spelled as people type them without it.
+UNFOLDED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "\u0131": "i", "ħ": "h"}
+)
+
+
 def search_key(value: str | None) -> str:
-    """How a name, email or company is stored for prefix search: trimmed, single-spaced, lower case."""
-    return " ".join((value or "").split()).casefold()[:300]
+    """How a name, email or company is stored for prefix search, and how a search is spelled to match it:
+    trimmed, single-spaced, case-folded and accent-free ("Lefèvre", "Jørgensen" and "Müller" become
+    "lefevre", "jorgensen" and "muller"), so people find names typed without accents or capitals."""
+    folded = unicodedata.normalize("NFKD", " ".join((value or "").split()).casefold()).translate(UNFOLDED)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))[:300]
 
 
 def search_keys(*, first_name: str | None, last_name: str | None, email: str | None, company: str | None) -> dict:

@@ -213,3 +213,17 @@ def test_a_leads_page_leads_with_its_controls_and_one_timeline(
     assert page_width(page)[0] <= page_width(page)[1]
     shoot(page, f"lead-timeline-{_tag(width, javascript)}")
     page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_names_are_found_typed_without_accents(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, make_user("sales").email)
+    for typed, expected in (("lefevre", "Lefèvre"), ("jorgensen", "Jørgensen")):
+        page.fill("#q", typed)
+        page.wait_for_url(f"**q={typed}*")
+        names = page.locator("#leads-table tbody td.name a").all_inner_texts()
+        assert names and all(expected in name for name in names), names
+    shoot(page, f"leads-folded-search-{width}")
+    page.context.close()
