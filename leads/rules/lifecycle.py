@@ -60,6 +60,12 @@ EVENT_WORDS = {
 }
 
 
+def waiting_words(state: str) -> str | None:
+    """What an installation's retention says before its clock starts, when "kept while installed" would be
+    wrong: a failed install was never installed, yet is kept until Azure reports it removed."""
+    return {"failed": "kept until removed (the install failed)", "installing": "kept while installing"}.get(state)
+
+
 def plain_event(event_type: str, provisioning_state: str) -> str:
     """One notification in plain words; an unexpected pair is shown as Azure sent it."""
     return EVENT_WORDS.get((event_type, provisioning_state), f"{event_type} {provisioning_state}")

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         can=permissions.can,
         plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state),
         plain_event=lifecycle.plain_event,
+        install_waiting=lifecycle.waiting_words,
         countdown=lambda kind, start, on_hold=False, deadline_at=None: schedule.countdown(
             kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
         ),

@@ -227,3 +227,35 @@ def test_names_are_found_typed_without_accents(live_url, browser, session, make_
         assert names and all(expected in name for name in names), names
     shoot(page, f"leads-folded-search-{width}")
     page.context.close()
+
+
+PAGES = [
+    "/",
+    "/leads",
+    "/leads/2",
+    "/installations",
+    "/installations/2",
+    "/follow-ups",
+    "/retention",
+    "/grants",
+    "/marketing/lists",
+    "/admin/users",
+    "/admin/sync",
+    "/admin/plans",
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, make_user("admin").email)
+    wide = {}
+    for path in PAGES:
+        page.goto(f"{live_url}{path}")
+        scroll, view = page_width(page)
+        if scroll > view:
+            wide[path] = scroll
+            shoot(page, f"too-wide-{width}-{path.strip('/').replace('/', '-') or 'dashboard'}")
+    assert wide == {}
+    page.context.close()

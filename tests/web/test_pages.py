@@ -136,3 +136,13 @@ def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited
     assert installation.lead_id == lead.id
     audit = session.exec(select(AuditEvent).where(AuditEvent.action == "installation.link")).all()[-1]
     assert audit.record_id == str(installation.id)
+
+
+def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, session):
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    failed = session.exec(select(Installation).where(Installation.state == "failed")).first()
+    page = client.get(f"/installations/{failed.id}").get_data(as_text=True)
+    assert "kept until removed (the install failed)" in page and "kept while installed" not in page
+    assert 'Install failed</strong> <span class="sub">(PUT Failed)</span>' in page  # plain words first
+    assert failed.application_id in page and 'data-copy="' in page  # the long id, whole, for hover and copy
