@@ -28,3 +28,15 @@
     });
   });
 })();
+
+// "All" in the leads table's header ticks every lead on the page in place (without JavaScript it reloads the
+// page with them all ticked); a second click unticks them.
+document.addEventListener("click", function (event) {
+  "use strict";
+  var link = event.target.closest && event.target.closest("a[data-select-all]");
+  if (!link) { return; }
+  event.preventDefault();
+  var boxes = document.querySelectorAll("input[type=checkbox][form='" + link.dataset.selectAll + "']");
+  var tick = Array.prototype.some.call(boxes, function (box) { return !box.checked; });
+  boxes.forEach(function (box) { box.checked = tick; });
+});

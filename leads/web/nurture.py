@@ -4,6 +4,7 @@ JavaScript the same forms post and redirect back."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, abort, request, url_for
@@ -88,6 +89,53 @@ def add_note(lead_id: int) -> object:
     if error is None:
         form = NoteForm(formdata=None)
     return _back(lead, "_partials/lead-log.html", note_form=form, note_error=error)
+
+
+@bp.post("/leads/bulk/status")
+@requires("leads.nurture")
+def bulk_status() -> object:
+    """Change the status of every ticked lead (each gated and audited, as one change is)."""
+    status = request.form.get("status", "")
+    return _bulk(
+        f"“{status}”",
+        lambda lead: nurture.set_status(
+            session=db.session(), lead=lead, status=status, actor=current_user, now=db.now()
+        ),
+    )
+
+
+@bp.post("/leads/bulk/owner")
+@requires("leads.nurture")
+def bulk_owner() -> object:
+    """Give every ticked lead the chosen owner (or nobody)."""
+    owner = request.form.get("owner_id", type=int)
+    name = next((u.email for u in users.list_users(session=db.session()) if u.id == owner), "nobody")
+    return _bulk(
+        f"owner {name}",
+        lambda lead: nurture.set_owner(
+            session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()
+        ),
+    )
+
+
+def _bulk(changed_to: str, change: Callable[[Any], object]) -> object:
+    """Apply `change` to each ticked lead; the answer says how many changed and who was refused, and why."""
+    ids = request.form.getlist("lead_id", type=int)
+    leads = queries.leads_by_id(session=db.session(), lead_ids=ids)
+    done, refused = [], []
+    for lead in leads.values():
+        try:
+            change(lead)
+            done.append(lead)
+        except nurture.NurtureError as error:
+            refused.append((lead, str(error)))
+    result = SimpleNamespace(
+        done=done, refused=refused, unchanged=[], changed_to=changed_to, missing=[i for i in ids if i not in leads]
+    )
+    error = None if ids else "Tick at least one lead."
+    return htmx.render(
+        "marketing/added.html", "_partials/bulk-result.html", result=result if ids else None, error=error
+    )
 
 
 @bp.post("/installations/<int:installation_id>/link")

@@ -47,6 +47,7 @@ def leads_list() -> str:
         held=held,
         options=options,
         staff=users.list_users(session=session),
+        select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
     )
 
 

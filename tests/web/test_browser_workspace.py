@@ -259,3 +259,24 @@ def test_no_page_scrolls_sideways(live_url, browser, session, make_user, width):
             shoot(page, f"too-wide-{width}-{path.strip('/').replace('/', '-') or 'dashboard'}")
     assert wide == {}
     page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_select_all_on_the_page_and_change_status_in_bulk(live_url, browser, session, make_user, width, javascript):
+    demo.load(session=session, now=PINNED_NOW)
+    user = make_user("sales")
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, user.email)
+    page.click("a[data-select-all]")
+    boxes = page.locator("#leads-table input[form=bulk-add]")
+    expect(boxes.first).to_be_checked()
+    assert all(boxes.nth(n).is_checked() for n in range(boxes.count())) and boxes.count() == 20
+    page.select_option("#bulk-owner", str(user.id))
+    page.click("button:has-text('Set owner')")
+    expect(page.locator("#bulk-result")).to_contain_text("Changed 20 to owner")
+    shoot(page, f"leads-bulk-{_tag(width, javascript)}")
+    page.goto(f"{live_url}/leads")
+    page.click("text=My leads")
+    expect(page.locator(".result-count")).to_have_text("20 leads match")
+    assert page_width(page)[0] <= page_width(page)[1]
+    page.context.close()

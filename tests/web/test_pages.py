@@ -146,3 +146,31 @@ def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, s
     assert "kept until removed (the install failed)" in page and "kept while installed" not in page
     assert 'Install failed</strong> <span class="sub">(PUT Failed)</span>' in page  # plain words first
     assert failed.application_id in page and 'data-copy="' in page  # the long id, whole, for hover and copy
+
+
+def test_bulk_status_and_owner_changes_go_through_the_gate_one_lead_at_a_time(client, auth, session):
+    from leads.models import AuditEvent
+
+    demo.load(session=session, now=PINNED_NOW)
+    me = auth.login("sales")
+    restricted = session.get(Lead, 2)
+    restricted.processing_restricted = True
+    session.add(restricted)
+    session.commit()
+    answer = client.post("/leads/bulk/status", data={"lead_id": [1, 2, 3], "status": "qualified"}).get_data(
+        as_text=True
+    )
+    assert "Changed 2 to “qualified”." in answer and "Refused 1" in answer
+    session.expire_all()
+    assert [session.get(Lead, n).nurture_status for n in (1, 3)] == ["qualified", "qualified"]
+    assert session.get(Lead, 2).nurture_status != "qualified"
+    client.post("/leads/bulk/owner", data={"lead_id": [1, 3], "owner_id": me.id}, headers={"HX-Request": "true"})
+    session.expire_all()
+    assert session.get(Lead, 1).owner_id == me.id and session.get(Lead, 3).owner_id == me.id
+    audits = session.exec(select(AuditEvent).where(AuditEvent.action == "lead.owner.change")).all()
+    assert {a.record_id for a in audits} >= {"1", "3"}
+    assert "Tick at least one lead." in client.post("/leads/bulk/status", data={"status": "new"}).get_data(as_text=True)
+    mine = client.get(f"/leads?owner={me.id}").get_data(as_text=True)
+    assert "2 leads match" in mine and "My leads" in mine
+    ticked = client.get("/leads?select=all").get_data(as_text=True)
+    assert ticked.count('form="bulk-add" aria-label="Select') == ticked.count("checked>") == 20
