@@ -28,7 +28,7 @@ from leads.models import (
     User,
 )
 from leads.rules import consent, lifecycle
-from leads.rules.vocabulary import NOTE_KINDS
+from leads.rules.vocabulary import NOTE_KINDS, staff_label
 
 LIMIT = 200
 AUDITED = {"lead.status.change": "status", "lead.owner.change": "owner", "lead.follow_up.done": "follow_up_done"}
@@ -61,7 +61,7 @@ def for_lead(*, session: Session, lead: Lead) -> list[Entry]:
 
 
 def _staff_names(session: Session) -> dict[str, str]:
-    return {str(u.id): u.email for u in session.exec(select(User))}
+    return {str(u.id): staff_label(u.email) for u in session.exec(select(User))}
 
 
 def _newest(session: Session, query: Any, column: Any) -> list[Any]:
@@ -89,7 +89,7 @@ def _change(event: AuditEvent, names: dict[str, str]) -> Entry:
         return Entry(event.at, "change", "Follow-up marked done", who=event.actor)
     before, after = details.get("before"), details.get("after")
     if kind == "owner":
-        before, after = (names.get(str(v), "nobody") if v else "nobody" for v in (before, after))
+        before, after = (names.get(str(v), "Nobody") if v else "Nobody" for v in (before, after))
     return Entry(event.at, "change", f"{kind.capitalize()} changed", f"{before} → {after}", event.actor)
 
 

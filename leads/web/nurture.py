@@ -13,6 +13,7 @@ from flask_login import current_user
 from leads import db
 from leads.crm import nurture, queries, timeline
 from leads.rules import uktime
+from leads.rules.vocabulary import staff_label
 from leads.staff import users
 from leads.web import htmx
 from leads.web.forms import NoteForm
@@ -109,7 +110,7 @@ def bulk_status() -> object:
 def bulk_owner() -> object:
     """Give every ticked lead the chosen owner (or nobody)."""
     owner = request.form.get("owner_id", type=int)
-    name = next((u.email for u in users.list_users(session=db.session()) if u.id == owner), "nobody")
+    name = next((staff_label(u.email) for u in users.list_users(session=db.session()) if u.id == owner), "nobody")
     return _bulk(
         f"owner {name}",
         lambda lead: nurture.set_owner(

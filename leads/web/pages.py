@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from leads import db
+from leads.consent import marketing, records
 from leads.crm import installlist, leadlist, nurture, queries, timeline
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
@@ -48,6 +49,8 @@ def leads_list() -> str:
         options=options,
         staff=users.list_users(session=session),
         select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
+        consent=records.states(session=session, lead_ids=[lead.id for lead in listing.items], now=db.now()),
+        lists=marketing.all_lists(session=session),
     )
 
 

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         ),
         grant_lapse_at=grants.lapse_at,
         uk_time=uktime.show,
+        staff_label=vocabulary.staff_label,
         install_states=vocabulary.INSTALL_STATES,
         nurture_statuses=vocabulary.NURTURE_STATUSES,
         note_kinds=vocabulary.NOTE_KINDS,

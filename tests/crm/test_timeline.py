@@ -121,7 +121,7 @@ def test_the_timeline_holds_every_kind_of_activity_newest_first(session, make_us
     assert "app-1: Installed" in titles and "Added to the list Launch" in titles
     assert "Consent given: Information updates and marketing" in titles
     owner_change = next(e for e in entries if e.title == "Owner changed")
-    assert owner_change.body == "nobody → olive.owner@radnac.example"
+    assert owner_change.body == "Nobody → Olive Owner"  # by name (the address's local part), not address
     assert next(e for e in entries if e.title == "Status changed").body == "new → contacted"
 
 

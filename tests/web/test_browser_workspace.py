@@ -271,7 +271,7 @@ def test_select_all_on_the_page_and_change_status_in_bulk(live_url, browser, ses
     boxes = page.locator("#leads-table input[form=bulk-add]")
     expect(boxes.first).to_be_checked()
     assert all(boxes.nth(n).is_checked() for n in range(boxes.count())) and boxes.count() == 20
-    page.select_option("#bulk-owner", str(user.id))
+    page.select_option("#bulk-owner", str(user.id))  # listed by name
     page.click("button:has-text('Set owner')")
     expect(page.locator("#bulk-result")).to_contain_text("Changed 20 to owner")
     shoot(page, f"leads-bulk-{_tag(width, javascript)}")
