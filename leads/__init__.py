@@ -44,11 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
-    from leads.web import auth, followups, marketing, nurture, pages, retention, webhooks
+    from leads.web import auth, followups, marketing, nurture, pages, retention, views, webhooks
     from leads.web import grants as grant_pages
     from leads.web import rights as rights_pages
 
-    for area in (auth, rights_pages, nurture, followups, grant_pages, retention, pages, webhooks, marketing):
+    for area in (auth, rights_pages, nurture, followups, views, grant_pages, retention, pages, webhooks, marketing):
         app.register_blueprint(area.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 

@@ -7,7 +7,7 @@ from leads.models.install import GrantCommunication, GrantData, Installation, In
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.retention import JobLease, LegalHold, SourceDeletion
 from leads.models.rights import Rectification, RequestLead, RequestPause, RightsRequest
-from leads.models.staff import AuditEvent, User
+from leads.models.staff import AuditEvent, SavedView, User
 
 __all__ = [
     "INSTALL_STATES",
@@ -34,6 +34,7 @@ __all__ = [
     "RequestLead",
     "RequestPause",
     "RightsRequest",
+    "SavedView",
     "SourceDeletion",
     "SupportGrant",
     "SyncRun",

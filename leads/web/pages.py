@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.consent import marketing, records
-from leads.crm import installlist, leadlist, nurture, queries, timeline
+from leads.crm import installlist, leadlist, nurture, queries, timeline, views
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
@@ -51,6 +51,7 @@ def leads_list() -> str:
         select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
         consent=records.states(session=session, lead_ids=[lead.id for lead in listing.items], now=db.now()),
         lists=marketing.all_lists(session=session),
+        saved_views=views.for_user(session=session, user=current_user, page="leads"),
     )
 
 
@@ -104,6 +105,7 @@ def installations_list() -> str:
         reasons=installlist.reasons(session=session, installations=listing.items),
         plans=installlist.plan_names(session=session),
         happened_labels=installlist.HAPPENED_LABELS,
+        saved_views=views.for_user(session=session, user=current_user, page="installations"),
         leads=queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in listing.items if i.lead_id]),
     )
 

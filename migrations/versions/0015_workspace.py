@@ -2,6 +2,7 @@
 
 - leadnote: follow-ups can be marked done (when, by whom), and one author's follow-ups are read in date order
   ("My follow-ups").
+- savedview: a member of staff's named filters and sort for the leads or installations list.
 - lead: search keys now fold accents as well as case ("lefevre" finds Lefèvre); existing rows' keys are
   recomputed, in batches by id, with the same function the app uses on every insert and update.
 
@@ -30,6 +31,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("follow_up_done_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("follow_up_done_by", sa.String(length=254), nullable=True))
         batch_op.create_index("ix_leadnote_author_follow_up", ["author", "follow_up_on"], unique=False)
+    op.create_table(
+        "savedview",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("page", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("query", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "page", "name", name="uq_savedview_user_page_name"),
+    )
+    with op.batch_alter_table("savedview", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_savedview_user_id"), ["user_id"], unique=False)
     _recompute_search_keys()
 
 
@@ -59,6 +74,7 @@ def _recompute_search_keys() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("savedview")
     with op.batch_alter_table("leadnote", schema=None) as batch_op:
         batch_op.drop_index("ix_leadnote_author_follow_up")
         batch_op.drop_column("follow_up_done_by")

@@ -280,3 +280,26 @@ def test_select_all_on_the_page_and_change_status_in_bulk(live_url, browser, ses
     expect(page.locator(".result-count")).to_have_text("20 leads match")
     assert page_width(page)[0] <= page_width(page)[1]
     page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_a_saved_view_brings_back_its_filters(live_url, browser, session, make_user, width, javascript):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/installations")
+    page.select_option("#f-state", "needs_help")
+    if not javascript:
+        page.click("button:has-text('Apply')")
+    page.wait_for_url("**state=needs_help*")
+    expect(page.locator(".result-count")).to_have_text("60 installations match")
+    page.fill("#view-name", "Needs help")
+    page.click("button:has-text('Save view')")
+    expect(page.locator(".flash-info")).to_have_text("Saved the view “Needs help”.")
+    page.goto(f"{live_url}/installations")
+    expect(page.locator(".result-count")).to_have_text("240 installations")
+    page.click(".saved-views a:has-text('Needs help')")
+    expect(page.locator(".result-count")).to_have_text("60 installations match")
+    shoot(page, f"saved-view-{_tag(width, javascript)}")
+    assert page_width(page)[0] <= page_width(page)[1]
+    page.context.close()
