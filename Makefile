@@ -13,7 +13,7 @@ run: $(BIN)/.installed
 	$(DEV_ENV) $(BIN)/flask --app app db upgrade
 	$(DEV_ENV) $(BIN)/flask --app app demo load
 	@echo
-	@$(DEV_ENV) $(BIN)/flask --app app demo admin
+	@$(DEV_ENV) $(BIN)/flask --app app demo admin --port $(PORT)
 	@echo
 	$(DEV_ENV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 

@@ -58,11 +58,12 @@ def _check_tombstone_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
-    from leads.web import access, auth, marketing, nurture, pages, people, retention, webhooks
+    from leads.web import access, auth, followups, marketing, nurture, pages, people, retention, views, webhooks
     from leads.web import grants as grant_pages
     from leads.web import rights as rights_pages
 
-    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, people, webhooks, marketing, access):
+    areas = (auth, rights_pages, nurture, followups, views, grant_pages, retention, pages, people, webhooks, marketing)
+    for area in (*areas, access):
         app.register_blueprint(area.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
@@ -73,11 +74,12 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _error_page(status: int) -> Any:
-    def handler(error: Exception) -> tuple[str, int]:
+    def handler(error: Exception) -> Any:
+        answer = 401 if htmx.session_ended(error) else status
         # A reason the app gave (abort(400, "…")) is shown; werkzeug's stock descriptions are not.
         reason = getattr(error, "description", None)
         if reason == getattr(type(error), "description", None) or not isinstance(reason, str):
             reason = None
-        return render_template("error.html", status=status, reason=reason), status
+        return htmx.failure(answer) or (render_template("error.html", status=answer, reason=reason), answer)
 
     return handler

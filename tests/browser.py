@@ -82,3 +82,17 @@ def log_in(page, live_url: str, email: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_url}/leads")
+
+
+WIDTHS = (1440, 820)  # the desktop and the tablet staff use (issue #19)
+
+
+def open_page(browser, *, width: int, javascript: bool = True):
+    """A fresh context and page `width` pixels wide, with JavaScript on or off; close its `.context` after."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=javascript)
+    return context.new_page()
+
+
+def page_width(page) -> tuple[int, int]:
+    """(scroll width, viewport width) of the document: equal when nothing makes the page scroll sideways."""
+    return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")

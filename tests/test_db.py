@@ -66,3 +66,28 @@ def test_foreign_keys_are_enforced(session):
     session.add(Lead(source_partition_key="p", source_row_key="r", first_seen_at=now, received_at=now, owner_id=999))
     with pytest.raises(Exception, match=r"(?i)foreign key"):
         session.commit()
+
+
+def test_the_workspace_migration_folds_existing_search_keys(tmp_path):
+    """Rows written before 0015 kept accents in their keys; the migration recomputes them (issue #19, 6)."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from leads.cli import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0010")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO lead (source_partition_key, source_row_key, first_name, last_name, company, first_seen_at,"
+                " received_at, is_dnc, is_test, nurture_status, name_key, last_key, email_key, company_key)"
+                " VALUES ('p', 'r', 'Zoë', 'Lefèvre', 'Jørgensen ApS', '2026-01-01', '2026-01-01', 0, 0, 'new',"
+                " 'zoë lefèvre', 'lefèvre', '', 'jørgensen aps')"
+            )
+        )
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as connection:
+        keys = connection.execute(sa.text("SELECT name_key, last_key, company_key FROM lead")).one()
+    assert tuple(keys) == ("zoe lefevre", "lefevre", "jorgensen aps")

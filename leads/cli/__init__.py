@@ -99,7 +99,8 @@ def demo_load() -> None:
 
 
 @demo_cli.command("admin")
-def demo_admin() -> None:
+@click.option("--port", default=5000, show_default=True, help="The port `make run` serves on, for the login URL.")
+def demo_admin(port: int) -> None:
     """Create the demo admin once (password kept in instance/, git-ignored) and print how to log in."""
     _refuse_outside_development()
     secret_file = Path(current_app.instance_path) / "demo-admin-password.txt"
@@ -113,7 +114,7 @@ def demo_admin() -> None:
         secret_file.write_text(password + "\n")
         secret_file.chmod(0o600)
     password = secret_file.read_text().strip() if secret_file.exists() else "(unknown: reset it with users create)"
-    click.echo(f"Log in at http://127.0.0.1:5000/login as {DEMO_ADMIN_EMAIL} with password {password}")
+    click.echo(f"Log in at http://127.0.0.1:{port}/login as {DEMO_ADMIN_EMAIL} with password {password}")
 
 
 @click.group("leads", cls=AppGroup)

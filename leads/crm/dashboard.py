@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
+from leads.crm import followups, installlist, leadlist
 from leads.grants import grants
-from leads.models import InstallEvent, Lead, LeadNote, SupportGrant
+from leads.models import SupportGrant
 from leads.retention import forecast
 from leads.retention.sweeper import TARGETS
 from leads.rights import register
 
 WEEK = timedelta(days=7)
+NEW_LEADS = {"since": "7"}  # the "new leads" tile's filter; the tile links to the leads list with it
 
 
 @dataclass(frozen=True)
@@ -24,22 +26,25 @@ class Figures:
     installs: int
     failures: int
     uninstalls: int
+    needs_help: int
     destroy_7: int
     destroy_30: int
     weeks: list[tuple[datetime, int]]
     lapsing: list[SupportGrant]
-    follow_ups: int
+    follow_ups: dict[str, int]  # this member of staff's: overdue, due_soon
     rights_overdue: int
     rights_due_this_week: int
 
 
-def figures(*, session: Session, now: datetime) -> Figures:
-    """Everything the dashboard shows, as of `now`."""
+def figures(*, session: Session, now: datetime, staff_email: str) -> Figures:
+    """Everything the dashboard shows, as of `now`; the follow-ups are `staff_email`'s own."""
     return Figures(
-        new_leads=session.exec(select(func.count()).select_from(Lead).where(Lead.received_at >= now - WEEK)).one(),
-        installs=_events(session, now, "PUT", "Succeeded"),
-        failures=_events(session, now, None, "Failed"),
-        uninstalls=_events(session, now, "DELETE", "Deleted"),
+        follow_ups=followups.counts(session=session, author=staff_email, now=now),
+        new_leads=leadlist.count(session=session, query=leadlist.parse(NEW_LEADS), now=now),
+        installs=_installs(session, now, happened="installed"),
+        failures=_installs(session, now, happened="failed"),
+        uninstalls=_installs(session, now, happened="uninstalled"),
+        needs_help=_installs(session, now, state="needs_help"),
         destroy_7=_due(session, now + WEEK),
         destroy_30=_due(session, now + timedelta(days=30)),
         weeks=forecast.weekly(session=session, now=now, weeks=12),
@@ -48,23 +53,12 @@ def figures(*, session: Session, now: datetime) -> Figures:
         ],
         rights_overdue=(rights_counts := register.counts(session=session, today=now.date()))["overdue"],
         rights_due_this_week=rights_counts["due_this_week"],
-        follow_ups=session.exec(
-            select(func.count())
-            .select_from(LeadNote)
-            .where(col(LeadNote.follow_up_on).is_not(None), col(LeadNote.follow_up_on) <= now + timedelta(days=1))
-        ).one(),
     )
 
 
-def _events(session: Session, now: datetime, event_type: str | None, state: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(InstallEvent)
-        .where(InstallEvent.received_at >= now - WEEK, InstallEvent.provisioning_state == state)
-    )
-    if event_type:
-        query = query.where(InstallEvent.event_type == event_type)
-    return session.exec(query).one()
+def _installs(session: Session, now: datetime, **args: str) -> int:
+    """A tile's count: what the installations list shows for the same filter (the tile links to it)."""
+    return installlist.count(session=session, query=installlist.parse({**args, "within": "7"}), now=now)
 
 
 def _due(session: Session, until: datetime) -> int:

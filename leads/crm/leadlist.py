@@ -2,7 +2,7 @@
 
 Every filter has an index that also yields the default order; search is a byte-order prefix range on
 lower-cased key columns; pages are keyset (after/before a (sort value, id) cursor), never OFFSET; and the
-total is counted only up to COUNT_CAP, so no request reads the whole table.
+total is counted only up to pager.COUNT_CAP, so no request reads the whole table.
 
 A search that matches few leads is read by id. Walking the newest-first index until a page is full is quick
 when matches are many and everywhere, but a rare prefix (a full email address, a typo) or matches that all
@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, tuple_
+from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
+from leads.crm import pager
 from leads.models import NURTURE_STATUSES, ConsentRecord, Lead, search_key
 from leads.rules import schedule
 
-COUNT_CAP = 10_000
 FEW = 5_000  # a search with at most this many matches reads them by id (see the module docstring)
 TOP = chr(0x10FFFF)  # sorts after every other character, in UTF-8 byte order too
 SORTS: dict[str, tuple[Any, str]] = {  # name -> (column, natural direction)
@@ -54,6 +54,8 @@ class ListQuery:
     direction: str = "desc"
     after: str = ""
     before: str = ""
+    start: int = 1
+    since: int | None = None  # received within this many days (the dashboard's "new leads" tile)
 
     def args(self, **changes: object) -> dict[str, object]:
         """URL query arguments for this list with `changes` (empty values left out)."""
@@ -63,13 +65,14 @@ class ListQuery:
             for k, v in values.items()
             if v not in ("", None)
             and not (k == "sort" and v == "received")
+            and not (k == "start" and v == 1)
             and not (k == "direction" and v == SORTS[values["sort"]][1])
         }
 
     @property
     def filtered(self) -> bool:
         """Whether anything narrows the list."""
-        return bool(self.q or any(getattr(self, f) for f in EQUALS) or self.expires_within)
+        return bool(self.q or any(getattr(self, f) for f in EQUALS) or self.expires_within or self.since)
 
 
 def parse(args: Mapping[str, str]) -> ListQuery:
@@ -77,26 +80,31 @@ def parse(args: Mapping[str, str]) -> ListQuery:
     sort = args.get("sort", "received") if args.get("sort") in SORTS else "received"
     direction = args.get("direction") if args.get("direction") in ("asc", "desc") else SORTS[sort][1]
     status = args.get("status", "") if args.get("status") in NURTURE_STATUSES else ""
-    try:
-        within = min(max(int(args.get("expires_within") or 0), 0), 3 * 366) or None
-    except ValueError:
-        within = None
+    within = _days(args.get("expires_within"))
     text = {
         f: args.get(f, "").strip()[:200] for f in ("q", "country", "offer", "action_code", "owner", "after", "before")
     }
     consent = args.get("consent", "") if args.get("consent") in CONSENT_STATES else ""
-    return ListQuery(**text, status=status, consent=consent, expires_within=within, sort=sort, direction=direction)
+    return ListQuery(
+        **text,
+        status=status,
+        consent=consent,
+        expires_within=within,
+        since=_days(args.get("since")),
+        sort=sort,
+        direction=direction,
+        start=pager.start_arg(args.get("start")),
+    )
 
 
-@dataclass(frozen=True)
-class Listing:
-    """One page of leads and how to reach its neighbours."""
+def _days(raw: str | None) -> int | None:
+    try:
+        return min(max(int(raw or 0), 0), 3 * 366) or None
+    except ValueError:
+        return None
 
-    items: list[Lead]
-    total: int
-    capped: bool
-    next_cursor: str | None
-    prev_cursor: str | None
+
+Listing = pager.Window  # one page of leads and how to reach its neighbours
 
 
 def _conditions(query: ListQuery, now: datetime) -> list[Any]:
@@ -123,6 +131,8 @@ def _conditions(query: ListQuery, now: datetime) -> list[Any]:
         found.append(col(Lead.owner_id).is_(None) if query.owner == "none" else Lead.owner_id == _int(query.owner))
     if query.consent in CONSENT_STATES:
         found.append(_consent_condition(query.consent, now))
+    if query.since:
+        found.append(Lead.received_at >= now - timedelta(days=query.since))
     if query.expires_within:
         found.append(Lead.received_at <= schedule.latest_start("lead", now + timedelta(days=query.expires_within)))
     return found
@@ -140,78 +150,37 @@ def _int(value: str) -> int:
 
 
 def list_leads(*, session: Session, query: ListQuery, now: datetime, per_page: int) -> Listing:
-    """One keyset page of leads matching `query`."""
+    """One keyset page of leads matching `query` (the shared pager, with a search's few matches read by id)."""
     column, _natural = SORTS[query.sort]
     conditions = _conditions(query, now)
-    backwards = bool(query.before) and not query.after
-    cursor = _cursor(query.before if backwards else query.after, column)
-    ascending = (query.direction == "asc") != backwards
-    keyset = _keyset(column, cursor, ascending) if cursor else []
-    total = _capped_count(session, conditions)
-    fetch = _by_id if query.q and total <= FEW else _walk
-    rows = fetch(session, [*conditions, *keyset], column, ascending, per_page + 1)
-    more, rows = len(rows) > per_page, rows[:per_page]
-    if backwards:
-        rows.reverse()
-    return Listing(
-        items=rows,
-        total=min(total, COUNT_CAP),
-        capped=total > COUNT_CAP,
-        next_cursor=_encode(rows[-1], column) if rows and (more or backwards) else None,
-        prev_cursor=_encode(rows[0], column) if rows and (query.after or (backwards and more)) else None,
+    total = pager.capped_count(session, Lead, conditions)
+    fetch = _by_id if query.q and total <= FEW else None
+    asked = pager.Request(after=query.after, before=query.before, ascending=query.direction == "asc", start=query.start)
+    return pager.page(
+        session=session,
+        model=Lead,
+        column=column,
+        conditions=conditions,
+        asked=asked,
+        per_page=per_page,
+        fetch=fetch,
+        total=total,
     )
 
 
-def _keyset(column: Any, cursor: tuple[Any, int], ascending: bool) -> list[Any]:
-    """Rows after the cursor in the sort order. The bound on the column alone is implied by the row comparison,
-    but PostgreSQL cannot start an index on that column alone (name, company, email) at a row comparison: with
-    the bound it begins at the cursor's value instead of the top of the index."""
-    if ascending:
-        return [column >= cursor[0], tuple_(column, Lead.id) > cursor]
-    return [column <= cursor[0], tuple_(column, Lead.id) < cursor]
-
-
-def _walk(session: Session, where: list[Any], column: Any, ascending: bool, limit: int) -> list[Lead]:
-    """The first `limit` matches in sort order, walking the order's index (or a filter's) and keeping matches."""
-    order = (column.asc(), col(Lead.id).asc()) if ascending else (column.desc(), col(Lead.id).desc())
-    return list(session.exec(select(Lead).where(*where).order_by(*order).limit(limit)))
+def count(*, session: Session, query: ListQuery, now: datetime) -> int:
+    """How many leads `query` matches, capped as the list's count is: what a dashboard tile shows."""
+    return min(pager.capped_count(session, Lead, _conditions(query, now)), pager.COUNT_CAP)
 
 
 def _by_id(session: Session, where: list[Any], column: Any, ascending: bool, limit: int) -> list[Lead]:
-    """The same, for at most FEW matches: read each one's sort key (no ORDER BY, so the planner uses the search
+    """For at most FEW matches: read each one's sort key (no ORDER BY, so the planner uses the search
     indexes rather than walking the order's), sort here, and load just the page by id. Python orders str by
     code point, as SQLite's BINARY and PostgreSQL's "C" collation order UTF-8 bytes."""
     keys = session.exec(select(Lead.id, column).where(*where)).all()
     chosen = [lead_id for lead_id, _value in sorted(keys, key=lambda k: (k[1], k[0]), reverse=not ascending)][:limit]
     found = {lead.id: lead for lead in session.exec(select(Lead).where(col(Lead.id).in_(chosen)))}
     return [found[lead_id] for lead_id in chosen if lead_id in found]
-
-
-def _capped_count(session: Session, conditions: list[Any]) -> int:
-    """How many leads match, counted no further than COUNT_CAP + 1."""
-    subquery = select(Lead.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
-    return session.exec(select(func.count()).select_from(subquery)).one()
-
-
-def _encode(lead: Lead, column: Any) -> str:
-    value = getattr(lead, column.key)
-    return f"{value.isoformat() if isinstance(value, datetime) else value}~{lead.id}"
-
-
-def _cursor(raw: str, column: Any) -> tuple[Any, int] | None:
-    """The (sort value, id) a cursor names, or None for a mangled one (which starts from the first page): the
-    id a bounded whole number, a time aware and convertible to UTC (the app writes only those)."""
-    value, _, lead_id = raw.rpartition("~")
-    try:
-        number = int(lead_id)
-        if not 0 <= number <= MAX_ID:
-            return None
-        if column.key != "received_at":
-            return value, number
-        moment = datetime.fromisoformat(value)
-        return (moment.astimezone(UTC), number) if moment.tzinfo is not None else None
-    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:59:59-01:00 is past the last UTC year
-        return None
 
 
 def distinct_values(*, session: Session, column: str, limit: int = 200) -> list[str]:

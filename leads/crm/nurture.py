@@ -81,9 +81,13 @@ def add_note(
     now: datetime,
     follow_up_on: datetime | None = None,
 ) -> None:
-    """Add a timestamped, attributed entry to the lead's log. Gated; audited without its text. Commits."""
+    """Add a timestamped, attributed entry to the lead's log. Gated; audited without its text. Commits.
+
+    A follow-up must lie ahead of `now`: one dated in the past would be overdue before anyone saw it."""
     if kind not in NOTE_KINDS or not body.strip():
         raise NurtureError("Choose what kind of entry this is and write it.")
+    if follow_up_on is not None and follow_up_on <= now:
+        raise NurtureError("Choose a follow-up time in the future.")
 
     def change() -> dict[str, Any]:
         session.add(

@@ -1,47 +1,14 @@
-"""Queries for the leads and installations pages. Read-only for now; each function takes the session first."""
+"""Queries for the lead and installation pages. Read-only; each function takes the session first. (Lists page
+through `leads.crm.pager`, the one keyset pager.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, select
 
 from leads.models import Installation, InstallEvent, Lead
 from leads.rules import lifecycle
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of results and what the pager needs to draw itself."""
-
-    items: list[T]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def _paginate(session: Session, model: type[T], order_by: tuple, page: int, per_page: int) -> Page[T]:
-    """One page of `model` rows in `order_by` order; `page` is clamped to the valid range."""
-    total = session.exec(select(func.count()).select_from(model)).one()
-    page = min(max(page, 1), max(1, -(-total // per_page)))
-    query = select(model).order_by(*order_by).offset((page - 1) * per_page).limit(per_page)
-    return Page(items=list(session.exec(query)), page=page, per_page=per_page, total=total)
 
 
 def get_lead(*, session: Session, lead_id: int) -> Lead | None:
@@ -49,10 +16,11 @@ def get_lead(*, session: Session, lead_id: int) -> Lead | None:
     return session.get(Lead, lead_id)
 
 
-def list_installations(*, session: Session, page: int, per_page: int) -> Page[Installation]:
-    """Installations by most recent event first, one page."""
-    order = (Installation.last_event_at.desc(), Installation.id.desc())  # type: ignore[attr-defined,union-attr]
-    return _paginate(session, Installation, order, page, per_page)
+def leads_by_id(*, session: Session, lead_ids: list[int]) -> dict[int, Lead]:
+    """The leads with these ids (a list page's linked leads), by id."""
+    if not lead_ids:
+        return {}
+    return {lead.id: lead for lead in session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))) if lead.id}
 
 
 def get_installation(*, session: Session, installation_id: int) -> tuple[Installation, list[InstallEvent]] | None:

@@ -15,7 +15,7 @@ from leads.models.rights import (
     RightsRequest,
     SourceCorrection,
 )
-from leads.models.staff import AuditEvent, User
+from leads.models.staff import AuditEvent, SavedView, User
 
 __all__ = [
     "INSTALL_STATES",
@@ -46,6 +46,7 @@ __all__ = [
     "RequestPause",
     "RequestStep",
     "RightsRequest",
+    "SavedView",
     "SourceCorrection",
     "SourceDeletion",
     "SupportGrant",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -100,9 +101,18 @@ class Lead(SQLModel, table=True):
         return name or "(no name supplied)"
 
 
+# Letters NFKD does not split into a base letter and an accent, spelled as people type them without it.
+UNFOLDED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "\u0131": "i", "ħ": "h"}
+)
+
+
 def search_key(value: str | None) -> str:
-    """How a name, email or company is stored for prefix search: trimmed, single-spaced, lower case."""
-    return " ".join((value or "").split()).casefold()[:300]
+    """How a name, email or company is stored for prefix search, and how a search is spelled to match it:
+    trimmed, single-spaced, case-folded and accent-free ("Lefèvre", "Jørgensen" and "Müller" become
+    "lefevre", "jorgensen" and "muller"), so people find names typed without accents or capitals."""
+    folded = unicodedata.normalize("NFKD", " ".join((value or "").split()).casefold()).translate(UNFOLDED)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))[:300]
 
 
 def search_keys(*, first_name: str | None, last_name: str | None, email: str | None, company: str | None) -> dict:
@@ -162,7 +172,11 @@ class LeadNote(SQLModel, table=True):
     """One entry in a lead's nurture log: a note, a call, an email in or out, a follow-up. Timestamped and
     attributed; part of the lead's record, so destroyed with it (notice lines 58-69)."""
 
-    __table_args__ = (Index("ix_leadnote_lead_at", "lead_id", "at"),)
+    __table_args__ = (
+        Index("ix_leadnote_lead_at", "lead_id", "at"),
+        # "My follow-ups": one author's open (or done) follow-ups in date order.
+        Index("ix_leadnote_author_follow_up", "author", "follow_up_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
@@ -171,6 +185,9 @@ class LeadNote(SQLModel, table=True):
     at: datetime = utc_column()
     author: str = Field(max_length=254)
     follow_up_on: datetime | None = utc_column(nullable=True, index=True)
+    # When (and by whom) the follow-up was marked done; the entry itself stays in the log.
+    follow_up_done_at: datetime | None = utc_column(nullable=True)
+    follow_up_done_by: str | None = Field(default=None, max_length=254)
 
 
 class QuarantinedEntity(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import text_column, utc_column
@@ -62,3 +62,16 @@ class AuditEvent(SQLModel, table=True):
     record_type: str | None = Field(default=None, max_length=50)
     record_id: str | None = Field(default=None, max_length=100)
     details: str | None = text_column()  # JSON
+
+
+class SavedView(SQLModel, table=True):
+    """A member of staff's named set of filters and sort for one list ("leads" or "installations")."""
+
+    __table_args__ = (UniqueConstraint("user_id", "page", "name", name="uq_savedview_user_page_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    page: str = Field(max_length=20)
+    name: str = Field(max_length=100)
+    query: str = Field(max_length=2000)  # the list's URL query string, without paging
+    created_at: datetime = utc_column()

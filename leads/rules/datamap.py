@@ -120,7 +120,8 @@ MAP: dict[str, Held] = {
     ),
     "leadnote": Held(
         "Notes and correspondence log", "customer",
-        {**_c(None, "id", "lead_id", "follow_up_on"), **_c("correspondence", "kind", "body", "at"),
+        {**_c(None, "id", "lead_id", "follow_up_on", "follow_up_done_at"), **_c("correspondence", "kind", "body", "at"),
+         **_c("staff", "follow_up_done_by"),
          **_c("staff", "author")},
         INSTALL_PURPOSES, "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
         "Part of the lead's record (README decision).", export=("kind", "body", "at"),
@@ -270,6 +271,10 @@ MAP: dict[str, Held] = {
         ("queries",), "ours", "none", "lead", (Find("record", "record_id"),), "delete",
         "A lifted hold goes with its record; an active one refuses erasure until it is lifted (RULES.md).",
     ),
+    "savedview": Held("Staff's saved list views", "staff",
+                      {**_c(None, "id", "user_id", "page", "created_at"), **_c("staff", "name", "query")},
+                      why="A member of staff's filters and sort; the search text is never saved (it may name "
+                      "someone)."),
     "keyfingerprint": Held("Fingerprints of the keys our hashes use", "none",
                            _c(None, "name", "fingerprint", "recorded_at"),
                            why="An HMAC of a fixed text: it reveals nothing of the key or of anyone."),

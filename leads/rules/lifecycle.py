@@ -45,6 +45,31 @@ PLAIN_WORDS = {
     "uninstall_failed": "Uninstall blocked by an error",
 }
 
+# What each notification means, as staff say it (the installation page's timeline and the lead's).
+EVENT_WORDS = {
+    ("PUT", "Accepted"): "Install started",
+    ("PUT", "Succeeded"): "Installed",
+    ("PUT", "Failed"): "Install failed",
+    ("PATCH", "Accepted"): "Update started",
+    ("PATCH", "Succeeded"): "Updated",
+    ("PATCH", "Failed"): "Update failed (still installed)",
+    ("DELETE", "Accepted"): "Uninstall requested",
+    ("DELETE", "Deleting"): "Uninstalling",
+    ("DELETE", "Deleted"): "Uninstalled",
+    ("DELETE", "Failed"): "Uninstall blocked by an error",
+}
+
+
+def waiting_words(state: str) -> str | None:
+    """What an installation's retention says before its clock starts, when "kept while installed" would be
+    wrong: a failed install was never installed, yet is kept until Azure reports it removed."""
+    return {"failed": "kept until removed (the install failed)", "installing": "kept while installing"}.get(state)
+
+
+def plain_event(event_type: str, provisioning_state: str) -> str:
+    """One notification in plain words; an unexpected pair is shown as Azure sent it."""
+    return EVENT_WORDS.get((event_type, provisioning_state), f"{event_type} {provisioning_state}")
+
 
 @dataclass(frozen=True)
 class Observed:

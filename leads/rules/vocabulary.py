@@ -17,3 +17,15 @@ NOTE_KINDS = {
 # How a rights request reached us.
 CHANNELS = {"email": "Email", "phone": "Phone", "post": "Post", "web_form": "Web form", "in_person": "In person"}
 MIN_PASSWORD_LENGTH = 12
+
+
+def staff_label(email: str | None) -> str:
+    """A member of staff as colleagues say it: "sam.sales@radnac.example" reads "Sam Sales", "system:demo"
+    reads "System (demo)"; staff have no name field, so the address's local part is the name."""
+    if not email:
+        return "Nobody"
+    if email.startswith("system:"):
+        return f"System ({email.removeprefix('system:')})"
+    local = email.split("@", 1)[0]
+    words = [w for w in local.replace("_", ".").replace("-", ".").split(".") if w]
+    return " ".join(w.capitalize() for w in words) or email

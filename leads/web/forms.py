@@ -19,8 +19,11 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from leads.rules import rights
 from leads.rules.vocabulary import CHANNELS, MIN_PASSWORD_LENGTH, NOTE_KINDS, ROLES
+from leads.staff.roles import PERMISSIONS
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+# A new member of staff starts with the role that may do least; an admin raises it on purpose.
+LEAST_PRIVILEGED = min(ROLES, key=lambda role: sum(role in roles for roles in PERMISSIONS.values()))
 
 
 class LoginForm(FlaskForm):
@@ -34,7 +37,7 @@ class UserCreateForm(FlaskForm):
     """An admin adds a member of staff."""
 
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=ROLE_CHOICES, default=LEAST_PRIVILEGED)
     password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
 
 
@@ -80,11 +83,20 @@ class LiftHoldForm(FlaskForm):
 class GrantOpenForm(FlaskForm):
     """Open a support access grant: the customer's prior written consent and the support request."""
 
-    support_request_ref = StringField("Support request reference", validators=[DataRequired(), Length(max=100)])
-    consent_given_by = StringField("Consent given by (name and role)", validators=[DataRequired(), Length(max=200)])
-    consent_given_at = DateTimeLocalField("Consent given at (UTC)", validators=[DataRequired()])
+    support_request_ref = StringField(
+        "Support request reference",
+        validators=[DataRequired("Give the support request's reference, e.g. SR-1042."), Length(max=100)],
+    )
+    consent_given_by = StringField(
+        "Consent given by (name and role)",
+        validators=[DataRequired("Say who gave the consent, with their role."), Length(max=200)],
+    )
+    consent_given_at = DateTimeLocalField(
+        "Consent given at (UTC)", validators=[DataRequired("Give the date and time the consent was given.")]
+    )
     consent_evidence = TextAreaField(
-        "The written consent (its text, or where it is kept)", validators=[DataRequired(), Length(max=10000)]
+        "The written consent (its text, or where it is kept)",
+        validators=[DataRequired("Paste the written consent, or say where it is kept."), Length(max=10000)],
     )
 
 
@@ -124,7 +136,7 @@ class NoteForm(FlaskForm):
 
     kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
     body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
-    follow_up_on = DateTimeLocalField("Follow up on (optional, UTC)", validators=[Optional()])
+    follow_up_on = DateTimeLocalField("Follow up on (optional, UK time)", validators=[Optional()])
 
 
 class RightsRequestForm(FlaskForm):

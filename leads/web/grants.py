@@ -53,6 +53,7 @@ def grant_new(installation_id: int) -> object:
         except grants.GrantError as error:
             flash(str(error), "error")
         else:
+            flash(f"Support access opened for {grant.support_request_ref}.", "info")
             return htmx.see_other(url_for("grants.grant_detail", grant_id=grant.id))
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
     return render_template("grants/new.html", form=form, installation=installation, model=model)

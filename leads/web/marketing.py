@@ -35,14 +35,11 @@ def _lead_or_404(lead_id: int) -> Any:
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    """What the leads pages (another blueprint's views) show of consent and marketing; each calls one service."""
+    """What the lead page (another blueprint's view) shows of consent and marketing; each calls one service.
+    (The leads list's consent states and marketing lists are passed by its view, issue #19.)"""
     return {
-        "consent_states": lambda leads: records.states(
-            session=db.session(), lead_ids=[lead.id for lead in leads], now=db.now()
-        ),
         "consent_panel": lambda lead: records.panel(session=db.session(), lead_id=lead.id, now=db.now()),
         "lead_marketing": lambda lead: marketing.lead_marketing(session=db.session(), lead=lead, now=db.now()),
-        "marketing_lists": lambda: marketing.all_lists(session=db.session()),
         "new_consent_form": lambda: ConsentForm(formdata=None),
         "consent_purposes": consent.PURPOSES,
         "consent_methods": consent.METHOD_LABELS,

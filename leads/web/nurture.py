@@ -4,14 +4,16 @@ JavaScript the same forms post and redirect back."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from types import SimpleNamespace
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import nurture, queries
+from leads.crm import nurture, queries, timeline
+from leads.rules import uktime
+from leads.rules.vocabulary import staff_label
 from leads.staff import users
 from leads.web import htmx, inputs
 from leads.web.forms import NoteForm
@@ -24,11 +26,14 @@ def _lead(lead_id: int) -> Any:
     return queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
 
 
-def _back(lead_id: int, fragment: str, **context: object) -> object:
-    """The updated fragment for htmx (200, so htmx swaps it, errors included); a redirect otherwise."""
+def _back(lead: Any, fragment: str, /, **context: object) -> object:
+    """The updated fragment and the timeline for htmx (200, so htmx swaps it, errors included); a redirect
+    otherwise."""
     if htmx.wants_fragment():
-        return htmx.render(fragment, fragment, **context)
-    return htmx.see_other(url_for("pages.lead_detail", lead_id=lead_id))
+        entries = timeline.for_lead(session=db.session(), lead=lead)
+        answer = "_partials/lead-log-answer.html"
+        return htmx.render(answer, answer, fragment=fragment, timeline=entries, lead=lead, **context)
+    return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
 
 
 @bp.post("/leads/<int:lead_id>/status")
@@ -39,6 +44,7 @@ def change_status(lead_id: int) -> object:
     return _nurture_card(
         lead,
         lambda: nurture.set_status(session=db.session(), lead=lead, status=status, actor=current_user, now=db.now()),
+        f"Status changed to {status}.",
     )
 
 
@@ -50,13 +56,14 @@ def change_owner(lead_id: int) -> object:
     return _nurture_card(
         lead,
         lambda: nurture.set_owner(session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()),
+        "Owner changed.",
     )
 
 
-def _nurture_card(lead: Any, action: Callable[[], object]) -> object:
-    error = _try(action)
+def _nurture_card(lead: Any, action: Callable[[], object], done: str) -> object:
+    error = _try(action, done)
     staff = users.list_users(session=db.session())
-    return _back(lead.id, "_partials/nurture-card.html", lead=lead, staff=staff, nurture_error=error)
+    return _back(lead, "_partials/nurture-card.html", staff=staff, nurture_error=error)
 
 
 @bp.post("/leads/<int:lead_id>/notes")
@@ -75,19 +82,60 @@ def add_note(lead_id: int) -> object:
                 body=form.body.data,
                 actor=current_user,
                 now=db.now(),
-                follow_up_on=form.follow_up_on.data.replace(tzinfo=UTC) if form.follow_up_on.data else None,
-            )
+                follow_up_on=uktime.from_local(form.follow_up_on.data) if form.follow_up_on.data else None,
+            ),
+            "Added to the log.",
         )
     )
     if error is None:
         form = NoteForm(formdata=None)
-    return _back(
-        lead_id,
-        "_partials/lead-log.html",
-        lead=lead,
-        notes=nurture.notes(session=db.session(), lead_id=lead_id),
-        note_form=form,
-        note_error=error,
+    return _back(lead, "_partials/lead-log.html", note_form=form, note_error=error)
+
+
+@bp.post("/leads/bulk/status")
+@requires("leads.nurture")
+def bulk_status() -> object:
+    """Change the status of every ticked lead (each gated and audited, as one change is)."""
+    status = request.form.get("status", "")
+    return _bulk(
+        f"“{status}”",
+        lambda lead: nurture.set_status(
+            session=db.session(), lead=lead, status=status, actor=current_user, now=db.now()
+        ),
+    )
+
+
+@bp.post("/leads/bulk/owner")
+@requires("leads.nurture")
+def bulk_owner() -> object:
+    """Give every ticked lead the chosen owner (or nobody)."""
+    owner = request.form.get("owner_id", type=int)
+    name = next((staff_label(u.email) for u in users.list_users(session=db.session()) if u.id == owner), "nobody")
+    return _bulk(
+        f"owner {name}",
+        lambda lead: nurture.set_owner(
+            session=db.session(), lead=lead, owner_id=owner, actor=current_user, now=db.now()
+        ),
+    )
+
+
+def _bulk(changed_to: str, change: Callable[[Any], object]) -> object:
+    """Apply `change` to each ticked lead; the answer says how many changed and who was refused, and why."""
+    ids = request.form.getlist("lead_id", type=int)
+    leads = queries.leads_by_id(session=db.session(), lead_ids=ids)
+    done, refused = [], []
+    for lead in leads.values():
+        try:
+            change(lead)
+            done.append(lead)
+        except nurture.NurtureError as error:
+            refused.append((lead, str(error)))
+    result = SimpleNamespace(
+        done=done, refused=refused, unchanged=[], changed_to=changed_to, missing=[i for i in ids if i not in leads]
+    )
+    error = None if ids else "Tick at least one lead."
+    return htmx.render(
+        "marketing/added.html", "_partials/bulk-result.html", result=result if ids else None, error=error
     )
 
 
@@ -98,11 +146,11 @@ def link_installation(installation_id: int) -> object:
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     lead_id = request.form.get("lead_id", type=inputs.record_id)
     lead = _lead(lead_id) if lead_id else None
-    refused = _try(
-        lambda: nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
-    )
-    if refused is None:
-        flash("Linked." if lead else "Link undone.", "info")
+    try:  # linking is a gated action: a restricted or objecting person's installation is not linked (#15)
+        nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
+        htmx.say("Linked." if lead else "Link undone.")
+    except nurture.NurtureError as error:
+        htmx.say(str(error), ok=False)
     back = request.form.get("back") == "lead" and (lead_id or found[0].lead_id)
     target = (
         url_for("pages.lead_detail", lead_id=back)
@@ -112,11 +160,14 @@ def link_installation(installation_id: int) -> object:
     return htmx.see_other(target)
 
 
-def _try(action: Callable[[], object]) -> str | None:
-    """Run a nurture action; the refusal's message, or None when it worked."""
+def _try(action: Callable[[], object], done: str) -> str | None:
+    """Run a nurture action and say how it went; the refusal's message, or None when it worked. For htmx the
+    refusal is only returned: the fragment shows it in place, beside the control (and what was typed)."""
     try:
         action()
     except nurture.NurtureError as error:
-        flash(str(error), "error")
+        if not htmx.wants_fragment():
+            htmx.say(str(error), ok=False)
         return str(error)
+    htmx.say(done)
     return None

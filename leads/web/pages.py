@@ -5,23 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 
 from leads import db
-from leads.crm import attention, leadlist, nurture, queries
+from leads.consent import marketing, records
+from leads.crm import attention, installlist, leadlist, nurture, queries, timeline, views
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
 from leads.retention import holds
 from leads.staff import users
-from leads.web import access, htmx, inputs
+from leads.web import access, htmx
 from leads.web.forms import NoteForm
 from leads.web.permissions import can, requires
 
 bp = Blueprint("pages", __name__)
-
-
-def _page_arg() -> int:
-    return inputs.page_number(request.args.get("page"))
 
 
 @bp.get("/")
@@ -29,8 +27,9 @@ def _page_arg() -> int:
 def dashboard() -> str:
     """What needs attention: stuck work (admins), this week's leads and installs, upcoming destruction, grants."""
     session, now = db.session(), db.now()
+    figures = dashboard_figures(session=session, now=now, staff_email=current_user.email)
     stuck = attention.items(session=session, now=now, settings=current_app.config) if can("attention.view") else []
-    return render_template("dashboard.html", figures=dashboard_figures(session=session, now=now), attention=stuck)
+    return render_template("dashboard.html", figures=figures, attention=stuck)
 
 
 @bp.get("/leads")
@@ -51,6 +50,10 @@ def leads_list() -> str:
         held=held,
         options=options,
         staff=users.list_users(session=session),
+        select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
+        consent=records.states(session=session, lead_ids=[lead.id for lead in listing.items], now=db.now()),
+        lists=marketing.all_lists(session=session),
+        saved_views=views.for_user(session=session, user=current_user, page="leads"),
     )
 
 
@@ -76,7 +79,7 @@ def _lead_context(lead: Any) -> dict[str, object]:
         "suggested": nurture.link_suggestions(session=session, lead=lead),
         "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked], now=db.now()),
         "staff": users.list_users(session=session),
-        "notes": nurture.notes(session=session, lead_id=lead.id),
+        "timeline": timeline.for_lead(session=session, lead=lead),
         "note_form": NoteForm(formdata=None),
     }
 
@@ -90,11 +93,24 @@ def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
 @bp.get("/installations")
 @requires("installations.view")
 def installations_list() -> str:
-    """Every managed application seen, latest activity first."""
-    session = db.session()
-    page = queries.list_installations(session=session, page=_page_arg(), per_page=current_app.config["LEADS_PER_PAGE"])
-    held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in page.items])
-    return htmx.render("installations/list.html", "_partials/installations-table.html", page=page, held=held)
+    """Filter, search, sort and page through installations; htmx swaps just the table."""
+    session, query = db.session(), installlist.parse(request.args)
+    listing = installlist.list_installations(
+        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
+    )
+    ids = [i.id for i in listing.items]
+    return htmx.render(
+        "installations/list.html",
+        "_partials/installations-table.html",
+        listing=listing,
+        query=query,
+        held=holds.active_holds(session=session, record_type="installation", record_ids=ids),
+        reasons=installlist.reasons(session=session, installations=listing.items),
+        plans=installlist.plan_names(session=session),
+        happened_labels=installlist.HAPPENED_LABELS,
+        saved_views=views.for_user(session=session, user=current_user, page="installations"),
+        leads=queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in listing.items if i.lead_id]),
+    )
 
 
 @bp.get("/installations/<int:installation_id>")
@@ -106,13 +122,7 @@ def installation_detail(installation_id: int) -> str:
     access.viewed("installation", installation_id)
     context = _hold_context("installation", installation_id)
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
-    linked_lead = queries.get_lead(session=db.session(), lead_id=installation.lead_id) if installation.lead_id else None
-    context.update(
-        linked_lead=linked_lead,
-        suggested_leads=[]
-        if linked_lead
-        else nurture.lead_suggestions(session=db.session(), installation=installation),
-    )
+    context.update(_lead_link_context(installation))
     context.update(
         installation_grants=grants.for_installations(
             session=db.session(), installation_ids=[installation_id], now=db.now()
@@ -120,10 +130,20 @@ def installation_detail(installation_id: int) -> str:
         plan_model=model,
         plan_model_label=plans.MODELS[model],
         earlier=queries.earlier_deployments(events),
+        event_reasons={e.id: installlist.reason_of(e) for e in events if e.provisioning_state == "Failed"},
     )
-    return htmx.render(
-        "installations/detail.html", "installations/detail.html", installation=installation, events=events, **context
-    )
+    fragment = "_partials/installation-lead.html" if "lead_q" in request.args else "installations/detail.html"
+    return htmx.render("installations/detail.html", fragment, installation=installation, events=events, **context)
+
+
+def _lead_link_context(installation: Any) -> dict[str, object]:
+    """The linked lead, or suggestions and (when staff searched, `lead_q`) the leads that match by hand."""
+    session, lead_q = db.session(), request.args.get("lead_q", "").strip()[:200]
+    linked = queries.get_lead(session=session, lead_id=installation.lead_id) if installation.lead_id else None
+    query = leadlist.parse({"q": lead_q})
+    found = leadlist.list_leads(session=session, query=query, now=db.now(), per_page=8).items if lead_q else []
+    suggested = [] if linked else nurture.lead_suggestions(session=session, installation=installation)
+    return {"linked_lead": linked, "suggested_leads": suggested, "lead_q": lead_q, "found_leads": found}
 
 
 @bp.get("/admin/sync")

@@ -9,7 +9,7 @@ from flask import Flask
 
 from leads import db
 from leads.grants import grants
-from leads.rules import lifecycle, requests, rights, schedule, vocabulary
+from leads.rules import lifecycle, requests, rights, schedule, uktime, vocabulary
 from leads.web import permissions
 
 
@@ -18,10 +18,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=permissions.can,
         plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state),
+        plain_event=lifecycle.plain_event,
+        install_waiting=lifecycle.waiting_words,
         countdown=lambda kind, start, on_hold=False, deadline_at=None: schedule.countdown(
             kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
         ),
         grant_lapse_at=grants.lapse_at,
+        uk_time=uktime.show,
+        staff_label=vocabulary.staff_label,
+        install_states=vocabulary.INSTALL_STATES,
         nurture_statuses=vocabulary.NURTURE_STATUSES,
         note_kinds=vocabulary.NOTE_KINDS,
         rights_kinds=rights.KINDS,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from leads.crm import leadlist
+from leads.crm import leadlist, pager
 from leads.models import Lead
 from tests.conftest import PINNED_NOW
 
@@ -195,7 +195,7 @@ def test_a_search_with_few_matches_reads_them_by_id_and_pages_exactly_as_the_wal
 
 
 def test_the_count_is_capped(session, people, monkeypatch):
-    monkeypatch.setattr(leadlist, "COUNT_CAP", 2)
+    monkeypatch.setattr(pager, "COUNT_CAP", 2)
     listing = leadlist.list_leads(session=session, query=leadlist.parse({}), now=PINNED_NOW, per_page=50)
     assert (listing.total, listing.capped) == (2, True)
 
@@ -287,3 +287,26 @@ def test_a_rare_search_never_walks_the_newest_first_index(session, people):
         pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
     found = plans(session, lambda: names(session, q="grace@"), containing="FROM lead")
     assert len(found) == 3 and not any("ix_lead_received_at" in plan or "SCAN lead" in plan for plan in found), found
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("lefevre", "Chloé Lefèvre"), ("jorgensen", "Søren Jørgensen"), ("MULLER", "Zoë Müller"), ("zoe m", "Zoë Müller")],
+)
+def test_search_folds_accents_and_case(session, typed, name):
+    for n, (first, last) in enumerate((("Chloé", "Lefèvre"), ("Søren", "Jørgensen"), ("Zoë", "Müller"), ("Ann", "X"))):
+        session.add(
+            Lead(
+                source_partition_key="p",
+                source_row_key=f"f{n}",
+                first_name=first,
+                last_name=last,
+                first_seen_at=PINNED_NOW,
+                received_at=PINNED_NOW,
+            )
+        )
+    session.commit()
+    listing = leadlist.list_leads(session=session, query=leadlist.parse({"q": typed}), now=PINNED_NOW, per_page=10)
+    assert [lead.display_name for lead in listing.items] == [name]
+    accented = leadlist.list_leads(session=session, query=leadlist.parse({"q": name}), now=PINNED_NOW, per_page=10)
+    assert [lead.display_name for lead in accented.items] == [name]  # typing the accents still finds it

@@ -64,7 +64,9 @@ def test_the_log_is_timestamped_and_attributed(client, auth, session):
         data={"kind": "call", "body": "Called; wants a demo", "follow_up_on": "2026-11-30T10:00"},
         headers={"HX-Request": "true"},
     )
-    assert response.data.decode().lstrip().startswith('<section id="lead-log">')
+    answer = response.data.decode()
+    assert answer.lstrip().startswith('<section id="lead-log"')  # the form, and the timeline out of band:
+    assert '<section id="lead-timeline" class="card" hx-swap-oob="true">' in answer and "Called; wants a demo" in answer
     note = session.exec(select(LeadNote)).one()
     assert (note.at, note.author, note.kind) == (PINNED_NOW, user.email, "call")
     assert note.follow_up_on.day == 30

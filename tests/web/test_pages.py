@@ -67,7 +67,7 @@ def test_installations_show_state_and_failure_in_plain_words(client, auth, sessi
     demo.load(session=session, now=PINNED_NOW)
     auth.login("support")
     listing = client.get("/installations").data.decode()
-    assert "240 in all" in listing
+    assert "1-20 of 240" in listing
     failed = session.exec(select(Installation).where(Installation.state == "failed")).first()
     detail = client.get(f"/installations/{failed.id}").data.decode()
     assert "Install failed" in detail
@@ -79,6 +79,98 @@ def test_dashboard_tells_what_needs_attention(client, auth, session):
     demo.load(session=session, now=PINNED_NOW)
     auth.login("sales")
     page = client.get("/").data.decode()
-    assert "new leads in the last 7 days" in page and "records destroyed in the next 7 days" in page
+    assert "in the last 7 days" in page and "records destroyed in the next 7 days" in page
     assert '<svg viewBox="0 0 600 190" role="img"' in page and page.count('class="bar"') == 12
     assert "Grant #" in page  # the demo grant lapsing within 48 hours
+
+
+def test_every_workspace_tile_opens_the_list_filtered_to_what_it_counts(client, auth, session):
+    import html
+    import re
+
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    page = client.get("/").data.decode()
+    tiles = re.findall(r'<a class="tile[^"]*" href="(/(?:leads|installations)[^"]*)"><strong>(\d+)</strong>', page)
+    assert len(tiles) == 5
+    for href, shown in tiles:
+        listing = client.get(html.unescape(href)).data.decode()
+        counted = re.search(r'<p class="result-count">([\d,]+)', listing)
+        assert (counted.group(1) if counted else "0") == shown, href
+        assert counted or "match</h2>" in listing
+    auth.logout()
+    auth.login("sales")
+    assert "Rights requests" not in client.get("/").data.decode()  # sales cannot open the register: no dead tiles
+
+
+def test_the_installations_list_filters_searches_and_shows_the_reason(client, auth, session):
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    stuck = client.get("/installations?state=needs_help").data.decode()
+    assert "60 installations match" in stuck and "Install failed" in stuck and "Uninstall blocked" in stuck
+    assert "SkuNotAvailable: " in stuck or "QuotaExceeded: " in stuck
+    assert "Installed</span>" not in stuck
+    one = session.exec(select(Installation)).first()
+    found = client.get(f"/installations?q={one.resource_group}").data.decode()
+    assert "1 installation match" in found and one.application_name in found
+    assert client.get("/installations?state=nonsense&sort=drop+table&start=x").status_code == 200
+
+
+def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited(client, auth, session):
+    from leads.models import AuditEvent
+
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    installation = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
+    lead = session.get(Lead, 7)
+    found = client.get(f"/installations/{installation.id}?lead_q={lead.email}").get_data(as_text=True)
+    assert lead.display_name in found and f'name="lead_id" value="{lead.id}"' in found
+    fragment = client.get(f"/installations/{installation.id}?lead_q=zzzz", headers={"HX-Request": "true"})
+    assert fragment.get_data(as_text=True).lstrip().startswith("{#") is False
+    assert 'id="installation-lead"' in fragment.get_data(as_text=True) and "No lead matches" in fragment.get_data(
+        as_text=True
+    )
+    done = client.post(f"/installations/{installation.id}/link", data={"lead_id": lead.id}, follow_redirects=True)
+    assert "Linked." in done.get_data(as_text=True)
+    session.refresh(installation)
+    assert installation.lead_id == lead.id
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "installation.link")).all()[-1]
+    assert audit.record_id == str(installation.id)
+
+
+def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, session):
+    demo.load(session=session, now=PINNED_NOW)
+    auth.login("support")
+    failed = session.exec(select(Installation).where(Installation.state == "failed")).first()
+    page = client.get(f"/installations/{failed.id}").get_data(as_text=True)
+    assert "kept until removed (the install failed)" in page and "kept while installed" not in page
+    assert 'Install failed</strong> <span class="sub">(PUT Failed)</span>' in page  # plain words first
+    assert failed.application_id in page and 'data-copy="' in page  # the long id, whole, for hover and copy
+
+
+def test_bulk_status_and_owner_changes_go_through_the_gate_one_lead_at_a_time(client, auth, session):
+    from leads.models import AuditEvent
+
+    demo.load(session=session, now=PINNED_NOW)
+    me = auth.login("sales")
+    restricted = session.get(Lead, 2)
+    restricted.processing_restricted = True
+    session.add(restricted)
+    session.commit()
+    answer = client.post("/leads/bulk/status", data={"lead_id": [1, 2, 3], "status": "qualified"}).get_data(
+        as_text=True
+    )
+    assert "Changed 2 to “qualified”." in answer and "Refused 1" in answer
+    session.expire_all()
+    assert [session.get(Lead, n).nurture_status for n in (1, 3)] == ["qualified", "qualified"]
+    assert session.get(Lead, 2).nurture_status != "qualified"
+    client.post("/leads/bulk/owner", data={"lead_id": [1, 3], "owner_id": me.id}, headers={"HX-Request": "true"})
+    session.expire_all()
+    assert session.get(Lead, 1).owner_id == me.id and session.get(Lead, 3).owner_id == me.id
+    audits = session.exec(select(AuditEvent).where(AuditEvent.action == "lead.owner.change")).all()
+    assert {a.record_id for a in audits} >= {"1", "3"}
+    assert "Tick at least one lead." in client.post("/leads/bulk/status", data={"status": "new"}).get_data(as_text=True)
+    mine = client.get(f"/leads?owner={me.id}").get_data(as_text=True)
+    assert "2 leads match" in mine and "My leads" in mine
+    ticked = client.get("/leads?select=all").get_data(as_text=True)
+    assert ticked.count('form="bulk-add" aria-label="Select') == ticked.count("checked>") == 20

@@ -1,0 +1,197 @@
+"""The installations workspace: filters, search, sort and the shared keyset pager, and why a deploy failed.
+
+Installations are few beside leads (one per customer deployment), so search is a case-folded prefix match
+on the application, resource group and subscription, or on the linked lead's search keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
+
+from leads.crm import pager
+from leads.models import INSTALL_STATES, Installation, InstallEvent, Lead, PlanPermission, search_key
+
+NEEDS_HELP = ("failed", "uninstall_failed")
+SORTS: dict[str, tuple[Any, str]] = {  # name -> (column, natural direction)
+    "last_event": (Installation.last_event_at, "desc"),
+    "first_event": (Installation.first_event_at, "desc"),
+    "application": (Installation.application_name, "asc"),
+    "state": (Installation.state, "asc"),
+}
+# What happened in the last `within` days: the dashboard's tiles count these, and open the list filtered by them.
+HAPPENED: dict[str, tuple[str | None, str]] = {  # name -> (event type or any, provisioning state)
+    "installed": ("PUT", "Succeeded"),
+    "failed": (None, "Failed"),
+    "uninstalled": ("DELETE", "Deleted"),
+}
+HAPPENED_LABELS = {"installed": "Installed", "failed": "Failed to install or uninstall", "uninstalled": "Uninstalled"}
+TOP = chr(0x10FFFF)
+
+
+@dataclass(frozen=True)
+class InstallQuery:
+    """What the installations list was asked for, validated."""
+
+    q: str = ""
+    state: str = ""  # one of INSTALL_STATES, or "needs_help"
+    plan: str = ""
+    model: str = ""  # "locked" or "publisher_managed"
+    linked: str = ""  # "yes" or "no"
+    happened: str = ""  # a HAPPENED key, within the last `within` days
+    within: int = 7
+    sort: str = "last_event"
+    direction: str = "desc"
+    after: str = ""
+    before: str = ""
+    start: int = 1
+
+    def args(self, **changes: object) -> dict[str, object]:
+        """URL query arguments for this list with `changes` (defaults left out)."""
+        values = asdict(replace(self, **changes))  # type: ignore[arg-type]
+        defaults = asdict(InstallQuery(direction=SORTS[values["sort"]][1]))
+        return {k: v for k, v in values.items() if v not in ("", None) and v != defaults[k]}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.state or self.plan or self.model or self.linked or self.happened)
+
+
+def parse(args: Mapping[str, str]) -> InstallQuery:
+    """An InstallQuery from request arguments; unknown values fall back to defaults rather than failing."""
+    sort = args.get("sort", "") if args.get("sort") in SORTS else "last_event"
+    direction = args.get("direction", "") if args.get("direction") in ("asc", "desc") else SORTS[sort][1]
+
+    def pick(name: str, allowed: tuple[str, ...] | Mapping[str, Any]) -> str:
+        return args.get(name, "") if args.get(name) in allowed else ""
+
+    try:
+        within = min(max(int(args.get("within") or 7), 1), 366)
+    except ValueError:
+        within = 7
+    return InstallQuery(
+        **{f: args.get(f, "").strip()[:200] for f in ("q", "plan", "after", "before")},
+        state=pick("state", (*INSTALL_STATES, "needs_help")),
+        model=pick("model", ("locked", "publisher_managed")),
+        linked=pick("linked", ("yes", "no")),
+        happened=pick("happened", HAPPENED),
+        within=within,
+        sort=sort,
+        direction=direction,
+        start=pager.start_arg(args.get("start")),
+    )
+
+
+def conditions(query: InstallQuery, now: datetime) -> list[Any]:
+    """The WHERE clauses `query` asks for (the dashboard counts with these too)."""
+    found: list[Any] = []
+    if query.state:
+        found.append(col(Installation.state).in_(NEEDS_HELP if query.state == "needs_help" else (query.state,)))
+    if query.plan:
+        found.append(Installation.plan_name == query.plan)
+    if query.model:
+        managed = select(PlanPermission.plan_name).where(PlanPermission.model == "publisher_managed")
+        in_managed = col(Installation.plan_name).in_(managed)
+        found.append(in_managed if query.model == "publisher_managed" else or_(~in_managed, _null_plan()))
+    if query.linked:
+        found.append(col(Installation.lead_id).is_not(None) if query.linked == "yes" else _unlinked())
+    if query.happened:
+        found.append(_happened(query.happened, now - timedelta(days=query.within)))
+    if query.q:
+        found.append(_search(query.q))
+    return found
+
+
+def _null_plan() -> Any:
+    return col(Installation.plan_name).is_(None)
+
+
+def _unlinked() -> Any:
+    return col(Installation.lead_id).is_(None)
+
+
+def _happened(name: str, since: datetime) -> Any:
+    event_type, state = HAPPENED[name]
+    where = [
+        InstallEvent.installation_id == Installation.id,
+        InstallEvent.received_at >= since,
+        InstallEvent.provisioning_state == state,
+    ]
+    if event_type:
+        where.append(InstallEvent.event_type == event_type)
+    return exists().where(*where)
+
+
+def _search(text: str) -> Any:
+    prefix = text.strip().casefold()
+    own = [func.lower(column).startswith(prefix, autoescape=True) for column in _SEARCHED]
+    key = search_key(text)
+    lead = select(Lead.id).where(
+        or_(*(and_(column >= key, column < key + TOP) for column in (Lead.name_key, Lead.last_key, Lead.company_key)))
+    )
+    return or_(*own, col(Installation.lead_id).in_(lead))
+
+
+_SEARCHED = (Installation.application_name, Installation.resource_group, Installation.subscription_id)
+
+
+def list_installations(*, session: Session, query: InstallQuery, now: datetime, per_page: int) -> pager.Window[Any]:
+    """One keyset page of installations matching `query`."""
+    column, _natural = SORTS[query.sort]
+    asked = pager.Request(after=query.after, before=query.before, ascending=query.direction == "asc", start=query.start)
+    return pager.page(
+        session=session,
+        model=Installation,
+        column=column,
+        conditions=conditions(query, now),
+        asked=asked,
+        per_page=per_page,
+    )
+
+
+def count(*, session: Session, query: InstallQuery, now: datetime) -> int:
+    """How many installations `query` matches (capped like the list's count): what a dashboard tile shows."""
+    return min(pager.capped_count(session, Installation, conditions(query, now)), pager.COUNT_CAP)
+
+
+def plan_names(*, session: Session) -> list[str]:
+    """The plans installations have used, for the filter's select."""
+    query = (
+        select(Installation.plan_name)
+        .where(col(Installation.plan_name).is_not(None))
+        .group_by(col(Installation.plan_name))
+    )
+    return sorted(name for name in session.exec(query) if name)
+
+
+def reasons(*, session: Session, installations: list[Installation]) -> dict[int, str]:
+    """Why each failed or blocked installation is stuck, in Azure's own words: the latest failure's first
+    `error.details` message when present (the generic "DeploymentFailed" hides the real cause there), else
+    its `error.message`. Installations that are not failed or blocked have no entry."""
+    stuck = [i.id for i in installations if i.state in NEEDS_HELP]
+    if not stuck:
+        return {}
+    failures = session.exec(
+        select(InstallEvent)
+        .where(col(InstallEvent.installation_id).in_(stuck), InstallEvent.provisioning_state == "Failed")
+        .order_by(col(InstallEvent.event_time), col(InstallEvent.id))
+    )
+    latest = {event.installation_id: event for event in failures}
+    return {installation_id: reason_of(event) for installation_id, event in latest.items()}
+
+
+def reason_of(event: InstallEvent) -> str:
+    """One failure notification's reason: "<detail code>: <detail message>", else "<code>: <message>"."""
+    try:
+        details = json.loads(event.error_details or "[]")
+    except ValueError:
+        details = []
+    first = details[0] if details and isinstance(details[0], dict) else {}
+    code, message = (first.get("code"), first.get("message")) if first else (event.error_code, event.error_message)
+    return ": ".join(part for part in (code, message) if part) or "Azure gave no reason"

@@ -1,0 +1,31 @@
+"""UK time for people, UTC for storage: staff read and type times in Europe/London, with the zone stated."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def show(at: datetime | None, *, with_time: bool = True) -> str:
+    """An aware instant as UK staff read it: "02 Dec 2026 14:05 GMT" (BST in summer); "—" for None."""
+    if at is None:
+        return "—"
+    local = at.astimezone(LONDON)
+    return local.strftime("%d %b %Y %H:%M %Z") if with_time else local.strftime("%d %b %Y")
+
+
+def start_of_day(day: date) -> datetime:
+    """The UTC instant a UK calendar day begins (midnight in London, which is 23:00 UTC the day before in BST)."""
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def today(now: datetime) -> date:
+    """The UK calendar day `now` falls on."""
+    return now.astimezone(LONDON).date()
+
+
+def from_local(entered: datetime) -> datetime:
+    """A time staff typed (naive, UK wall-clock time) as the aware UTC instant it means."""
+    return entered.replace(tzinfo=LONDON).astimezone(UTC)

@@ -1,0 +1,117 @@
+"""The installations workspace: filters, search, sort, the shared keyset pager, and the failure reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import select
+
+from leads import demo
+from leads.crm import installlist
+from leads.models import Installation, InstallEvent, Lead, PlanPermission
+from tests.conftest import PINNED_NOW
+
+
+def _all(session, **args) -> list[Installation]:
+    """Every page of the list for `args`, walked with the pager's own cursors."""
+    query, found = installlist.parse(args), []
+    while True:
+        window = installlist.list_installations(session=session, query=query, now=PINNED_NOW, per_page=7)
+        found.extend(window.items)
+        if not window.next_cursor:
+            return found
+        query = installlist.parse({**args, "after": window.next_cursor, "start": str(window.next_start)})
+
+
+def test_needs_help_is_failed_and_blocked_installs_only(session):
+    demo.load(session=session, now=PINNED_NOW)
+    stuck = _all(session, state="needs_help")
+    expected = session.exec(select(Installation).where(Installation.state.in_(("failed", "uninstall_failed")))).all()
+    assert {i.id for i in stuck} == {i.id for i in expected} and len(expected) == 60
+    assert {i.state for i in _all(session, state="failed")} == {"failed"}
+
+
+def test_filters_by_plan_permission_model_and_link(session):
+    demo.load(session=session, now=PINNED_NOW)
+    managed = {p.plan_name for p in session.exec(select(PlanPermission)) if p.model == "publisher_managed"}
+    assert managed and all(i.plan_name in managed for i in _all(session, model="publisher_managed"))
+    assert all(i.plan_name not in managed for i in _all(session, model="locked"))
+    assert {i.plan_name for i in _all(session, plan="radnac-locked")} == {"radnac-locked"}
+    linked, unlinked = _all(session, linked="yes"), _all(session, linked="no")
+    assert linked and all(i.lead_id for i in linked) and all(i.lead_id is None for i in unlinked)
+    assert len(linked) + len(unlinked) == 240
+
+
+def test_search_finds_application_resource_group_subscription_and_linked_lead(session):
+    demo.load(session=session, now=PINNED_NOW)
+    one = session.exec(select(Installation).where(Installation.lead_id.is_not(None))).first()
+    lead = session.get(Lead, one.lead_id)
+    assert one.id in {i.id for i in _all(session, q=one.application_name.upper())}
+    assert one.id in {i.id for i in _all(session, q=one.resource_group)}
+    assert one.id in {i.id for i in _all(session, q=one.subscription_id[:8])}
+    assert one.id in {i.id for i in _all(session, q=lead.last_name.lower())}
+    assert _all(session, q="no-such-app_%") == []  # LIKE wildcards are literal
+
+
+def test_sorts_and_pages_without_gaps_or_repeats_and_says_where_it_is(session):
+    demo.load(session=session, now=PINNED_NOW)
+    by_name = _all(session, sort="application", direction="asc")
+    assert [i.application_name for i in by_name] == sorted(i.application_name for i in by_name)
+    assert len({i.id for i in by_name}) == 240
+    query = installlist.parse({})
+    first = installlist.list_installations(session=session, query=query, now=PINNED_NOW, per_page=50)
+    assert first.label == "1-50 of 240"
+    second = installlist.list_installations(
+        session=session,
+        query=installlist.parse({"after": first.next_cursor, "start": str(first.next_start)}),
+        now=PINNED_NOW,
+        per_page=50,
+    )
+    assert second.label == "51-100 of 240"
+    back = installlist.list_installations(
+        session=session,
+        query=installlist.parse({"before": second.prev_cursor, "start": str(second.prev_start)}),
+        now=PINNED_NOW,
+        per_page=50,
+    )
+    assert [i.id for i in back.items] == [i.id for i in first.items] and back.label == "1-50 of 240"
+
+
+def test_a_tile_count_is_what_its_filtered_list_shows(session):
+    demo.load(session=session, now=PINNED_NOW)
+    for happened in installlist.HAPPENED:
+        args = {"happened": happened, "within": "7"}
+        count = installlist.count(session=session, query=installlist.parse(args), now=PINNED_NOW)
+        assert count == len(_all(session, **args))
+    recent_failures = session.exec(
+        select(InstallEvent.installation_id).where(
+            InstallEvent.provisioning_state == "Failed", InstallEvent.received_at >= PINNED_NOW - timedelta(days=7)
+        )
+    ).all()
+    assert installlist.count(session=session, query=installlist.parse({"happened": "failed"}), now=PINNED_NOW) == len(
+        set(recent_failures)
+    )
+
+
+def test_the_reason_is_the_real_cause_from_error_details(session):
+    demo.load(session=session, now=PINNED_NOW)
+    stuck = _all(session, state="needs_help")
+    reasons = installlist.reasons(session=session, installations=stuck)
+    assert set(reasons) == {i.id for i in stuck}
+    assert any(r.startswith(("QuotaExceeded: ", "SkuNotAvailable: ")) for r in reasons.values())
+    assert not any(r.startswith("DeploymentFailed") for r in reasons.values())
+    assert installlist.reasons(session=session, installations=_all(session, state="installed")) == {}
+
+
+def test_a_failure_without_details_gives_its_own_message():
+    event = InstallEvent(error_code="Conflict", error_message="Already exists.", error_details=None)
+    assert installlist.reason_of(event) == "Conflict: Already exists."
+    assert installlist.reason_of(InstallEvent(error_details="not json")) == "Azure gave no reason"
+    detailed = InstallEvent(error_code="DeploymentFailed", error_details=json.dumps([{"code": "Q", "message": "m"}]))
+    assert installlist.reason_of(detailed) == "Q: m"
+
+
+def test_bad_arguments_fall_back_to_defaults():
+    query = installlist.parse({"state": "bogus", "sort": "x", "within": "abc", "start": "-4", "linked": "maybe"})
+    assert (query.state, query.sort, query.within, query.start, query.linked) == ("", "last_event", 7, 1, "")

@@ -1,0 +1,305 @@
+"""The workspace in Chromium at 1440 and 820 px, with JavaScript on and off (issue #19).
+
+Screenshots land in test-artifacts/ (git-ignored) so a person can look at what staff see.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from leads import demo
+from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
+from tests.conftest import PASSWORD, PINNED_NOW
+
+pytestmark = pytest.mark.browser
+database_url = pytest.fixture(sqlite_database_url)
+BOTH = [(w, js) for w in WIDTHS for js in (True, False)]
+
+
+def _tag(width: int, javascript: bool) -> str:
+    return f"{width}-{'js' if javascript else 'nojs'}"
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_support_finds_the_failed_installs_and_why(live_url, browser, session, make_user, width, javascript):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/")
+    page.click("a.tile:has-text('needing help')")
+    page.wait_for_url("**/installations?state=needs_help")
+    expect(page.locator(".result-count")).to_have_text("60 installations match")
+    assert page.locator("#installations-table .reason").count() == 20
+    assert set(page.locator("#installations-table .state").all_inner_texts()) <= {
+        "Install failed",
+        "Uninstall blocked by an error",
+    }
+    shoot(page, f"installations-needs-help-{_tag(width, javascript)}")
+    assert page_width(page)[0] <= page_width(page)[1]  # no sideways scroll
+
+    page.click("a[rel=next]")
+    page.wait_for_url("**start=21*")
+    expect(page.locator(".pager-where").first).to_have_text("21-40 of 60")
+    table_top = page.evaluate("document.getElementById('installations-table').getBoundingClientRect().top")
+    assert -2 <= table_top <= 60  # the new page is shown from the top of the table, not its bottom
+
+    page.select_option("#f-state", "")
+    page.select_option("#f-plan", "radnac-managed")
+    if not javascript:
+        page.click("button:has-text('Apply')")
+    page.wait_for_url("**plan=radnac-managed*")
+    expect(page.locator(".result-count")).to_contain_text("match")
+    assert set(page.locator("#installations-table tbody td:nth-child(3)").all_inner_texts()) <= {
+        "radnac-managed 2.4.1",
+        "radnac-managed 2.5.0",
+    }
+    page.fill("#q", "rg-radnac-0007")
+    if javascript:
+        page.wait_for_url("**q=rg-radnac-0007*")
+    else:
+        page.click("button:has-text('Apply')")
+    expect(page.locator(".result-count")).to_have_text("1 installation match")
+    code = page.locator("#installations-table .long-id code").first
+    assert code.get_attribute("title") and code.evaluate("e => e.scrollWidth > e.clientWidth")  # cut, full on hover
+    assert page.locator("button.copy").first.is_visible() == javascript
+    shoot(page, f"installations-search-{_tag(width, javascript)}")
+    page.context.close()
+
+
+def _log_in_here(page, email: str) -> None:
+    """Fill the login form the page is on (it carries ?next=), and wait to leave it."""
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    user = make_user("sales")
+    page = open_page(browser, width=width)
+    log_in(page, live_url, user.email)
+    page.goto(f"{live_url}/leads/1")
+    page.select_option("#status", "qualified")
+    expect(page.locator("#nurture-card .save-status")).to_have_text("Status changed to qualified.")
+    assert page.evaluate("document.activeElement.id") == "status"  # focus stays on the control that changed
+    shoot(page, f"lead-saved-{width}")
+
+    page.context.clear_cookies()  # the session ends (as when logging out in another tab)
+    page.select_option("#status", "lost")
+    expect(page.locator("#nurture-card .save-status")).to_contain_text("Your session has ended")
+    expect(page.locator("#status")).to_have_value("qualified")  # the select shows what the lead still has
+    page.fill("#body", "Called: wants a demo next week")
+    page.click("#lead-log button[type=submit]")
+    status = page.locator("#lead-log .save-status")
+    expect(status).to_contain_text("Your session has ended")
+    shoot(page, f"lead-session-ended-{width}")
+    status.locator("a", has_text="Log in again").click()
+    _log_in_here(page, user.email)
+    assert page.url.endswith("/leads/1")
+    expect(page.locator("#body")).to_have_value("Called: wants a demo next week")  # what was typed is back
+    page.click("#lead-log button[type=submit]")
+    expect(page.locator("#lead-log .save-status")).to_have_text("Added to the log.")
+    expect(page.locator("#lead-log .timeline")).to_contain_text("Called: wants a demo next week")
+    page.reload()
+    expect(page.locator("#body")).to_have_value("")  # saved, so the draft is gone
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=False)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/1")
+    page.select_option("#status", "contacted")
+    page.click("#nurture-card form:has(#status) button")
+    expect(page.locator(".flash-info")).to_have_text("Status changed to contacted.")
+    page.context.clear_cookies()
+    page.fill("#body", "typed")
+    page.click("#lead-log button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Your session has ended")
+    shoot(page, f"session-ended-nojs-{width}")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_my_follow_ups_queue_from_the_dashboard_tile(live_url, browser, session, make_user, width, javascript):
+    from datetime import timedelta
+
+    from leads.models import LeadNote
+
+    demo.load(session=session, now=PINNED_NOW)
+    user = make_user("sales")
+    for n, hours in enumerate((-50, -3, 6, 30)):
+        session.add(
+            LeadNote(
+                lead_id=n + 1,
+                kind="follow_up",
+                body=f"Ring back ({hours}h)",
+                at=PINNED_NOW - timedelta(days=3),
+                author=user.email,
+                follow_up_on=PINNED_NOW + timedelta(hours=hours),
+            )
+        )
+    session.commit()
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, user.email)
+    page.goto(f"{live_url}/")
+    tile = page.locator("a.tile", has_text="of your follow-ups overdue")
+    expect(tile).to_contain_text("2 of your follow-ups overdue, 1 due by this time tomorrow")
+    tile.click()
+    page.wait_for_url("**/follow-ups")
+    expect(page.locator("#followups-table tbody tr")).to_have_count(2)
+    expect(page.locator("#followups-table tbody tr").first).to_contain_text("Ring back (-50h)")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"follow-ups-{_tag(width, javascript)}")
+    page.locator("#followups-table tbody tr").first.get_by_role("button", name="Mark the follow-up").click()
+    expect(page.locator("#followups-table tbody tr")).to_have_count(1)
+    expect(page.locator(".save-status" if javascript else ".flash-info")).to_have_text("Marked done.")
+    page.click("nav.tabs >> text=Done")
+    expect(page.locator("#followups-table tbody tr")).to_have_count(1)
+    expect(page.locator("#followups-table")).to_contain_text("Ring back (-50h)")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_support_links_an_installation_to_a_lead_by_hand(live_url, browser, session, make_user, width, javascript):
+    from sqlmodel import select
+
+    from leads.models import Installation, Lead
+
+    demo.load(session=session, now=PINNED_NOW)
+    installation = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
+    lead = session.get(Lead, 9)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/installations/{installation.id}")
+    page.fill("#lead_q", lead.email)
+    if not javascript:
+        page.click("#installation-lead button:has-text('Search')")
+    candidate = page.locator("#installation-lead .link-candidate", has_text=lead.display_name)
+    expect(candidate).to_have_count(1)
+    shoot(page, f"installation-link-search-{_tag(width, javascript)}")
+    assert page_width(page)[0] <= page_width(page)[1]
+    candidate.get_by_role("button").click()
+    expect(page.locator(".flash-info")).to_have_text("Linked.")
+    expect(page.locator("#installation-lead")).to_contain_text(lead.display_name)
+    expect(page.locator("#installation-lead")).to_contain_text("Undo link")
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_a_leads_page_leads_with_its_controls_and_one_timeline(
+    live_url, browser, session, make_user, width, javascript
+):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/3")
+    for control in ("#status", "#body"):
+        assert page.locator(control).bounding_box()["y"] < 700, control  # near the top, not under the page
+    page.select_option("#status", "qualified")
+    if not javascript:
+        page.click("#nurture-card form:has(#status) button")
+    expect(page.locator("#lead-timeline li").first).to_contain_text("Status changed")
+    page.fill("#body", "Sent the pricing sheet")
+    page.click("#lead-log button[type=submit]")
+    first = page.locator("#lead-timeline li").first
+    expect(first).to_contain_text("Sent the pricing sheet")
+    expect(first).to_contain_text("GMT")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"lead-timeline-{_tag(width, javascript)}")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_names_are_found_typed_without_accents(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, make_user("sales").email)
+    for typed, expected in (("lefevre", "Lefèvre"), ("jorgensen", "Jørgensen")):
+        page.fill("#q", typed)
+        page.wait_for_url(f"**q={typed}*")
+        names = page.locator("#leads-table tbody td.name a").all_inner_texts()
+        assert names and all(expected in name for name in names), names
+    shoot(page, f"leads-folded-search-{width}")
+    page.context.close()
+
+
+PAGES = [
+    "/",
+    "/leads",
+    "/leads/2",
+    "/installations",
+    "/installations/2",
+    "/follow-ups",
+    "/retention",
+    "/grants",
+    "/marketing/lists",
+    "/admin/users",
+    "/admin/sync",
+    "/admin/plans",
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(live_url, browser, session, make_user, width):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, make_user("admin").email)
+    wide = {}
+    for path in PAGES:
+        page.goto(f"{live_url}{path}")
+        scroll, view = page_width(page)
+        if scroll > view:
+            wide[path] = scroll
+            shoot(page, f"too-wide-{width}-{path.strip('/').replace('/', '-') or 'dashboard'}")
+    assert wide == {}
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_select_all_on_the_page_and_change_status_in_bulk(live_url, browser, session, make_user, width, javascript):
+    demo.load(session=session, now=PINNED_NOW)
+    user = make_user("sales")
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, user.email)
+    page.click("a[data-select-all]")
+    boxes = page.locator("#leads-table input[form=bulk-add]")
+    expect(boxes.first).to_be_checked()
+    assert all(boxes.nth(n).is_checked() for n in range(boxes.count())) and boxes.count() == 20
+    page.select_option("#bulk-owner", str(user.id))  # listed by name
+    page.click("button:has-text('Set owner')")
+    expect(page.locator("#bulk-result")).to_contain_text("Changed 20 to owner")
+    shoot(page, f"leads-bulk-{_tag(width, javascript)}")
+    page.goto(f"{live_url}/leads")
+    page.click("text=My leads")
+    expect(page.locator(".result-count")).to_have_text("20 leads match")
+    assert page_width(page)[0] <= page_width(page)[1]
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_a_saved_view_brings_back_its_filters(live_url, browser, session, make_user, width, javascript):
+    demo.load(session=session, now=PINNED_NOW)
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/installations")
+    page.select_option("#f-state", "needs_help")
+    if not javascript:
+        page.click("button:has-text('Apply')")
+    page.wait_for_url("**state=needs_help*")
+    expect(page.locator(".result-count")).to_have_text("60 installations match")
+    page.fill("#view-name", "Needs help")
+    page.click("button:has-text('Save view')")
+    expect(page.locator(".flash-info")).to_have_text("Saved the view “Needs help”.")
+    page.goto(f"{live_url}/installations")
+    expect(page.locator(".result-count")).to_have_text("240 installations")
+    page.click(".saved-views a:has-text('Needs help')")
+    expect(page.locator(".result-count")).to_have_text("60 installations match")
+    shoot(page, f"saved-view-{_tag(width, javascript)}")
+    assert page_width(page)[0] <= page_width(page)[1]
+    page.context.close()
