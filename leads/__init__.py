@@ -44,12 +44,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
-    from leads.web import auth, marketing, nurture, pages, retention, webhooks
+    from leads.web import auth, marketing, nurture, pages, retention, second_factor, sso, webhooks
     from leads.web import grants as grant_pages
     from leads.web import rights as rights_pages
 
-    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, webhooks, marketing):
+    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, webhooks, marketing, second_factor, sso):
         app.register_blueprint(area.bp)
+    sso.init_app(app)  # the provider, when OIDC settings are given
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 

@@ -7,6 +7,7 @@ from leads.models.install import GrantCommunication, GrantData, Installation, In
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.retention import JobLease, LegalHold, SourceDeletion
 from leads.models.rights import Rectification, RequestLead, RequestPause, RightsRequest
+from leads.models.sso import RecoveryCode, SignInPolicy, StaffIdentity, TotpSecret
 from leads.models.staff import AuditEvent, User
 
 __all__ = [
@@ -30,14 +31,18 @@ __all__ = [
     "MarketingListMember",
     "PlanPermission",
     "QuarantinedEntity",
+    "RecoveryCode",
     "Rectification",
     "RequestLead",
     "RequestPause",
     "RightsRequest",
+    "SignInPolicy",
     "SourceDeletion",
+    "StaffIdentity",
     "SupportGrant",
     "SyncRun",
     "Tombstone",
+    "TotpSecret",
     "User",
     "search_key",
     "search_keys",
