@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
 from leads import db
@@ -67,16 +67,16 @@ def enrol() -> Any:
     db_session, form = db.session(), CodeForm()
     if totp.is_enrolled(session=db_session, user=current_user):
         left = totp.remaining_recovery_codes(session=db_session, user=current_user)
-        return render_template("auth/enrolled.html", remaining=left)
+        return _no_store(render_template("auth/enrolled.html", remaining=left))
     row = totp.start_enrolment(session=db_session, user=current_user, now=db.now())
     if form.validate_on_submit():
         codes = totp.confirm_enrolment(session=db_session, user=current_user, code=form.code.data, now=db.now())
         if codes is not None:
-            return render_template("auth/recovery_codes.html", codes=codes)
+            return _no_store(render_template("auth/recovery_codes.html", codes=codes))
         flash(CODE_FAILED, "error")
     uri = totp.provisioning_uri(secret=row.secret, email=current_user.email)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
-    return render_template("auth/enrol.html", form=form, qr=qr, secret=row.secret)
+    return _no_store(render_template("auth/enrol.html", form=form, qr=qr, secret=row.secret))
 
 
 @bp.post("/admin/second-factor")
@@ -111,6 +111,13 @@ def _policy_form() -> dict[str, Any]:
     if request.endpoint != "auth.users_admin":
         return {}
     return {"totp_policy_form": RequireTotpForm(required=totp.is_required(session=db.session()))}
+
+
+def _no_store(page: str) -> Any:
+    """The secret and the recovery codes must not outlive the page in any cache."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _pending_user() -> Any:
