@@ -7,6 +7,7 @@ under test is configured for that provider exactly as production is for Entra ID
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -22,14 +23,16 @@ database_url = pytest.fixture(sqlite_database_url)
 
 
 @pytest.fixture
-def app(database_url, oidc_provider):
-    """The app configured for the loopback provider, CSRF on, on the wall clock (the provider's tokens are real)."""
+def app(database_url, oidc_provider, clock):
+    """The app configured for the loopback provider, CSRF on. Its clock starts at the wall clock's time, since the
+    provider's tokens are real; a test moves it to see a real token expire."""
+    clock.now = utc_now()
     app = create_app(
         {
             "APP_ENV": "testing",
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url,
-            "CLOCK": utc_now,
+            "CLOCK": clock,
             **oidc_provider.app_config(),
         }
     )
@@ -136,22 +139,49 @@ def test_a_mapped_app_role_lets_someone_in_and_the_role_follows_the_provider(liv
     assert (second[1]["role_before"], second[1]["provider_role"]) == ("support", "admin")
 
 
+def forge(page, live_url: str, parameter: str) -> None:
+    """Our /sso/login answers with a redirect to the provider; make it send the provider another `parameter`."""
+
+    def handler(route) -> None:
+        response = route.fetch(max_redirects=0)
+        location = response.headers["location"].replace(f"{parameter}=", f"{parameter}=forged", 1)
+        route.fulfill(response=response, headers={**response.headers, "location": location})
+
+    page.route(lambda url: url.startswith(f"{live_url}/sso/login"), handler)
+
+
 def test_a_forged_state_is_refused(live_url, page, session, make_user, oidc_provider):
     make_user("sales", email="gina@radnac.example")
     oidc_provider.accounts = account("gina")
-
-    def forge(route) -> None:
-        """Our /sso/login answers with a redirect to the provider; send the provider another state instead."""
-        response = route.fetch(max_redirects=0)
-        headers = {**response.headers, "location": response.headers["location"].replace("state=", "state=forged", 1)}
-        route.fulfill(response=response, headers=headers)
-
-    page.route(lambda url: url.startswith(f"{live_url}/sso/login"), forge)
+    forge(page, live_url, "state")
     sign_in(page, live_url, "gina")
     assert page.locator("h1").inner_text() == "Sign-in refused"
     assert "state does not match" in page.locator("#sso-reason").inner_text()
     assert session.exec(select(StaffIdentity)).first() is None
     assert audit_actions(session)[-1][0] == "sso.refused"
+
+
+def test_a_token_with_another_nonce_is_refused(live_url, page, session, make_user, oidc_provider):
+    """The provider really signs a token carrying a nonce this browser's sign-in never sent."""
+    make_user("sales", email="kim@radnac.example")
+    oidc_provider.accounts = account("kim")
+    forge(page, live_url, "nonce")
+    sign_in(page, live_url, "kim")
+    assert page.locator("h1").inner_text() == "Sign-in refused"
+    assert "ID token failed verification" in page.locator("#sso-reason").inner_text()
+    assert "nonce" in audit_actions(session)[-1][1]["reason"]
+    assert session.exec(select(StaffIdentity)).first() is None
+
+
+def test_a_real_token_that_expired_is_refused(live_url, page, session, make_user, oidc_provider, clock):
+    """The provider's ID tokens live an hour; on the app's clock, two hours have passed when it arrives."""
+    make_user("sales", email="lou@radnac.example")
+    oidc_provider.accounts = account("lou")
+    page.goto(f"{live_url}/login")
+    clock.now = utc_now() + timedelta(hours=2)
+    sign_in(page, live_url, "lou")
+    assert "ID token failed verification" in page.locator("#sso-reason").inner_text()
+    assert "expired" in audit_actions(session)[-1][1]["reason"]
 
 
 def test_a_replayed_callback_is_refused(live_url, browser, page, session, make_user, oidc_provider):
