@@ -40,6 +40,27 @@ class SignInRefused(Exception):
         self.status = status
 
 
+def add_member(*, session: Session, email: str, role: str, now: datetime, actor: User) -> User:
+    """An admin adds a member of staff who will sign in only through the provider (no local password). Commits.
+
+    Refuses (users.UserError) an unknown role, a non-email or a taken email, like `users.create_user`.
+    """
+    email = users.normalise_email(email)
+    if role not in ROLES:
+        raise users.UserError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if "@" not in email:
+        raise users.UserError("That is not an email address.")
+    if users.get_by_email(session=session, email=email) is not None:
+        raise users.UserError(f"A user with email {email} already exists.")
+    user = User(email=email, password_hash=NO_PASSWORD, role=role, created_at=now)
+    session.add(user)
+    session.flush()
+    audit.record(session=session, at=now, actor=actor, action="user.create", record_type="user", record_id=user.id,
+                 details={"email": email, "role": role, "sign_in": "single sign-on only"})  # fmt: skip
+    session.commit()
+    return user
+
+
 def parse_role_map(text: str) -> dict[str, str]:
     """`"Leads.Admin=admin, <group id>=support"` as {app role or group id: role}; ValueError on a bad entry."""
     mapping: dict[str, str] = {}

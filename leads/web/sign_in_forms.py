@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from leads.web.forms import ROLE_CHOICES
 
 
 class CodeForm(FlaskForm):
@@ -17,3 +19,10 @@ class RequireTotpForm(FlaskForm):
     """An admin requires (or stops requiring) a second factor of everyone who signs in with a password."""
 
     required = BooleanField("Require a second factor for password sign-in")
+
+
+class SsoMemberForm(FlaskForm):
+    """An admin adds a member of staff who signs in only through the provider (no password to hand over)."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES)

@@ -13,16 +13,17 @@ import logging
 from typing import Any
 
 import requests
-from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_login import login_user, user_logged_out
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, user_logged_out
 
 from leads import db
 from leads.config import ConfigError
-from leads.staff import sso
-from leads.web import oidc
+from leads.staff import sso, users
+from leads.web import htmx, oidc
 from leads.web.auth import _safe_next
-from leads.web.permissions import public
+from leads.web.permissions import public, requires
 from leads.web.second_factor import METHOD
+from leads.web.sign_in_forms import SsoMemberForm
 
 bp = Blueprint("sso", __name__)
 log = logging.getLogger(__name__)
@@ -78,6 +79,32 @@ def callback() -> Any:
     login_user(user)
     session[METHOD] = "sso"
     return redirect(next_url, code=303)
+
+
+@bp.post("/admin/users/sso")
+@requires("users.manage")
+def add_member() -> Any:
+    """Add a member of staff for single sign-on only: bound by verified email at their first sign-in."""
+    _enabled_or_404()
+    form = SsoMemberForm()
+    if not form.validate_on_submit():
+        flash("Give an email address and a role.", "error")
+        return htmx.see_other(url_for("auth.users_admin"))
+    try:
+        sso.add_member(
+            session=db.session(), email=form.email.data, role=form.role.data, now=db.now(), actor=current_user
+        )
+        flash(f"Added {form.email.data}: they sign in with {current_app.config['OIDC_PROVIDER_NAME']}.", "info")
+    except users.UserError as error:
+        flash(str(error), "error")
+    return htmx.see_other(url_for("auth.users_admin"))
+
+
+@bp.app_context_processor
+def _staff_page_context() -> dict[str, Any]:
+    if request.endpoint != "auth.users_admin" or not current_app.config["OIDC_ENABLED"]:
+        return {}
+    return {"sso_member_form": SsoMemberForm(), "sso_provider": current_app.config["OIDC_PROVIDER_NAME"]}
 
 
 @bp.app_context_processor

@@ -16,7 +16,7 @@ from leads import create_app
 from leads.config import utc_now
 from leads.models import AuditEvent, StaffIdentity
 from leads.staff import users
-from tests.browser import shoot, sqlite_database_url
+from tests.browser import log_in, shoot, sqlite_database_url
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
@@ -229,3 +229,21 @@ def test_the_providers_logout_comes_back_to_the_login_page(live_url, page, make_
     page.wait_for_url(f"{live_url}/login*")
     page.click("#sso-login")
     page.wait_for_selector("input[name=login]")  # the provider's session is gone: it asks who you are again
+
+
+def test_an_admin_adds_someone_for_sso_only_who_then_signs_in(live_url, browser, page, make_user, oidc_provider):
+    admin = make_user("admin")
+    log_in(page, live_url, admin.email)
+    page.goto(f"{live_url}/admin/users")
+    page.fill("#sso-email", "max@radnac.example")
+    page.select_option("#sso-role", "support")
+    page.click("#sso-member button[type=submit]")
+    page.wait_for_url(f"{live_url}/admin/users")
+    assert "they sign in with Test Provider" in page.locator(".flash").inner_text()
+    shoot(page, "sso-staff-page")
+    oidc_provider.accounts = account("max")
+    other = browser.new_context().new_page()
+    sign_in(other, live_url, "max")
+    other.wait_for_url(f"{live_url}/leads")
+    assert other.locator(".whoami .role").inner_text() == "support"
+    other.context.close()

@@ -91,3 +91,30 @@ def test_sign_in_starts_the_code_flow_with_pkce_state_and_nonce(database_url, cl
     assert len(query["state"][0]) >= 20 and len(query["nonce"][0]) >= 20
     assert set(query["scope"][0].split()) == {"openid", "email", "profile"}
     app.extensions["radnac.engine"].dispose()
+
+
+def test_an_admin_adds_someone_for_single_sign_on_only(database_url, clock, session, make_user, oidc_provider):
+    from leads.staff import sso, users
+    from tests.conftest import PASSWORD, AuthActions
+
+    app = _app(database_url, clock, **oidc_provider.app_config())
+    client = app.test_client()
+    AuthActions(client, make_user).login("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert 'action="/admin/users/sso"' in page and "Test Provider sign-in" in page
+    response = client.post("/admin/users/sso", data={"email": "Nia@RADNAC.example", "role": "support"})
+    assert response.headers["Location"] == "/admin/users"
+    nia = users.get_by_email(session=session, email="nia@radnac.example")
+    assert (nia.role, nia.password_hash) == ("support", sso.NO_PASSWORD)
+    assert users.authenticate(session=session, email=nia.email, password=PASSWORD) is None
+    again = client.post(
+        "/admin/users/sso", data={"email": "nia@radnac.example", "role": "sales"}, follow_redirects=True
+    )
+    assert "already exists" in again.get_data(as_text=True)
+    app.extensions["radnac.engine"].dispose()
+
+
+def test_without_a_provider_there_is_no_sso_member_form(client, auth):
+    auth.login("admin")
+    assert "sso-member" not in client.get("/admin/users").get_data(as_text=True)
+    assert client.post("/admin/users/sso", data={"email": "a@radnac.example", "role": "sales"}).status_code == 404
