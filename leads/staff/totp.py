@@ -17,6 +17,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from leads.models import RecoveryCode, SignInPolicy, TotpSecret, User
@@ -76,12 +77,21 @@ def verify(*, session: Session, user: User, code: str, now: datetime) -> bool:
     if row is None or row.confirmed_at is None:
         return False
     step = _matching_step(row, code, now)
-    if step is not None and (row.last_step is None or step > row.last_step):
-        row.last_step = step
-        session.add(row)
-        session.commit()
+    if step is not None and _advance(session=session, user_id=row.user_id, step=step):
         return True
     return _use_recovery_code(session=session, user=user, code=code, now=now)
+
+
+def _advance(*, session: Session, user_id: int, step: int) -> bool:
+    """Record `step` as used, only if it is later than the last one used. Commits.
+
+    One conditional UPDATE, so two requests racing with the same code cannot both win.
+    """
+    newer = or_(TotpSecret.last_step.is_(None), TotpSecret.last_step < step)  # type: ignore[union-attr,operator]
+    result = session.exec(update(TotpSecret).where(TotpSecret.user_id == user_id, newer).values(last_step=step))  # type: ignore[call-overload]
+    session.commit()
+    session.expire_all()
+    return result.rowcount == 1
 
 
 def remaining_recovery_codes(*, session: Session, user: User) -> int:

@@ -106,3 +106,17 @@ def test_admins_require_a_second_factor_for_everyone(session, make_user):
     assert not totp.is_required(session=session)
     actions = [event.action for event in session.exec(select(AuditEvent).where(AuditEvent.actor == admin.email))]
     assert actions == ["policy.totp_required", "policy.totp_required"]
+
+
+def test_two_log_ins_racing_with_the_same_code_cannot_both_win(app, session, enrolled):
+    from sqlmodel import Session
+
+    user, secret, _codes = enrolled
+    code = code_at(secret, PINNED_NOW)
+    with Session(app.extensions["radnac.engine"]) as other:
+        other_user = other.get(type(user), user.id)
+        stale = totp.secret_of(session=other, user=other_user)  # read before the first log-in wins
+        seen = stale.last_step
+        assert totp.verify(session=session, user=user, code=code, now=PINNED_NOW)
+        assert totp.secret_of(session=other, user=other_user).last_step == seen  # the other still sees the old step
+        assert not totp.verify(session=other, user=other_user, code=code, now=PINNED_NOW)
