@@ -28,6 +28,7 @@ from leads.models import ROLES, StaffIdentity, User
 from leads.staff import audit, users
 
 #: Never matches a scrypt hash: staff created by the provider have no local password.
+MAX_EMAIL, MAX_SUBJECT = 254, 255  # the columns' lengths (User.email, StaffIdentity.subject)
 NO_PASSWORD = "!sso-only"  # noqa: S105  # nosec B105 # not a password: a hash value no password matches
 
 
@@ -87,7 +88,8 @@ def subject_of(claims: Mapping[str, Any]) -> str:
 def verified_email(claims: Mapping[str, Any]) -> str | None:
     """The token's email, normalised, only if the provider says it verified it; else None."""
     email = claims.get("email")
-    if isinstance(email, str) and "@" in email and (claims.get("email_verified") is True or claims.get("xms_edov")):
+    verified = claims.get("email_verified") is True or claims.get("xms_edov") in (True, "1", 1)
+    if isinstance(email, str) and "@" in email and len(email) <= MAX_EMAIL and verified:
         return users.normalise_email(email)
     return None
 
@@ -100,8 +102,10 @@ def sign_in(
     Raises SignInRefused (after committing the refusal's audit event) when the rule above says no.
     """
     subject, role = subject_of(claims), mapped_role(claims, role_map)
-    details = {"issuer": issuer, "subject": subject, "email": claims.get("email"), "provider_role": role}
+    details = {"issuer": issuer, "subject": subject[:MAX_SUBJECT], "email": claims.get("email"), "provider_role": role}
     try:
+        if len(subject) > MAX_SUBJECT:
+            raise SignInRefused("the provider's subject identifier is too long to be one of ours", status=400)
         user, identity = _match(session=session, issuer=issuer, subject=subject, claims=claims, role=role, now=now)
         _check_allowed(user=user, identity=identity, role=role)
     except SignInRefused as refusal:

@@ -78,7 +78,7 @@ def finish(*, now: datetime) -> dict[str, Any]:
     state_data = oauth_client.framework.get_state_data(session, state) if state else None
     if state:
         oauth_client.framework.clear_state_data(session, state)
-    if not state_data or not request.args.get("code"):
+    if not state_data or not state_data.get("nonce") or not request.args.get("code"):
         raise TokenRefused("the sign-in's state does not match one started here (replayed or forged)")
     params = oauth_client._format_state_params(state_data, {"code": request.args["code"], "state": state})
     try:

@@ -121,3 +121,10 @@ def test_parse_role_map():
     assert sso.parse_role_map("") == {}
     with pytest.raises(ValueError, match="one of admin, sales, support"):
         sso.parse_role_map("Leads.Admin=root")
+
+
+def test_claims_too_long_for_our_columns_are_refused_not_crashed_on(session):
+    long_email = "a" * 250 + "@radnac.example"
+    assert "no verified email" in refused(session, email=long_email, roles=["Leads.Sales"])
+    assert "too long" in refused(session, oid="x" * 256)
+    assert last_audit(session)[0] == "sso.refused"
