@@ -99,6 +99,23 @@ def remaining_recovery_codes(*, session: Session, user: User) -> int:
     return len(_unused(session=session, user=user))
 
 
+def enrolled_user_ids(*, session: Session) -> set[int]:
+    """The ids of users with a confirmed second factor (for the staff page)."""
+    return set(session.exec(select(TotpSecret.user_id).where(TotpSecret.confirmed_at.is_not(None))))  # type: ignore[union-attr]
+
+
+def reset(*, session: Session, user: User, now: datetime, actor: User) -> None:
+    """An admin removes a user's second factor (lost phone and codes); they may enrol again. Audited. Commits."""
+    row = secret_of(session=session, user=user)
+    if row is not None:
+        session.delete(row)
+    for code in _unused(session=session, user=user):
+        code.used_at = now
+        session.add(code)
+    audit.record(session=session, at=now, actor=actor, action="totp.reset", record_type="user", record_id=user.id)
+    session.commit()
+
+
 def is_required(*, session: Session) -> bool:
     """Whether admins require a second factor of everyone signing in with a password."""
     row = session.get(SignInPolicy, _REQUIRED)

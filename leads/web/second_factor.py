@@ -18,7 +18,7 @@ from leads import db
 from leads.staff import totp, users
 from leads.web import htmx, throttle
 from leads.web.permissions import public, requires
-from leads.web.sign_in_forms import CodeForm, RequireTotpForm
+from leads.web.sign_in_forms import CodeForm, RequireTotpForm, ResetTotpForm
 
 bp = Blueprint("totp", __name__)
 METHOD = "auth_method"  # how this session signed in: "password" or "sso"
@@ -91,6 +91,19 @@ def policy() -> Any:
     return htmx.see_other(url_for("auth.users_admin"))
 
 
+@bp.post("/admin/second-factor/reset")
+@requires("users.manage")
+def reset() -> Any:
+    """Remove one member of staff's second factor, for someone who lost both phone and recovery codes."""
+    form = ResetTotpForm()
+    user = users.get(session=db.session(), user_id=form.user_id.data or 0) if form.validate_on_submit() else None
+    if user is None:
+        abort(400)
+    totp.reset(session=db.session(), user=user, now=db.now(), actor=current_user)
+    flash(f"Removed the second factor of {user.email}; they can set up a new one.", "info")
+    return htmx.see_other(url_for("auth.users_admin"))
+
+
 @bp.before_app_request
 def _enrol_first() -> Any:
     """While a second factor is required, password sessions without one may only enrol or log out."""
@@ -110,7 +123,12 @@ def _policy_form() -> dict[str, Any]:
     """The admins' policy switch, for the staff page (templates/_partials/second-factor-policy.html)."""
     if request.endpoint != "auth.users_admin":
         return {}
-    return {"totp_policy_form": RequireTotpForm(required=totp.is_required(session=db.session()))}
+    db_session = db.session()
+    return {
+        "totp_policy_form": RequireTotpForm(required=totp.is_required(session=db_session)),
+        "totp_reset_form": ResetTotpForm(),
+        "totp_enrolled": totp.enrolled_user_ids(session=db_session),
+    }
 
 
 def _no_store(page: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from leads.web.forms import ROLE_CHOICES
@@ -19,6 +19,12 @@ class RequireTotpForm(FlaskForm):
     """An admin requires (or stops requiring) a second factor of everyone who signs in with a password."""
 
     required = BooleanField("Require a second factor for password sign-in")
+
+
+class ResetTotpForm(FlaskForm):
+    """An admin removes one member of staff's second factor."""
+
+    user_id = IntegerField("Member of staff", validators=[DataRequired()])
 
 
 class SsoMemberForm(FlaskForm):

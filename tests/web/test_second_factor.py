@@ -140,3 +140,19 @@ def test_an_admin_sets_the_policy_on_the_staff_page(client, auth, session):
     assert client.post("/admin/second-factor", data={}).headers["Location"] == "/admin/users"
     session.expire_all()
     assert not totp.is_required(session=session)
+
+
+def test_an_admin_removes_a_lost_second_factor(client, auth, session, enrolled):
+    user, _secret, codes = enrolled
+    auth.login("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f'<option value="{user.id}">{user.email}</option>' in page  # only enrolled staff are offered
+    assert client.post("/admin/second-factor/reset", data={"user_id": "999999"}).status_code == 400
+    assert client.post("/admin/second-factor/reset", data={"user_id": "x"}).status_code == 400
+    assert client.post("/admin/second-factor/reset", data={"user_id": str(user.id)}).status_code == 303
+    session.expire_all()
+    assert not totp.is_enrolled(session=session, user=user)
+    assert not totp.verify(session=session, user=user, code=codes[2], now=PINNED_NOW)  # the old codes are spent
+    client.post("/logout")
+    response = password_step(client, user)
+    assert response.headers["Location"] == "/dashboard"  # the password alone again, until they enrol anew
