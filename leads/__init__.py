@@ -58,13 +58,27 @@ def _check_tombstone_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
-    from leads.web import access, auth, followups, marketing, nurture, pages, people, retention, views, webhooks
+    from leads.web import (
+        access,
+        auth,
+        followups,
+        marketing,
+        nurture,
+        pages,
+        people,
+        retention,
+        second_factor,
+        sso,
+        views,
+        webhooks,
+    )
     from leads.web import grants as grant_pages
     from leads.web import rights as rights_pages
 
     areas = (auth, rights_pages, nurture, followups, views, grant_pages, retention, pages, people, webhooks, marketing)
-    for area in (*areas, access):
+    for area in (*areas, access, second_factor, sso):
         app.register_blueprint(area.bp)
+    sso.init_app(app)  # the provider, when OIDC settings are given
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 
 

@@ -24,6 +24,14 @@ ENV_VARS = (
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
+    # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID; README "Single sign-on"); unset: local login only.
+    "OIDC_ISSUER",
+    "OIDC_TENANT_ID",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_ROLE_MAP",
+    "OIDC_PROVIDER_NAME",
+    "OIDC_CLOCK_SKEW_SECONDS",
     "WEB_CONCURRENCY",
     "RATELIMIT_PER_PROCESS",
 )
@@ -59,6 +67,8 @@ WELL_KNOWN_SECRETS = frozenset(
         DEV_SECRET_KEY,
     }
 )
+ENTRA_ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
+MAX_CLOCK_SKEW_SECONDS = 300
 
 
 class ConfigError(RuntimeError):
@@ -88,6 +98,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
         "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
+        "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
+        "OIDC_TENANT_ID": UNSET,
+        "OIDC_CLIENT_ID": UNSET,
+        "OIDC_CLIENT_SECRET": UNSET,
+        "OIDC_ROLE_MAP": UNSET,  # "Leads.Admin=admin,Leads.Sales=sales,<group object id>=support"
+        "OIDC_PROVIDER_NAME": "Microsoft",  # the button says "Sign in with <name>"
+        "OIDC_CLOCK_SKEW_SECONDS": 60,  # leeway on the ID token's exp/iat/nbf; at most MAX_CLOCK_SKEW_SECONDS
         "SYNC_OVERLAP_MINUTES": 15,
         "WEBHOOK_MAX_BYTES": 64 * 1024,
         "LEADS_PER_PAGE": 50,
@@ -116,6 +133,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
+    _derive_oidc(config)
     validate(config)
     tombstone_key(config)
     return config
@@ -194,5 +212,22 @@ def validate(config: Mapping[str, Any]) -> None:
             "would count failed log-ins on its own (the limits multiplied). Set RATELIMIT_STORAGE_URI=redis://…, "
             "or WEB_CONCURRENCY=1, or RATELIMIT_PER_PROCESS=1 to accept it"
         )
+    _validate_oidc(config)
     if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]
         raise ConfigError("CLOCK must be a callable returning an aware UTC datetime")
+
+
+def _derive_oidc(config: dict[str, Any]) -> None:
+    """Entra ID's issuer from the tenant; the skew as an int. SSO is on iff an issuer is set (the role map is
+    parsed, against the roles, when the sign-in pages start: `leads.staff.sso.parse_role_map`)."""
+    if not config["OIDC_ISSUER"] and config["OIDC_TENANT_ID"]:
+        config["OIDC_ISSUER"] = ENTRA_ISSUER.format(tenant=config["OIDC_TENANT_ID"])
+    config["OIDC_CLOCK_SKEW_SECONDS"] = int(config["OIDC_CLOCK_SKEW_SECONDS"])
+    config["OIDC_ENABLED"] = bool(config["OIDC_ISSUER"])
+
+
+def _validate_oidc(config: Mapping[str, Any]) -> None:
+    if config["OIDC_ENABLED"] and not (config["OIDC_CLIENT_ID"] and config["OIDC_CLIENT_SECRET"]):
+        raise ConfigError("OIDC_ISSUER (or OIDC_TENANT_ID) is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too")
+    if not 0 <= config["OIDC_CLOCK_SKEW_SECONDS"] <= MAX_CLOCK_SKEW_SECONDS:
+        raise ConfigError(f"OIDC_CLOCK_SKEW_SECONDS must be between 0 and {MAX_CLOCK_SKEW_SECONDS}")

@@ -30,7 +30,7 @@ from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.oidc"]
 
 PINNED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"

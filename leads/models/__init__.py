@@ -15,6 +15,7 @@ from leads.models.rights import (
     RightsRequest,
     SourceCorrection,
 )
+from leads.models.sso import RecoveryCode, SignInPolicy, StaffIdentity, TotpSecret
 from leads.models.staff import AuditEvent, SavedView, User
 
 __all__ = [
@@ -41,17 +42,21 @@ __all__ = [
     "PersonLink",
     "PlanPermission",
     "QuarantinedEntity",
+    "RecoveryCode",
     "Rectification",
     "RequestLead",
     "RequestPause",
     "RequestStep",
     "RightsRequest",
     "SavedView",
+    "SignInPolicy",
     "SourceCorrection",
     "SourceDeletion",
+    "StaffIdentity",
     "SupportGrant",
     "SyncRun",
     "Tombstone",
+    "TotpSecret",
     "User",
     "search_key",
     "search_keys",

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from leads import db
 from leads.staff import users
-from leads.web import htmx, sessions, throttle
+from leads.web import htmx, second_factor, sessions, throttle
 from leads.web.forms import (
     ROLE_CHOICES,
     EmptyForm,
@@ -55,9 +55,8 @@ def login() -> object:
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
-        if user is not None:
-            _log_in_again(user)  # a fresh session at login: no fixation
-            return htmx.see_other(_safe_next(request.args.get("next")))
+        if user is not None:  # the second factor, if enrolled, before the session is the user's
+            return second_factor.after_password(user, _safe_next(request.args.get("next")))
         throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form), 200

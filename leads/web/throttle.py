@@ -18,7 +18,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 _EXT_KEY = "radnac.limiter"
 _FAILED = "radnac_login_failed"
 LOGIN_ENDPOINT = "auth.login"
+SECOND_STEP_ENDPOINT = "totp.login_code"  # the TOTP step of a password log-in (leads/web/second_factor.py)
+SECOND_STEP_EMAIL = "totp_pending_email"  # the session key where that step keeps the account's email
 
 
 def init_app(app: Flask) -> None:
@@ -45,11 +47,15 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions[_EXT_KEY] = limiter
     config = app.config
-    per_address = limiter.limit(config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed)
-    per_account = limiter.limit(
-        config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key, methods=["POST"], deduct_when=_failed
+    # Shared limits: a wrong password and a wrong second-factor code count against the same budget.
+    per_address = limiter.shared_limit(
+        config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", methods=["POST"], deduct_when=_failed
     )
-    app.view_functions[LOGIN_ENDPOINT] = per_account(per_address(app.view_functions[LOGIN_ENDPOINT]))
+    per_account = limiter.shared_limit(
+        config["LOGIN_LIMIT_PER_ACCOUNT"], "login-account", key_func=_account_key, methods=["POST"], deduct_when=_failed
+    )
+    for endpoint in (LOGIN_ENDPOINT, SECOND_STEP_ENDPOINT):
+        app.view_functions[endpoint] = per_account(per_address(app.view_functions[endpoint]))
     app.register_error_handler(RateLimitExceeded, _too_many)
 
 
@@ -64,7 +70,7 @@ def _failed(_response: Response) -> bool:
 
 def _account_key() -> str:
     """A keyed hash of the typed email: the same for every spelling the login accepts, never the email."""
-    email = users.normalise_email(request.form.get("email", ""))
+    email = users.normalise_email(request.form.get("email") or session.get(SECOND_STEP_EMAIL, ""))
     secret = current_app.config["SECRET_KEY"].encode()
     return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
 

@@ -11,7 +11,15 @@ from leads import create_app
 from leads.web.auth import LOGIN_FAILED
 from tests.conftest import PASSWORD
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.healthz", "static", "webhooks.azure_resource"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.healthz",
+    "static",
+    "webhooks.azure_resource",
+    "sso.login",
+    "sso.callback",
+    "totp.login_code",
+}
 
 
 def _example_url(app, rule: Rule) -> str:

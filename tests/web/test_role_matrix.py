@@ -8,8 +8,16 @@ from flask import url_for
 from leads.models import ROLES
 from leads.web.permissions import PERMISSIONS
 
-PUBLIC = {"auth.login", "auth.healthz", "static", "webhooks.azure_resource"}
-LOGIN_ONLY = {"auth.logout", "auth.password"}  # any member of staff may end their own session
+PUBLIC = {
+    "auth.login",
+    "auth.healthz",
+    "static",
+    "webhooks.azure_resource",
+    "sso.login",
+    "sso.callback",
+    "totp.login_code",
+}
+LOGIN_ONLY = {"auth.logout", "auth.password", "totp.enrol"}  # end their own session, change their password, 2FA
 
 
 def endpoints(app):

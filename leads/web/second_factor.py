@@ -1,0 +1,148 @@
+"""The second factor of a password log-in: the code step, enrolment by QR code, and the admins' policy (#20).
+
+A right password for an enrolled account does not log in: it parks the account in the session (for at most
+PENDING_SECONDS) and asks for a code; only a right code logs in. The code step shares the login throttle
+(`leads.web.throttle`). Staff who signed in with a password while admins require a second factor can reach
+nothing but enrolment and logout until they have one. Single sign-on leaves the second factor to the provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user
+
+from leads import db
+from leads.staff import totp, users
+from leads.web import htmx, sessions, throttle
+from leads.web.permissions import public, requires
+from leads.web.sign_in_forms import CodeForm, RequireTotpForm, ResetTotpForm
+
+bp = Blueprint("totp", __name__)
+METHOD = "auth_method"  # how this session signed in: "password" or "sso"
+PENDING_SECONDS = 300
+_PENDING_USER, _PENDING_NEXT, _PENDING_AT = "totp_pending_user", "totp_pending_next", "totp_pending_at"
+_OPEN_WHILE_ENROLLING = frozenset({"totp.enrol", "auth.logout", "static"})
+CODE_FAILED = "That code is not right, or it was already used. Try the next one."
+
+
+def after_password(user: Any, next_url: str) -> Any:
+    """Called by the login view once the password matched: log in, or ask for the second factor first."""
+    session.clear()  # a fresh session at login: no fixation
+    if totp.is_enrolled(session=db.session(), user=user):
+        session[_PENDING_USER], session[_PENDING_NEXT] = user.id, next_url
+        session[throttle.SECOND_STEP_EMAIL], session[_PENDING_AT] = user.email, db.now().timestamp()
+        return htmx.see_other(url_for("totp.login_code"))
+    login_user(user)
+    sessions.started()  # the session's birth, last use and binding (issue #18)
+    session[METHOD] = "password"
+    return htmx.see_other(next_url)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def login_code() -> Any:
+    """The second step: a TOTP or recovery code for the account whose password was just right."""
+    user = _pending_user()
+    if user is None:
+        flash("Please log in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if totp.verify(session=db.session(), user=user, code=form.code.data, now=db.now()):
+            next_url = session.get(_PENDING_NEXT) or url_for("pages.leads_list")
+            session.clear()
+            login_user(user)
+            sessions.started()
+            session[METHOD] = "password"
+            return htmx.see_other(next_url)
+        throttle.record_failed_login()
+        flash(CODE_FAILED, "error")
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+def enrol() -> Any:
+    """Set up TOTP: scan the QR code, type the first code; the recovery codes are shown once, here."""
+    db_session, form = db.session(), CodeForm()
+    if totp.is_enrolled(session=db_session, user=current_user):
+        left = totp.remaining_recovery_codes(session=db_session, user=current_user)
+        return _no_store(render_template("auth/enrolled.html", remaining=left))
+    row = totp.start_enrolment(session=db_session, user=current_user, now=db.now())
+    if form.validate_on_submit():
+        codes = totp.confirm_enrolment(session=db_session, user=current_user, code=form.code.data, now=db.now())
+        if codes is not None:
+            return _no_store(render_template("auth/recovery_codes.html", codes=codes))
+        flash(CODE_FAILED, "error")
+    uri = totp.provisioning_uri(secret=row.secret, email=current_user.email)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return _no_store(render_template("auth/enrol.html", form=form, qr=qr, secret=row.secret))
+
+
+@bp.post("/admin/second-factor")
+@requires("users.manage")
+def policy() -> Any:
+    """Require (or stop requiring) a second factor of everyone who signs in with a password."""
+    form = RequireTotpForm()
+    if not form.validate_on_submit():
+        abort(400)
+    totp.set_required(session=db.session(), required=form.required.data, now=db.now(), actor=current_user)
+    flash("A second factor is now required." if form.required.data else "A second factor is now optional.", "info")
+    return htmx.see_other(url_for("auth.users_admin"))
+
+
+@bp.post("/admin/second-factor/reset")
+@requires("users.manage")
+def reset() -> Any:
+    """Remove one member of staff's second factor, for someone who lost both phone and recovery codes."""
+    form = ResetTotpForm()
+    user = users.get(session=db.session(), user_id=form.user_id.data or 0) if form.validate_on_submit() else None
+    if user is None:
+        abort(400)
+    totp.reset(session=db.session(), user=user, now=db.now(), actor=current_user)
+    flash(f"Removed the second factor of {user.email}; they can set up a new one.", "info")
+    return htmx.see_other(url_for("auth.users_admin"))
+
+
+@bp.before_app_request
+def _enrol_first() -> Any:
+    """While a second factor is required, password sessions without one may only enrol or log out."""
+    if request.endpoint in _OPEN_WHILE_ENROLLING or session.get(METHOD) != "password":
+        return None
+    if not current_user.is_authenticated:
+        return None
+    db_session = db.session()
+    if totp.is_required(session=db_session) and not totp.is_enrolled(session=db_session, user=current_user):
+        flash("Set up a second factor to continue.", "info")
+        return htmx.see_other(url_for("totp.enrol"))
+    return None
+
+
+@bp.app_context_processor
+def _policy_form() -> dict[str, Any]:
+    """The admins' policy switch, for the staff page (templates/_partials/second-factor-policy.html)."""
+    if request.endpoint != "auth.users_admin":
+        return {}
+    db_session = db.session()
+    return {
+        "totp_policy_form": RequireTotpForm(required=totp.is_required(session=db_session)),
+        "totp_reset_form": ResetTotpForm(),
+        "totp_enrolled": totp.enrolled_user_ids(session=db_session),
+    }
+
+
+def _no_store(page: str) -> Any:
+    """The secret and the recovery codes must not outlive the page in any cache."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _pending_user() -> Any:
+    user_id, started = session.get(_PENDING_USER), session.get(_PENDING_AT, 0)
+    if user_id is None or db.now().timestamp() - started > PENDING_SECONDS:
+        return None
+    user = users.get(session=db.session(), user_id=user_id)
+    return user if user is not None and user.active else None
