@@ -13,7 +13,8 @@ from flask.cli import AppGroup, with_appcontext
 from leads import db
 from leads.cli import worker
 from leads.ingest import sources
-from leads.retention import leases, sweeper
+from leads.jobs import runs
+from leads.retention import sweeper
 
 
 @click.group("retention", cls=AppGroup)
@@ -48,7 +49,7 @@ def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
             session=db.session(),
             now=now,
             source=table,
-            holder=leases.holder(),
+            holder=runs.holder(),
             tombstone_key=current_app.config["TOMBSTONE_KEY"],
             dry_run=dry_run,
             batch_size=batch_size,

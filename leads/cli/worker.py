@@ -14,7 +14,8 @@ from flask import Flask, current_app
 
 from leads import db
 from leads.ingest import sources, sync
-from leads.retention import forecast, leases, sweeper
+from leads.jobs import runs
+from leads.retention import forecast, sweeper
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def run_sweep() -> str:
             now=db.now(),
             source=table,
             tombstone_key=current_app.config["TOMBSTONE_KEY"],
-            holder=leases.holder(),
+            holder=runs.holder(),
         )
     finally:
         if table is not None:

@@ -6,14 +6,15 @@ Guarantees, and how:
 - nothing half-destroyed is visible: each batch (rows, dependants, tombstones, queued source deletions)
   is one transaction;
 - nothing destroyed twice: rows are deleted with RETURNING and only the rows this transaction removed get
-  a tombstone; a second sweeper cannot even start, because it cannot take the lease;
+  a tombstone; a second sweeper cannot even start, because it cannot take the job's lock (leads/jobs/locks.py),
+  which the database or kernel drops the moment its holder dies, so a killed sweeper's successor runs at once;
+- the most overdue first: every kind of record's due batches are merged by deadline, oldest first;
 - a crash at any point is resumed by the next run: committed batches are done, the rest is still due, and
   source-table deletions are queued in the database and retried until Azure confirms them.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, tuple_, update
 from sqlmodel import Session, col, select
 
+from leads.jobs import locks, runs
 from leads.models import (
     Installation,
     InstallEvent,
@@ -31,14 +33,15 @@ from leads.models import (
     SourceDeletion,
     SupportGrant,
 )
-from leads.retention import destroy, holds, leases
+from leads.retention import destroy, holds
 from leads.rules import schedule
 from leads.staff import audit
 
 BATCH_SIZE = 500
-LEASE_NAME = "retention-sweeper"
-LEASE_TTL = timedelta(minutes=10)
-RENEW_EVERY = timedelta(minutes=1)  # of wall time; each renewal is a transaction of its own
+JOB_NAME = "sweep"  # its lock and its runs (leads/jobs)
+# Destroyed later than this after its deadline counts as late (needs attention). The worker wakes for each
+# deadline within its 30-second tick, so an on-time destruction lands well inside it; downtime does not.
+LATE_AFTER = timedelta(minutes=1)
 
 
 class SourceTable(Protocol):
@@ -63,7 +66,10 @@ class Report:
 
     as_of: datetime
     dry_run: bool
-    ran: bool = True  # False when another sweeper held the lease
+    ran: bool = True  # False when another live sweeper held the lock
+    stopped: bool = False  # asked to stop (SIGTERM): ended after a batch, the rest left for the next run
+    late: int = 0  # records destroyed more than LATE_AFTER past their deadline
+    most_late: timedelta | None = None  # how late the latest destruction of all was
     destroyed: Counter[str] = field(default_factory=Counter)
     held: Counter[str] = field(default_factory=Counter)
     due: list[Due] = field(default_factory=list)  # dry run only
@@ -82,7 +88,17 @@ class Report:
             "source_pending": self.source_pending,
             "dry_run": self.dry_run,
             "as_of": self.as_of.isoformat(),
+            "stopped": self.stopped,
+            "late": self.late,
+            "most_late_seconds": _seconds(self.most_late),
         }
+
+    def note_lateness(self, destroyed_at: datetime, deadlines: list[datetime]) -> None:
+        """Records with these deadlines were destroyed at `destroyed_at`: count the late ones."""
+        if deadlines:
+            worst = destroyed_at - min(deadlines)
+            self.most_late = worst if self.most_late is None else max(self.most_late, worst)
+            self.late += sum(destroyed_at - deadline > LATE_AFTER for deadline in deadlines)
 
 
 @dataclass(frozen=True)
@@ -178,73 +194,92 @@ def sweep(
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[Report], None] = lambda _r: None,
+    clock: Callable[[], datetime] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> Report:
-    """Destroy (or, dry run, list) everything due at `now`. Returns the report; `ran` is False if another
-    sweeper holds the lease. Each batch commits on its own."""
+    """Destroy (or, dry run, list) everything due at `now`, oldest deadline first across all kinds of record.
+    Each batch commits on its own. `ran` is False if another live sweeper holds the job's lock (a dead one
+    does not: the lock dies with its process). `should_stop()` is asked between batches: once true, the
+    sweep ends after the batch in hand, leaving the rest for the next run. `clock` tells when each batch
+    is destroyed, for the lateness the report gives (default: `now`)."""
     report = Report(as_of=now, dry_run=dry_run)
-    if not dry_run and not leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL):
-        report.ran = False
+    sweeping = _Sweeping(session, report, now, tombstone_key, actor, batch_size, progress, clock or (lambda: now))
+    if dry_run:
+        sweeping.run(lock=None, should_stop=should_stop)
+        report.ip_fields = null_ip_fields(session, now, dry_run=True)
         return report
-    try:
-        lease = _Lease(holder, now)
-        for target in TARGETS:
-            _sweep_target(session, target, report, now, tombstone_key, actor, lease, batch_size, progress)
-        report.ip_fields = null_ip_fields(session, now, dry_run)
-        if not dry_run:
+    with runs.exclusive(session=session, job=JOB_NAME, holder=holder, clock=sweeping.clock) as tracked:
+        if tracked is None:
+            report.ran = False
+            return report
+        sweeping.run(lock=tracked.lock, should_stop=should_stop)
+        if not report.stopped:
+            report.ip_fields = null_ip_fields(session, now, dry_run=False)
             _flush_source(session, source, report)
-            audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
-            session.commit()
-    finally:
-        if not dry_run:
-            leases.release(session=session, name=LEASE_NAME, holder=holder)
+        audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
+        session.commit()
+        tracked.outcome, tracked.counts = ("stopped" if report.stopped else "succeeded"), report.summary()
+        tracked.late, tracked.most_late_seconds = report.late, _seconds(report.most_late)
     return report
 
 
+class LockLost(RuntimeError):
+    """The sweeper's lock went (its database connection dropped): stop before another sweeper starts."""
+
+
 @dataclass
-class _Lease:
-    """The sweeper's hold on its lease, renewed as the sweep goes on: by wall time since it started, so a
-    sweep longer than the lease keeps it, and once a RENEW_EVERY, not once a batch."""
+class _Sweeping:
+    """One sweep's walk: every target's due records as a stream of batches, merged so the batch with the
+    oldest deadline always goes next (after downtime, the most overdue records are destroyed first)."""
 
-    holder: str
+    session: Session
+    report: Report
     now: datetime
-    started: float = 0.0
-    renewed: float = 0.0
+    key: str
+    actor: str
+    batch_size: int
+    progress: Callable[[Report], None]
+    clock: Callable[[], datetime]
+    cursors: dict[str, Cursor | None] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.started = self.renewed = time.monotonic()
+    def run(self, *, lock: locks.JobLock | None, should_stop: Callable[[], bool]) -> None:
+        pending = {target.record_type: (target, self._next(target)) for target in TARGETS}
+        while ready := [(t, batch) for t, batch in pending.values() if batch]:
+            if should_stop():
+                self.report.stopped = True
+                return
+            if lock is not None and not lock.held():
+                raise LockLost("the sweeper's lock was lost; stopping before another sweeper starts")
+            target, batch = min(ready, key=lambda item: item[1][0].deadline)
+            self._apply(target, batch)
+            pending[target.record_type] = (target, self._next(target))
 
-    def renew(self, session: Session) -> None:
-        if (at := time.monotonic()) - self.renewed >= RENEW_EVERY.total_seconds():
-            self.renewed, now = at, self.now + timedelta(seconds=at - self.started)
-            leases.acquire(session=session, name=LEASE_NAME, holder=self.holder, now=now, ttl=LEASE_TTL)
+    def _next(self, target: Target) -> list[Due]:
+        """The target's next batch holding something due; [] once its candidates are exhausted."""
+        while True:
+            since = self.cursors.get(target.record_type)
+            size = self.batch_size
+            due, after = due_batch(session=self.session, target=target, as_of=self.now, after=since, limit=size)
+            self.cursors[target.record_type] = after
+            if after is None or due:
+                return due
 
-
-def _sweep_target(
-    session: Session,
-    target: Target,
-    report: Report,
-    now: datetime,
-    key: str,
-    actor: str,
-    lease: _Lease,
-    batch_size: int,
-    progress: Callable[[Report], None],
-) -> None:
-    after: Cursor | None = None
-    while True:
-        due, after = due_batch(session=session, target=target, as_of=now, after=after, limit=batch_size)
-        if after is None:
-            break
-        if held := sum(d.held for d in due):
+    def _apply(self, target: Target, batch: list[Due]) -> None:
+        report = self.report
+        if held := sum(d.held for d in batch):
             report.held[target.record_type] += held
         if report.dry_run:
-            report.due.extend(due)
-            continue
-        lease.renew(session)
-        ids = [d.record_id for d in due if not d.held]
+            report.due.extend(batch)
+            return
+        ids = [d.record_id for d in batch if not d.held]
         if ids:
-            report.destroyed[target.record_type] += target.destroy(session, ids, now, actor, key)
-            progress(report)
+            report.destroyed[target.record_type] += target.destroy(self.session, ids, self.now, self.actor, self.key)
+            report.note_lateness(self.clock(), [d.deadline for d in batch if not d.held])
+            self.progress(report)
+
+
+def _seconds(delta: timedelta | None) -> int | None:
+    return None if delta is None else int(delta.total_seconds())
 
 
 def null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:
