@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -178,3 +179,43 @@ def test_a_killed_sweeper_is_followed_at_once_by_one_that_finishes_here_and_at_t
     assert source_rows(connection_string, table_name) == set(kept), "and the same at the source"
     outcomes = scalar(engine, "SELECT count(*) FROM jobrun WHERE job = 'sweep' AND outcome = 'died'")
     assert outcomes == 1, "the killed run is on record as died"
+
+
+def test_sigterm_ends_the_worker_within_its_batch_with_nothing_half_done(database_url, engine, tmp_path):
+    keys = insert_expired_leads(engine, LEADS)
+    expected = hashes(keys)
+    env = app_env(database_url)
+    worker = start(flask("worker", "--sweep-batch-size", "5"), env, tmp_path / "worker.log")
+    wait_for(
+        lambda: scalar(engine, "SELECT count(*) FROM tombstone") >= LEADS // 3, timeout=60, what="a third destroyed"
+    )
+    worker.send_signal(signal.SIGTERM)  # what a deploy sends
+    asked = time.monotonic()
+    worker.wait(timeout=10)
+    took = time.monotonic() - asked
+    log = (tmp_path / "worker.log").read_text()
+    assert worker.returncode == 0, log
+    assert took < 5, f"took {took:.1f} s to stop"
+    assert "SIGTERM received: stopping after the batch in hand" in log and "Worker stopped cleanly." in log
+    present, buried = destruction_state(engine, expected)  # nothing half-destroyed, nothing lost
+    assert present and buried, "the sweep finished before the worker was stopped"
+    with engine.connect() as connection:
+        record = connection.execute(text("SELECT outcome, finished_at, counts FROM jobrun WHERE job = 'sweep'")).one()
+    assert record.outcome == "stopped" and record.finished_at is not None
+    assert f'"lead": {len(buried)}' in record.counts  # it committed what it did and says so
+    output = run(flask("retention", "sweep"), env)  # its lock was released
+    assert f"destroyed {{'lead': {len(present)}}}" in output, output
+    assert destruction_state(engine, expected)[0] == set()
+
+
+def test_sigterm_wakes_an_idle_worker_and_it_exits_at_once(database_url, engine, tmp_path):
+    worker = start(flask("worker"), app_env(database_url), tmp_path / "worker.log")
+    wait_for(
+        lambda: scalar(engine, "SELECT count(*) FROM jobrun WHERE outcome = 'succeeded'") >= 1,
+        timeout=60,
+        what="the worker's first pass",
+    )
+    worker.send_signal(signal.SIGTERM)  # it is asleep until its next check, 30 s away
+    asked = time.monotonic()
+    worker.wait(timeout=10)
+    assert worker.returncode == 0 and time.monotonic() - asked < 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 
 import click
@@ -92,7 +91,20 @@ def _print_report(report: sweeper.Report) -> None:
 @click.command("worker")
 @with_appcontext
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
-def worker_command(once: bool) -> None:
-    """Run the lead sync (every 5 minutes) and the retention sweeper (hourly) until stopped."""
+@click.option(
+    "--sweep-batch-size",
+    type=click.IntRange(1, 10_000),
+    default=sweeper.BATCH_SIZE,
+    show_default=True,
+    help="Records the sweeper destroys per transaction (a stop waits for at most one).",
+)
+def worker_command(once: bool, sweep_batch_size: int) -> None:
+    """Run the lead sync (every 5 minutes) and the retention sweeper (hourly) until SIGTERM or Ctrl-C, which
+    finish the batch in hand, commit, release the job's lock and exit."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    worker.loop(current_app._get_current_object(), sleep=time.sleep, iterations=1 if once else None)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.config["SWEEP_BATCH_SIZE"] = sweep_batch_size
+    with worker.stopping_on_signals():
+        worker.loop(app, sleep=worker.STOP.wait, iterations=1 if once else None)
+    if worker.STOP.is_set():
+        click.echo("Worker stopped cleanly.", err=True)
