@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 
 from leads import db
-from leads.ingest import sources, sync
+from leads.ingest import sources, sync_job
 from leads.jobs import runs
 from leads.retention import forecast, sweeper
 
@@ -74,21 +74,14 @@ def _woken(job: Job, now: datetime) -> bool:
 
 def run_sync() -> str:
     """One lead sync run; a summary line."""
-    table = sources.lead_table(current_app.config)
-    if table is None:
+    if sources.lead_table(current_app.config) is None:
         return "skipped: AZURE_TABLES_CONNECTION_STRING is not set"
-    try:
-        run = sync.run(
-            session=db.session(),
-            source=table,
-            clock=db.now,
-            tombstone_key=current_app.config["TOMBSTONE_KEY"],
-            overlap=timedelta(minutes=current_app.config["SYNC_OVERLAP_MINUTES"]),
-            should_stop=STOP.is_set,
-        )
-    finally:
-        table.close()
-    return f"{run.new} new, {run.updated} updated, {run.quarantined} quarantined, {run.skipped} skipped"
+    run = sync_job.run(
+        session=db.session(), config=current_app.config, clock=db.now, holder=runs.holder(), should_stop=STOP.is_set
+    )
+    if run is None:
+        return "another sync is running"
+    return f"{run.status}: {run.new} new, {run.updated} updated, {run.quarantined} quarantined, {run.skipped} skipped"
 
 
 def run_sweep() -> str:
