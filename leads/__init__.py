@@ -46,9 +46,10 @@ def _register_blueprints(app: Flask) -> None:
     """One blueprint per area of pages, imported here so that the web layer loads after the app exists."""
     from leads.web import auth, marketing, nurture, pages, retention, webhooks
     from leads.web import grants as grant_pages
+    from leads.web import jobs as job_pages
     from leads.web import rights as rights_pages
 
-    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, webhooks, marketing):
+    for area in (auth, rights_pages, nurture, grant_pages, retention, pages, webhooks, marketing, job_pages):
         app.register_blueprint(area.bp)
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
 

@@ -166,6 +166,8 @@ def test_a_killed_sweeper_is_followed_at_once_by_one_that_finishes_here_and_at_t
     present, buried = destruction_state(engine, everything)
     assert len(present) > KEPT and buried, "the sweep finished before it could be killed"
     assert scalar(engine, "SELECT count(*) FROM jobrun WHERE outcome = 'running'") == 1  # it died mid-run
+    status = run(flask("jobs", "status"), env)  # seen from outside, the killed sweeper is what it is
+    assert "sweep: died" in status and "ended no end recorded" in status and "lock: free" in status, status
 
     output = run(flask("retention", "sweep"), env)  # at once: the dead sweeper's lock died with it
     assert f"destroyed {{'lead': {len(present) - KEPT}}}" in output, output

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from leads import db, demo
-from leads.cli.jobs import retention_cli, worker_command
+from leads.cli.jobs import jobs_cli, retention_cli, worker_command
 from leads.cli.marketing import marketing_cli
 from leads.ingest import sources, sync_job
 from leads.jobs import runs
@@ -26,7 +26,7 @@ DEMO_ADMIN_EMAIL = "admin@radnac.example"
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (db_cli, users_cli, demo_cli, leads_cli, retention_cli, worker_command, marketing_cli):
+    for group in (db_cli, users_cli, demo_cli, leads_cli, retention_cli, worker_command, marketing_cli, jobs_cli):
         app.cli.add_command(group)
 
 

@@ -1,7 +1,8 @@
-"""`flask --app app retention sweep` and `flask --app app worker`: the scheduled jobs, by hand or forever."""
+"""`flask --app app retention sweep`, `worker` and `jobs status`: the scheduled jobs, by hand, forever, seen."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from leads import db
 from leads.cli import worker
+from leads.crm import jobstatus
 from leads.ingest import sources
 from leads.jobs import runs
 from leads.retention import sweeper
@@ -108,3 +110,43 @@ def worker_command(once: bool, sweep_batch_size: int) -> None:
         worker.loop(app, sleep=worker.STOP.wait, iterations=1 if once else None)
     if worker.STOP.is_set():
         click.echo("Worker stopped cleanly.", err=True)
+
+
+@click.group("jobs", cls=AppGroup)
+def jobs_cli() -> None:
+    """The scheduled jobs (sync, sweep): how they stand."""
+
+
+@jobs_cli.command("status")
+def jobs_status() -> None:
+    """Each job's last run, its lock, its next run; the queues; records destroyed late."""
+    report = jobstatus.overview(session=db.session(), now=db.now())
+    click.echo(f"As of {_when(report.as_of)}")
+    for job in report.jobs:
+        click.echo(f"{job.name}: {job.state}{'  LATE: not run for over twice its interval' if job.late else ''}")
+        for line in _job_lines(job):
+            click.echo(f"  {line}")
+    for queue in report.queues:
+        oldest = f", oldest queued {_when(queue.oldest)}, up to {queue.most_attempts} attempts" if queue.count else ""
+        click.echo(f"queue {queue.label}: {queue.count}{oldest}")
+    for late in report.late_destructions:
+        swept = _when(late.swept_at)
+        click.echo(f"late destruction: sweep of {swept} destroyed {late.records} late, by up to {late.most_late}")
+
+
+def _job_lines(job: jobstatus.JobStatus) -> list[str]:
+    lines = [f"every {job.every}"]
+    if job.last is not None:
+        last = job.last
+        end = _when(last.finished_at) if last.finished_at else "no end recorded"
+        error = f", error {last.error_class}" if last.error_class else ""
+        lines.append(f"last run: {last.outcome} by {last.holder}, started {_when(last.started_at)}, ended {end}{error}")
+        lines.append(f"counts: {json.dumps(job.counts, sort_keys=True)}")
+    pid = f" (server pid {job.lock_pid})" if job.lock_pid else ""
+    lines.append(f"lock: held by a live process{pid}" if job.lock_held else "lock: free")
+    lines.append("next run: " + (_when(job.next_run) if job.next_run else "at the worker's next check"))
+    return lines
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -83,17 +83,26 @@ def _finish(session: Session, tracked: Tracked, now: datetime) -> None:
     session.commit()
 
 
-def latest(*, session: Session) -> dict[str, JobRun]:
-    """Each job's most recent run, by job name."""
-    newest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    query = select(JobRun).join(newest, col(JobRun.id) == newest.c.id)
-    return {run.job: run for run in session.exec(query)}
+def latest(*, session: Session, jobs: Iterable[str]) -> dict[str, JobRun]:
+    """Each of these jobs' most recent run (jobs never run are left out)."""
+    found = {}
+    for job in jobs:
+        query = select(JobRun).where(col(JobRun.job) == job).order_by(col(JobRun.started_at).desc()).limit(1)
+        if (run := session.exec(query).first()) is not None:
+            found[job] = run
+    return found
 
 
-def last_started(*, session: Session) -> dict[str, datetime]:
-    """When each job last started (one indexed aggregate: cheap enough for /healthz)."""
-    query = select(JobRun.job, func.max(JobRun.started_at)).group_by(JobRun.job)
-    return {job: started for job, started in session.exec(query) if started is not None}
+def late_jobs(*, session: Session, now: datetime, every: Mapping[str, timedelta]) -> dict[str, datetime]:
+    """Jobs that have run before but not started for longer than twice their interval: when each last did.
+    One index lookup a job (max of `started_at` on ix_jobrun_job_started), so /healthz can afford it."""
+    late = {}
+    for job, interval in every.items():
+        query = select(func.max(JobRun.started_at)).where(col(JobRun.job) == job)
+        last = session.exec(query).one()
+        if last is not None and now - last > 2 * interval:
+            late[job] = last
+    return late
 
 
 def recent(*, session: Session, job: str, limit: int = 10) -> list[JobRun]:

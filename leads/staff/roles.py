@@ -8,6 +8,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "installations.view": frozenset({"admin", "sales", "support"}),
     "users.manage": frozenset({"admin"}),
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
+    "jobs.view": frozenset({"admin"}),  # operations: job runs, locks, queues (no personal data)
     "retention.view": frozenset({"admin", "sales", "support"}),
     "holds.manage": frozenset({"admin"}),  # legal holds are a legal decision
     "grants.view": frozenset({"admin", "support"}),
