@@ -46,16 +46,19 @@ def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
         click.echo(f"  destroyed so far: {dict(report.destroyed)}", err=True)
 
     try:
-        report = sweeper.sweep(
-            session=db.session(),
-            now=now,
-            source=table,
-            holder=runs.holder(),
-            tombstone_key=current_app.config["TOMBSTONE_KEY"],
-            dry_run=dry_run,
-            batch_size=batch_size,
-            progress=progress,
-        )
+        with worker.stopping_on_signals():  # Ctrl-C or SIGTERM: the batch in hand finishes first
+            report = sweeper.sweep(
+                session=db.session(),
+                now=now,
+                source=table,
+                holder=runs.holder(),
+                tombstone_key=current_app.config["TOMBSTONE_KEY"],
+                dry_run=dry_run,
+                batch_size=batch_size,
+                progress=progress,
+                clock=db.now,
+                should_stop=worker.STOP.is_set,
+            )
     finally:
         if table is not None:
             table.close()
@@ -86,6 +89,10 @@ def _print_report(report: sweeper.Report) -> None:
         f"IP fields nulled {report.ip_fields}; source rows deleted {report.source_deleted}, "
         f"still queued {report.source_pending}."
     )
+    if report.most_late is not None:
+        click.echo(f"  {report.late} destroyed more than {sweeper.LATE_AFTER} late; the latest by {report.most_late}.")
+    if report.stopped:
+        click.echo("  Stopped when asked, after a whole batch; the next sweep does the rest.")
     for error in report.source_errors:
         click.echo(f"  source deletion failed (will retry): {error}", err=True)
 

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from leads import db
 from leads.ingest import sources, sync_job
 from leads.jobs import runs
+from leads.jobs.schedule import EVERY
 from leads.retention import forecast, sweeper
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ def stopping_on_signals() -> Iterator[None]:
     """While inside, SIGTERM and SIGINT call `request_stop` (the worker command's loop runs here); the
     previous handlers come back afterwards."""
     STOP.clear()
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
     previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
@@ -105,8 +109,8 @@ def run_sweep() -> str:
 
 
 JOBS = (
-    Job("sync", timedelta(minutes=5), run_sync),
-    Job("sweep", timedelta(hours=1), run_sweep, wake_at=lambda: forecast.next_deadline(session=db.session())),
+    Job("sync", EVERY["sync"], run_sync),
+    Job("sweep", EVERY["sweep"], run_sweep, wake_at=lambda: forecast.next_deadline(session=db.session())),
 )
 
 

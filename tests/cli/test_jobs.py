@@ -7,6 +7,7 @@ from datetime import timedelta
 from leads.jobs import locks
 from tests.conftest import PINNED_NOW
 from tests.crm.test_jobstatus import add_run
+from tests.retention.test_sweeper import add_lead
 
 
 def status(app) -> str:
@@ -39,3 +40,13 @@ def test_status_gives_counts_errors_next_runs_queues_and_late_destructions(app, 
     assert "sync: never run" not in out
     fresh = status(app)
     assert fresh == out  # reading changes nothing
+
+
+def test_a_sweep_after_downtime_says_how_late_the_latest_destruction_was(app, session):
+    add_lead(session, PINNED_NOW.replace(year=2023) - timedelta(days=1, hours=2), "a-day-late")
+    add_lead(session, PINNED_NOW.replace(year=2023) - timedelta(minutes=30), "half-an-hour-late")
+    result = app.test_cli_runner().invoke(args=["retention", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "destroyed {'lead': 2}" in result.output
+    assert "2 destroyed more than 0:01:00 late; the latest by 1 day, 2:00:00." in result.output
+    assert "destroyed 2 late, by up to 1 day, 2:00:00" in status(app)
