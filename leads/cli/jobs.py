@@ -16,6 +16,7 @@ from leads.crm import jobstatus
 from leads.ingest import sources
 from leads.jobs import runs
 from leads.retention import sweeper
+from leads.retention.report import LATE_AFTER
 
 
 @click.group("retention", cls=AppGroup)
@@ -90,7 +91,7 @@ def _print_report(report: sweeper.Report) -> None:
         f"still queued {report.source_pending}."
     )
     if report.most_late is not None:
-        click.echo(f"  {report.late} destroyed more than {sweeper.LATE_AFTER} late; the latest by {report.most_late}.")
+        click.echo(f"  {report.late} destroyed more than {LATE_AFTER} late; the latest by {report.most_late}.")
     if report.stopped:
         click.echo("  Stopped when asked, after a whole batch; the next sweep does the rest.")
     for error in report.source_errors:

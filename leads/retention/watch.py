@@ -10,7 +10,8 @@ from sqlmodel import Session, col, func, select
 
 from leads.jobs.schedule import Queue
 from leads.models import JobRun, SourceDeletion
-from leads.retention.sweeper import JOB_NAME, LATE_AFTER
+from leads.retention.report import LATE_AFTER
+from leads.retention.sweeper import JOB_NAME
 
 LATE_SHOWN_FOR = timedelta(days=30)  # a late destruction needs attention for a month after the sweep
 
