@@ -1,7 +1,9 @@
-"""Crashes: the real `leads sync` and `retention sweep` commands SIGKILLed mid-run, then run again.
+"""Crashes and deploys: the real `leads sync` and `retention sweep` SIGKILLed mid-run, then run again; the
+real worker SIGTERMed mid-sweep.
 
 Nothing may be lost, duplicated or half-done: every lead lands exactly once; every expired lead is
 destroyed exactly once, with exactly one tombstone, and at no moment does a lead exist beside its tombstone.
+A killed sweeper holds up nothing: the next one runs at once (its lock died with it).
 """
 
 from __future__ import annotations
