@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,10 +13,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from leads import db, demo
-from leads.cli.jobs import retention_cli, worker_command
+from leads.cli.jobs import jobs_cli, retention_cli, worker_command
 from leads.cli.marketing import marketing_cli
-from leads.ingest import corrections, sources, sync
-from leads.models import ROLES
+from leads.ingest import corrections, sources, sync_job
+from leads.jobs import runs
+from leads.models import ROLES, SyncRun
 from leads.staff import users
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -26,7 +26,7 @@ DEMO_ADMIN_EMAIL = "admin@radnac.example"
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (db_cli, users_cli, demo_cli, leads_cli, retention_cli, worker_command, marketing_cli):
+    for group in (db_cli, users_cli, demo_cli, leads_cli, retention_cli, worker_command, marketing_cli, jobs_cli):
         app.cli.add_command(group)
 
 
@@ -133,37 +133,36 @@ def leads_cli() -> None:
 def leads_sync(page_size: int) -> None:
     """Read new and changed leads from the Azure lead table (incremental; safe to re-run)."""
     config = current_app.config
-    try:
-        table = sources.LeadTable(
-            config["AZURE_TABLES_CONNECTION_STRING"], config["LEADS_TABLE_NAME"], page_size=page_size
-        )
-    except sources.SourceError as error:
-        raise click.ClickException(str(error)) from error
 
-    def progress(run: sync.SyncRun) -> None:
+    def progress(run: SyncRun) -> None:
         click.echo(f"  page {run.pages}: {_counts(run)}", err=True)
 
     click.echo(f"Syncing leads from table {config['LEADS_TABLE_NAME']} ...", err=True)
     try:
-        flushed = corrections.flush(session=db.session(), source=table)  # corrections first: then we read them
-        if flushed.written or flushed.pending:
-            click.echo(f"  rectifications written {flushed.written}, still queued {flushed.pending}", err=True)
-        run = sync.run(
+        run = sync_job.run(
             session=db.session(),
-            source=table,
+            config=config,
             clock=db.now,
-            tombstone_key=config["TOMBSTONE_KEY"],
-            overlap=timedelta(minutes=config["SYNC_OVERLAP_MINUTES"]),
+            holder=runs.holder(),
+            page_size=page_size,
             progress=progress,
+            corrected=_say_corrections,
         )
-    except (sources.SourceError, Exception) as error:
+    except sources.SourceError as error:
+        raise click.ClickException(str(error)) from error
+    except Exception as error:
         raise click.ClickException(f"sync failed (recorded; re-run to resume): {error}") from error
-    finally:
-        table.close()
+    if run is None:
+        raise click.ClickException("another sync is running; nothing done")
     click.echo(f"Sync finished: {_counts(run)}.")
 
 
-def _counts(run: sync.SyncRun) -> str:
+def _say_corrections(flushed: corrections.Flushed) -> None:
+    if flushed.written or flushed.pending:
+        click.echo(f"  rectifications written {flushed.written}, still queued {flushed.pending}", err=True)
+
+
+def _counts(run: SyncRun) -> str:
     return (
         f"{run.new} new, {run.updated} updated, {run.unchanged} unchanged, "
         f"{run.quarantined} quarantined, {run.skipped} skipped"

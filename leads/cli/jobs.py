@@ -1,9 +1,9 @@
-"""`flask --app app retention sweep` and `flask --app app worker`: the scheduled jobs, by hand or forever."""
+"""`flask --app app retention sweep`, `worker` and `jobs status`: the scheduled jobs, by hand, forever, seen."""
 
 from __future__ import annotations
 
+import json
 import logging
-import time
 from datetime import UTC, datetime
 
 import click
@@ -12,8 +12,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from leads import db
 from leads.cli import worker
+from leads.crm import jobstatus
 from leads.ingest import sources
-from leads.retention import leases, sweeper
+from leads.jobs import runs
+from leads.retention import sweeper
+from leads.retention.report import LATE_AFTER
 
 
 @click.group("retention", cls=AppGroup)
@@ -44,16 +47,19 @@ def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
         click.echo(f"  destroyed so far: {dict(report.destroyed)}", err=True)
 
     try:
-        report = sweeper.sweep(
-            session=db.session(),
-            now=now,
-            source=table,
-            holder=leases.holder(),
-            tombstone_key=current_app.config["TOMBSTONE_KEY"],
-            dry_run=dry_run,
-            batch_size=batch_size,
-            progress=progress,
-        )
+        with worker.stopping_on_signals():  # Ctrl-C or SIGTERM: the batch in hand finishes first
+            report = sweeper.sweep(
+                session=db.session(),
+                now=now,
+                source=table,
+                holder=runs.holder(),
+                tombstone_key=current_app.config["TOMBSTONE_KEY"],
+                dry_run=dry_run,
+                batch_size=batch_size,
+                progress=progress,
+                clock=db.now,
+                should_stop=worker.STOP.is_set,
+            )
     finally:
         if table is not None:
             table.close()
@@ -84,6 +90,10 @@ def _print_report(report: sweeper.Report) -> None:
         f"IP fields nulled {report.ip_fields}; source rows deleted {report.source_deleted}, "
         f"still queued {report.source_pending}."
     )
+    if report.most_late is not None:
+        click.echo(f"  {report.late} destroyed more than {LATE_AFTER} late; the latest by {report.most_late}.")
+    if report.stopped:
+        click.echo("  Stopped when asked, after a whole batch; the next sweep does the rest.")
     for error in report.source_errors:
         click.echo(f"  source deletion failed (will retry): {error}", err=True)
 
@@ -91,7 +101,60 @@ def _print_report(report: sweeper.Report) -> None:
 @click.command("worker")
 @with_appcontext
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
-def worker_command(once: bool) -> None:
-    """Run the lead sync (every 5 minutes) and the retention sweeper (hourly) until stopped."""
+@click.option(
+    "--sweep-batch-size",
+    type=click.IntRange(1, 10_000),
+    default=sweeper.BATCH_SIZE,
+    show_default=True,
+    help="Records the sweeper destroys per transaction (a stop waits for at most one).",
+)
+def worker_command(once: bool, sweep_batch_size: int) -> None:
+    """Run the lead sync (every 5 minutes) and the retention sweeper (hourly) until SIGTERM or Ctrl-C, which
+    finish the batch in hand, commit, release the job's lock and exit."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    worker.loop(current_app._get_current_object(), sleep=time.sleep, iterations=1 if once else None)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.config["SWEEP_BATCH_SIZE"] = sweep_batch_size
+    with worker.stopping_on_signals():
+        worker.loop(app, sleep=worker.STOP.wait, iterations=1 if once else None)
+    if worker.STOP.is_set():
+        click.echo("Worker stopped cleanly.", err=True)
+
+
+@click.group("jobs", cls=AppGroup)
+def jobs_cli() -> None:
+    """The scheduled jobs (sync, sweep): how they stand."""
+
+
+@jobs_cli.command("status")
+def jobs_status() -> None:
+    """Each job's last run, its lock, its next run; the queues; records destroyed late."""
+    report = jobstatus.overview(session=db.session(), now=db.now())
+    click.echo(f"As of {_when(report.as_of)}")
+    for job in report.jobs:
+        click.echo(f"{job.name}: {job.state}{'  LATE: not run for over twice its interval' if job.late else ''}")
+        for line in _job_lines(job):
+            click.echo(f"  {line}")
+    for queue in report.queues:
+        oldest = f", oldest queued {_when(queue.oldest)}, up to {queue.most_attempts} attempts" if queue.count else ""
+        click.echo(f"queue {queue.label}: {queue.count}{oldest}")
+    for late in report.late_destructions:
+        swept = _when(late.swept_at)
+        click.echo(f"late destruction: sweep of {swept} destroyed {late.records} late, by up to {late.most_late}")
+
+
+def _job_lines(job: jobstatus.JobStatus) -> list[str]:
+    lines = [f"every {job.every}"]
+    if job.last is not None:
+        last = job.last
+        end = _when(last.finished_at) if last.finished_at else "no end recorded"
+        error = f", error {last.error_class}" if last.error_class else ""
+        lines.append(f"last run: {last.outcome} by {last.holder}, started {_when(last.started_at)}, ended {end}{error}")
+        lines.append(f"counts: {json.dumps(job.counts, sort_keys=True)}")
+    pid = f" (server pid {job.lock_pid})" if job.lock_pid else ""
+    lines.append(f"lock: held by a live process{pid}" if job.lock_held else "lock: free")
+    lines.append("next run: " + (_when(job.next_run) if job.next_run else "at the worker's next check"))
+    return lines
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"

@@ -84,10 +84,13 @@ def run(
     tombstone_key: str,
     overlap: timedelta,
     progress: Callable[[SyncRun], None] = lambda _run: None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> SyncRun:
     """Read every entity written since the last watermark (minus `overlap`) and store it. Commits per page.
 
     Returns the finished `SyncRun`; on an error the run is recorded as failed and the error re-raised.
+    `should_stop()` is asked after each page: once true the run ends `stopped`, its watermark unmoved (the
+    next run re-reads from where this one began, as after a crash).
     """
     watermark = last_watermark(session=session)
     sync_run = SyncRun(started_at=clock(), status="running", since=watermark - overlap if watermark else None)
@@ -105,6 +108,9 @@ def run(
             session.commit()
             progress(sync_run)
             page = []  # stored: a later failure is the source's, not this page's
+            if should_stop():
+                _finish(session, sync_run, clock(), "stopped", high=None, error=None)
+                return sync_run
     except Exception as error:
         session.rollback()
         _finish(session, sync_run, clock(), "failed", high=None, error=failures.describe(error, page))

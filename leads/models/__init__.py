@@ -4,9 +4,10 @@ aware UTC (`UTCDateTime`); indexes follow what the list, search, sync and retent
 from leads.models.base import INSTALL_STATES, KEY_TYPE, LIST_FILTERS, NURTURE_STATUSES, ROLES, text_column, utc_column
 from leads.models.consent import ConsentRecord, MarketingEmail, MarketingList, MarketingListMember
 from leads.models.install import GrantCommunication, GrantData, Installation, InstallEvent, PlanPermission, SupportGrant
+from leads.models.jobs import RUN_OUTCOMES, JobRun
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.person import Person, PersonLink
-from leads.models.retention import JobLease, KeyFingerprint, LegalHold, SourceDeletion
+from leads.models.retention import KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import (
     Rectification,
     RequestLead,
@@ -24,13 +25,14 @@ __all__ = [
     "LIST_FILTERS",
     "NURTURE_STATUSES",
     "ROLES",
+    "RUN_OUTCOMES",
     "AuditEvent",
     "ConsentRecord",
     "GrantCommunication",
     "GrantData",
     "InstallEvent",
     "Installation",
-    "JobLease",
+    "JobRun",
     "KeyFingerprint",
     "Lead",
     "LeadNote",

@@ -219,7 +219,7 @@ class SyncRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = utc_column(index=True)
     finished_at: datetime | None = utc_column(nullable=True)
-    status: str = Field(max_length=16, index=True)  # running, succeeded, failed
+    status: str = Field(max_length=16, index=True)  # running, succeeded, failed, stopped
     since: datetime | None = utc_column(nullable=True)  # the query's lower bound (watermark - overlap)
     high_watermark: datetime | None = utc_column(nullable=True)  # newest entity Timestamp seen
     pages: int = 0

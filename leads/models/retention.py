@@ -1,4 +1,4 @@
-"""Retention machinery: legal holds, job leases, and source-table deletions still to send."""
+"""Retention machinery: legal holds and source-table deletions still to send."""
 
 from __future__ import annotations
 
@@ -27,14 +27,6 @@ class LegalHold(SQLModel, table=True):
     lifted_by: str | None = Field(default=None, max_length=254)
     lifted_at: datetime | None = utc_column(nullable=True)
     lift_reason: str | None = Field(default=None, max_length=1000)
-
-
-class JobLease(SQLModel, table=True):
-    """Who may run a singleton job (the sweeper) until when; works on SQLite and PostgreSQL alike."""
-
-    name: str = Field(primary_key=True, max_length=50)
-    holder: str = Field(max_length=100)
-    expires_at: datetime = utc_column()
 
 
 class KeyFingerprint(SQLModel, table=True):

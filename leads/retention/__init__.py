@@ -1,1 +1,1 @@
-"""The retention engine: the sweeper, destroyers per record kind, the forecast, legal holds and job leases."""
+"""The retention engine: the sweeper, destroyers per record kind, the forecast and legal holds."""

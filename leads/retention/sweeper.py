@@ -6,15 +6,15 @@ Guarantees, and how:
 - nothing half-destroyed is visible: each batch (rows, dependants, tombstones, queued source deletions)
   is one transaction;
 - nothing destroyed twice: rows are deleted with RETURNING and only the rows this transaction removed get
-  a tombstone; a second sweeper cannot even start, because it cannot take the lease;
+  a tombstone; a second sweeper cannot even start, because it cannot take the job's lock (leads/jobs/locks.py),
+  which the database or kernel drops the moment its holder dies, so a killed sweeper's successor runs at once;
+- the most overdue first: every kind of record's due batches are merged by deadline, oldest first;
 - a crash at any point is resumed by the next run: committed batches are done, the rest is still due, and
   source-table deletions are queued in the database and retried until Azure confirms them.
 """
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, select
 
+from leads.jobs import locks, runs
 from leads.models import (
     Installation,
     InstallEvent,
@@ -35,58 +36,19 @@ from leads.models import (
     SupportGrant,
 )
 from leads.people import held
-from leads.retention import destroy, holds, leases
+from leads.retention import destroy, holds
+from leads.retention.report import Due, Report, seconds
 from leads.rules import datamap, schedule
 from leads.staff import audit
 
 BATCH_SIZE = 500
-LEASE_NAME = "retention-sweeper"
-LEASE_TTL = timedelta(minutes=10)
-RENEW_EVERY = timedelta(minutes=1)  # of wall time; each renewal is a transaction of its own
+JOB_NAME = "sweep"  # its lock and its runs (leads/jobs)
 
 
 class SourceTable(Protocol):
     """What the sweeper needs from the lead table (sources.LeadTable)."""
 
     def delete(self, partition_key: str, row_key: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Due:
-    """One record whose deadline has come (as of the sweep's `now`)."""
-
-    record_type: str
-    record_id: int
-    deadline: datetime
-    held: bool
-
-
-@dataclass
-class Report:
-    """What a sweep did (or, for a dry run, would do)."""
-
-    as_of: datetime
-    dry_run: bool
-    ran: bool = True  # False when another sweeper held the lease
-    destroyed: Counter[str] = field(default_factory=Counter)
-    held: Counter[str] = field(default_factory=Counter)
-    due: list[Due] = field(default_factory=list)  # dry run only
-    ip_fields: int = 0
-    source_deleted: int = 0
-    source_pending: int = 0
-    source_errors: list[str] = field(default_factory=list)
-
-    def summary(self) -> dict[str, Any]:
-        """Counts only (no personal data), for the audit trail and the terminal."""
-        return {
-            "destroyed": dict(self.destroyed),
-            "held": dict(self.held),
-            "ip_fields": self.ip_fields,
-            "source_deleted": self.source_deleted,
-            "source_pending": self.source_pending,
-            "dry_run": self.dry_run,
-            "as_of": self.as_of.isoformat(),
-        }
 
 
 @dataclass(frozen=True)
@@ -191,35 +153,43 @@ def sweep(
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[Report], None] = lambda _r: None,
+    clock: Callable[[], datetime] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> Report:
-    """Destroy (or, dry run, list) everything due at `now`. Returns the report; `ran` is False if another
-    sweeper holds the lease. Each batch commits on its own."""
+    """Destroy (or, dry run, list) everything due at `now`, oldest deadline first across all kinds of record.
+    Each batch commits on its own. `ran` is False if another live sweeper holds the job's lock (a dead one
+    does not: the lock dies with its process). `should_stop()` is asked between batches: once true, the
+    sweep ends after the batch in hand, leaving the rest for the next run. `clock` tells when each batch
+    is destroyed, for the lateness the report gives (default: `now`)."""
     report = Report(as_of=now, dry_run=dry_run)
-    if not dry_run and not leases.acquire(session=session, name=LEASE_NAME, holder=holder, now=now, ttl=LEASE_TTL):
-        report.ran = False
+    sweeping = _Sweeping(session, report, now, tombstone_key, actor, batch_size, progress, clock or (lambda: now))
+    if dry_run:
+        sweeping.run(lock=None, should_stop=should_stop)
+        report.ip_fields = null_ip_fields(session, now, dry_run=True)
         return report
-    try:
-        lease = _Lease(holder, now)
-        for target in TARGETS:
-            _sweep_target(session, target, report, now, tombstone_key, actor, lease, batch_size, progress)
-        report.ip_fields = null_ip_fields(session, now, dry_run)
-        if not dry_run:
-            _flush_source(session, source, report)
+    with runs.exclusive(session=session, job=JOB_NAME, holder=holder, clock=sweeping.clock) as tracked:
+        if tracked is None:
+            report.ran = False
+            return report
+        try:
+            sweeping.run(lock=tracked.lock, should_stop=should_stop)
+            if not report.stopped:
+                report.ip_fields = null_ip_fields(session, now, dry_run=False)
+                _flush_source(session, source, report)
             audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
             session.commit()
-    except Exception as error:
-        if not dry_run:
-            record_failure(session=session, now=now, actor=actor, error=error)
-        raise
-    finally:
-        if not dry_run:
-            leases.release(session=session, name=LEASE_NAME, holder=holder)
+        except Exception as error:
+            record_failure(session=session, now=now, actor=actor, error=error)  # for the needs-attention panel
+            raise
+        tracked.outcome, tracked.counts = ("stopped" if report.stopped else "succeeded"), report.summary()
+        tracked.late, tracked.most_late_seconds = report.late, seconds(report.most_late)
     return report
 
 
 def record_failure(*, session: Session, now: datetime, actor: str, error: BaseException) -> None:
     """Audit that a sweep failed (the dashboard shows it to admins): the error's class only, never its message,
-    which may quote personal data. Commits; a database too broken to take it is left to the worker's log."""
+    which may quote personal data. Commits; a database too broken to take it is left to the worker's log. (The
+    job's run record says `failed` too: `runs.exclusive`.)"""
     session.rollback()
     audit.record(
         session=session, at=now, actor=actor, action="retention.sweep_failed", details={"error": type(error).__name__}
@@ -230,51 +200,59 @@ def record_failure(*, session: Session, now: datetime, actor: str, error: BaseEx
         session.rollback()
 
 
+class LockLost(RuntimeError):
+    """The sweeper's lock went (its database connection dropped): stop before another sweeper starts."""
+
+
 @dataclass
-class _Lease:
-    """The sweeper's hold on its lease, renewed as the sweep goes on: by wall time since it started, so a
-    sweep longer than the lease keeps it, and once a RENEW_EVERY, not once a batch."""
+class _Sweeping:
+    """One sweep's walk: every target's due records as a stream of batches, merged so the batch with the
+    oldest deadline always goes next (after downtime, the most overdue records are destroyed first)."""
 
-    holder: str
+    session: Session
+    report: Report
     now: datetime
-    started: float = 0.0
-    renewed: float = 0.0
+    key: str
+    actor: str
+    batch_size: int
+    progress: Callable[[Report], None]
+    clock: Callable[[], datetime]
+    cursors: dict[str, Cursor | None] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.started = self.renewed = time.monotonic()
+    def run(self, *, lock: locks.JobLock | None, should_stop: Callable[[], bool]) -> None:
+        pending = {target.record_type: (target, self._next(target)) for target in TARGETS}
+        while ready := [(t, batch) for t, batch in pending.values() if batch]:
+            if should_stop():
+                self.report.stopped = True
+                return
+            if lock is not None and not lock.held():
+                raise LockLost("the sweeper's lock was lost; stopping before another sweeper starts")
+            target, batch = min(ready, key=lambda item: item[1][0].deadline)
+            self._apply(target, batch)
+            pending[target.record_type] = (target, self._next(target))
 
-    def renew(self, session: Session) -> None:
-        if (at := time.monotonic()) - self.renewed >= RENEW_EVERY.total_seconds():
-            self.renewed, now = at, self.now + timedelta(seconds=at - self.started)
-            leases.acquire(session=session, name=LEASE_NAME, holder=self.holder, now=now, ttl=LEASE_TTL)
+    def _next(self, target: Target) -> list[Due]:
+        """The target's next batch holding something due; [] once its candidates are exhausted."""
+        while True:
+            since = self.cursors.get(target.record_type)
+            size = self.batch_size
+            due, after = due_batch(session=self.session, target=target, as_of=self.now, after=since, limit=size)
+            self.cursors[target.record_type] = after
+            if after is None or due:
+                return due
 
-
-def _sweep_target(
-    session: Session,
-    target: Target,
-    report: Report,
-    now: datetime,
-    key: str,
-    actor: str,
-    lease: _Lease,
-    batch_size: int,
-    progress: Callable[[Report], None],
-) -> None:
-    after: Cursor | None = None
-    while True:
-        due, after = due_batch(session=session, target=target, as_of=now, after=after, limit=batch_size)
-        if after is None:
-            break
-        if held := sum(d.held for d in due):
+    def _apply(self, target: Target, batch: list[Due]) -> None:
+        report = self.report
+        if held := sum(d.held for d in batch):
             report.held[target.record_type] += held
         if report.dry_run:
-            report.due.extend(due)
-            continue
-        lease.renew(session)
-        ids = [d.record_id for d in due if not d.held]
+            report.due.extend(batch)
+            return
+        ids = [d.record_id for d in batch if not d.held]
         if ids:
-            report.destroyed[target.record_type] += target.destroy(session, ids, now, actor, key)
-            progress(report)
+            report.destroyed[target.record_type] += target.destroy(self.session, ids, self.now, self.actor, self.key)
+            report.note_lateness(self.clock(), [d.deadline for d in batch if not d.held])
+            self.progress(report)
 
 
 def null_ip_fields(session: Session, now: datetime, dry_run: bool) -> int:

@@ -10,6 +10,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({"admin"}),  # the trail names every member of staff and what they looked at
     "sync.view": frozenset({"admin"}),  # the quarantine holds raw personal data
     "attention.view": frozenset({"admin"}),  # stuck jobs and keys: what only an admin can fix
+    "jobs.view": frozenset({"admin"}),  # operations: job runs, locks, queues (no personal data)
     "retention.view": frozenset({"admin", "sales", "support"}),
     "holds.manage": frozenset({"admin"}),  # legal holds are a legal decision
     "grants.view": frozenset({"admin", "support"}),

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_user, logout_user
 
 from leads import db
+from leads.jobs import runs, schedule
 from leads.staff import users
 from leads.web import htmx, second_factor, sessions, throttle
 from leads.web.forms import (
@@ -76,10 +77,17 @@ def logout() -> object:
 
 @bp.get("/healthz")
 @public
-def healthz() -> tuple[dict[str, str], int]:
-    """Liveness and database reachability, for the load balancer. Reveals nothing else."""
+def healthz() -> tuple[dict[str, object], int]:
+    """Liveness and database reachability, for the load balancer; and, still 200 (the web itself is fine),
+    any job not started for over twice its interval (the worker is down or stuck). Reveals nothing else."""
     if not db.ping():
         return {"status": "database unavailable"}, 503
+    late = runs.late_jobs(session=db.session(), now=db.now(), every=schedule.EVERY)
+    if late:
+        return {
+            "status": "jobs late",
+            "late_jobs": {job: f"last started {at.isoformat()}" for job, at in late.items()},
+        }, 200
     return {"status": "ok"}, 200
 
 

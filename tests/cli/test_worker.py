@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from leads.cli import worker
 
@@ -84,3 +87,33 @@ def test_next_deadline_is_the_soonest_record_not_on_hold(session, make_user):
     holds.place(session=session, record_type="lead", record_id=soonest.id, reason="claim", actor=admin, now=NOW)
     add_installation(session, None, "ip", ip_at=NOW - timedelta(days=2))
     assert forecast.next_deadline(session=session) == NOW + timedelta(days=8)  # the IP address, now the soonest
+
+
+def test_jobs_that_keep_deadlines_go_first_so_downtime_is_caught_up_before_syncing():
+    sync = worker.Job("sync", timedelta(minutes=5), lambda: "ok")
+    sweep = worker.Job("sweep", timedelta(hours=1), lambda: "ok", wake_at=lambda: None)
+    assert worker.due((sync, sweep), {}, NOW) == [sweep, sync]
+
+
+def test_once_asked_to_stop_no_further_job_starts_and_the_loop_ends(app):
+    calls: list[str] = []
+    stopping = worker.Job("sync", timedelta(minutes=5), lambda: calls.append("sync") or worker.STOP.set() or "ok")
+    later = worker.Job("sweep", timedelta(hours=1), lambda: calls.append("sweep") or "ok")
+    try:
+        worker.run_due(app, {}, (stopping, later))
+        assert calls == ["sync"]
+        slept: list[float] = []
+        worker.loop(app, sleep=slept.append, iterations=3)
+        assert slept == []  # it does not even start
+    finally:
+        worker.STOP.clear()
+
+
+def test_the_first_signal_asks_to_stop_and_a_second_stops_at_once():
+    try:
+        worker.request_stop(signal.SIGTERM, None)
+        assert worker.STOP.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            worker.request_stop(signal.SIGINT, None)
+    finally:
+        worker.STOP.clear()

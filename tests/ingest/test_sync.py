@@ -147,6 +147,22 @@ def test_a_crash_mid_run_then_a_rerun_leaves_every_lead_once(session):
     assert count(session, Lead) == 9
 
 
+def test_asked_to_stop_the_sync_ends_after_the_page_in_hand_and_keeps_its_watermark(session):
+    pages = [[source_entity(entity(f"p{p}r{r}"), T0 + timedelta(minutes=p)) for r in range(3)] for p in range(3)]
+    stopped = sync.run(
+        session=session,
+        source=FakeSource(pages),
+        clock=lambda: PINNED_NOW,
+        tombstone_key=KEY,
+        overlap=timedelta(minutes=15),
+        should_stop=lambda: True,
+    )
+    assert (stopped.status, stopped.pages, stopped.new, stopped.high_watermark) == ("stopped", 1, 3, None)
+    assert count(session, Lead) == 3 and sync.last_watermark(session=session) is None
+    rerun = run(session, FakeSource(pages))
+    assert (rerun.status, rerun.new, rerun.unchanged) == ("succeeded", 6, 3)
+
+
 def test_received_at_is_the_earliest_of_created_time_first_sight_and_timestamp(session):
     page = [
         source_entity(entity("with")),

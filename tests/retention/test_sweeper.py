@@ -15,6 +15,7 @@ from leads.models import (
     AuditEvent,
     Installation,
     InstallEvent,
+    JobRun,
     Lead,
     LegalHold,
     QuarantinedEntity,
@@ -222,7 +223,7 @@ def test_a_crash_between_batches_loses_nothing_and_leaves_nothing_half_destroyed
     session.rollback()
     assert count(session, Lead) == 4 and count(session, Tombstone) == 3 == count(session, SourceDeletion)
     monkeypatch.undo()
-    assert sweep(session, batch_size=3).destroyed == {"lead": 4}  # the lease was released; the rest is done
+    assert sweep(session, batch_size=3).destroyed == {"lead": 4}  # the lock was released; the rest is done
     assert count(session, Lead) == 0 and count(session, Tombstone) == 7
 
 
@@ -335,22 +336,77 @@ def test_tombstones_and_source_deletions_are_written_one_batch_a_kind(session):
     assert session.exec(select(func.count()).select_from(Tombstone)).one() == 5
 
 
-def test_a_long_sweep_keeps_its_lease_renewing_by_wall_time_not_by_batch(session, monkeypatch):
-    from leads.retention import leases
+def runs_of_sweep(session) -> list[JobRun]:
+    session.expire_all()
+    return list(session.exec(select(JobRun).where(JobRun.job == "sweep").order_by(JobRun.id)))
 
-    for i in range(6):
+
+def test_asked_to_stop_the_sweep_ends_after_the_batch_in_hand_and_the_next_run_finishes(session):
+    for i in range(7):
         add_lead(session, NOW - timedelta(days=1200), f"r{i}")
-    ticks, renewals, real_acquire = iter(range(0, 10_000, 40)), [], leases.acquire  # 40 s of wall time a look
+    batches: list[int] = []
+    report = sweep(
+        session,
+        batch_size=2,
+        progress=lambda r: batches.append(r.destroyed["lead"]),
+        should_stop=lambda: len(batches) == 2,
+    )
+    assert report.stopped and report.destroyed == {"lead": 4} and batches == [2, 4]
+    assert count(session, Lead) == 3 and count(session, Tombstone) == 4 == count(session, SourceDeletion)
+    (stopped,) = runs_of_sweep(session)
+    assert stopped.outcome == "stopped" and stopped.finished_at == NOW
+    assert sweep(session).destroyed == {"lead": 3}  # the lock was released: the next one runs at once
+    assert [run.outcome for run in runs_of_sweep(session)] == ["stopped", "succeeded"]
 
-    def acquire(**kwargs):
-        renewals.append(kwargs["now"])
-        return real_acquire(**kwargs)
 
-    monkeypatch.setattr(sweeper.time, "monotonic", lambda: next(ticks))
-    monkeypatch.setattr(leases, "acquire", acquire)
-    assert sweep(session, batch_size=1).destroyed == {"lead": 6}
-    # The first acquire takes the lease; renewals follow once a minute, each later than the last.
-    assert 1 < len(renewals) < 7 and renewals == sorted(renewals) and renewals[-1] > NOW + timedelta(minutes=1)
+def test_after_downtime_the_most_overdue_go_first_whatever_their_kind_and_the_report_says_how_late(session):
+    # The worker was down for days; NOW is its first pass. Deadlines: 3 days ago, 2 days ago, an hour ago,
+    # 30 seconds ago (on time: within LATE_AFTER), and one not yet due.
+    gone_install = add_installation(session, NOW - timedelta(days=93), "gone")
+    add_lead(session, datetime(2023, 11, 23, 9, 30, tzinfo=UTC), "two-days")
+    add_lead(session, datetime(2023, 11, 25, 8, 30, tzinfo=UTC), "an-hour")
+    add_lead(session, datetime(2023, 11, 25, 9, 29, 30, tzinfo=UTC), "on-time")
+    add_lead(session, datetime(2024, 1, 1, tzinfo=UTC), "not-due")
+    order: list[dict] = []
+    report = sweep(session, batch_size=1, progress=lambda r: order.append(dict(r.destroyed)))
+    assert order == [
+        {"installation": 1},
+        {"installation": 1, "lead": 1},
+        {"installation": 1, "lead": 2},
+        {"installation": 1, "lead": 3},
+    ]
+    assert session.get(Installation, gone_install.id) is None and count(session, Lead) == 1
+    assert report.most_late == timedelta(days=3) and report.late == 3
+    assert report.summary()["most_late_seconds"] == 3 * 86400 and report.summary()["late"] == 3
+    (run,) = runs_of_sweep(session)
+    assert (run.late, run.most_late_seconds, run.outcome) == (3, 3 * 86400, "succeeded")
+
+
+def test_an_on_time_sweep_reports_no_lateness(session):
+    add_lead(session, datetime(2023, 11, 25, 9, 29, 30, tzinfo=UTC), "on-time")
+    report = sweep(session)
+    assert report.destroyed == {"lead": 1} and report.late == 0 and report.most_late == timedelta(seconds=30)
+
+
+def test_a_run_left_running_by_a_killed_sweeper_is_marked_died_by_the_next(session):
+    session.add(JobRun(job="sweep", holder="host:999", started_at=NOW - timedelta(hours=1), outcome="running"))
+    session.commit()
+    assert sweep(session).ran  # the dead holder's lock died with it
+    dead, current = runs_of_sweep(session)
+    assert (dead.outcome, dead.finished_at, current.outcome) == ("died", None, "succeeded")
+
+
+def test_a_sweep_whose_lock_is_lost_stops_and_says_so(session, monkeypatch):
+    from leads.jobs import locks
+
+    for i in range(3):
+        add_lead(session, NOW - timedelta(days=1200), f"r{i}")
+    monkeypatch.setattr(locks.JobLock, "held", lambda self: False)
+    with pytest.raises(sweeper.LockLost):
+        sweep(session)
+    assert count(session, Lead) == 3
+    (run,) = runs_of_sweep(session)
+    assert (run.outcome, run.error_class) == ("failed", "LockLost")
 
 
 def test_due_records_are_walked_oldest_first_from_a_cursor_on_their_clock_index(session):

@@ -54,6 +54,7 @@ def test_browsing_under_the_policy_reports_no_violation(live_url, page, session,
         "Grants",
         "Marketing lists",
         "Sync",
+        "Jobs",
         "Plans",
         "Staff",
     ):

@@ -1,0 +1,1 @@
+"""Single-runner jobs: locks that die with their holder, and the record of every run (who, when, what, how)."""
