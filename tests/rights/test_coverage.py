@@ -18,8 +18,8 @@ from tests.retention.test_sweeper import add_lead
 from tests.rights.test_register import new as new_request
 
 ACTION_URLS = {
-    "export.access": ("get", "/rights/{id}/bundle/access"),
-    "export.portability": ("get", "/rights/{id}/bundle/portability"),
+    "export.access": ("post", "/rights/{id}/bundle/access"),
+    "export.portability": ("post", "/rights/{id}/bundle/portability"),
     "rectify": ("post", "/rights/{id}/leads/{lead}/rectify"),
     "erase": ("post", "/rights/{id}/erase"),
     "restrict": ("post", "/rights/{id}/restrict"),
@@ -124,13 +124,13 @@ def test_an_unverified_access_request_neither_downloads_nor_erases(client, auth,
     request = new_request(session, actor, received=date(2026, 11, 24), kind="access", email=lead.email)
     register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
     auth.login("support")
-    download = client.get(f"/rights/{request.id}/bundle/access")
+    download = client.post(f"/rights/{request.id}/bundle/access")
     assert download.status_code == 409 and "Verify the person&#39;s identity" in download.data.decode()
     assert client.post(f"/rights/{request.id}/erase", data={"confirm": "erase"}).status_code == 409
     register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)
-    assert client.get(f"/rights/{request.id}/bundle/access").status_code == 200
+    assert client.post(f"/rights/{request.id}/bundle/access").status_code == 200
     register.close(session=session, request=request, status="completed", outcome="Sent", actor=actor, now=PINNED_NOW)
-    closed = client.get(f"/rights/{request.id}/bundle/access")
+    closed = client.post(f"/rights/{request.id}/bundle/access")
     assert closed.status_code == 409 and "only on an open request" in closed.data.decode()
     session.expire_all()
     assert session.get(Lead, lead.id) is not None
