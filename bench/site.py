@@ -34,6 +34,9 @@ def bench_app(url: str, **config: Any) -> Flask:
     settings = {
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
+        # Production requires a key of its own (issue #17), and the same one every time the app starts on this
+        # database: the app refuses a changed key once tombstones exist.
+        "TOMBSTONE_KEY": "bench-tombstone-key-" + "b" * 44,
         "DATABASE_URL": url,
         "CLOCK": lambda: ANCHOR,
         "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP

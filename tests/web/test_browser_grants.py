@@ -32,7 +32,8 @@ def test_open_a_grant_log_a_message_and_close_the_request(live_url, page, sessio
     )
     page.click("button:has-text('Open grant')")
     page.wait_for_url(f"{live_url}/grants/*")
-    assert page.locator("#grant-status .countdown").inner_text() == "10 days"
+    # 10 days from the consent (24 Nov 16:00), not from opening the grant (25 Nov 09:30).
+    assert page.locator("#grant-status .countdown").inner_text() == "9 days 6 hours"
 
     page.select_option("#direction", "out")
     page.fill("#summary", "Asked for the RADIUS server log")

@@ -102,7 +102,7 @@ def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(live_ur
     expect(page.locator("#body")).to_have_value("Called: wants a demo next week")  # what was typed is back
     page.click("#lead-log button[type=submit]")
     expect(page.locator("#lead-log .save-status")).to_have_text("Added to the log.")
-    expect(page.locator("#lead-log .timeline")).to_contain_text("Called: wants a demo next week")
+    expect(page.locator("#lead-timeline .timeline")).to_contain_text("Called: wants a demo next week")
     page.reload()
     expect(page.locator("#body")).to_have_value("")  # saved, so the draft is gone
     page.context.close()

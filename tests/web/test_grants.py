@@ -50,7 +50,7 @@ def test_support_opens_a_grant_from_the_installation_page(client, auth, session,
 def test_missing_consent_re_renders_the_form(client, auth, session, managed):
     auth.login("support")
     response = client.post(f"/installations/{managed.id}/grants/new", data=form(consent_evidence=""))
-    assert response.status_code == 200 and "This field is required" in response.data.decode()
+    assert response.status_code == 200 and "Paste the written consent" in response.data.decode()
     assert session.exec(select(SupportGrant)).all() == []
 
 

@@ -172,5 +172,9 @@ def test_installation_page_shows_the_lifecycle(client, session, auth, clock):
     auth.login("support")
     installation = session.exec(select(Installation)).one()
     page = client.get(f"/installations/{installation.id}").data.decode()
-    assert "Uninstalling" in page and "Uninstall began" in page and "DELETE · Deleting" in page
+    assert (
+        "Uninstalling" in page
+        and "Uninstall began" in page
+        and 'Uninstalling</strong> <span class="sub">(DELETE Deleting)' in page
+    )
     assert clock.now - installation.uninstalled_at < timedelta(days=10)
