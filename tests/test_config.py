@@ -82,8 +82,10 @@ def test_production_refuses_each_weak_secret_naming_the_setting_and_why(name, we
 
 def test_production_accepts_generated_secrets_and_an_unset_webhook_secret():
     for generated in (secrets.token_hex(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)):
-        build("/i", {"SECRET_KEY": generated, "WEBHOOK_SECRET": generated, "TOMBSTONE_KEY": generated, **ONE}, None)
-    assert build("/i", {"SECRET_KEY": STRONG, **ONE}, None)["WEBHOOK_SECRET"] == ""  # the webhook answers 503
+        own = {"TOMBSTONE_KEY": secrets.token_hex(32)}  # a key of its own (#17): never the session key
+        build("/i", {"SECRET_KEY": generated, "WEBHOOK_SECRET": generated, **own, **ONE}, None)
+    tombstone = {"TOMBSTONE_KEY": secrets.token_hex(32)}
+    assert build("/i", {"SECRET_KEY": STRONG, **tombstone, **ONE}, None)["WEBHOOK_SECRET"] == ""  # 503 answers
 
 
 def test_development_and_testing_may_use_short_secrets():
@@ -92,11 +94,12 @@ def test_development_and_testing_may_use_short_secrets():
 
 
 def test_production_refuses_several_workers_counting_log_ins_each_in_its_own_memory():
+    keys = {"SECRET_KEY": STRONG, "TOMBSTONE_KEY": secrets.token_hex(32)}
     with pytest.raises(ConfigError, match=r"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY is 2"):
-        build("/i", {"SECRET_KEY": STRONG}, None)  # the shipped defaults: memory:// and the Procfile's 2 workers
+        build("/i", keys, None)  # the shipped defaults: memory:// and the Procfile's 2 workers
     with pytest.raises(ConfigError, match="WEB_CONCURRENCY is 4"):
-        build("/i", {"SECRET_KEY": STRONG, "WEB_CONCURRENCY": "4", "RATELIMIT_PER_PROCESS": "no"}, None)
+        build("/i", {**keys, "WEB_CONCURRENCY": "4", "RATELIMIT_PER_PROCESS": "no"}, None)
     for fine in ({"WEB_CONCURRENCY": "1"}, {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}):
-        build("/i", {"SECRET_KEY": STRONG, "WEB_CONCURRENCY": "4", **fine}, None)
-    assert build("/i", {"SECRET_KEY": STRONG, "RATELIMIT_PER_PROCESS": "1"}, None)["WEB_CONCURRENCY"] == 2
+        build("/i", {**keys, "WEB_CONCURRENCY": "4", **fine}, None)
+    assert build("/i", {**keys, "RATELIMIT_PER_PROCESS": "1"}, None)["WEB_CONCURRENCY"] == 2
     build("/i", {"APP_ENV": "development", "WEB_CONCURRENCY": "4"}, None)  # a developer's own machine

@@ -45,13 +45,17 @@ def test_a_tombstoned_lead_met_again_at_the_source_is_queued_for_deletion_again(
     assert session.exec(select(func.count()).select_from(Lead)).one() == 0
 
 
-@pytest.mark.parametrize("tombstone_key", [None, "s" * 64])
+SESSION_KEY, OWN_KEY = "9f2c" + "a1b3c4d5e6f7" * 5, "7e1d" + "b2c3d4e5f6a7" * 5  # strong enough for #18
+
+
+@pytest.mark.parametrize("tombstone_key", [None, SESSION_KEY])
 def test_production_needs_a_tombstone_key_of_its_own(tombstone_key):
-    environ = {"SECRET_KEY": "s" * 64} | ({"TOMBSTONE_KEY": tombstone_key} if tombstone_key else {})
+    environ = {"SECRET_KEY": SESSION_KEY, "WEB_CONCURRENCY": "1"}
+    environ |= {"TOMBSTONE_KEY": tombstone_key} if tombstone_key else {}
     with pytest.raises(ConfigError, match="TOMBSTONE_KEY"):
         build("/i", environ, None)
-    config = build("/i", {"SECRET_KEY": "s" * 64, "TOMBSTONE_KEY": "t" * 64}, None)
-    assert (config["TOMBSTONE_KEY"], config["TOMBSTONE_KEY_FROM_SECRET"]) == ("t" * 64, False)
+    config = build("/i", {"SECRET_KEY": SESSION_KEY, "TOMBSTONE_KEY": OWN_KEY, "WEB_CONCURRENCY": "1"}, None)
+    assert (config["TOMBSTONE_KEY"], config["TOMBSTONE_KEY_FROM_SECRET"]) == (OWN_KEY, False)
 
 
 def test_development_falls_back_to_the_secret_key_and_says_so():

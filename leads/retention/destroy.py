@@ -183,7 +183,7 @@ def outline_requests(session: Session, ids: list[int], now: datetime, actor: str
         session.exec(questions)  # type: ignore[call-overload]
         steps = update(RequestStep).where(col(RequestStep.request_id).in_(outlined)).values(detail=None)
         session.exec(steps)  # type: ignore[call-overload]
-    _tombstones(session, "rights_request", now, actor, [None] * len(outlined))
+    _tombstones(session, "rights_request", now, actor, [tombstones.Entry()] * len(outlined))
     session.commit()
     return len(outlined)
 

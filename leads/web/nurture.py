@@ -109,7 +109,7 @@ def bulk_status() -> object:
 @requires("leads.nurture")
 def bulk_owner() -> object:
     """Give every ticked lead the chosen owner (or nobody)."""
-    owner = request.form.get("owner_id", type=int)
+    owner = request.form.get("owner_id", type=inputs.record_id)
     name = next((staff_label(u.email) for u in users.list_users(session=db.session()) if u.id == owner), "nobody")
     return _bulk(
         f"owner {name}",
@@ -121,7 +121,7 @@ def bulk_owner() -> object:
 
 def _bulk(changed_to: str, change: Callable[[Any], object]) -> object:
     """Apply `change` to each ticked lead; the answer says how many changed and who was refused, and why."""
-    ids = request.form.getlist("lead_id", type=int)
+    ids = request.form.getlist("lead_id", type=inputs.record_id)
     leads = queries.leads_by_id(session=db.session(), lead_ids=ids)
     done, refused = [], []
     for lead in leads.values():

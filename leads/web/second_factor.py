@@ -17,6 +17,7 @@ from flask_login import current_user, login_user
 from leads import db
 from leads.staff import totp, users
 from leads.web import htmx, sessions, throttle
+from leads.web.forms import EmptyForm
 from leads.web.permissions import public, requires
 from leads.web.sign_in_forms import CodeForm, RequireTotpForm, ResetTotpForm
 
@@ -65,12 +66,20 @@ def login_code() -> Any:
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 def enrol() -> Any:
-    """Set up TOTP: scan the QR code, type the first code; the recovery codes are shown once, here."""
+    """Set up TOTP: scan the QR code, type the first code; the recovery codes are shown once, here.
+
+    Only a POST writes (issue #18): the first visit offers a button that makes the secret; the QR code then
+    shows on every visit until a code confirms it."""
     db_session, form = db.session(), CodeForm()
     if totp.is_enrolled(session=db_session, user=current_user):
         left = totp.remaining_recovery_codes(session=db_session, user=current_user)
         return _no_store(render_template("auth/enrolled.html", remaining=left))
-    row = totp.start_enrolment(session=db_session, user=current_user, now=db.now())
+    row = totp.secret_of(session=db_session, user=current_user)
+    if row is None and request.method == "POST" and request.form.get("start") and EmptyForm().validate_on_submit():
+        totp.start_enrolment(session=db_session, user=current_user, now=db.now())
+        return htmx.see_other(url_for("totp.enrol"))
+    if row is None:
+        return _no_store(render_template("auth/enrol.html", form=form, qr=None, secret=None))
     if form.validate_on_submit():
         codes = totp.confirm_enrolment(session=db_session, user=current_user, code=form.code.data, now=db.now())
         if codes is not None:

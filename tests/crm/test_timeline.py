@@ -35,6 +35,7 @@ def test_the_timeline_holds_every_kind_of_activity_newest_first(session, make_us
     nurture.set_status(session=session, lead=lead, status="contacted", actor=actor, now=_at(9))
     nurture.set_owner(session=session, lead=lead, owner_id=owner.id, actor=actor, now=_at(8))
     grant = ConsentRecord(
+        person_id=lead.person_id,  # consent is the person's (#15)
         lead_id=lead.id,
         purpose="marketing",
         granted=True,

@@ -135,7 +135,9 @@ def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited
     session.refresh(installation)
     assert installation.lead_id == lead.id
     audit = session.exec(select(AuditEvent).where(AuditEvent.action == "installation.link")).all()[-1]
-    assert audit.record_id == str(installation.id)
+    # Linking passes the consent gate (#15), which audits the person's lead, naming the installation.
+    assert (audit.record_type, audit.record_id) == ("lead", str(lead.id))
+    assert f'"installation_id": {installation.id}' in audit.details
 
 
 def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, session):

@@ -62,7 +62,7 @@ def test_every_step_is_in_the_history_on_the_page_and_in_the_register_csv(client
     for seen in ("Request registered", "Lead confirmed as the person", "Proof of identity asked for", user.email):
         assert seen in history
     assert "24 Nov 2026" in history and "25 Nov 2026" in history
-    rows = list(csv.DictReader(io.StringIO(client.get("/rights/export.csv").data.decode())))
+    rows = list(csv.DictReader(io.StringIO(client.post("/rights/export.csv").data.decode())))
     assert rows[0]["history"].split(" | ")[2].startswith(f"2026-11-24 Proof of identity asked for ({user.email}")
     assert "2026-11-25 Proof of identity arrived" in rows[0]["history"]
 

@@ -96,6 +96,9 @@ def test_wrong_codes_share_the_login_throttle_with_wrong_passwords(client, enrol
 
 def test_enrolment_shows_a_qr_code_then_the_recovery_codes_once(client, auth, session):
     user = auth.login("support")
+    first = client.get("/account/second-factor").get_data(as_text=True)
+    assert "Set it up" in first and totp.secret_of(session=session, user=user) is None  # a GET writes nothing
+    assert client.post("/account/second-factor", data={"start": "1"}).status_code == 303
     page = client.get("/account/second-factor").get_data(as_text=True)
     secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page).group(1)
     assert totp.secret_of(session=session, user=user).secret == secret
@@ -133,7 +136,7 @@ def test_an_admin_sets_the_policy_on_the_staff_page(client, auth, session):
     assert blocked.headers["Location"] == "/account/second-factor"
     session.expire_all()  # requests change rows under this test's session
     assert totp.is_required(session=session)
-    client.get("/account/second-factor")
+    client.post("/account/second-factor", data={"start": "1"})
     session.expire_all()
     secret = totp.secret_of(session=session, user=admin).secret
     client.post("/account/second-factor", data={"code": pyotp.TOTP(secret).at(PINNED_NOW)})

@@ -42,6 +42,14 @@ def populate(session, make_user) -> tuple[dict[str, int], dict[str, object]]:
     def first(model) -> int:
         return session.exec(select(func.min(model.id))).one()[0]
 
+    # A request a right can be carried out on (issue #16): identity verified, and covering a lead.
+    register.verify_identity(session=session, request=request, actor=staff["support"], now=PINNED_NOW)
+    override = register.Override("the walk's fixture", "set up by the test")
+    lead = session.get(Lead, first(Lead))
+    register.confirm_lead(
+        session=session, request=request, lead=lead, actor=staff["support"], now=PINNED_NOW, override=override
+    )
+
     ids = {
         "lead_id": first(Lead),
         "installation_id": first(Installation),
