@@ -16,7 +16,7 @@ from flask_login import current_user, login_user
 
 from leads import db
 from leads.staff import totp, users
-from leads.web import htmx, sessions, throttle
+from leads.web import htmx, inputs, sessions, throttle
 from leads.web.forms import EmptyForm
 from leads.web.permissions import public, requires
 from leads.web.sign_in_forms import CodeForm, RequireTotpForm, ResetTotpForm
@@ -107,7 +107,9 @@ def policy() -> Any:
 def reset() -> Any:
     """Remove one member of staff's second factor, for someone who lost both phone and recovery codes."""
     form = ResetTotpForm()
-    user = users.get(session=db.session(), user_id=form.user_id.data or 0) if form.validate_on_submit() else None
+    user_id = form.user_id.data if form.validate_on_submit() else None
+    known = user_id is not None and 1 <= user_id <= inputs.MAX_ID  # a huge id names nobody (and PostgreSQL refuses it)
+    user = users.get(session=db.session(), user_id=user_id) if known else None
     if user is None:
         abort(400)
     totp.reset(session=db.session(), user=user, now=db.now(), actor=current_user)

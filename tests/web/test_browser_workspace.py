@@ -41,8 +41,14 @@ def test_support_finds_the_failed_installs_and_why(live_url, browser, session, m
     page.click("a[rel=next]")
     page.wait_for_url("**start=21*")
     expect(page.locator(".pager-where").first).to_have_text("21-40 of 60")
-    table_top = page.evaluate("document.getElementById('installations-table').getBoundingClientRect().top")
-    assert -2 <= table_top <= 60  # the new page is shown from the top of the table, not its bottom
+    # The new page is shown from the top of the table, not its bottom (htmx scrolls once the swap settles, so
+    # look a few times; wait_for_function would need eval, which the page's CSP rightly refuses).
+    for _ in range(50):
+        table_top = page.evaluate("document.getElementById('installations-table').getBoundingClientRect().top")
+        if -2 <= table_top <= 60:
+            break
+        page.wait_for_timeout(100)
+    assert -2 <= table_top <= 60
 
     page.select_option("#f-state", "")
     page.select_option("#f-plan", "radnac-managed")
