@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from leads.grants import plans
 from leads.grants.lapse import is_open, lapse, lapse_at, lapse_due, next_lapse, settle  # noqa: F401 - re-exported
 from leads.models import GrantCommunication, GrantData, Installation, SupportGrant, User
-from leads.rules import schedule
+from leads.rules import schedule, uktime
 from leads.staff import audit
 
 DIRECTIONS = {"in": "From the customer", "out": "To the customer"}
@@ -107,7 +107,7 @@ def add_communication(
     if at > now or at < grant.last_communication_at:
         raise GrantError(
             "A message's time must be when it was really sent or received: not in the future, and not "
-            f"before the previous communication ({grant.last_communication_at:%d %b %Y %H:%M} UTC)."
+            f"before the previous communication ({uktime.show(grant.last_communication_at)})."
         )
     message = GrantCommunication(
         grant_id=grant.id, at=at, direction=direction, summary=summary.strip(), recorded_by=actor.email

@@ -29,3 +29,16 @@ def today(now: datetime) -> date:
 def from_local(entered: datetime) -> datetime:
     """A time staff typed (naive, UK wall-clock time) as the aware UTC instant it means."""
     return entered.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def for_input(at: datetime) -> datetime:
+    """An aware instant as the naive UK wall-clock time a `datetime-local` input shows, to the minute."""
+    return at.astimezone(LONDON).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def exists(entered: datetime) -> bool:
+    """Whether a naive UK wall-clock time ever showed on a UK clock: not in the hour skipped when the clocks go
+    forward (01:00-02:00 on the last Sunday of March). The hour repeated in October exists twice; `from_local`
+    takes its first pass (BST)."""
+    back = entered.replace(tzinfo=LONDON).astimezone(UTC).astimezone(LONDON)
+    return back.replace(tzinfo=None) == entered

@@ -15,15 +15,24 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from leads.rules import rights
+from leads.rules import rights, uktime
 from leads.rules.vocabulary import CHANNELS, MIN_PASSWORD_LENGTH, NOTE_KINDS, ROLES
 from leads.staff.roles import PERMISSIONS
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 # A new member of staff starts with the role that may do least; an admin raises it on purpose.
 LEAST_PRIVILEGED = min(ROLES, key=lambda role: sum(role in roles for roles in PERMISSIONS.values()))
+
+
+def uk_wall_clock(_form: object, field: DateTimeLocalField) -> None:
+    """A time typed in UK time must have shown on a UK clock: not one in the hour skipped in March."""
+    if field.data is not None and not uktime.exists(field.data):
+        raise ValidationError(
+            f"{field.data:%H:%M} never showed on UK clocks on {field.data:%d %b %Y}: they went forward from 01:00 "
+            "GMT to 02:00 BST. Give the time as the clock showed it."
+        )
 
 
 class LoginForm(FlaskForm):
@@ -92,7 +101,8 @@ class GrantOpenForm(FlaskForm):
         validators=[DataRequired("Say who gave the consent, with their role."), Length(max=200)],
     )
     consent_given_at = DateTimeLocalField(
-        "Consent given at (UTC)", validators=[DataRequired("Give the date and time the consent was given.")]
+        "Consent given at (UK time)",
+        validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock],
     )
     consent_evidence = TextAreaField(
         "The written consent (its text, or where it is kept)",
@@ -106,9 +116,14 @@ class CommunicationForm(FlaskForm):
     direction = SelectField(
         "Direction", choices=[SelectChoice("in", "From the customer"), SelectChoice("out", "To the customer")]
     )
-    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=5000)])
+    summary = TextAreaField(
+        "Summary", validators=[DataRequired("Summarise the message sent or received."), Length(max=5000)]
+    )
     # When the message was really sent or received: the window runs from then, not from when it is logged.
-    at = DateTimeLocalField("Sent or received at (UTC)", validators=[DataRequired()])
+    at = DateTimeLocalField(
+        "Sent or received at (UK time)",
+        validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock],
+    )
 
 
 class GrantDataForm(FlaskForm):
@@ -118,7 +133,7 @@ class GrantDataForm(FlaskForm):
         "Kind",
         choices=[SelectChoice("note", "Note"), SelectChoice("file", "File name"), SelectChoice("finding", "Finding")],
     )
-    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+    description = TextAreaField("Description", validators=[DataRequired("Say what is held."), Length(max=5000)])
 
 
 class PlanForm(FlaskForm):

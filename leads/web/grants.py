@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from leads import db
 from leads.crm import queries
 from leads.grants import grants, plans
+from leads.rules import uktime
 from leads.web import access, htmx
 from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, PlanForm
 from leads.web.permissions import requires
@@ -47,7 +46,7 @@ def grant_new(installation_id: int) -> object:
                 now=db.now(),
                 support_request_ref=form.support_request_ref.data,
                 consent_given_by=form.consent_given_by.data,
-                consent_given_at=form.consent_given_at.data.replace(tzinfo=UTC),
+                consent_given_at=uktime.from_local(form.consent_given_at.data),
                 consent_evidence=form.consent_evidence.data,
             )
         except grants.GrantError as error:
@@ -74,7 +73,7 @@ def grant_detail(grant_id: int) -> str:
         held=held,
         lapse_at=grants.lapse_at(grant),
         is_open=grants.is_open(grant, db.now()),
-        message_form=CommunicationForm(at=db.now().replace(tzinfo=None, second=0, microsecond=0)),
+        message_form=CommunicationForm(at=uktime.for_input(db.now())),
         data_form=GrantDataForm(),
         close_form=EmptyForm(),
     )
@@ -92,7 +91,7 @@ def grant_message(grant_id: int) -> object:
             grant=grant,
             direction=form.direction.data,
             summary=form.summary.data,
-            at=form.at.data.replace(tzinfo=UTC),
+            at=uktime.from_local(form.at.data),
             actor=current_user,
             now=db.now(),
         ),
@@ -134,7 +133,8 @@ def grant_close(grant_id: int) -> object:
 def _act(grant_id: int, form: object, action: object, done: str) -> object:
     grant = grants.get(session=db.session(), grant_id=grant_id, now=db.now()) or abort(404)
     if not form.validate_on_submit():  # type: ignore[attr-defined]
-        flash("Fill in every field.", "error")
+        errors = [error for field in form for error in field.errors]  # type: ignore[attr-defined]
+        flash(errors[0] if errors else "Fill in every field.", "error")
     else:
         try:
             action(grant, form)  # type: ignore[operator]

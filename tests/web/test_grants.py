@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -129,3 +129,56 @@ def test_the_grant_form_says_which_field_is_missing(client, auth, session):
     page = client.post(f"/installations/{installation.id}/grants/new", data={}).get_data(as_text=True)
     assert "This field is required." not in page
     assert "Give the support request" in page and "Say who gave the consent" in page
+
+
+# UK time in and out (issue #19, 10): staff type and read Europe/London times, with the zone; storage is UTC.
+# 2026's clock changes: forward on Sunday 29 March, back on Sunday 25 October.
+
+
+def test_a_consent_time_typed_in_summer_is_uk_time_not_utc(client, auth, session, managed, clock):
+    clock.now = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)  # 10:30 BST
+    auth.login("support")
+    new = client.get(f"/installations/{managed.id}/grants/new").data.decode()
+    assert "Consent given at (UK time)" in new and "UTC" not in new
+    # 10:15 on the office clock is 09:15 UTC: fifteen minutes ago, not 45 minutes in the future.
+    response = client.post(f"/installations/{managed.id}/grants/new", data=form(consent_given_at="2026-07-01T10:15"))
+    assert response.status_code == 303, response.data
+    grant = session.exec(select(SupportGrant)).one()
+    assert grant.consent_given_at == datetime(2026, 7, 1, 9, 15, tzinfo=UTC)
+    page = client.get(f"/grants/{grant.id}").data.decode()
+    assert "01 Jul 2026 10:15 BST" in page  # consent given
+    assert "01 Jul 2026 10:30 BST" in page  # opened
+    assert "11 Jul 2026 10:15 BST" in page  # lapses, 10 days after the consent
+
+
+def test_grant_times_across_the_october_change(client, auth, session, managed, clock):
+    clock.now = datetime(2026, 10, 26, 9, 0, tzinfo=UTC)  # Monday, GMT again
+    auth.login("support")
+    client.post(f"/installations/{managed.id}/grants/new", data=form(consent_given_at="2026-10-24T16:00"))
+    grant = session.exec(select(SupportGrant)).one()
+    assert grant.consent_given_at == datetime(2026, 10, 24, 15, 0, tzinfo=UTC)  # Saturday, still BST
+    page = client.get(f"/grants/{grant.id}").data.decode()
+    assert "24 Oct 2026 16:00 BST" in page and "26 Oct 2026 09:00 GMT" in page
+    assert "03 Nov 2026 15:00 GMT" in page  # the lapse, shown in the zone of its own day
+    assert 'value="2026-10-26 09:00:00"' in page  # the message form starts at now, UK time
+    listed = client.get("/grants").data.decode()
+    assert "24 Oct 2026 16:00 BST" in listed  # last communication: the consent
+
+
+def test_message_times_across_the_march_change(client, auth, session, managed, clock):
+    user = auth.login("support")
+    grant = open_grant(session, managed, user, now=datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
+    clock.now = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # 11:00 BST
+    assert 'value="2026-03-30 11:00:00"' in client.get(f"/grants/{grant.id}").data.decode()
+    sent = {"direction": "in", "summary": "Sent logs"}
+    client.post(f"/grants/{grant.id}/communications", data={**sent, "at": "2026-03-29T02:30"})
+    session.refresh(grant)
+    assert grant.last_communication_at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert "29 Mar 2026 02:30 BST" in client.get(f"/grants/{grant.id}").data.decode()
+
+    # 01:30 that Sunday never showed on a UK clock: refused with the reason, nothing logged.
+    client.post(f"/grants/{grant.id}/communications", data={**sent, "at": "2026-03-29T01:30", "summary": "x"})
+    page = client.get(f"/grants/{grant.id}").data.decode()
+    assert "never showed on UK clocks" in page
+    session.refresh(grant)
+    assert grant.communications == 2 and grant.last_communication_at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
