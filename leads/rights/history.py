@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from leads.models import RequestStep, RightsRequest, User
+from leads.rules import uktime
 from leads.staff import audit
 
 
@@ -42,7 +43,7 @@ def audit_request(
         RequestStep(
             request_id=request.id,
             step=action,
-            effective_on=on or now.date(),
+            effective_on=on or uktime.today(now),
             recorded_at=now,
             actor=getattr(actor, "email", str(actor)),
             detail=note,

@@ -26,7 +26,7 @@ from leads.rights.coverage import (  # noqa: F401 - re-exported: the register's 
     unlink_lead,
 )
 from leads.rights.history import RequestError, audit_request, steps, steps_by_request  # noqa: F401 - re-exported
-from leads.rules import requests, rights
+from leads.rules import requests, rights, uktime
 from leads.rules.vocabulary import CHANNELS
 from leads.staff import audit
 
@@ -65,7 +65,7 @@ def _check(session: Session, request: RightsRequest, step: str, on: date | None,
     current = state(session=session, request=request)
     reason = requests.step_refusal(step, current)
     if reason is None and on is not None:
-        reason = requests.step_date_refusal(step, on, state=current, today=now.date())
+        reason = requests.step_date_refusal(step, on, state=current, today=uktime.today(now))
     if reason:
         raise RequestError(reason)
 
@@ -107,7 +107,7 @@ def create(
     """Register a request (any member of staff may); its due date runs from the day of receipt. Commits."""
     if kind not in rights.KINDS or channel not in CHANNELS:
         raise RequestError("Choose the kind of request and how it arrived.")
-    if received_on > now.date():
+    if received_on > uktime.today(now):
         raise RequestError("A request cannot be received in the future.")
     if not requester_name.strip() or not requester_email.strip():
         raise RequestError("Give the person's name and email.")
@@ -144,9 +144,9 @@ def verify_identity(
     *, session: Session, request: RightsRequest, actor: User, now: datetime, on: date | None = None
 ) -> None:
     """Identity checked without asking for proof (e.g. it came from the email on record); the clock runs on."""
-    _check(session, request, "verify-identity", on or now.date(), now)
+    _check(session, request, "verify-identity", on or uktime.today(now), now)
     request.identity_verified = True
-    _save(session, request, actor, now, "identity.verified", on or now.date(), None)
+    _save(session, request, actor, now, "identity.verified", on or uktime.today(now), None)
 
 
 def ask_clarification(
@@ -206,10 +206,10 @@ def close(
     covered = [lead.id for lead in covered_leads(session=session, request=request)]
     if status == "completed":
         request.exemption = _kept_by(session, request, covered, exemption)
-    request.status, request.outcome, request.closed_on = status, outcome.strip(), now.date()
+    request.status, request.outcome, request.closed_on = status, outcome.strip(), uktime.today(now)
     request.closed_at = now  # the clock of the request's own retention row (issue #15)
     settle_erasure_flags(session=session, lead_ids=covered)
-    _save(session, request, actor, now, status, now.date(), outcome.strip())
+    _save(session, request, actor, now, status, uktime.today(now), outcome.strip())
 
 
 def _kept_by(session: Session, request: RightsRequest, covered: list[int], exemption: str) -> str | None:

@@ -12,7 +12,7 @@ from leads import db
 from leads.crm import queries
 from leads.rights import actions, rectification
 from leads.rights import register as rights_register
-from leads.rules import csvsafe, requests, rights
+from leads.rules import csvsafe, requests, rights, uktime
 from leads.web import access, htmx, inputs
 from leads.web.forms import LinkOverrideForm, RequestStepForm, RightsRequestForm
 from leads.web.permissions import can, requires
@@ -29,7 +29,8 @@ def _request(request_id: int) -> Any:
 def register() -> str:
     """Every request with its due date; overdue and due-this-week stand out."""
     rows = rights_register.register(session=db.session(), open_only=request.args.get("show") != "all")
-    return render_template("rights/register.html", rows=rows, today=db.now().date(), show=request.args.get("show"))
+    today = uktime.today(db.now())
+    return render_template("rights/register.html", rows=rows, today=today, show=request.args.get("show"))
 
 
 @bp.route("/rights/new", methods=["GET", "POST"])
@@ -80,7 +81,7 @@ def page_context(item: Any) -> dict[str, Any]:
     state = rights_register.state(session=session, request=item)
     return {
         "item": item,
-        "today": db.now().date(),
+        "today": uktime.today(db.now()),
         "linked": linked,
         "links": rights_register.links(session=session, request=item),
         "candidates": [c for c in rights_register.candidates(session=session, request=item) if c not in linked],
@@ -158,6 +159,7 @@ def take_step(request_id: int, step: str) -> object:
         return refused(item, "Check the date (day, month and year) and the text.", 400)
     if step == "close" and not form.confirm.data:
         return refused(item, "Tick the box to confirm: closing a request is final.", 400)
+    form.on.data = form.on.data or uktime.today(db.now())  # no date typed: today in the UK, not in UTC
     try:
         STEPS[step](item, form, db.now())
     except rights_register.RequestError as error:
@@ -193,7 +195,8 @@ def _history_cell(step: Any) -> str:
     """One step as the register CSV keeps it: effective date, what, who, when recorded, and its note."""
     what = requests.HISTORY.get(step.step, step.step)
     note = f": {step.detail}" if step.detail else ""
-    return f"{step.effective_on.isoformat()} {what}{note} ({step.actor}, recorded {step.recorded_at:%Y-%m-%d %H:%M})"
+    recorded = f"{step.recorded_at:%Y-%m-%d %H:%M} UTC"  # the CSV keeps UTC, and says so; dates are UK days
+    return f"{step.effective_on.isoformat()} {what}{note} ({step.actor}, recorded {recorded})"
 
 
 @bp.post("/rights/export.csv")
@@ -202,7 +205,7 @@ def export_register() -> Response:
     """The register as CSV for record keeping (spreadsheet-safe cells; audited). POST with CSRF, as `download`."""
     rows = rights_register.register(session=db.session())
     history = rights_register.steps_by_request(session=db.session(), request_ids=[r.id for r in rows])
-    today = db.now().date()
+    today = uktime.today(db.now())
     header = (
         "id",
         "kind",

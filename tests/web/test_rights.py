@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -134,3 +134,38 @@ def test_sales_staff_may_register_a_request_but_not_carry_it_out(client, auth, s
     assert (request.requester_email, request.status) == ("ken@bell.example", "received")
     assert client.get(f"/rights/{request.id}").status_code == 403
     assert client.get("/rights").status_code == 403
+
+
+# UK days and times (issue #19, 10): a request is received on a UK calendar day; times are shown in UK time.
+# 2026's clocks go forward on Sunday 29 March: 23:30 UTC that evening is 00:30 BST on Monday 30 March.
+AFTER_MIDNIGHT_BST = datetime(2026, 3, 29, 23, 30, tzinfo=UTC)
+
+
+def test_just_after_midnight_in_summer_today_is_the_uk_day(client, auth, session, clock):
+    clock.now = AFTER_MIDNIGHT_BST
+    auth.login("support")
+    registered = {"kind": "access", "requester_name": "Ada", "requester_email": "ada@x.example", "channel": "email"}
+    # The UK day is Monday 30 March; in UTC it is still Sunday, and Monday was refused as "in the future".
+    answer = client.post("/rights/new", data={**registered, "received_on": "2026-03-30"})
+    assert answer.status_code == 303, answer.data
+    request = session.exec(select(RightsRequest)).one()
+    assert request.received_on == date(2026, 3, 30)
+    page = client.get(f"/rights/{request.id}").data.decode()
+    assert 'max="2026-03-30"' in page  # the step forms accept today's UK date
+    assert "Due Thursday 30 April 2026 <span class=\"sub\">by the end of the day, UK time</span>" in page
+    client.post(f"/rights/{request.id}/step/ask-identity", data={})  # no date typed: today, in the UK
+    session.refresh(request)
+    assert request.identity_requested_on == date(2026, 3, 30)
+    page = client.get(f"/rights/{request.id}").data.decode()
+    history = page[page.index('id="request-history"') :]
+    assert "30 Mar 2026 00:30 BST" in history and "UTC" not in history
+
+
+def test_the_register_csv_keeps_utc_and_says_so(client, auth, session, clock):
+    clock.now = AFTER_MIDNIGHT_BST
+    auth.login("support")
+    registered = {"kind": "access", "requester_name": "Ada", "requester_email": "ada@x.example", "channel": "email"}
+    client.post("/rights/new", data={**registered, "received_on": "2026-03-30"})
+    rows = list(csv.DictReader(io.StringIO(client.post("/rights/export.csv").data.decode())))
+    assert rows[0]["received_on"] == "2026-03-30"
+    assert "recorded 2026-03-29 23:30 UTC)" in rows[0]["history"]
