@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from playwright.sync_api import expect
 
 from leads.grants import plans
-from tests.browser import log_in, shoot, sqlite_database_url
+from tests.browser import WIDTHS, log_in, page_width, shoot, sqlite_database_url
 from tests.conftest import PINNED_NOW
 from tests.retention.test_sweeper import add_installation
 
@@ -49,3 +52,47 @@ def test_open_a_grant_log_a_message_and_close_the_request(live_url, page, sessio
     assert page.locator("text=radius.log, 3 MB").count() == 0
     assert page.locator("text=Destroyed when the grant lapsed").count() == 2
     shoot(page, "grant-lapsed")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_grants_times_are_typed_and_shown_in_uk_time(width, live_url, browser, session, make_user, clock):
+    """Issue #19, 10: a summer morning's consent typed as the office clock showed it, shown back with BST."""
+    clock.now = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)  # 10:30 BST
+    installation = add_installation(session, None, "fabrikam-radnac")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=clock.now)
+    # A browser set up as in the office (UK locale and zone), its clock at the server's.
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB", timezone_id="Europe/London")
+    page = context.new_page()
+    page.clock.install(time=clock.now.timestamp())
+    log_in(page, live_url, make_user("support").email)
+
+    page.goto(f"{live_url}/installations/{installation.id}/grants/new")
+    expect(page.locator("label[for=consent_given_at]")).to_have_text("Consent given at (UK time)")
+    page.fill("#support_request_ref", "SR-2718")
+    page.fill("#consent_given_by", "Ana Silva, IT lead at Fabrikam")
+    page.fill("#consent_given_at", "2026-07-01T10:15")  # 09:15 UTC: a quarter of an hour ago
+    page.fill("#consent_evidence", "Email of 1 Jul 10:15: 'Yes, please look at our deployment.'")
+    page.click("button:has-text('Open grant')")
+    page.wait_for_url(f"{live_url}/grants/*")
+    status = page.locator("#grant-status")
+    expect(status).to_contain_text("Consent given01 Jul 2026 10:15 BST")
+    expect(status).to_contain_text("Opened01 Jul 2026 10:30 BST")
+    expect(page.locator("#grant-lapse-at")).to_contain_text("11 Jul 2026 10:15 BST")
+    expect(page.locator("#grant-status .countdown")).to_contain_text("9 days 23 hours")
+    expect(page.locator("label[for=at]")).to_have_text("Sent or received at (UK time)")
+    assert page.locator("#at").input_value() == "2026-07-01T10:30"  # the office clock, not UTC
+
+    page.fill("#summary", "Asked for the RADIUS log")
+    page.fill("#at", "2026-07-01T10:20")
+    page.click("button:has-text('Log message')")
+    expect(page.locator(".timeline time").first).to_have_text("01 Jul 2026 10:20 BST")
+    assert page_width(page)[0] <= page_width(page)[1]  # nothing scrolls sideways
+    shoot(page, f"grant-uk-time-{width}")
+
+    page.goto(f"{live_url}/grants")
+    expect(page.locator("table.grid tbody tr").first).to_contain_text("01 Jul 2026 10:20 BST")
+    shoot(page, f"grants-list-uk-time-{width}")
+    page.context.close()
