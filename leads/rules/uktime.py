@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 
 
-def show(at: datetime | None, *, with_time: bool = True) -> str:
-    """An aware instant as UK staff read it: "02 Dec 2026 14:05 GMT" (BST in summer); "—" for None."""
+def show(at: datetime | None, *, with_time: bool = True, seconds: bool = False) -> str:
+    """An aware instant as UK staff read it: "02 Dec 2026 14:05 GMT" (BST in summer), to the second where the
+    order of events matters (the audit trail, job runs); "—" for None."""
     if at is None:
         return "—"
     local = at.astimezone(LONDON)
-    return local.strftime("%d %b %Y %H:%M %Z") if with_time else local.strftime("%d %b %Y")
+    if not with_time:
+        return local.strftime("%d %b %Y")
+    return local.strftime("%d %b %Y %H:%M:%S %Z" if seconds else "%d %b %Y %H:%M %Z")
 
 
 def start_of_day(day: date) -> datetime:

@@ -5,7 +5,7 @@ They parse and check what was typed; whether an action may happen is the consent
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,8 +21,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from leads.consent.records import CONSENT_PURPOSES, CURRENT_WORDING, MAX_EVIDENCE, ConsentInput
-from leads.rules import consent
+from leads.rules import consent, uktime
 from leads.web import inputs
+from leads.web.forms import uk_wall_clock
 
 PURPOSE_CHOICES = [SelectChoice(code, consent.PURPOSES[code].label) for code in CONSENT_PURPOSES]
 METHOD_CHOICES = [SelectChoice(code, label) for code, label in consent.METHODS]
@@ -34,7 +35,9 @@ class ConsentForm(FlaskForm):
 
     purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="marketing")
     decision = RadioField("The person", choices=DECISION_CHOICES, default="granted")
-    at = DateTimeLocalField("When, in UTC (leave empty for now)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    at = DateTimeLocalField(
+        "When, in UK time (leave empty for now)", format="%Y-%m-%dT%H:%M", validators=[Optional(), uk_wall_clock]
+    )
     method = SelectField("How they told us", choices=METHOD_CHOICES, default="email_reply")
     evidence = TextAreaField(
         "Evidence: what they said or signed, and where it is kept",
@@ -47,8 +50,8 @@ class ConsentForm(FlaskForm):
     )
 
     def to_input(self) -> ConsentInput:
-        """The validated form as the service takes it; the time typed is read as UTC."""
-        at = self.at.data.replace(tzinfo=UTC) if isinstance(self.at.data, datetime) else None
+        """The validated form as the service takes it; the time typed is UK wall-clock time, stored as UTC."""
+        at = uktime.from_local(self.at.data) if isinstance(self.at.data, datetime) else None
         return ConsentInput(
             purpose=self.purpose.data,
             granted=self.decision.data == "granted",

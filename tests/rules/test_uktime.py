@@ -15,6 +15,7 @@ def test_times_are_shown_in_uk_time_with_the_zone_stated():
     assert uktime.show(datetime(2026, 7, 1, 9, 0, tzinfo=UTC)) == "01 Jul 2026 10:00 BST"
     assert uktime.show(datetime(2026, 7, 1, 23, 30, tzinfo=UTC), with_time=False) == "02 Jul 2026"
     assert uktime.show(None) == "—"
+    assert uktime.show(datetime(2026, 7, 1, 9, 0, 7, tzinfo=UTC), seconds=True) == "01 Jul 2026 10:00:07 BST"
 
 
 def test_typed_times_are_uk_wall_clock_times_stored_as_utc():

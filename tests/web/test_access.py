@@ -3,6 +3,7 @@ personal data), and admins read the trail on /admin/audit, filtered and keyset-p
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -57,6 +58,8 @@ def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, s
     admin = browser(app, staff["admin"])
     page = admin.get("/admin/audit", query_string={"actor": staff["sales"].id}).data.decode()
     assert page.count(staff["sales"].email) >= 2 and f"lead {ids['lead_id']}" in page
+    assert "When (UK time)" in page and "UTC" not in page  # the trail reads in UK time, to the second
+    assert re.search(r">\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d (GMT|BST)</time>", page)
     one = admin.get("/admin/audit", query_string={"record_type": "lead", "record_id": ids["lead_id"]}).data.decode()
     assert f'href="/leads/{ids["lead_id"]}"' in one and "viewed" in one
     day = PINNED_NOW.date() + timedelta(days=2)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from leads import create_app
 from leads.consent import marketing
+from leads.models import ConsentRecord
 from tests.conftest import PASSWORD, PINNED_NOW
 from tests.marketing_samples import QueryCounter, give, make_lead, make_list
 
@@ -116,7 +118,18 @@ def test_consent_given_earlier_is_dated_when_it_was_given(client, auth, session)
     auth.login("sales")
     client.post(f"/leads/{lead.id}/consent", data={**CONSENT, "at": "2026-11-20T14:05"})
     page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
-    assert "since 20 Nov 2026 14:05 UTC" in page
+    assert "since 20 Nov 2026 14:05 GMT" in page
+
+
+def test_consent_given_in_summer_is_typed_in_uk_time_and_stored_in_utc(client, auth, session):
+    lead = make_lead(session, 1)
+    auth.login("sales")
+    client.post(f"/leads/{lead.id}/consent", data={**CONSENT, "at": "2026-07-20T14:05"})
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert "since 20 Jul 2026 14:05 BST" in page
+    session.expire_all()
+    record = session.exec(select(ConsentRecord)).one()
+    assert record.at == datetime(2026, 7, 20, 13, 5, tzinfo=UTC)
 
 
 def test_the_lead_page_without_lists_says_how_to_start_one(client, auth, session):

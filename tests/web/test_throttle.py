@@ -23,7 +23,9 @@ def attempt(client, email, password="not the password", addr="192.0.2.10"):  # n
 def assert_throttled(response):
     assert response.status_code == 429
     page = response.data.decode()
-    assert re.search(r"Try again after <strong><time datetime=\"[^\"]+\">\d\d:\d\d UTC</time>", page), page
+    assert re.search(
+        r"Try again after <strong><time datetime=\"[^\"]+\">\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d (GMT|BST)</time>", page
+    ), page
     assert 0 < int(response.headers["Retry-After"]) <= 15 * 60 + 1  # the store rounds up to whole seconds
     assert LOGIN_FAILED not in page  # the throttle page, not the login form
 
