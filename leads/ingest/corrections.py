@@ -98,26 +98,36 @@ def keep_corrections(
     correction, which is recorded and audited so staff are told. Returns the changes to apply."""
     if not changed:
         return changed
-    query = select(Rectification).where(
-        Rectification.lead_id == lead.id,
-        col(Rectification.superseded_at).is_(None),
-        col(Rectification.field).in_(list(changed)),
-    )
     kept = dict(changed)
-    for correction in session.exec(query):
+    for correction in _standing(session, lead, list(changed)):
         incoming = kept.get(correction.field)
         if incoming in (correction.source_value, correction.new_value):
             kept.pop(correction.field, None)
-            continue
-        correction.superseded_at, correction.superseded_value = seen_at, incoming  # type: ignore[assignment]
-        session.add(correction)
-        audit.record(
-            session=session,
-            at=seen_at,
-            actor="system:sync",
-            action="rights.rectification.superseded",
-            record_type="rights_request",
-            record_id=correction.request_id,
-            details={"lead_id": lead.id, "field": correction.field},
-        )
+        else:
+            _supersede(session, lead, correction, incoming, seen_at)
     return kept
+
+
+def _standing(session: Session, lead: Lead, fields: list[str]) -> list[Rectification]:
+    """The lead's corrections of these fields that nothing has superseded yet."""
+    query = select(Rectification).where(
+        Rectification.lead_id == lead.id,
+        col(Rectification.superseded_at).is_(None),
+        col(Rectification.field).in_(fields),
+    )
+    return list(session.exec(query))
+
+
+def _supersede(session: Session, lead: Lead, correction: Rectification, incoming: object, seen_at: datetime) -> None:
+    """The source changed a corrected field again: its value wins; the correction says so, and staff are told."""
+    correction.superseded_at, correction.superseded_value = seen_at, incoming  # type: ignore[assignment]
+    session.add(correction)
+    audit.record(
+        session=session,
+        at=seen_at,
+        actor="system:sync",
+        action="rights.rectification.superseded",
+        record_type="rights_request",
+        record_id=correction.request_id,
+        details={"lead_id": lead.id, "field": correction.field},
+    )
