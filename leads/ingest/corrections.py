@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from leads.ingest import outbox
 from leads.models import Lead, Rectification, SourceCorrection
 from leads.staff import audit
 
@@ -75,19 +76,14 @@ def flush(*, session: Session, source: CorrectionTarget | None) -> Flushed:
 
 
 def _write(session: Session, source: CorrectionTarget, batch: list[SourceCorrection], result: Flushed) -> bool:
-    for pending in batch:
-        try:
-            source.correct(pending.partition_key, pending.row_key, json.loads(pending.fields))
-        except Exception as error:  # noqa: BLE001 - any failure: keep it queued and say why
-            pending.attempts, pending.last_error = pending.attempts + 1, str(error)[:1000]
-            result.errors.append(str(error)[:200])  # type: ignore[union-attr]
-            session.add(pending)
-            session.commit()
-            return False
-        session.delete(pending)
-        session.commit()
-        result.written += 1
-    return True
+    """Write one batch (`outbox.send`); False at the first failure."""
+
+    def deliver(pending: SourceCorrection) -> None:
+        source.correct(pending.partition_key, pending.row_key, json.loads(pending.fields))
+
+    written, finished = outbox.send(session, batch, deliver, result.errors)  # type: ignore[arg-type]  # errors is set
+    result.written += written
+    return finished
 
 
 def keep_corrections(
