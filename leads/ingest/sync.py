@@ -20,7 +20,7 @@ from sqlalchemy import Dialect, insert
 from sqlmodel import Session, col, select
 
 from leads.ingest import corrections, failures, tombstones
-from leads.ingest.readahead import read_ahead
+from leads.ingest.readahead import read_ahead, read_ahead_in_process
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.people import subjects
@@ -52,9 +52,16 @@ SYNCED_FIELDS = (
 
 
 class Source(Protocol):
-    """What sync needs from the lead table (sources.LeadTable, or a fake in unit tests)."""
+    """What sync needs from the lead table (sources.LeadTable, or a fake in unit tests). A source whose pages
+    are plain data may say so with `read_in_process = True`: they are then read in a child process."""
 
     def pages(self, *, since: datetime | None) -> Iterator[list[SourceEntity]]: ...
+
+
+def _read_ahead(source: Source) -> Callable[[Iterator[list[SourceEntity]]], Iterator[list[SourceEntity]]]:
+    """How the next page is read while this one is stored: in a child process if the source allows (the SDK's
+    parsing then runs beside ours, not against it for the GIL), else on a thread."""
+    return read_ahead_in_process if getattr(source, "read_in_process", False) else read_ahead
 
 
 @dataclass
@@ -97,7 +104,7 @@ def run(
     watermark = last_watermark(session=session)
     sync_run = _begin(session, clock(), since=watermark - overlap if watermark else None)
     position = _Position(high=watermark, page=[])
-    pages = read_ahead(source.pages(since=sync_run.since))  # the next page is read while this one is stored
+    pages = _read_ahead(source)(source.pages(since=sync_run.since))  # the next page read while this one is stored
     store = partial(store_page, session=session, tombstone_key=tombstone_key)
     with _failure_recorded(session, sync_run, clock, position):
         stopped = _store_pages(session, sync_run, pages, position, store, clock, progress, should_stop)
