@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _DONE = object()
-WAIT = 1.0  # seconds between checks that a reader process is still alive while waiting for its next page
 
 
 class _Failed:
@@ -64,44 +63,47 @@ def read_ahead_in_process(pages: Iterator[T], *, depth: int = 2) -> Iterator[T]:
     silently raises `ReaderLost`. If the caller stops early, the child is ended.
     """
     context = multiprocessing.get_context("fork")
-    waiting: Any = context.Queue(maxsize=depth)
-    reader = context.Process(target=_read_into, args=(pages, waiting), name="lead-read-ahead", daemon=True)
+    receiving, sending = context.Pipe(duplex=False)
+    slots = context.BoundedSemaphore(depth)  # taken by the child before each page, given back as each arrives
+    reader = context.Process(target=_read_into, args=(pages, sending, slots), name="lead-read-ahead", daemon=True)
     reader.start()
+    sending.close()  # the child's end: once the child is gone, reading here ends instead of waiting for ever
     try:
-        while (item := _next(waiting, reader)) is not None:
+        while (item := _next(receiving, reader, slots)) is not None:
             yield item[0]
     finally:
         reader.terminate()  # already gone when it finished; ends a reader still reading when we stopped early
         reader.join(timeout=30)
-        waiting.close()
-        waiting.cancel_join_thread()
+        receiving.close()
 
 
-def _next(waiting: Any, reader: Any) -> tuple[Any] | None:
+def _next(receiving: Any, reader: Any, slots: Any) -> tuple[Any] | None:
     """The reader process's next item as a 1-tuple, None when it has finished; raises what it raised."""
-    while True:
-        try:
-            kind, value = waiting.get(timeout=WAIT)
-        except queue.Empty:
-            if not reader.is_alive():
-                raise ReaderLost(f"the lead table reader process ended (exit code {reader.exitcode})") from None
-            continue
-        if kind == "failed":
-            raise value
-        return (value,) if kind == "page" else None
+    try:
+        kind, value = receiving.recv()
+    except EOFError:
+        reader.join(timeout=30)
+        raise ReaderLost(f"the lead table reader process ended (exit code {reader.exitcode})") from None
+    if kind == "failed":
+        raise value
+    if kind == "done":
+        return None
+    slots.release()
+    return (value,)
 
 
-def _read_into(pages: Iterator[Any], waiting: Any) -> None:
-    """The child's side: every item, then ("done", None); or ("failed", the error) where reading failed."""
+def _read_into(pages: Iterator[Any], sending: Any, slots: Any) -> None:
+    """The child's side: every item, then ("done", None); or ("failed", the error) where reading failed.
+    Pickled and sent on this thread (no feeder thread to fight the reading for the GIL)."""
     try:
         for item in pages:
-            waiting.put(("page", item))
-        waiting.put(("done", None))
+            slots.acquire()
+            sending.send(("page", item))
+        sending.send(("done", None))
     except BaseException as error:  # noqa: BLE001 - handed to the parent, which raises it
-        waiting.put(("failed", _picklable(error)))
+        sending.send(("failed", _picklable(error)))
     finally:
-        waiting.close()
-        waiting.join_thread()  # everything put has reached the pipe before the process ends
+        sending.close()
 
 
 def _picklable(error: BaseException) -> BaseException:
