@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -106,7 +106,7 @@ def run(
     position = _Position(high=watermark, page=[])
     pages = _read_ahead(source)(source.pages(since=sync_run.since))  # the next page read while this one is stored
     store = partial(store_page, session=session, tombstone_key=tombstone_key)
-    with _failure_recorded(session, sync_run, clock, position):
+    with _failure_recorded(session, sync_run, clock, position), closing(pages):  # a reader left is ended
         stopped = _store_pages(session, sync_run, pages, position, store, clock, progress, should_stop)
     high = None if stopped else position.high
     _finish(session, sync_run, clock(), "stopped" if stopped else "succeeded", high=high, error=None)
