@@ -14,14 +14,19 @@ inherited, and leaves with `os._exit` (multiprocessing's fork start does), so th
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
+import os
 import pickle  # nosec B403 # only to check that an error survives the pipe from our own child
 import queue
+import signal
 import threading
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 _DONE = object()
 
 
@@ -65,7 +70,9 @@ def read_ahead_in_process(pages: Iterator[T], *, depth: int = 2) -> Iterator[T]:
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
     slots = context.BoundedSemaphore(depth)  # taken by the child before each page, given back as each arrives
-    reader = context.Process(target=_read_into, args=(pages, sending, slots), name="lead-read-ahead", daemon=True)
+    reader = context.Process(
+        target=_read_into, args=(pages, sending, slots, os.getpid()), name="lead-read-ahead", daemon=True
+    )
     reader.start()
     sending.close()  # the child's end: once the child is gone, reading here ends instead of waiting for ever
     try:
@@ -92,9 +99,10 @@ def _next(receiving: Any, reader: Any, slots: Any) -> tuple[Any] | None:
     return (value,)
 
 
-def _read_into(pages: Iterator[Any], sending: Any, slots: Any) -> None:
+def _read_into(pages: Iterator[Any], sending: Any, slots: Any, parent: int) -> None:
     """The child's side: every item, then ("done", None); or ("failed", the error) where reading failed.
     Pickled and sent on this thread (no feeder thread to fight the reading for the GIL)."""
+    _die_with(parent)
     try:
         for item in pages:
             slots.acquire()
@@ -104,6 +112,16 @@ def _read_into(pages: Iterator[Any], sending: Any, slots: Any) -> None:
         sending.send(("failed", _picklable(error)))
     finally:
         sending.close()
+
+
+def _die_with(parent: int) -> None:
+    """The reader holds copies of everything its parent had open, the job's lock among them (a flock, or the
+    PostgreSQL session of an advisory lock): it must not outlive a parent that is killed, or the next sync
+    would find the lock still held. The kernel kills it when the parent dies (Linux's PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request above was in place
+        os._exit(1)
 
 
 def _picklable(error: BaseException) -> BaseException:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +144,32 @@ def test_stopping_early_ends_the_reader_process():
     assert next(consumer) == 0
     consumer.close()
     assert multiprocessing.active_children() == []
+
+
+def test_a_killed_parent_takes_its_reader_process_with_it():
+    """The reader holds copies of the parent's files, the job's lock among them: it must not outlive it."""
+    script = (
+        "import multiprocessing, time\n"
+        "from leads.ingest.readahead import read_ahead_in_process\n"
+        "pages = read_ahead_in_process(iter(range(10**9)), depth=1)\n"
+        "next(pages)\n"
+        "print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=root) as parent:
+        reader = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _alive(reader) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(reader)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
