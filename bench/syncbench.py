@@ -44,7 +44,8 @@ def run(
                 app.append(count / answer["seconds"])
                 backend.drop(url)
             peaks[side] = max(peaks[side], answer["peak_mb"])
-        log(f"  sync {count}{through}: app {app[-1]:.0f} leads/s, raw {raw[-1]:.0f} entities/s")  # type: ignore[operator]
+        share = app[-1] / raw[-1]
+        log(f"  sync {count}{through}: app {app[-1]:.0f} leads/s, raw {raw[-1]:.0f} entities/s ({share:.2f}x)")  # type: ignore[operator]
     return Result(
         group="sync",
         name=f"lead sync of {count:,} entities from Azurite{through} into an empty database",

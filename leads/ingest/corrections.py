@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from leads.ingest import outbox
 from leads.models import Lead, Rectification, SourceCorrection
 from leads.staff import audit
 
@@ -75,19 +76,14 @@ def flush(*, session: Session, source: CorrectionTarget | None) -> Flushed:
 
 
 def _write(session: Session, source: CorrectionTarget, batch: list[SourceCorrection], result: Flushed) -> bool:
-    for pending in batch:
-        try:
-            source.correct(pending.partition_key, pending.row_key, json.loads(pending.fields))
-        except Exception as error:  # noqa: BLE001 - any failure: keep it queued and say why
-            pending.attempts, pending.last_error = pending.attempts + 1, str(error)[:1000]
-            result.errors.append(str(error)[:200])  # type: ignore[union-attr]
-            session.add(pending)
-            session.commit()
-            return False
-        session.delete(pending)
-        session.commit()
-        result.written += 1
-    return True
+    """Write one batch (`outbox.send`); False at the first failure."""
+
+    def deliver(pending: SourceCorrection) -> None:
+        source.correct(pending.partition_key, pending.row_key, json.loads(pending.fields))
+
+    written, finished = outbox.send(session, batch, deliver, result.errors)  # type: ignore[arg-type]  # errors is set
+    result.written += written
+    return finished
 
 
 def keep_corrections(
@@ -98,26 +94,36 @@ def keep_corrections(
     correction, which is recorded and audited so staff are told. Returns the changes to apply."""
     if not changed:
         return changed
-    query = select(Rectification).where(
-        Rectification.lead_id == lead.id,
-        col(Rectification.superseded_at).is_(None),
-        col(Rectification.field).in_(list(changed)),
-    )
     kept = dict(changed)
-    for correction in session.exec(query):
+    for correction in _standing(session, lead, list(changed)):
         incoming = kept.get(correction.field)
         if incoming in (correction.source_value, correction.new_value):
             kept.pop(correction.field, None)
-            continue
-        correction.superseded_at, correction.superseded_value = seen_at, incoming  # type: ignore[assignment]
-        session.add(correction)
-        audit.record(
-            session=session,
-            at=seen_at,
-            actor="system:sync",
-            action="rights.rectification.superseded",
-            record_type="rights_request",
-            record_id=correction.request_id,
-            details={"lead_id": lead.id, "field": correction.field},
-        )
+        else:
+            _supersede(session, lead, correction, incoming, seen_at)
     return kept
+
+
+def _standing(session: Session, lead: Lead, fields: list[str]) -> list[Rectification]:
+    """The lead's corrections of these fields that nothing has superseded yet."""
+    query = select(Rectification).where(
+        Rectification.lead_id == lead.id,
+        col(Rectification.superseded_at).is_(None),
+        col(Rectification.field).in_(fields),
+    )
+    return list(session.exec(query))
+
+
+def _supersede(session: Session, lead: Lead, correction: Rectification, incoming: object, seen_at: datetime) -> None:
+    """The source changed a corrected field again: its value wins; the correction says so, and staff are told."""
+    correction.superseded_at, correction.superseded_value = seen_at, incoming  # type: ignore[assignment]
+    session.add(correction)
+    audit.record(
+        session=session,
+        at=seen_at,
+        actor="system:sync",
+        action="rights.rectification.superseded",
+        record_type="rights_request",
+        record_id=correction.request_id,
+        details={"lead_id": lead.id, "field": correction.field},
+    )

@@ -37,6 +37,8 @@ class SourceEntity:
 class LeadTable:
     """The lead destination table named `table_name` in the account of `connection_string`."""
 
+    read_in_process = True  # its pages are plain data: the sync may read them in a child process (readahead)
+
     def __init__(
         self, connection_string: str, table_name: str, *, page_size: int = PAGE_SIZE, **client_options: Any
     ) -> None:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from functools import lru_cache, partial
+from itertools import chain
+from typing import Any, Protocol
 
-from sqlalchemy import String, and_, column, insert, values
+from sqlalchemy import Dialect, insert
 from sqlmodel import Session, col, select
 
 from leads.ingest import corrections, failures, tombstones
-from leads.ingest.readahead import read_ahead
+from leads.ingest.readahead import read_ahead, read_ahead_in_process
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.people import subjects
@@ -49,9 +52,16 @@ SYNCED_FIELDS = (
 
 
 class Source(Protocol):
-    """What sync needs from the lead table (sources.LeadTable, or a fake in unit tests)."""
+    """What sync needs from the lead table (sources.LeadTable, or a fake in unit tests). A source whose pages
+    are plain data may say so with `read_in_process = True`: they are then read in a child process."""
 
     def pages(self, *, since: datetime | None) -> Iterator[list[SourceEntity]]: ...
+
+
+def _read_ahead(source: Source) -> Callable[[Iterator[list[SourceEntity]]], Iterator[list[SourceEntity]]]:
+    """How the next page is read while this one is stored: in a child process if the source allows (the SDK's
+    parsing then runs beside ours, not against it for the GIL), else on a thread."""
+    return read_ahead_in_process if getattr(source, "read_in_process", False) else read_ahead
 
 
 @dataclass
@@ -87,36 +97,80 @@ def run(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> SyncRun:
     """Read every entity written since the last watermark (minus `overlap`) and store it. Commits per page.
-
-    Returns the finished `SyncRun`; on an error the run is recorded as failed and the error re-raised.
-    `should_stop()` is asked after each page: once true the run ends `stopped`, its watermark unmoved (the
-    next run re-reads from where this one began, as after a crash).
+    Returns the finished `SyncRun`; on an error it is recorded as failed and the error re-raised. `should_stop()`
+    is asked after each page: once true the run ends `stopped`, its watermark unmoved (the next run re-reads
+    from where this one began, as after a crash).
     """
     watermark = last_watermark(session=session)
-    sync_run = SyncRun(started_at=clock(), status="running", since=watermark - overlap if watermark else None)
+    sync_run = _begin(session, clock(), since=watermark - overlap if watermark else None)
+    position = _Position(high=watermark, page=[])
+    pages = _read_ahead(source)(source.pages(since=sync_run.since))  # the next page read while this one is stored
+    store = partial(store_page, session=session, tombstone_key=tombstone_key)
+    with _failure_recorded(session, sync_run, clock, position), closing(pages):  # a reader left is ended
+        stopped = _store_pages(session, sync_run, pages, position, store, clock, progress, should_stop)
+    high = None if stopped else position.high
+    _finish(session, sync_run, clock(), "stopped" if stopped else "succeeded", high=high, error=None)
+    return sync_run
+
+
+@dataclass
+class _Position:
+    """How far a run has got: the newest Timestamp stored, and the page in hand (named if storing it fails)."""
+
+    high: datetime | None
+    page: list[SourceEntity]
+
+
+def _begin(session: Session, now: datetime, *, since: datetime | None) -> SyncRun:
+    """A new running `SyncRun` reading what was written at or after `since` (everything if None), committed."""
+    sync_run = SyncRun(started_at=now, status="running", since=since)
     session.add(sync_run)
     session.commit()
-    high, page = watermark, []
+    return sync_run
+
+
+@contextmanager
+def _failure_recorded(
+    session: Session, sync_run: SyncRun, clock: Callable[[], datetime], position: _Position
+) -> Iterator[None]:
+    """On an error: roll the page back, record the run as failed (naming the page in hand), and re-raise."""
     try:
-        for page in read_ahead(source.pages(since=sync_run.since)):  # the next page is read while this one is stored
-            result = store_page(session=session, entities=page, now=clock(), tombstone_key=tombstone_key)
-            page_high = max((entity.timestamp for entity in page), default=None)
-            if page_high is not None and (high is None or page_high > high):
-                high = page_high
-            _add(sync_run, result)
-            session.add(sync_run)
-            session.commit()
-            progress(sync_run)
-            page = []  # stored: a later failure is the source's, not this page's
-            if should_stop():
-                _finish(session, sync_run, clock(), "stopped", high=None, error=None)
-                return sync_run
+        yield
     except Exception as error:
         session.rollback()
-        _finish(session, sync_run, clock(), "failed", high=None, error=failures.describe(error, page))
+        _finish(session, sync_run, clock(), "failed", high=None, error=failures.describe(error, position.page))
         raise
-    _finish(session, sync_run, clock(), "succeeded", high=high, error=None)
-    return sync_run
+
+
+def _store_pages(
+    session: Session,
+    sync_run: SyncRun,
+    pages: Iterable[list[SourceEntity]],
+    position: _Position,
+    store: Callable[..., PageResult],
+    clock: Callable[[], datetime],
+    progress: Callable[[SyncRun], None],
+    should_stop: Callable[[], bool],
+) -> bool:
+    """Store and commit each page with the run's counts; True if `should_stop()` ended the run early."""
+    for page in pages:
+        position.page = page
+        result = store(entities=page, now=clock())
+        position.high = _newest(position.high, page)
+        _add(sync_run, result)
+        session.add(sync_run)
+        session.commit()
+        progress(sync_run)
+        position.page = []  # stored: a later failure is the source's, not this page's
+        if should_stop():
+            return True
+    return False
+
+
+def _newest(high: datetime | None, page: list[SourceEntity]) -> datetime | None:
+    """The later of `high` and the page's newest Timestamp."""
+    page_high = max((entity.timestamp for entity in page), default=None)
+    return page_high if page_high is not None and (high is None or page_high > high) else high
 
 
 def _add(sync_run: SyncRun, result: PageResult) -> None:
@@ -151,42 +205,65 @@ def _finish(
 
 def store_page(*, session: Session, entities: list[SourceEntity], now: datetime, tombstone_key: str) -> PageResult:
     """Store one page of entities (the caller commits): new, updated, unchanged, quarantined or skipped."""
-    result = PageResult()
-    hashes = {tombstones.source_key_hash(tombstone_key, e.partition_key, e.row_key): e for e in entities}
-    destroyed = tombstones.tombstoned(session=session, hashes=hashes)
-    # A key longer than our key columns fits neither a lead nor the quarantine: skipped, not the page failed.
-    live = [
-        e
-        for key, e in hashes.items()
-        if key not in destroyed and max(len(e.partition_key), len(e.row_key)) <= KEY_LENGTH
-    ]
-    result.skipped = len(entities) - len(live)
-    _delete_again(session, [hashes[key] for key in destroyed], now)
-    keys = [(entity.partition_key, entity.row_key) for entity in live]
-    leads = _by_key(session, Lead, Lead.source_partition_key, Lead.source_row_key, keys)
-    quarantined = _by_key(session, QuarantinedEntity, QuarantinedEntity.partition_key, QuarantinedEntity.row_key, keys)
-    new_leads: list[dict] = []
-    for entity in live:
-        key = (entity.partition_key, entity.row_key)
-        try:
-            parsed = intake.parse(entity.properties)
-        except intake.MalformedLead as error:
-            lead_start = leads[key].received_at if key in leads else None
-            _quarantine(session, quarantined.get(key), entity, str(error), now, lead_start)
-            result.quarantined += 1
-            continue
-        held_since = quarantined[key].clock_started_at if key in quarantined else None
-        if key in quarantined:
-            session.delete(quarantined[key])  # fixed at the source: no longer quarantined
-        if key in leads:
-            outcome = _update(session, leads[key], entity, parsed, now, held_since)
-            setattr(result, outcome, getattr(result, outcome) + 1)
-        else:
-            new_leads.append(_new_lead(entity, parsed, now, held_since))
+    live = _live(session, entities, now, tombstone_key)
+    result = PageResult(skipped=len(entities) - len(live))
+    known = _known(session, live)
+    new_leads = [row for entity in live if (row := _store_entity(session, entity, known, now, result)) is not None]
     _file_under_people(session, new_leads, now)
     _insert(session, new_leads)
     result.new = len(new_leads)
     return result
+
+
+@dataclass
+class _Known:
+    """What is already stored under a page's keys: leads, and quarantined entities."""
+
+    leads: dict[tuple[str, str], Lead]
+    quarantined: dict[tuple[str, str], QuarantinedEntity]
+
+
+def _live(session: Session, entities: list[SourceEntity], now: datetime, tombstone_key: str) -> list[SourceEntity]:
+    """The page's entities that may be stored. A destroyed one (its key tombstoned) is queued for deletion at the
+    source again instead; one whose key is longer than our key columns fits neither a lead nor the quarantine:
+    skipped, not the page failed."""
+    hashes = {tombstones.source_key_hash(tombstone_key, e.partition_key, e.row_key): e for e in entities}
+    destroyed = tombstones.tombstoned(session=session, hashes=hashes)
+    _delete_again(session, [hashes[key] for key in destroyed], now)
+    return [
+        e
+        for key, e in hashes.items()
+        if key not in destroyed and max(len(e.partition_key), len(e.row_key)) <= KEY_LENGTH
+    ]
+
+
+def _known(session: Session, live: list[SourceEntity]) -> _Known:
+    """The leads and quarantined entities stored under the keys of `live`."""
+    keys = [(entity.partition_key, entity.row_key) for entity in live]
+    held = _by_key(session, QuarantinedEntity, QuarantinedEntity.partition_key, QuarantinedEntity.row_key, keys)
+    return _Known(leads=_by_key(session, Lead, Lead.source_partition_key, Lead.source_row_key, keys), quarantined=held)
+
+
+def _store_entity(
+    session: Session, entity: SourceEntity, known: _Known, now: datetime, result: PageResult
+) -> dict | None:
+    """Quarantine one entity, or apply it to its lead, or return the new lead's row; counted in `result`."""
+    key = (entity.partition_key, entity.row_key)
+    lead, held = known.leads.get(key), known.quarantined.get(key)
+    try:
+        parsed = intake.parse(entity.properties)
+    except intake.MalformedLead as error:
+        _quarantine(session, held, entity, str(error), now, lead.received_at if lead is not None else None)
+        result.quarantined += 1
+        return None
+    held_since = held.clock_started_at if held is not None else None
+    if held is not None:
+        session.delete(held)  # fixed at the source: no longer quarantined
+    if lead is None:
+        return _new_lead(entity, parsed, now, held_since)
+    outcome = _update(session, lead, entity, parsed, now, held_since)
+    setattr(result, outcome, getattr(result, outcome) + 1)
+    return None
 
 
 def _delete_again(session: Session, met_again: list[SourceEntity], now: datetime) -> None:
@@ -204,17 +281,36 @@ def _delete_again(session: Session, met_again: list[SourceEntity], now: datetime
 
 
 def _by_key(
-    session: Session, model: type, pk_column: object, rk_column: object, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], object]:
-    """The rows of `model` with these (partition, row) keys, found by joining the keys as a VALUES list: a row
-    IN list of a thousand pairs took 300 ms a page on SQLite at a million leads, and as long to plan on a
-    PostgreSQL table without statistics yet."""
+    session: Session, model: type, pk_column: Any, rk_column: Any, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """The rows of `model` with these (partition, row) keys.
+
+    The keys are joined as a VALUES list: a row IN list of a thousand pairs took 300 ms a page on SQLite at a
+    million leads, and as long to plan on a PostgreSQL table without statistics yet. That SQL is written once
+    per page length and handed to the driver as it is (compiling a thousand-row VALUES construct every page
+    cost more than running it); only the rows it finds are loaded as objects.
+    """
     keys = list(keys)
     if not keys:
         return {}
-    wanted = values(column("pk", String), column("rk", String), name="wanted").data(keys).cte("wanted")
-    query = select(model).join(wanted, and_(pk_column == wanted.c.pk, rk_column == wanted.c.rk))  # type: ignore[arg-type]
-    return {(getattr(row, pk_column.key), getattr(row, rk_column.key)): row for row in session.exec(query)}  # type: ignore[attr-defined]
+    session.flush()  # the driver-level query must see what this session has pending, as an ORM query would
+    connection = session.connection()
+    sql = _lookup_sql(connection.dialect, model.__tablename__, pk_column.key, rk_column.key, len(keys))  # type: ignore[attr-defined]
+    ids = [row_id for (row_id,) in connection.exec_driver_sql(sql, tuple(chain.from_iterable(keys)))]
+    if not ids:
+        return {}
+    rows = session.exec(select(model).where(col(model.id).in_(ids)))  # type: ignore[attr-defined]
+    return {(getattr(row, pk_column.key), getattr(row, rk_column.key)): row for row in rows}
+
+
+@lru_cache(maxsize=32)
+def _lookup_sql(dialect: Dialect, table: str, pk: str, rk: str, count: int) -> str:
+    """`SELECT id FROM table` joined to `count` (pk, rk) pairs given as positional parameters."""
+    quote, mark = dialect.identifier_preparer.quote, "?" if dialect.paramstyle == "qmark" else "%s"
+    pairs = ", ".join([f"({mark}, {mark})"] * count)
+    # Our own table and column names, quoted; every value is a bound parameter.
+    parts = ["WITH wanted (pk, rk) AS (VALUES", pairs, ") SELECT t.id FROM", quote(table), "AS t JOIN wanted"]
+    return " ".join([*parts, f"ON t.{quote(pk)} = wanted.pk AND t.{quote(rk)} = wanted.rk"])
 
 
 def _timestamp(entity: SourceEntity) -> datetime | None:
@@ -253,11 +349,11 @@ def _file_under_people(session: Session, rows: list[dict], now: datetime) -> Non
 
 
 def _insert(session: Session, rows: list[dict]) -> None:
-    """New leads in one batch: no ORM object per row (at sync speed, building those cost more than reading)."""
+    """New leads in one batch through the table itself: no ORM object per row, nor the ORM's bulk insert (at
+    sync speed, building those and its per-row bookkeeping cost more than reading). Every row has the same
+    columns (a None is sent as NULL), so the page is one executemany of one cached statement."""
     if rows:
-        # render_nulls: a None is sent as NULL rather than leaving its column out, so every row has the same
-        # columns and the page goes as one executemany instead of one per shape.
-        session.exec(insert(Lead).execution_options(render_nulls=True), params=rows)  # type: ignore[call-overload]
+        session.connection().execute(insert(Lead.__table__), rows)  # type: ignore[attr-defined]
 
 
 def _update(
@@ -268,24 +364,31 @@ def _update(
     now: datetime,
     held_since: datetime | None,
 ) -> str:
-    """Apply a re-read entity to its lead. The clock start only ever moves earlier: a CreatedTime rewritten
-    later at the source (or a later Timestamp) cannot stretch it."""
+    """Apply a re-read entity to its lead (staff corrections kept, `corrections`); "updated" or "unchanged"."""
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
     changed = corrections.keep_corrections(session=session, lead=lead, changed=changed, seen_at=entity.timestamp)
     lead.source_timestamp = entity.timestamp
     for field, value in changed.items():
         setattr(lead, field, value)
+    lead.received_at = _restarted(lead, entity, parsed, now, held_since)
+    session.add(lead)
+    return "updated" if changed else "unchanged"
+
+
+def _restarted(
+    lead: Lead, entity: SourceEntity, parsed: intake.ParsedLead, now: datetime, held_since: datetime | None
+) -> datetime:
+    """The lead's clock start after a re-read. It only ever moves earlier: a CreatedTime rewritten later at the
+    source (or a later Timestamp) cannot stretch it."""
     earliest = min(lead.received_at, held_since) if held_since else lead.received_at
-    lead.received_at = intake.clock_start(
+    return intake.clock_start(
         created=parsed.created_at_ms,
         first_seen=lead.first_seen_at,
         timestamp=_timestamp(entity),
         now=now,
         earlier=earliest,
     )
-    session.add(lead)
-    return "updated" if changed else "unchanged"
 
 
 def _quarantine(
@@ -296,24 +399,30 @@ def _quarantine(
     now: datetime,
     lead_start: datetime | None,
 ) -> None:
-    """Hold an entity that cannot become a lead. It is lead data on the lead's clock: the earliest of its
-    readable CreatedTime, first sight, Timestamp, any start it had before, and its lead's if one exists."""
-    raw = json.dumps(entity.properties, sort_keys=True, default=str, ensure_ascii=False)
+    """Hold an entity that cannot become a lead (`row`: its earlier quarantine, if any), with the reason, what
+    it says, and where erasure and access find its person."""
     if row is None:
         row = QuarantinedEntity(
             partition_key=entity.partition_key, row_key=entity.row_key, first_seen_at=now, clock_started_at=now
         )
+    row.clock_started_at = _held_since(row, entity, now, lead_start)
+    raw = json.dumps(entity.properties, sort_keys=True, default=str, ensure_ascii=False)
+    row.reason, row.raw, row.source_timestamp, row.last_seen_at = reason[:1000], raw, entity.timestamp, now
+    row.email_key = next(emails_in(entity.properties), None)  # how erasure and access find the person here
+    session.add(row)
+
+
+def _held_since(row: QuarantinedEntity, entity: SourceEntity, now: datetime, lead_start: datetime | None) -> datetime:
+    """A quarantined entity is lead data on the lead's clock: the earliest of its readable CreatedTime, first
+    sight, Timestamp, any start it had before, and its lead's (`lead_start`) if one exists."""
     earlier = min(row.clock_started_at, lead_start) if lead_start else row.clock_started_at
-    row.clock_started_at = intake.clock_start(
+    return intake.clock_start(
         created=intake.readable_created_time(entity.properties),
         first_seen=row.first_seen_at,
         timestamp=_timestamp(entity),
         now=now,
         earlier=earlier,
     )
-    row.reason, row.raw, row.source_timestamp, row.last_seen_at = reason[:1000], raw, entity.timestamp, now
-    row.email_key = next(emails_in(entity.properties), None)  # how erasure and access find the person here
-    session.add(row)
 
 
 def recent_runs(*, session: Session, limit: int = 10) -> list[SyncRun]:

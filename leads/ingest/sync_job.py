@@ -40,27 +40,36 @@ def run(
         with runs.exclusive(session=session, job=JOB_NAME, holder=holder, clock=clock) as tracked:
             if tracked is None:
                 return None
-            # Rectifications reach the source before it is read again (issue #16), so a re-read confirms them.
-            flushed = corrections.flush(session=session, source=table)
-            corrected(flushed)
-            done = sync.run(
-                session=session,
-                source=table,
-                clock=clock,
-                tombstone_key=config["TOMBSTONE_KEY"],
-                overlap=timedelta(minutes=config["SYNC_OVERLAP_MINUTES"]),
-                progress=progress,
-                should_stop=should_stop,
-            )
-            tracked.outcome = "stopped" if done.status == "stopped" else "succeeded"
-            tracked.counts = {
-                **counts(done),
-                "corrections_written": flushed.written,
-                "corrections_queued": flushed.pending,
-            }
-            return done
+            return _sync(session, config, clock, table, tracked, progress, should_stop, corrected)
     finally:
         table.close()
+
+
+def _sync(
+    session: Session,
+    config: Mapping[str, Any],
+    clock: Callable[[], datetime],
+    table: sources.LeadTable,
+    tracked: runs.Tracked,
+    progress: Callable[[SyncRun], None],
+    should_stop: Callable[[], bool],
+    corrected: Callable[[corrections.Flushed], None],
+) -> SyncRun:
+    """Under the job's lock: rectifications to the source first (issue #16: a re-read confirms them), then the sync."""
+    flushed = corrections.flush(session=session, source=table)
+    corrected(flushed)
+    done = sync.run(
+        session=session,
+        source=table,
+        clock=clock,
+        tombstone_key=config["TOMBSTONE_KEY"],
+        overlap=timedelta(minutes=config["SYNC_OVERLAP_MINUTES"]),
+        progress=progress,
+        should_stop=should_stop,
+    )
+    tracked.outcome = "stopped" if done.status == "stopped" else "succeeded"
+    tracked.counts = {**counts(done), "corrections_written": flushed.written, "corrections_queued": flushed.pending}
+    return done
 
 
 def counts(sync_run: SyncRun) -> dict[str, int]:

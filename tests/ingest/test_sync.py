@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -161,6 +162,38 @@ def test_asked_to_stop_the_sync_ends_after_the_page_in_hand_and_keeps_its_waterm
     assert count(session, Lead) == 3 and sync.last_watermark(session=session) is None
     rerun = run(session, FakeSource(pages))
     assert (rerun.status, rerun.new, rerun.unchanged) == ("succeeded", 6, 3)
+
+
+class PlainDataSource(FakeSource):
+    """A fake whose pages are plain data, as the real lead table's are: read in a child process."""
+
+    read_in_process = True
+
+
+def test_a_source_of_plain_data_is_read_in_a_child_process_and_every_page_lands(session):
+    pages = [[source_entity(entity(f"p{p}r{r}"), T0 + timedelta(minutes=p)) for r in range(3)] for p in range(4)]
+    done = run(session, PlainDataSource(pages))
+    assert (done.status, done.pages, done.new, done.high_watermark) == ("succeeded", 4, 12, T0 + timedelta(minutes=3))
+    assert count(session, Lead) == 12 and multiprocessing.active_children() == []
+
+
+def test_a_stopped_or_failed_sync_leaves_no_reader_process_behind(session):
+    pages = [[source_entity(entity(f"p{p}"))] for p in range(50)]
+    stopped = sync.run(
+        session=session,
+        source=PlainDataSource(pages),
+        clock=lambda: PINNED_NOW,
+        tombstone_key=KEY,
+        overlap=timedelta(minutes=15),
+        should_stop=lambda: True,
+    )
+    assert (stopped.status, stopped.pages) == ("stopped", 1)
+    assert multiprocessing.active_children() == []
+    with pytest.raises(ConnectionError, match="reset by peer"):
+        run(session, PlainDataSource(pages, crash_after=3))
+    failed = session.exec(select(SyncRun).where(SyncRun.status == "failed")).one()
+    assert failed.error.startswith("ConnectionError: connection reset by peer")  # the source's, no page named
+    assert multiprocessing.active_children() == []
 
 
 def test_received_at_is_the_earliest_of_created_time_first_sight_and_timestamp(session):
