@@ -9,7 +9,7 @@ from flask import Flask
 
 from leads import db
 from leads.grants import grants
-from leads.rules import lifecycle, requests, rights, schedule, uktime, vocabulary
+from leads.rules import consent, lifecycle, requests, rights, schedule, uktime, vocabulary
 from leads.web import permissions
 
 
@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
         install_states=vocabulary.INSTALL_STATES,
         nurture_statuses=vocabulary.NURTURE_STATUSES,
         note_kinds=vocabulary.NOTE_KINDS,
+        consent_purposes=consent.PURPOSES,
+        consent_methods=consent.METHOD_LABELS,
         rights_kinds=rights.KINDS,
         rights_statuses=rights.STATUSES,
         rights_urgencies={**rights.URGENCIES, "closed": "Closed"},
