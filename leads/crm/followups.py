@@ -93,7 +93,7 @@ def mark_done(*, session: Session, note_id: int, actor: User, now: datetime) -> 
     if note.follow_up_done_at is None:
         note.follow_up_done_at, note.follow_up_done_by = now, actor.email
         session.add(note)
-        audit.record(
+        audit.commit(
             session=session,
             at=now,
             actor=actor,
@@ -101,5 +101,4 @@ def mark_done(*, session: Session, note_id: int, actor: User, now: datetime) -> 
             record_type="lead",
             record_id=note.lead_id,
         )
-        session.commit()
     return note

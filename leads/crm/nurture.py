@@ -140,7 +140,7 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
         return
     before, installation.lead_id = installation.lead_id, None
     session.add(installation)
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor=actor,
@@ -149,7 +149,6 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
         record_id=installation.id,
         details={"before": before, "after": installation.lead_id},
     )
-    session.commit()
 
 
 def lead_suggestions(*, session: Session, installation: Installation, limit: int = 5) -> list[Lead]:

@@ -128,14 +128,13 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
     )
     session.flush()
     consent.load(session=session, leads=leads, now=now)
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor="system:demo",
         action="demo.load",
         details={"leads": len(leads), "installations": installs},
     )
-    session.commit()
     return len(leads), installs
 
 

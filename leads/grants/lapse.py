@@ -45,7 +45,7 @@ def lapse(*, session: Session, grant: SupportGrant, now: datetime, reason: str, 
     grant.consent_given_by, grant.consent_evidence = None, None
     grant.data_destroyed_at, grant.data_items_destroyed = now, len(items)
     session.add(grant)
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor=actor,
@@ -54,7 +54,6 @@ def lapse(*, session: Session, grant: SupportGrant, now: datetime, reason: str, 
         record_id=grant.id,
         details={"installation_id": grant.installation_id, "reason": reason, "data_items_destroyed": len(items)},
     )
-    session.commit()
     return len(items)
 
 

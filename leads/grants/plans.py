@@ -45,7 +45,7 @@ def set_model(*, session: Session, plan_name: str, model: str, actor: User | str
     session.add(row)
     if model == "locked":
         lapse.lapse_for_plan(session=session, plan_name=plan_name, now=now, actor=actor)
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor=actor,
@@ -54,5 +54,4 @@ def set_model(*, session: Session, plan_name: str, model: str, actor: User | str
         record_id=plan_name,
         details={"before": before, "after": model},
     )
-    session.commit()
     return row

@@ -101,7 +101,7 @@ def _move(session: Session, lead: Lead, to: Person, action: str, reason: str, ac
     session.add_all([lead, to, link])
     session.flush()
     details = {"link_id": link.id, "from_person_id": link.from_person_id, "to_person_id": to.id}
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor=actor,
@@ -110,7 +110,6 @@ def _move(session: Session, lead: Lead, to: Person, action: str, reason: str, ac
         record_id=lead.id,
         details=details,
     )
-    session.commit()
     return link
 
 

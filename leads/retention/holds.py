@@ -51,7 +51,7 @@ def place(*, session: Session, record_type: str, record_id: int, reason: str, ac
     )
     session.add(hold)
     session.flush()
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor=actor,
@@ -60,7 +60,6 @@ def place(*, session: Session, record_type: str, record_id: int, reason: str, ac
         record_id=record_id,
         details={"hold_id": hold.id},  # the reason may name people: it lives in the hold, and goes with it
     )
-    session.commit()
     return hold
 
 
@@ -73,7 +72,7 @@ def lift(*, session: Session, hold_id: int, reason: str, actor: User, now: datet
         raise HoldError("Give the reason for lifting the hold.")
     hold.lifted_by, hold.lifted_at, hold.lift_reason = actor.email, now, reason.strip()
     session.add(hold)
-    audit.record(
+    audit.commit(
         session=session,
         at=now,
         actor=actor,
@@ -82,7 +81,6 @@ def lift(*, session: Session, hold_id: int, reason: str, actor: User, now: datet
         record_id=hold.record_id,
         details={"hold_id": hold.id},
     )
-    session.commit()
     return hold
 
 

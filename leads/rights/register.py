@@ -257,5 +257,4 @@ def counts(*, session: Session, today: date) -> dict[str, int]:
 
 def audit_export(*, session: Session, actor: User, now: datetime, rows: int) -> None:
     """Record that the register was downloaded. Commits."""
-    audit.record(session=session, at=now, actor=actor, action="rights.register.export", details={"rows": rows})
-    session.commit()
+    audit.commit(session=session, at=now, actor=actor, action="rights.register.export", details={"rows": rows})

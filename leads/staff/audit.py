@@ -58,6 +58,16 @@ def record(
     return event
 
 
+def commit(*, session: Session, **event: Any) -> AuditEvent:
+    """Audit, then commit: add one audit event (`record`'s arguments) and commit the change it proves with it.
+
+    The tail of every service that makes one audited change and owns its transaction.
+    """
+    added = record(session=session, **event)
+    session.commit()
+    return added
+
+
 def recent(*, session: Session, limit: int = 100) -> list[AuditEvent]:
     """The newest audit events first."""
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))  # type: ignore[union-attr]

@@ -56,9 +56,8 @@ def add_member(*, session: Session, email: str, role: str, now: datetime, actor:
     user = User(email=email, password_hash=NO_PASSWORD, role=role, created_at=now)
     session.add(user)
     session.flush()
-    audit.record(session=session, at=now, actor=actor, action="user.create", record_type="user", record_id=user.id,
+    audit.commit(session=session, at=now, actor=actor, action="user.create", record_type="user", record_id=user.id,
                  details={"email": email, "role": role, "sign_in": "single sign-on only"})  # fmt: skip
-    session.commit()
     return user
 
 
@@ -119,19 +118,17 @@ def sign_in(
         session.add(user)
     identity.last_sign_in_at = now
     session.add(identity)
-    audit.record(session=session, at=now, actor=user, action="sso.sign_in", record_type="user", record_id=user.id,
+    audit.commit(session=session, at=now, actor=user, action="sso.sign_in", record_type="user", record_id=user.id,
                  details=details)  # fmt: skip
-    session.commit()
     return user
 
 
 def refuse(*, session: Session, reason: str, now: datetime, details: Mapping[str, Any] | None = None) -> None:
     """Audit a refused sign-in (bad token, wrong state, unknown or deactivated member of staff). Commits."""
     actor = f"sso:{(details or {}).get('email') or (details or {}).get('subject') or 'unknown'}"[:254]
-    audit.record(
+    audit.commit(
         session=session, at=now, actor=actor, action="sso.refused", details={**(details or {}), "reason": reason}
     )
-    session.commit()
 
 
 def _match(
