@@ -289,9 +289,7 @@ def record_for_person(
     if decision.allowed:
         details = _append(session, person.id, None, given, at, actor, now)
     action = "consent.record" if decision.allowed else "consent.record.refused"
-    audit.commit(
-        session=session, at=now, actor=actor, action=action, record_type="person", record_id=person.id, details=details
-    )
+    audit.commit(session=session, at=now, actor=actor, action=action, on=("person", person.id), details=details)
     return decision
 
 

@@ -140,15 +140,8 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
         return
     before, installation.lead_id = installation.lead_id, None
     session.add(installation)
-    audit.commit(
-        session=session,
-        at=now,
-        actor=actor,
-        action="installation.unlink",
-        record_type="installation",
-        record_id=installation.id,
-        details={"before": before, "after": installation.lead_id},
-    )
+    change, unlinked = {"before": before, "after": installation.lead_id}, ("installation", installation.id)
+    audit.commit(session=session, at=now, actor=actor, action="installation.unlink", on=unlinked, details=change)
 
 
 def lead_suggestions(*, session: Session, installation: Installation, limit: int = 5) -> list[Lead]:

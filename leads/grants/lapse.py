@@ -45,14 +45,9 @@ def lapse(*, session: Session, grant: SupportGrant, now: datetime, reason: str, 
     grant.consent_given_by, grant.consent_evidence = None, None
     grant.data_destroyed_at, grant.data_items_destroyed = now, len(items)
     session.add(grant)
+    lapsed = {"installation_id": grant.installation_id, "reason": reason, "data_items_destroyed": len(items)}
     audit.commit(
-        session=session,
-        at=now,
-        actor=actor,
-        action="grant.lapse",
-        record_type="support_grant",
-        record_id=grant.id,
-        details={"installation_id": grant.installation_id, "reason": reason, "data_items_destroyed": len(items)},
+        session=session, at=now, actor=actor, action="grant.lapse", on=("support_grant", grant.id), details=lapsed
     )
     return len(items)
 

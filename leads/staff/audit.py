@@ -58,12 +58,28 @@ def record(
     return event
 
 
-def commit(*, session: Session, **event: Any) -> AuditEvent:
-    """Audit, then commit: add one audit event (`record`'s arguments) and commit the change it proves with it.
-
-    The tail of every service that makes one audited change and owns its transaction.
-    """
-    added = record(session=session, **event)
+def commit(
+    *,
+    session: Session,
+    at: datetime,
+    actor: User | str,
+    action: str,
+    on: tuple[str, object] | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Audit, then commit: add one audit event (as `record`; `on` is the record it is about, as `(record_type,
+    record_id)`) and commit the change it proves with it. The tail of every service that makes one audited
+    change and owns its transaction."""
+    record_type, record_id = on or (None, None)
+    added = record(
+        session=session,
+        at=at,
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        details=details,
+    )
     session.commit()
     return added
 

@@ -56,8 +56,8 @@ def add_member(*, session: Session, email: str, role: str, now: datetime, actor:
     user = User(email=email, password_hash=NO_PASSWORD, role=role, created_at=now)
     session.add(user)
     session.flush()
-    audit.commit(session=session, at=now, actor=actor, action="user.create", record_type="user", record_id=user.id,
-                 details={"email": email, "role": role, "sign_in": "single sign-on only"})  # fmt: skip
+    created = {"email": email, "role": role, "sign_in": "single sign-on only"}
+    audit.commit(session=session, at=now, actor=actor, action="user.create", on=("user", user.id), details=created)
     return user
 
 
@@ -118,8 +118,7 @@ def sign_in(
         session.add(user)
     identity.last_sign_in_at = now
     session.add(identity)
-    audit.commit(session=session, at=now, actor=user, action="sso.sign_in", record_type="user", record_id=user.id,
-                 details=details)  # fmt: skip
+    audit.commit(session=session, at=now, actor=user, action="sso.sign_in", on=("user", user.id), details=details)
     return user
 
 

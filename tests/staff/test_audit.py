@@ -127,7 +127,12 @@ def test_no_app_code_updates_or_deletes_audit_events(module):
 
 
 def test_audit_then_commit_keeps_the_event_with_the_change_it_proves(session, clock):
-    event = audit.commit(session=session, at=clock.now, actor="system:test", action="test.commit", record_type="lead")
+    event = audit.commit(session=session, at=clock.now, actor="system:test", action="test.commit", on=("lead", 7))
     session.rollback()  # nothing left to roll back: the event was committed
     stored = session.exec(select(AuditEvent).where(AuditEvent.action == "test.commit")).one()
-    assert stored.id == event.id and stored.record_type == "lead" and stored.actor == "system:test"
+    assert (
+        stored.id == event.id
+        and stored.record_type == "lead"
+        and stored.record_id == "7"
+        and stored.actor == "system:test"
+    )
