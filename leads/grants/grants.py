@@ -42,6 +42,19 @@ def open_grant(
 ) -> SupportGrant:
     """Open a grant. Refuses a locked-mode plan, missing consent evidence, or consent dated after now. Commits."""
     installation = session.get(Installation, installation_id)
+    _check_can_open(session, installation, (consent_given_by, consent_evidence, support_request_ref))
+    _check_consent_time(consent_given_at, now)
+    grant = _open(
+        session, installation_id, support_request_ref, consent_given_by, consent_given_at, consent_evidence, actor, now
+    )
+    _audit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
+    session.commit()
+    return grant
+
+
+def _check_can_open(session: Session, installation: Installation | None, written: tuple[str, str, str]) -> None:
+    """A grant opens only on a publisher-managed plan's installation, with who gave written consent, the consent
+    itself and the support request all `written`."""
     if installation is None:
         raise GrantError("That installation no longer exists.")
     if plans.model_for(session=session, plan_name=installation.plan_name) != "publisher_managed":
@@ -49,12 +62,24 @@ def open_grant(
             f"Plan {installation.plan_name or '(unknown)'} uses locked mode: coreMem has no access "
             "to the customer's deployment, so no grant can be opened (privacy notice line 88)."
         )
-    if not (consent_given_by.strip() and consent_evidence.strip() and support_request_ref.strip()):
+    if not all(given.strip() for given in written):
         raise GrantError(
             "Record who gave written consent, the consent itself (text or reference) and the support "
             "request: no access without prior written explicit consent (privacy notice line 91)."
         )
-    _check_consent_time(consent_given_at, now)
+
+
+def _open(
+    session: Session,
+    installation_id: int,
+    support_request_ref: str,
+    consent_given_by: str,
+    consent_given_at: datetime,
+    consent_evidence: str,
+    actor: User,
+    now: datetime,
+) -> SupportGrant:
+    """Add the grant and its first communication, the written consent (flushed: the grant has its id)."""
     grant = SupportGrant(
         installation_id=installation_id,
         support_request_ref=support_request_ref.strip(),
@@ -73,8 +98,6 @@ def open_grant(
         grant_id=grant.id, at=consent_given_at, direction="in", summary=CONSENT_SUMMARY, recorded_by=actor.email
     )
     session.add(consent)
-    _audit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
-    session.commit()
     return grant
 
 
@@ -102,13 +125,7 @@ def add_communication(
     """Log a message in or out, sent or received `at` (not after now, not before the previous communication);
     the 10-day window restarts from `at`. Refused once the grant has lapsed. Commits."""
     _require_open(session, grant, now)
-    if direction not in DIRECTIONS or not summary.strip():
-        raise GrantError("Say whether the message came from or went to the customer, and summarise it.")
-    if at > now or at < grant.last_communication_at:
-        raise GrantError(
-            "A message's time must be when it was really sent or received: not in the future, and not "
-            f"before the previous communication ({grant.last_communication_at:%d %b %Y %H:%M} UTC)."
-        )
+    _check_message(grant, direction, summary, at, now)
     message = GrantCommunication(
         grant_id=grant.id, at=at, direction=direction, summary=summary.strip(), recorded_by=actor.email
     )
@@ -117,6 +134,17 @@ def add_communication(
     _audit(session, grant, actor, now, "grant.communication", {"direction": direction})
     session.commit()
     return message
+
+
+def _check_message(grant: SupportGrant, direction: str, summary: str, at: datetime, now: datetime) -> None:
+    """A message is logged with its direction and a summary, at the time it was really sent or received."""
+    if direction not in DIRECTIONS or not summary.strip():
+        raise GrantError("Say whether the message came from or went to the customer, and summarise it.")
+    if at > now or at < grant.last_communication_at:
+        raise GrantError(
+            "A message's time must be when it was really sent or received: not in the future, and not "
+            f"before the previous communication ({grant.last_communication_at:%d %b %Y %H:%M} UTC)."
+        )
 
 
 def record_data(
