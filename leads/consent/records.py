@@ -242,7 +242,17 @@ def _append(
     """Add the person's consent record (`lead_id`: the lead it was recorded on, if any); what the audit says."""
     if person_id is None:
         raise ConsentError("This lead is not filed under a person yet, so consent cannot be recorded for it.")
-    row = ConsentRecord(
+    row = _row(person_id, lead_id, given, at, actor, now)
+    session.add(row)
+    session.flush()
+    return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
+
+
+def _row(
+    person_id: int, lead_id: int | None, given: ConsentInput, at: datetime, actor: Actor, now: datetime
+) -> ConsentRecord:
+    """The consent record as kept: what was given, when and how, its proof and wording, who recorded it and when."""
+    return ConsentRecord(
         person_id=person_id,
         lead_id=lead_id,
         purpose=given.purpose,
@@ -255,9 +265,6 @@ def _append(
         recorded_by=label(actor),
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
 
 
 def _appender(session: Session, given: ConsentInput, at: datetime, actor: Actor, now: datetime) -> Act:
