@@ -111,15 +111,20 @@ def sign_in(
         session.rollback()
         refuse(session=session, reason=refusal.reason, now=now, details=details)
         raise
+    _take_role(session, user, role, details)
+    identity.last_sign_in_at = now
+    session.add(identity)
+    audit.commit(session=session, at=now, actor=user, action="sso.sign_in", on=("user", user.id), details=details)
+    return user
+
+
+def _take_role(session: Session, user: User, role: str | None, details: dict[str, Any]) -> None:
+    """The provider's role, if it maps to one, becomes the user's (the audit `details` keep the one before)."""
     if role is not None and role != user.role:
         details["role_before"] = user.role
         user.role = role
         user.session_version += 1  # a role change ends the user's other sessions at once (issue #18)
         session.add(user)
-    identity.last_sign_in_at = now
-    session.add(identity)
-    audit.commit(session=session, at=now, actor=user, action="sso.sign_in", on=("user", user.id), details=details)
-    return user
 
 
 def refuse(*, session: Session, reason: str, now: datetime, details: Mapping[str, Any] | None = None) -> None:
