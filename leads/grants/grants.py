@@ -47,8 +47,7 @@ def open_grant(
     grant = _open(
         session, installation_id, support_request_ref, consent_given_by, consent_given_at, consent_evidence, actor, now
     )
-    _audit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
-    session.commit()
+    _audit_then_commit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
     return grant
 
 
@@ -70,34 +69,27 @@ def _check_can_open(session: Session, installation: Installation | None, written
 
 
 def _open(
-    session: Session,
-    installation_id: int,
-    support_request_ref: str,
-    consent_given_by: str,
-    consent_given_at: datetime,
-    consent_evidence: str,
-    actor: User,
-    now: datetime,
+    session: Session, installation_id: int, ref: str, by: str, at: datetime, evidence: str, actor: User, now: datetime
 ) -> SupportGrant:
-    """Add the grant and its first communication, the written consent (flushed: the grant has its id)."""
+    """Add the grant for support request `ref` and its first communication, the written consent given `by`
+    whom, `at` when, and its `evidence` (flushed: the grant has its id)."""
     grant = SupportGrant(
         installation_id=installation_id,
-        support_request_ref=support_request_ref.strip(),
-        consent_given_by=consent_given_by.strip(),
-        consent_given_at=consent_given_at,
-        consent_evidence=consent_evidence.strip(),
-        consent_evidence_sha256=hashlib.sha256(consent_evidence.strip().encode()).hexdigest(),
+        support_request_ref=ref.strip(),
+        consent_given_by=by.strip(),
+        consent_given_at=at,
+        consent_evidence=evidence.strip(),
+        consent_evidence_sha256=hashlib.sha256(evidence.strip().encode()).hexdigest(),
         opened_by=actor.email,
         opened_at=now,
-        last_communication_at=consent_given_at,  # the written consent is the first communication
+        last_communication_at=at,  # the written consent is the first communication
         communications=1,
     )
     session.add(grant)
     session.flush()
-    consent = GrantCommunication(
-        grant_id=grant.id, at=consent_given_at, direction="in", summary=CONSENT_SUMMARY, recorded_by=actor.email
+    session.add(
+        GrantCommunication(grant_id=grant.id, at=at, direction="in", summary=CONSENT_SUMMARY, recorded_by=actor.email)
     )
-    session.add(consent)
     return grant
 
 
@@ -131,8 +123,7 @@ def add_communication(
     )
     grant.last_communication_at, grant.communications = at, grant.communications + 1
     session.add_all([message, grant])
-    _audit(session, grant, actor, now, "grant.communication", {"direction": direction})
-    session.commit()
+    _audit_then_commit(session, grant, actor, now, "grant.communication", {"direction": direction})
     return message
 
 
@@ -158,8 +149,7 @@ def record_data(
         grant_id=grant.id, kind=kind, description=description.strip(), recorded_at=now, recorded_by=actor.email
     )
     session.add(item)
-    _audit(session, grant, actor, now, "grant.data", {"kind": kind})
-    session.commit()
+    _audit_then_commit(session, grant, actor, now, "grant.data", {"kind": kind})
     return item
 
 
@@ -177,18 +167,12 @@ def _require_open(session: Session, grant: SupportGrant, now: datetime) -> None:
         raise GrantError("This grant has lapsed: access ended, and a new grant needs new written consent.")
 
 
-def _audit(
+def _audit_then_commit(
     session: Session, grant: SupportGrant, actor: User | str, now: datetime, action: str, details: dict[str, object]
 ) -> None:
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action=action,
-        record_type="support_grant",
-        record_id=grant.id,
-        details={"installation_id": grant.installation_id, **details},
-    )
+    """Audit `action` on the grant (naming its installation), then commit."""
+    about = {"installation_id": grant.installation_id, **details}
+    audit.commit(session=session, at=now, actor=actor, action=action, on=("support_grant", grant.id), details=about)
 
 
 def get(*, session: Session, grant_id: int, now: datetime) -> SupportGrant | None:
