@@ -18,11 +18,10 @@ from sqlmodel import Session, col, select
 
 from leads.models import ConsentRecord, Lead, Person, User
 from leads.rules import consent, purposes
+from leads.rules.vocabulary import MAX_EVIDENCE
 from leads.staff import audit
 
-CURRENT_WORDING = "Privacy notice, last updated 2025-10-08"  # line 56: the notice people are shown today
 CONSENT_PURPOSES = purposes.CONSENT_PURPOSES
-MAX_EVIDENCE = 2000
 
 Actor = User | str
 # An action's body: runs only when the gate allows; returns what it changed (for the audit), None if nothing to do.
