@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -121,8 +122,7 @@ def users_admin() -> object:
 @requires("users.manage")
 def user_update(user_id: int) -> object:
     """Change one user's role or active flag."""
-    user = users.get(session=db.session(), user_id=user_id) or abort(404)
-    form = UserUpdateForm()
+    user, form = _user_or_404(user_id), UserUpdateForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -162,8 +162,7 @@ def password() -> object:
 @requires("users.manage")
 def user_password_reset(user_id: int) -> object:
     """Give a user a temporary password, which they must change at their next login; their sessions end."""
-    user = users.get(session=db.session(), user_id=user_id) or abort(404)
-    form = PasswordResetForm()
+    user, form = _user_or_404(user_id), PasswordResetForm()
     if not form.validate_on_submit():
         flash("Type the temporary password.", "error")
         return htmx.see_other(url_for("auth.users_admin"))
@@ -173,6 +172,11 @@ def user_password_reset(user_id: int) -> object:
     except users.UserError as error:
         flash(str(error), "error")
     return htmx.see_other(url_for("auth.users_admin"))
+
+
+def _user_or_404(user_id: int) -> Any:
+    """The member of staff an admin page changes, or 404."""
+    return users.get(session=db.session(), user_id=user_id) or abort(404)
 
 
 def _log_in_again(user: object) -> None:

@@ -38,9 +38,7 @@ def dashboard() -> str:
 def leads_list() -> str:
     """Search, filter, sort and page through leads; htmx swaps just the table."""
     session, query = db.session(), leadlist.parse(request.args)
-    listing = leadlist.list_leads(
-        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
-    )
+    listing = leadlist.list_leads(session=session, query=query, now=db.now(), per_page=_per_page())
     held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in listing.items])
     options = leadlist.filter_options(session=session, now=db.now(), ttl=current_app.config["FILTER_OPTIONS_TTL"])
     return htmx.render(
@@ -56,6 +54,11 @@ def leads_list() -> str:
         lists=marketing.all_lists(session=session),
         saved_views=views.for_user(session=session, user=current_user, page="leads"),
     )
+
+
+def _per_page() -> int:
+    """How many rows a list page shows (LEADS_PER_PAGE, for leads and installations alike)."""
+    return current_app.config["LEADS_PER_PAGE"]
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -74,9 +77,7 @@ def lead_detail(lead_id: int) -> str:
 def installations_list() -> str:
     """Filter, search, sort and page through installations; htmx swaps just the table."""
     session, query = db.session(), installlist.parse(request.args)
-    listing = installlist.list_installations(
-        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
-    )
+    listing = installlist.list_installations(session=session, query=query, now=db.now(), per_page=_per_page())
     ids = [i.id for i in listing.items]
     return htmx.render(
         "installations/list.html",
