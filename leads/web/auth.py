@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from leads import db
 from leads.jobs import runs, schedule
-from leads.staff import users
+from leads.staff import totp, users
 from leads.web import htmx, second_factor, sessions, throttle
 from leads.web.forms import (
     ROLE_CHOICES,
@@ -22,6 +22,7 @@ from leads.web.forms import (
     UserUpdateForm,
 )
 from leads.web.permissions import public, requires
+from leads.web.sign_in_forms import RequireTotpForm, ResetTotpForm, SsoMemberForm
 
 bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "Email or password not recognised."
@@ -114,8 +115,27 @@ def users_admin() -> object:
             return htmx.see_other(url_for("auth.users_admin"))
     staff = users.list_users(session=db.session())
     return render_template(
-        "admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES, reset_form=PasswordResetForm(formdata=None)
+        "admin/users.html",
+        form=form,
+        staff=staff,
+        roles=ROLE_CHOICES,
+        reset_form=PasswordResetForm(formdata=None),
+        **_sign_in_settings(),
     )
+
+
+def _sign_in_settings() -> dict[str, Any]:
+    """The staff page's sign-in settings (templates/_partials/second-factor-policy.html and the single sign-on
+    form): whether admins require a second factor, who is enrolled, and adding a member by the provider."""
+    db_session = db.session()
+    settings: dict[str, Any] = {
+        "totp_policy_form": RequireTotpForm(required=totp.is_required(session=db_session)),
+        "totp_reset_form": ResetTotpForm(),
+        "totp_enrolled": totp.enrolled_user_ids(session=db_session),
+    }
+    if current_app.config["OIDC_ENABLED"]:
+        settings.update(sso_member_form=SsoMemberForm(), sso_provider=current_app.config["OIDC_PROVIDER_NAME"])
+    return settings
 
 
 @bp.post("/admin/users/<int:user_id>")
