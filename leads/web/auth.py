@@ -114,14 +114,8 @@ def users_admin() -> object:
             flash(f"Added {form.email.data}.", "info")
             return htmx.see_other(url_for("auth.users_admin"))
     staff = users.list_users(session=db.session())
-    return render_template(
-        "admin/users.html",
-        form=form,
-        staff=staff,
-        roles=ROLE_CHOICES,
-        reset_form=PasswordResetForm(formdata=None),
-        **_sign_in_settings(),
-    )
+    forms = {"form": form, "reset_form": PasswordResetForm(formdata=None), **_sign_in_settings()}
+    return render_template("admin/users.html", staff=staff, roles=ROLE_CHOICES, **forms)
 
 
 def _sign_in_settings() -> dict[str, Any]:
