@@ -80,45 +80,48 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: The documented defaults (README, "Configuration"); `defaults` gives a copy with the database filled in.
+DEFAULTS: Mapping[str, Any] = {
+    "APP_ENV": "production",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "DATABASE_URL": UNSET,  # `defaults` puts the instance folder's SQLite file here
+    "WEBHOOK_SECRET": UNSET,  # the webhook answers 503 to every caller until it is set
+    "AZURE_TABLES_CONNECTION_STRING": "",
+    "LEADS_TABLE_NAME": "MarketplaceLeads",
+    "TOMBSTONE_KEY": "",  # required in production; empty in development and testing: SECRET_KEY is used
+    "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
+    "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
+    "RATELIMIT_KEY_PREFIX": "radnac-leads",
+    "WEB_CONCURRENCY": 2,  # gunicorn workers; the Procfile reads the same variable with the same default
+    "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
+    "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
+    "OIDC_TENANT_ID": UNSET,
+    "OIDC_CLIENT_ID": UNSET,
+    "OIDC_CLIENT_SECRET": UNSET,
+    "OIDC_ROLE_MAP": UNSET,  # "Leads.Admin=admin,Leads.Sales=sales,<group object id>=support"
+    "OIDC_PROVIDER_NAME": "Microsoft",  # the button says "Sign in with <name>"
+    "OIDC_CLOCK_SKEW_SECONDS": 60,  # leeway on the ID token's exp/iat/nbf; at most MAX_CLOCK_SKEW_SECONDS
+    "SYNC_OVERLAP_MINUTES": 15,
+    "WEBHOOK_MAX_BYTES": 64 * 1024,
+    "LEADS_PER_PAGE": 50,
+    "FILTER_OPTIONS_TTL": timedelta(minutes=10),
+    "CLOCK": utc_now,
+    "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+    "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),  # a session unused this long ends
+    "SESSION_MAX_AGE": timedelta(hours=12),  # and every session ends this long after login, used or not
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+}
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
-    """The documented defaults; `instance_path` holds the default SQLite file."""
-    db_file = Path(instance_path) / "radnac-leads.db"
-    return {
-        "APP_ENV": "production",
-        "SECRET_KEY": DEV_SECRET_KEY,
-        "DATABASE_URL": f"sqlite:///{db_file}",
-        "WEBHOOK_SECRET": UNSET,  # the webhook answers 503 to every caller until it is set
-        "AZURE_TABLES_CONNECTION_STRING": "",
-        "LEADS_TABLE_NAME": "MarketplaceLeads",
-        "TOMBSTONE_KEY": "",  # required in production; empty in development and testing: SECRET_KEY is used
-        "TRUSTED_PROXY_COUNT": 0,  # proxies in front of the app whose X-Forwarded-For is believed
-        "RATELIMIT_STORAGE_URI": "memory://",  # one process; redis://host:6379 shares counts between workers
-        "RATELIMIT_KEY_PREFIX": "radnac-leads",
-        "WEB_CONCURRENCY": 2,  # gunicorn workers; the Procfile reads the same variable with the same default
-        "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
-        "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
-        "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
-        "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
-        "OIDC_TENANT_ID": UNSET,
-        "OIDC_CLIENT_ID": UNSET,
-        "OIDC_CLIENT_SECRET": UNSET,
-        "OIDC_ROLE_MAP": UNSET,  # "Leads.Admin=admin,Leads.Sales=sales,<group object id>=support"
-        "OIDC_PROVIDER_NAME": "Microsoft",  # the button says "Sign in with <name>"
-        "OIDC_CLOCK_SKEW_SECONDS": 60,  # leeway on the ID token's exp/iat/nbf; at most MAX_CLOCK_SKEW_SECONDS
-        "SYNC_OVERLAP_MINUTES": 15,
-        "WEBHOOK_MAX_BYTES": 64 * 1024,
-        "LEADS_PER_PAGE": 50,
-        "FILTER_OPTIONS_TTL": timedelta(minutes=10),
-        "CLOCK": utc_now,
-        "WTF_CSRF_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
-        "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),  # a session unused this long ends
-        "SESSION_MAX_AGE": timedelta(hours=12),  # and every session ends this long after login, used or not
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-    }
+    """The documented defaults, as a new mapping; `instance_path` holds the default SQLite file."""
+    return {**DEFAULTS, "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'radnac-leads.db'}"}
 
 
 def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ LEADS = ROOT / "leads"
 # browser tests, a table through the services that use it). Each names the test files that do it.
 COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "cli/marketing.py": ("tests/web/test_marketing.py",),
+    "cli/options.py": ("tests/cli/test_cli.py", "tests/cli/test_jobs.py"),
     "crm/dashboard.py": ("tests/web/test_pages.py", "tests/web/test_browser.py"),
     "crm/queries.py": ("tests/web/test_pages.py", "tests/web/test_webhooks.py"),
     "demo/consent.py": ("tests/demo/test_demo.py",),

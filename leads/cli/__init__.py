@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from leads import db, demo
 from leads.cli.jobs import jobs_cli, retention_cli, worker_command
 from leads.cli.marketing import marketing_cli
+from leads.cli.options import per_transaction
 from leads.ingest import corrections, sources, sync_job
 from leads.jobs import runs
 from leads.models import ROLES, SyncRun
@@ -123,12 +124,8 @@ def leads_cli() -> None:
 
 
 @leads_cli.command("sync")
-@click.option(
-    "--page-size",
-    type=click.IntRange(1, 1000),
-    default=sources.PAGE_SIZE,
-    show_default=True,
-    help="Entities read and committed per transaction.",
+@per_transaction(
+    "--page-size", most=1000, default=sources.PAGE_SIZE, help="Entities read and committed per transaction."
 )
 def leads_sync(page_size: int) -> None:
     """Read new and changed leads from the Azure lead table (incremental; safe to re-run)."""

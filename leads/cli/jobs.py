@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from leads import db
 from leads.cli import worker
+from leads.cli.options import per_transaction
 from leads.crm import jobstatus
 from leads.ingest import sources
 from leads.jobs import runs
@@ -27,13 +28,7 @@ def retention_cli() -> None:
 @retention_cli.command("sweep")
 @click.option("--dry-run", is_flag=True, help="List what would be destroyed; change nothing.")
 @click.option("--as-of", "as_of", help="With --dry-run only: the date (YYYY-MM-DD, UTC midnight) or time to judge.")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 10_000),
-    default=sweeper.BATCH_SIZE,
-    show_default=True,
-    help="Records destroyed per transaction.",
-)
+@per_transaction("--batch-size", most=10_000, default=sweeper.BATCH_SIZE, help="Records destroyed per transaction.")
 def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
     """Destroy every record past its retention deadline, here and in the source lead table."""
     if as_of and not dry_run:
@@ -43,27 +38,33 @@ def retention_sweep(dry_run: bool, as_of: str | None, batch_size: int) -> None:
     if not dry_run and table is None:
         click.echo("warning: AZURE_TABLES_CONNECTION_STRING is not set; source rows stay queued for deletion", err=True)
 
-    def progress(report: sweeper.Report) -> None:
-        click.echo(f"  destroyed so far: {dict(report.destroyed)}", err=True)
-
     try:
-        with worker.stopping_on_signals():  # Ctrl-C or SIGTERM: the batch in hand finishes first
-            report = sweeper.sweep(
-                session=db.session(),
-                now=now,
-                source=table,
-                holder=runs.holder(),
-                tombstone_key=current_app.config["TOMBSTONE_KEY"],
-                dry_run=dry_run,
-                batch_size=batch_size,
-                progress=progress,
-                clock=db.now,
-                should_stop=worker.STOP.is_set,
-            )
+        report = _sweep(now=now, table=table, dry_run=dry_run, batch_size=batch_size)
     finally:
         if table is not None:
             table.close()
     _print_report(report)
+
+
+def _sweep(*, now: datetime, table: sources.LeadTable | None, dry_run: bool, batch_size: int) -> sweeper.Report:
+    """One sweep as the command runs it: Ctrl-C or SIGTERM lets the batch in hand finish first; progress to stderr."""
+    with worker.stopping_on_signals():
+        return sweeper.sweep(
+            session=db.session(),
+            now=now,
+            source=table,
+            holder=runs.holder(),
+            tombstone_key=current_app.config["TOMBSTONE_KEY"],
+            dry_run=dry_run,
+            batch_size=batch_size,
+            progress=_progress,
+            clock=db.now,
+            should_stop=worker.STOP.is_set,
+        )
+
+
+def _progress(report: sweeper.Report) -> None:
+    click.echo(f"  destroyed so far: {dict(report.destroyed)}", err=True)
 
 
 def _parse_as_of(value: str) -> datetime:
@@ -101,11 +102,10 @@ def _print_report(report: sweeper.Report) -> None:
 @click.command("worker")
 @with_appcontext
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
-@click.option(
+@per_transaction(
     "--sweep-batch-size",
-    type=click.IntRange(1, 10_000),
+    most=10_000,
     default=sweeper.BATCH_SIZE,
-    show_default=True,
     help="Records the sweeper destroys per transaction (a stop waits for at most one).",
 )
 def worker_command(once: bool, sweep_batch_size: int) -> None:

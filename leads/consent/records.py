@@ -18,11 +18,10 @@ from sqlmodel import Session, col, select
 
 from leads.models import ConsentRecord, Lead, Person, User
 from leads.rules import consent, purposes
+from leads.rules.vocabulary import MAX_EVIDENCE
 from leads.staff import audit
 
-CURRENT_WORDING = "Privacy notice, last updated 2025-10-08"  # line 56: the notice people are shown today
 CONSENT_PURPOSES = purposes.CONSENT_PURPOSES
-MAX_EVIDENCE = 2000
 
 Actor = User | str
 # An action's body: runs only when the gate allows; returns what it changed (for the audit), None if nothing to do.
@@ -242,7 +241,17 @@ def _append(
     """Add the person's consent record (`lead_id`: the lead it was recorded on, if any); what the audit says."""
     if person_id is None:
         raise ConsentError("This lead is not filed under a person yet, so consent cannot be recorded for it.")
-    row = ConsentRecord(
+    row = _row(person_id, lead_id, given, at, actor, now)
+    session.add(row)
+    session.flush()
+    return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
+
+
+def _row(
+    person_id: int, lead_id: int | None, given: ConsentInput, at: datetime, actor: Actor, now: datetime
+) -> ConsentRecord:
+    """The consent record as kept: what was given, when and how, its proof and wording, who recorded it and when."""
+    return ConsentRecord(
         person_id=person_id,
         lead_id=lead_id,
         purpose=given.purpose,
@@ -255,9 +264,6 @@ def _append(
         recorded_by=label(actor),
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
 
 
 def _appender(session: Session, given: ConsentInput, at: datetime, actor: Actor, now: datetime) -> Act:
@@ -289,10 +295,7 @@ def record_for_person(
     if decision.allowed:
         details = _append(session, person.id, None, given, at, actor, now)
     action = "consent.record" if decision.allowed else "consent.record.refused"
-    audit.record(
-        session=session, at=now, actor=actor, action=action, record_type="person", record_id=person.id, details=details
-    )
-    session.commit()
+    audit.commit(session=session, at=now, actor=actor, action=action, on=("person", person.id), details=details)
     return decision
 
 

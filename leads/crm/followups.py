@@ -93,13 +93,5 @@ def mark_done(*, session: Session, note_id: int, actor: User, now: datetime) -> 
     if note.follow_up_done_at is None:
         note.follow_up_done_at, note.follow_up_done_by = now, actor.email
         session.add(note)
-        audit.record(
-            session=session,
-            at=now,
-            actor=actor,
-            action="lead.follow_up.done",
-            record_type="lead",
-            record_id=note.lead_id,
-        )
-        session.commit()
+        audit.commit(session=session, at=now, actor=actor, action="lead.follow_up.done", on=("lead", note.lead_id))
     return note

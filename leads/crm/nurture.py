@@ -45,14 +45,7 @@ def set_status(*, session: Session, lead: Lead, status: str, actor: User, now: d
     """Change the nurture status. Gated and audited. Commits."""
     if status not in NURTURE_STATUSES:
         raise NurtureError(f"Unknown status {status!r}.")
-
-    def change() -> dict[str, Any]:
-        before, lead.nurture_status = lead.nurture_status, status
-        session.add(lead)
-        return {"before": before, "after": status}
-
-    _through_gate(session, "lead.status.change", lead, actor, now, change)
-    return lead
+    return _set_field(session, lead, "nurture_status", status, "lead.status.change", actor, now)
 
 
 def set_owner(*, session: Session, lead: Lead, owner_id: int | None, actor: User, now: datetime) -> Lead:
@@ -61,13 +54,19 @@ def set_owner(*, session: Session, lead: Lead, owner_id: int | None, actor: User
         owner = session.get(User, owner_id)
         if owner is None or not owner.active:
             raise NurtureError("Choose an active member of staff.")
+    return _set_field(session, lead, "owner_id", owner_id, "lead.owner.change", actor, now)
+
+
+def _set_field(session: Session, lead: Lead, field: str, value: Any, action: str, actor: User, now: datetime) -> Lead:
+    """Set one field of the lead through the gate (`action`), audited with its value before and after. Commits."""
 
     def change() -> dict[str, Any]:
-        before, lead.owner_id = lead.owner_id, owner_id
+        before = getattr(lead, field)
+        setattr(lead, field, value)
         session.add(lead)
-        return {"before": before, "after": owner_id}
+        return {"before": before, "after": value}
 
-    _through_gate(session, "lead.owner.change", lead, actor, now, change)
+    _through_gate(session, action, lead, actor, now, change)
     return lead
 
 
@@ -84,10 +83,7 @@ def add_note(
     """Add a timestamped, attributed entry to the lead's log. Gated; audited without its text. Commits.
 
     A follow-up must lie ahead of `now`: one dated in the past would be overdue before anyone saw it."""
-    if kind not in NOTE_KINDS or not body.strip():
-        raise NurtureError("Choose what kind of entry this is and write it.")
-    if follow_up_on is not None and follow_up_on <= now:
-        raise NurtureError("Choose a follow-up time in the future.")
+    _check_note(kind, body, follow_up_on, now)
 
     def change() -> dict[str, Any]:
         session.add(
@@ -98,6 +94,14 @@ def add_note(
         return {"kind": kind}
 
     _through_gate(session, "lead.follow_up" if follow_up_on else "lead.note.add", lead, actor, now, change)
+
+
+def _check_note(kind: str, body: str, follow_up_on: datetime | None, now: datetime) -> None:
+    """An entry has a kind and a text; a follow-up lies ahead of `now`."""
+    if kind not in NOTE_KINDS or not body.strip():
+        raise NurtureError("Choose what kind of entry this is and write it.")
+    if follow_up_on is not None and follow_up_on <= now:
+        raise NurtureError("Choose a follow-up time in the future.")
 
 
 def notes(*, session: Session, lead_id: int) -> list[LeadNote]:
@@ -140,16 +144,8 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
         return
     before, installation.lead_id = installation.lead_id, None
     session.add(installation)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="installation.unlink",
-        record_type="installation",
-        record_id=installation.id,
-        details={"before": before, "after": installation.lead_id},
-    )
-    session.commit()
+    change, unlinked = {"before": before, "after": installation.lead_id}, ("installation", installation.id)
+    audit.commit(session=session, at=now, actor=actor, action="installation.unlink", on=unlinked, details=change)
 
 
 def lead_suggestions(*, session: Session, installation: Installation, limit: int = 5) -> list[Lead]:

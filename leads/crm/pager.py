@@ -80,16 +80,37 @@ def page(
     `fetch(session, where, column, ascending, limit)` reads the rows (default: walk the order's index);
     `total` is the capped count when the caller already has it.
     """
-    backwards = bool(asked.before) and not asked.after
-    cursor = decode(asked.before if backwards else asked.after, column)
-    ascending = asked.ascending != backwards
+    backwards, cursor, ascending = _direction(asked, column)
     keyset = _keyset(model, column, cursor, ascending) if cursor else []
     total = capped_count(session, model, list(conditions)) if total is None else total
     rows = (fetch or _walker(model))(session, [*conditions, *keyset], column, ascending, per_page + 1)
     more, rows = len(rows) > per_page, rows[:per_page]
     if backwards:
         rows.reverse()
-    has_prev = bool(cursor) and (not backwards or more)
+    return _window(rows, column, total, asked, per_page, more=more, backwards=backwards, from_cursor=bool(cursor))
+
+
+def _direction(asked: Request, column: Any) -> tuple[bool, tuple[Any, int] | None, bool]:
+    """Whether the page is read backwards (only `before` given), the cursor it starts from, and whether the rows
+    are read in ascending order."""
+    backwards = bool(asked.before) and not asked.after
+    return backwards, decode(asked.before if backwards else asked.after, column), asked.ascending != backwards
+
+
+def _window(
+    rows: list[Any],
+    column: Any,
+    total: int,
+    asked: Request,
+    per_page: int,
+    *,
+    more: bool,
+    backwards: bool,
+    from_cursor: bool,
+) -> Window[Any]:
+    """The page of `rows` (in display order) with the cursors to its neighbours: `more` says a row was read beyond
+    the page, in the direction read."""
+    has_prev = from_cursor and (not backwards or more)
     start = max(asked.start, 2) if has_prev else 1
     return Window(
         items=rows,

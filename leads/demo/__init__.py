@@ -116,27 +116,23 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
         installs += 1
     support.sync_history(session=session, now=now, partition=DEMO_PARTITION)
     support.support_access(session=session, now=now, leads=leads)
-    # One lead near its deadline is on legal hold, so staff can see what a hold looks like.
-    session.add(
-        LegalHold(
-            record_type="lead",
-            record_id=leads[0].id,
-            reason="Demo: claim ref. C-2026-014 in progress",
-            placed_by="system:demo",
-            placed_at=now - timedelta(days=3),
-        )
-    )
+    session.add(_hold(leads[0], now))
     session.flush()
     consent.load(session=session, leads=leads, now=now)
-    audit.record(
-        session=session,
-        at=now,
-        actor="system:demo",
-        action="demo.load",
-        details={"leads": len(leads), "installations": installs},
-    )
-    session.commit()
+    loaded = {"leads": len(leads), "installations": installs}
+    audit.commit(session=session, at=now, actor="system:demo", action="demo.load", details=loaded)
     return len(leads), installs
+
+
+def _hold(lead: Lead, now: datetime) -> LegalHold:
+    """One lead near its deadline is on legal hold, so staff can see what a hold looks like."""
+    return LegalHold(
+        record_type="lead",
+        record_id=lead.id,
+        reason="Demo: claim ref. C-2026-014 in progress",
+        placed_by="system:demo",
+        placed_at=now - timedelta(days=3),
+    )
 
 
 def _lead(rng: random.Random, now: datetime, i: int) -> Lead:
@@ -166,6 +162,12 @@ def _lead(rng: random.Random, now: datetime, i: int) -> Lead:
         lead.company = "University"
         lead.nurture_status = "new"
         return lead
+    _personal(rng, lead, i)
+    return lead
+
+
+def _personal(rng: random.Random, lead: Lead, i: int) -> None:
+    """Give lead number i a person: name and country, an email at their company, a job title, maybe a phone."""
     country = rng.choice(list(PEOPLE))
     firsts, lasts = PEOPLE[country]
     lead.first_name, lead.last_name, lead.country = rng.choice(firsts), rng.choice(lasts), country
@@ -174,7 +176,6 @@ def _lead(rng: random.Random, now: datetime, i: int) -> Lead:
     lead.email = f"{_ascii(lead.first_name)}.{_ascii(lead.last_name)}{i}@{domain}.example"
     lead.company, lead.job_title = company, rng.choice(TITLES)
     lead.phone = f"+44 20 7946 {rng.randint(0, 9999):04d}" if rng.random() < 0.5 else None
-    return lead
 
 
 def _ascii(text: str | None) -> str:
@@ -207,6 +208,11 @@ def _installation(session: Session, rng: random.Random, now: datetime, i: int) -
     session.flush()
     for event_type, state, at in story:
         session.add(_event(rng, installation, event_type, state, at, now))
+    _settle(installation, story)
+
+
+def _settle(installation: Installation, story: list[tuple[str, str, datetime]]) -> None:
+    """The installation's state, uninstall and clock as its notifications derive them, and its last failure."""
     result = lifecycle.derive(lifecycle.Observed(t, s, at) for t, s, at in story)
     installation.state, installation.uninstalled_at = result.state, result.uninstalled_at
     installation.clock_started_at = result.clock_started_at

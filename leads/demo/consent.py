@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from leads.consent.records import CURRENT_WORDING
 from leads.models import ConsentRecord, Lead, MarketingList, MarketingListMember
+from leads.rules.vocabulary import CURRENT_WORDING
 
 ACTOR = "system:demo"
 LIST_NAME = "RADNAC 3.0 launch (demo)"

@@ -21,6 +21,23 @@ from leads.models import (
     SyncRun,
 )
 
+#: Two entities a sync could not read, and why (the sync page shows what quarantine is for).
+QUARANTINED = [
+    (
+        "demo-q1",
+        "CustomerInfo is not valid JSON (Expecting ',' delimiter at character 41)",
+        {
+            "LeadSource": "AzureMarketplace-INS|coremem.radnac",
+            "CustomerInfo": '{"FirstName": "Ana" "LastName": "Silva"}',
+        },
+    ),
+    (
+        "demo-q2",
+        "unknown action code 'Subscribe'; expected one of INS, PLT, DNC, Create, StartTestDrive",
+        {"LeadSource": "AzurePortal-Subscribe|coremem.radnac", "ActionCode": "Subscribe"},
+    ),
+]
+
 
 def sync_history(*, session: Session, now: datetime, partition: str) -> None:
     """A finished sync run and two quarantined entities, so the admins' sync page shows what it is for."""
@@ -39,22 +56,12 @@ def sync_history(*, session: Session, now: datetime, partition: str) -> None:
             skipped=0,
         )
     )
-    bad = [
-        (
-            "demo-q1",
-            "CustomerInfo is not valid JSON (Expecting ',' delimiter at character 41)",
-            {
-                "LeadSource": "AzureMarketplace-INS|coremem.radnac",
-                "CustomerInfo": '{"FirstName": "Ana" "LastName": "Silva"}',
-            },
-        ),
-        (
-            "demo-q2",
-            "unknown action code 'Subscribe'; expected one of INS, PLT, DNC, Create, StartTestDrive",
-            {"LeadSource": "AzurePortal-Subscribe|coremem.radnac", "ActionCode": "Subscribe"},
-        ),
-    ]
-    for row_key, reason, raw in bad:
+    _quarantine(session, now, partition)
+
+
+def _quarantine(session: Session, now: datetime, partition: str) -> None:
+    """The quarantined entities, first seen 30 hours ago and seen again by the last run."""
+    for row_key, reason, raw in QUARANTINED:
         session.add(
             QuarantinedEntity(
                 partition_key=partition,
@@ -98,20 +105,7 @@ def _grant(
     )
     session.add(grant)
     session.flush()
-    session.add(
-        GrantCommunication(
-            grant_id=grant.id, at=now - age, direction="in", summary="Customer sent logs", recorded_by="system:demo"
-        )
-    )
-    session.add(
-        GrantData(
-            grant_id=grant.id,
-            kind="file",
-            description="radnac-server.log (2.1 MB)",
-            recorded_at=now - age,
-            recorded_by="system:demo",
-        )
-    )
+    _held_under(session, grant, now - age)
     grant.communications = 1
     if closed is not None:
         session.flush()
@@ -119,3 +113,21 @@ def _grant(
         grants.lapse(
             session=session, grant=grant, now=now - closed, reason="support request closed", actor="system:demo"
         )
+
+
+def _held_under(session: Session, grant: SupportGrant, at: datetime) -> None:
+    """What the grant's customer sent at `at`: a message, and the log file it brought."""
+    session.add(
+        GrantCommunication(
+            grant_id=grant.id, at=at, direction="in", summary="Customer sent logs", recorded_by="system:demo"
+        )
+    )
+    session.add(
+        GrantData(
+            grant_id=grant.id,
+            kind="file",
+            description="radnac-server.log (2.1 MB)",
+            recorded_at=at,
+            recorded_by="system:demo",
+        )
+    )

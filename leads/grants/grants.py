@@ -42,6 +42,18 @@ def open_grant(
 ) -> SupportGrant:
     """Open a grant. Refuses a locked-mode plan, missing consent evidence, or consent dated after now. Commits."""
     installation = session.get(Installation, installation_id)
+    _check_can_open(session, installation, (consent_given_by, consent_evidence, support_request_ref))
+    _check_consent_time(consent_given_at, now)
+    grant = _open(
+        session, installation_id, support_request_ref, consent_given_by, consent_given_at, consent_evidence, actor, now
+    )
+    _audit_then_commit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
+    return grant
+
+
+def _check_can_open(session: Session, installation: Installation | None, written: tuple[str, str, str]) -> None:
+    """A grant opens only on a publisher-managed plan's installation, with who gave written consent, the consent
+    itself and the support request all `written`."""
     if installation is None:
         raise GrantError("That installation no longer exists.")
     if plans.model_for(session=session, plan_name=installation.plan_name) != "publisher_managed":
@@ -49,32 +61,35 @@ def open_grant(
             f"Plan {installation.plan_name or '(unknown)'} uses locked mode: coreMem has no access "
             "to the customer's deployment, so no grant can be opened (privacy notice line 88)."
         )
-    if not (consent_given_by.strip() and consent_evidence.strip() and support_request_ref.strip()):
+    if not all(given.strip() for given in written):
         raise GrantError(
             "Record who gave written consent, the consent itself (text or reference) and the support "
             "request: no access without prior written explicit consent (privacy notice line 91)."
         )
-    _check_consent_time(consent_given_at, now)
+
+
+def _open(
+    session: Session, installation_id: int, ref: str, by: str, at: datetime, evidence: str, actor: User, now: datetime
+) -> SupportGrant:
+    """Add the grant for support request `ref` and its first communication, the written consent given `by`
+    whom, `at` when, and its `evidence` (flushed: the grant has its id)."""
     grant = SupportGrant(
         installation_id=installation_id,
-        support_request_ref=support_request_ref.strip(),
-        consent_given_by=consent_given_by.strip(),
-        consent_given_at=consent_given_at,
-        consent_evidence=consent_evidence.strip(),
-        consent_evidence_sha256=hashlib.sha256(consent_evidence.strip().encode()).hexdigest(),
+        support_request_ref=ref.strip(),
+        consent_given_by=by.strip(),
+        consent_given_at=at,
+        consent_evidence=evidence.strip(),
+        consent_evidence_sha256=hashlib.sha256(evidence.strip().encode()).hexdigest(),
         opened_by=actor.email,
         opened_at=now,
-        last_communication_at=consent_given_at,  # the written consent is the first communication
+        last_communication_at=at,  # the written consent is the first communication
         communications=1,
     )
     session.add(grant)
     session.flush()
-    consent = GrantCommunication(
-        grant_id=grant.id, at=consent_given_at, direction="in", summary=CONSENT_SUMMARY, recorded_by=actor.email
+    session.add(
+        GrantCommunication(grant_id=grant.id, at=at, direction="in", summary=CONSENT_SUMMARY, recorded_by=actor.email)
     )
-    session.add(consent)
-    _audit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
-    session.commit()
     return grant
 
 
@@ -102,6 +117,18 @@ def add_communication(
     """Log a message in or out, sent or received `at` (not after now, not before the previous communication);
     the 10-day window restarts from `at`. Refused once the grant has lapsed. Commits."""
     _require_open(session, grant, now)
+    _check_message(grant, direction, summary, at, now)
+    message = GrantCommunication(
+        grant_id=grant.id, at=at, direction=direction, summary=summary.strip(), recorded_by=actor.email
+    )
+    grant.last_communication_at, grant.communications = at, grant.communications + 1
+    session.add_all([message, grant])
+    _audit_then_commit(session, grant, actor, now, "grant.communication", {"direction": direction})
+    return message
+
+
+def _check_message(grant: SupportGrant, direction: str, summary: str, at: datetime, now: datetime) -> None:
+    """A message is logged with its direction and a summary, at the time it was really sent or received."""
     if direction not in DIRECTIONS or not summary.strip():
         raise GrantError("Say whether the message came from or went to the customer, and summarise it.")
     if at > now or at < grant.last_communication_at:
@@ -109,14 +136,6 @@ def add_communication(
             "A message's time must be when it was really sent or received: not in the future, and not "
             f"before the previous communication ({uktime.show(grant.last_communication_at)})."
         )
-    message = GrantCommunication(
-        grant_id=grant.id, at=at, direction=direction, summary=summary.strip(), recorded_by=actor.email
-    )
-    grant.last_communication_at, grant.communications = at, grant.communications + 1
-    session.add_all([message, grant])
-    _audit(session, grant, actor, now, "grant.communication", {"direction": direction})
-    session.commit()
-    return message
 
 
 def record_data(
@@ -130,8 +149,7 @@ def record_data(
         grant_id=grant.id, kind=kind, description=description.strip(), recorded_at=now, recorded_by=actor.email
     )
     session.add(item)
-    _audit(session, grant, actor, now, "grant.data", {"kind": kind})
-    session.commit()
+    _audit_then_commit(session, grant, actor, now, "grant.data", {"kind": kind})
     return item
 
 
@@ -149,18 +167,12 @@ def _require_open(session: Session, grant: SupportGrant, now: datetime) -> None:
         raise GrantError("This grant has lapsed: access ended, and a new grant needs new written consent.")
 
 
-def _audit(
+def _audit_then_commit(
     session: Session, grant: SupportGrant, actor: User | str, now: datetime, action: str, details: dict[str, object]
 ) -> None:
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action=action,
-        record_type="support_grant",
-        record_id=grant.id,
-        details={"installation_id": grant.installation_id, **details},
-    )
+    """Audit `action` on the grant (naming its installation), then commit."""
+    about = {"installation_id": grant.installation_id, **details}
+    audit.commit(session=session, at=now, actor=actor, action=action, on=("support_grant", grant.id), details=about)
 
 
 def get(*, session: Session, grant_id: int, now: datetime) -> SupportGrant | None:

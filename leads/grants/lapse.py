@@ -45,16 +45,10 @@ def lapse(*, session: Session, grant: SupportGrant, now: datetime, reason: str, 
     grant.consent_given_by, grant.consent_evidence = None, None
     grant.data_destroyed_at, grant.data_items_destroyed = now, len(items)
     session.add(grant)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="grant.lapse",
-        record_type="support_grant",
-        record_id=grant.id,
-        details={"installation_id": grant.installation_id, "reason": reason, "data_items_destroyed": len(items)},
+    lapsed = {"installation_id": grant.installation_id, "reason": reason, "data_items_destroyed": len(items)}
+    audit.commit(
+        session=session, at=now, actor=actor, action="grant.lapse", on=("support_grant", grant.id), details=lapsed
     )
-    session.commit()
     return len(items)
 
 

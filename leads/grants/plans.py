@@ -45,14 +45,6 @@ def set_model(*, session: Session, plan_name: str, model: str, actor: User | str
     session.add(row)
     if model == "locked":
         lapse.lapse_for_plan(session=session, plan_name=plan_name, now=now, actor=actor)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="plan.permission",
-        record_type="plan",
-        record_id=plan_name,
-        details={"before": before, "after": model},
-    )
-    session.commit()
+    change = {"before": before, "after": model}
+    audit.commit(session=session, at=now, actor=actor, action="plan.permission", on=("plan", plan_name), details=change)
     return row

@@ -87,14 +87,13 @@ def detach(*, session: Session, lead: Lead, reason: str, actor: User, now: datet
 
 
 def _move(session: Session, lead: Lead, to: Person, action: str, reason: str, actor: User, now: datetime) -> PersonLink:
+    """File `lead` under `to` (pinned there), carrying its old person's flags and consent; audited. Commits."""
     reason = " ".join(reason.split())
     if not reason or len(reason) > MAX_REASON:
         raise PersonError(f"Say why (at most {MAX_REASON} characters): the reason is kept with the lead.")
     source = session.get(Person, lead.person_id) if lead.person_id else None
     if source is not None:
-        for flag in FLAGS:
-            setattr(to, flag, getattr(to, flag) or getattr(source, flag))
-        _carry_consent(session, source, to, withdrawals_only=action == "detach")
+        _carry(session, source, to, action)
     lead.person_id, lead.person_pinned = to.id, True
     link = PersonLink(
         lead_id=lead.id, from_person_id=source.id if source else None, to_person_id=to.id,
@@ -102,18 +101,16 @@ def _move(session: Session, lead: Lead, to: Person, action: str, reason: str, ac
     )  # fmt: skip
     session.add_all([lead, to, link])
     session.flush()
-    details = {"link_id": link.id, "from_person_id": link.from_person_id, "to_person_id": to.id}
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action=f"person.{action}",
-        record_type="lead",
-        record_id=lead.id,
-        details=details,
-    )
-    session.commit()
+    moved = {"link_id": link.id, "from_person_id": link.from_person_id, "to_person_id": to.id}
+    audit.commit(session=session, at=now, actor=actor, action=f"person.{action}", on=("lead", lead.id), details=moved)
     return link
+
+
+def _carry(session: Session, source: Person, to: Person, action: str) -> None:
+    """What moves with a lead to its new person: the old person's flags (the more protective wins) and consent."""
+    for flag in FLAGS:
+        setattr(to, flag, getattr(to, flag) or getattr(source, flag))
+    _carry_consent(session, source, to, withdrawals_only=action == "detach")
 
 
 def _carry_consent(session: Session, source: Person, to: Person, *, withdrawals_only: bool) -> None:

@@ -51,16 +51,8 @@ def place(*, session: Session, record_type: str, record_id: int, reason: str, ac
     )
     session.add(hold)
     session.flush()
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="hold.place",
-        record_type=record_type,
-        record_id=record_id,
-        details={"hold_id": hold.id},  # the reason may name people: it lives in the hold, and goes with it
-    )
-    session.commit()
+    placed = {"hold_id": hold.id}  # the reason may name people: it lives in the hold, and goes with it
+    audit.commit(session=session, at=now, actor=actor, action="hold.place", on=(record_type, record_id), details=placed)
     return hold
 
 
@@ -73,16 +65,10 @@ def lift(*, session: Session, hold_id: int, reason: str, actor: User, now: datet
         raise HoldError("Give the reason for lifting the hold.")
     hold.lifted_by, hold.lifted_at, hold.lift_reason = actor.email, now, reason.strip()
     session.add(hold)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="hold.lift",
-        record_type=hold.record_type,
-        record_id=hold.record_id,
-        details={"hold_id": hold.id},
+    lifted = {"hold_id": hold.id}
+    audit.commit(
+        session=session, at=now, actor=actor, action="hold.lift", on=(hold.record_type, hold.record_id), details=lifted
     )
-    session.commit()
     return hold
 
 

@@ -168,6 +168,19 @@ def erase(
     guard(session=session, request=request, action="erase")
     people = _people_of(session, request)
     found = [held.held(session=session, person=person) for person in people]
+    _refuse_if_held(session, found)
+    _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
+    _forget_corrections(session, found)
+    report = sweeper.Report(as_of=now, dry_run=False)
+    for person in people:
+        _add_up(report, sweeper.erase_person(
+            session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
+        ))  # fmt: skip
+    return report
+
+
+def _refuse_if_held(session: Session, found: list[held.Rows]) -> None:
+    """Refuse the erasure while a legal hold stands on any lead or installation found for the person."""
     for record_type, table in (("lead", "lead"), ("installation", "installation")):
         ids = [row["id"] for rows in found for row in rows[table]]
         if holds.active_holds(session=session, record_type=record_type, record_ids=ids):
@@ -175,21 +188,22 @@ def erase(
                 "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
                 "stands; tell the person why, or lift the hold first."
             )
-    _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
+
+
+def _forget_corrections(session: Session, found: list[held.Rows]) -> None:
+    """Corrections still queued for the person's leads' source rows go with the erasure."""
     lead_ids = {row["id"] for rows in found for row in rows["lead"]}
     rectification.forget_queued(
         session=session, leads=list(session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))))
     )
-    report = sweeper.Report(as_of=now, dry_run=False)
-    for person in people:
-        done = sweeper.erase_person(
-            session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
-        )
-        report.destroyed.update(done.destroyed)
-        report.source_deleted += done.source_deleted
-        report.source_pending = done.source_pending  # what is still queued after this person's flush
-        report.source_errors += done.source_errors
-    return report
+
+
+def _add_up(report: sweeper.Report, done: sweeper.Report) -> None:
+    """Add one person's erasure to the request's report."""
+    report.destroyed.update(done.destroyed)
+    report.source_deleted += done.source_deleted
+    report.source_pending = done.source_pending  # what is still queued after this person's flush
+    report.source_errors += done.source_errors
 
 
 def erasure_preview(*, session: Session, request: RightsRequest) -> dict[str, int]:

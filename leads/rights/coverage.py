@@ -101,27 +101,37 @@ def confirm_lead(
         raise RequestError("The request is closed: its coverage cannot change.")
     if lead.id in links(session=session, request=request):
         return
+    matched = _matched_or_overridden(session, request, lead, override)
+    session.add(_link(request, lead, None if matched else override, actor=actor, now=now))
+    settle_erasure_flags(session=session, lead_ids=[lead.id])
+    note = f"Lead {lead.id}" + ("" if matched else f": {override.reason.strip()}")  # type: ignore[union-attr]
+    action = "lead.confirmed" if matched else "lead.override"
+    audit_request(session=session, request=request, actor=actor, now=now, action=action, note=note, lead_id=lead.id)
+    session.commit()
+
+
+def _matched_or_overridden(session: Session, request: RightsRequest, lead: Lead, override: Override | None) -> bool:
+    """Whether the register matched `lead` to the requester; if not, only a full override (why, and on what
+    evidence) lets staff link it."""
     matched = lead.id in {c.id for c in candidates(session=session, request=request)}
     if not matched and (override is None or not override.reason.strip() or not override.evidence.strip()):
         raise RequestError(
             f"Lead {lead.id} is not one the register matched to {request.requester_email}: link it only by an "
             "override that says why it is this person's and on what evidence."
         )
-    session.add(
-        RequestLead(
-            request_id=request.id,
-            lead_id=lead.id,
-            confirmed_by=actor.email,
-            confirmed_at=now,
-            override_reason=None if matched else override.reason.strip()[:1000],  # type: ignore[union-attr]
-            override_evidence=None if matched else override.evidence.strip(),  # type: ignore[union-attr]
-        )
+    return matched
+
+
+def _link(request: RightsRequest, lead: Lead, override: Override | None, *, actor: User, now: datetime) -> RequestLead:
+    """The confirmation that `lead` is the requester's, with the override that made it (None: the register matched)."""
+    return RequestLead(
+        request_id=request.id,
+        lead_id=lead.id,
+        confirmed_by=actor.email,
+        confirmed_at=now,
+        override_reason=None if override is None else override.reason.strip()[:1000],
+        override_evidence=None if override is None else override.evidence.strip(),
     )
-    settle_erasure_flags(session=session, lead_ids=[lead.id])
-    note = f"Lead {lead.id}" + ("" if matched else f": {override.reason.strip()}")  # type: ignore[union-attr]
-    action = "lead.confirmed" if matched else "lead.override"
-    audit_request(session=session, request=request, actor=actor, now=now, action=action, note=note, lead_id=lead.id)
-    session.commit()
 
 
 def unlink_lead(*, session: Session, request: RightsRequest, lead_id: int, actor: User, now: datetime) -> None:

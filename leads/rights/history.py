@@ -39,15 +39,20 @@ def audit_request(
         record_id=request.id,
         details={**(details or {}), **more},
     )
-    session.add(
-        RequestStep(
-            request_id=request.id,
-            step=action,
-            effective_on=on or uktime.today(now),
-            recorded_at=now,
-            actor=getattr(actor, "email", str(actor)),
-            detail=note,
-        )
+    session.add(_step(request, action, on or uktime.today(now), actor=actor, now=now, note=note))
+
+
+def _step(
+    request: RightsRequest, action: str, on: date, *, actor: User, now: datetime, note: str | None
+) -> RequestStep:
+    """One step of the request's history: what was done, the day it took effect, who recorded it and when."""
+    return RequestStep(
+        request_id=request.id,
+        step=action,
+        effective_on=on,
+        recorded_at=now,
+        actor=getattr(actor, "email", str(actor)),
+        detail=note,
     )
 
 

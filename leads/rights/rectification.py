@@ -57,6 +57,22 @@ def correct(
 ) -> Result:
     """Apply `changes` (field -> value; blank clears) to `lead`, keep each change, queue it for the source row
     and, when `source` is given, try to write it now. Commits."""
+    fields = _apply(session, request, lead, changes, actor, now)
+    if fields:
+        session.add(lead)
+        corrections.queue(session=session, lead=lead, fields=fields, now=now)
+    note = f"Lead {lead.id}: {', '.join(fields) or 'nothing changed'}"
+    proof = {"lead_id": lead.id, "fields": sorted(changes), "changed": len(fields)}
+    audit_request(session=session, request=request, actor=actor, now=now, action="rectification", note=note, **proof)
+    session.commit()
+    flushed = corrections.flush(session=session, source=source)
+    return Result(tuple(fields), flushed.written, flushed.pending)
+
+
+def _apply(
+    session: Session, request: RightsRequest, lead: Lead, changes: dict[str, str | None], actor: User, now: datetime
+) -> dict[str, str | None]:
+    """Set each field that really changes (stripped; blank is None) and keep the change: the fields changed."""
     earlier = _active(session, lead)
     fields: dict[str, str | None] = {}
     for field, value in changes.items():
@@ -67,38 +83,35 @@ def correct(
         if previous is not None:  # corrected again: the newer correction replaces it
             previous.superseded_at, previous.superseded_value = now, new
             session.add(previous)
-        session.add(
-            Rectification(
-                lead_id=lead.id,
-                request_id=request.id,
-                field=field,
-                old_value=getattr(lead, field),
-                new_value=new,
-                changed_by=actor.email,
-                changed_at=now,
-                source_value=previous.source_value if previous is not None else getattr(lead, field),
-            )
-        )
+        source_value = previous.source_value if previous is not None else getattr(lead, field)
+        session.add(_change(request, lead, field, new, source_value, actor=actor, now=now))
         setattr(lead, field, new)
         fields[field] = new
-    if fields:
-        session.add(lead)
-        corrections.queue(session=session, lead=lead, fields=fields, now=now)
-    note = f"Lead {lead.id}: {', '.join(fields) or 'nothing changed'}"
-    audit_request(
-        session=session,
-        request=request,
-        actor=actor,
-        now=now,
-        action="rectification",
-        note=note,
+    return fields
+
+
+def _change(
+    request: RightsRequest,
+    lead: Lead,
+    field: str,
+    new: str | None,
+    source_value: str | None,
+    *,
+    actor: User,
+    now: datetime,
+) -> Rectification:
+    """One field's correction: what it was, what it is now, who made it and when, and what the source row said
+    before the first correction of the field (what a later sync compares against)."""
+    return Rectification(
         lead_id=lead.id,
-        fields=sorted(changes),
-        changed=len(fields),
+        request_id=request.id,
+        field=field,
+        old_value=getattr(lead, field),
+        new_value=new,
+        changed_by=actor.email,
+        changed_at=now,
+        source_value=source_value,
     )
-    session.commit()
-    flushed = corrections.flush(session=session, source=source)
-    return Result(tuple(fields), flushed.written, flushed.pending)
 
 
 def forget_queued(*, session: Session, leads: list[Lead]) -> None:

@@ -105,12 +105,7 @@ def create(
     now: datetime,
 ) -> RightsRequest:
     """Register a request (any member of staff may); its due date runs from the day of receipt. Commits."""
-    if kind not in rights.KINDS or channel not in CHANNELS:
-        raise RequestError("Choose the kind of request and how it arrived.")
-    if received_on > uktime.today(now):
-        raise RequestError("A request cannot be received in the future.")
-    if not requester_name.strip() or not requester_email.strip():
-        raise RequestError("Give the person's name and email.")
+    _check_new(kind, requester_name, requester_email, channel, received_on, now)
     request = RightsRequest(
         kind=kind,
         requester_name=requester_name.strip(),
@@ -124,6 +119,16 @@ def create(
     )
     _save(session, request, actor, now, "create", received_on, f"{rights.KINDS[kind]}, by {CHANNELS[channel]}")
     return request
+
+
+def _check_new(kind: str, name: str, email: str, channel: str, received_on: date, now: datetime) -> None:
+    """A request names its kind, the channel it came by, the person's name and email, and a day not in the future."""
+    if kind not in rights.KINDS or channel not in CHANNELS:
+        raise RequestError("Choose the kind of request and how it arrived.")
+    if received_on > uktime.today(now):
+        raise RequestError("A request cannot be received in the future.")
+    if not name.strip() or not email.strip():
+        raise RequestError("Give the person's name and email.")
 
 
 def ask_identity(*, session: Session, request: RightsRequest, on: date, actor: User, now: datetime) -> None:
@@ -194,6 +199,18 @@ def close(
 ) -> None:
     """Complete the request (what was done) or refuse it (why, as told to the person). An erasure request
     completes only when nothing it covers remains, or with the hold or `exemption` that kept it, recorded."""
+    _check_close(session, request, status, outcome, now)
+    covered = [lead.id for lead in covered_leads(session=session, request=request)]
+    if status == "completed":
+        request.exemption = _kept_by(session, request, covered, exemption)
+    request.status, request.outcome, request.closed_on = status, outcome.strip(), uktime.today(now)
+    request.closed_at = now  # the clock of the request's own retention row (issue #15)
+    settle_erasure_flags(session=session, lead_ids=covered)
+    _save(session, request, actor, now, status, uktime.today(now), outcome.strip())
+
+
+def _check_close(session: Session, request: RightsRequest, status: str, outcome: str, now: datetime) -> None:
+    """A request closes as completed or refused, saying what was done or why, from a state that may close."""
     _check(session, request, "close", None, now)
     if status not in rights.TERMINAL:
         raise RequestError("Close a request as completed or refused.")
@@ -203,13 +220,6 @@ def close(
         rights.validate_transition(request.status, status, reason=outcome)
     except ValueError as error:
         raise RequestError(str(error)) from error
-    covered = [lead.id for lead in covered_leads(session=session, request=request)]
-    if status == "completed":
-        request.exemption = _kept_by(session, request, covered, exemption)
-    request.status, request.outcome, request.closed_on = status, outcome.strip(), uktime.today(now)
-    request.closed_at = now  # the clock of the request's own retention row (issue #15)
-    settle_erasure_flags(session=session, lead_ids=covered)
-    _save(session, request, actor, now, status, uktime.today(now), outcome.strip())
 
 
 def _kept_by(session: Session, request: RightsRequest, covered: list[int], exemption: str) -> str | None:
@@ -257,5 +267,4 @@ def counts(*, session: Session, today: date) -> dict[str, int]:
 
 def audit_export(*, session: Session, actor: User, now: datetime, rows: int) -> None:
     """Record that the register was downloaded. Commits."""
-    audit.record(session=session, at=now, actor=actor, action="rights.register.export", details={"rows": rows})
-    session.commit()
+    audit.commit(session=session, at=now, actor=actor, action="rights.register.export", details={"rows": rows})

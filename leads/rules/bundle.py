@@ -99,21 +99,6 @@ def document(*, kind: str, person: Mapping[str, Any], sections: Sequence[Section
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12) of `person.json`."""
-    section = {
-        "type": "object",
-        "required": ["title", "purpose", "lawful_basis", "portability_scope", "included", "records", "data"],
-        "properties": {
-            "title": {"type": "string"},
-            "purpose": {"type": "string"},
-            "purpose_code": {"enum": sorted(rights.PURPOSES)},
-            "lawful_basis": {"enum": sorted(rights.BASES.values())},
-            "notice_lines": {"type": "string"},
-            "portability_scope": {"type": "boolean"},
-            "included": {"type": "boolean"},
-            "records": {"type": "integer", "minimum": 0},
-            "data": {"type": "array", "items": {"type": "object"}},
-        },
-    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{SCHEMA_ID}/{SCHEMA_VERSION}",
@@ -126,7 +111,26 @@ def json_schema() -> dict[str, Any]:
             "kind": {"enum": sorted(KINDS)},
             "generated_at": {"type": "string", "format": "date-time"},
             "person": {"type": "object"},
-            "sections": {"type": "object", "additionalProperties": section},
+            "sections": {"type": "object", "additionalProperties": _section_schema()},
+        },
+    }
+
+
+def _section_schema() -> dict[str, Any]:
+    """The schema of one section: its purpose, lawful basis and portability scope, and its rows."""
+    return {
+        "type": "object",
+        "required": ["title", "purpose", "lawful_basis", "portability_scope", "included", "records", "data"],
+        "properties": {
+            "title": {"type": "string"},
+            "purpose": {"type": "string"},
+            "purpose_code": {"enum": sorted(rights.PURPOSES)},
+            "lawful_basis": {"enum": sorted(rights.BASES.values())},
+            "notice_lines": {"type": "string"},
+            "portability_scope": {"type": "boolean"},
+            "included": {"type": "boolean"},
+            "records": {"type": "integer", "minimum": 0},
+            "data": {"type": "array", "items": {"type": "object"}},
         },
     }
 

@@ -72,13 +72,7 @@ def parse(body: Any) -> Notification:
     """Validate a decoded JSON body; raises InvalidNotification with the reason."""
     if not isinstance(body, Mapping):
         raise InvalidNotification("the body must be a JSON object")
-    event_type = _required(body, "eventType").upper()
-    state = _required(body, "provisioningState")
-    if event_type not in lifecycle.EVENT_TYPES:
-        raise InvalidNotification(f"eventType must be one of {', '.join(lifecycle.EVENT_TYPES)}")
-    state = next((known for known in lifecycle.PROVISIONING_STATES if known.lower() == state.lower()), state)
-    if not lifecycle.is_known(event_type, state):
-        raise InvalidNotification(f"{event_type}/{state} is not a documented eventType/provisioningState pair")
+    event_type, state = _event(body)
     application_id, subscription, group, name = _application(_required(body, "applicationId"))
     error_code, error_message, details = _error(body.get("error"))
     billing = _object(body, "billingDetails")
@@ -98,6 +92,18 @@ def parse(body: Any) -> Notification:
         error_message=error_message,
         error_details=details,
     )
+
+
+def _event(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(eventType, provisioningState), spelled as documented, if they make a documented pair."""
+    event_type = _required(body, "eventType").upper()
+    state = _required(body, "provisioningState")
+    if event_type not in lifecycle.EVENT_TYPES:
+        raise InvalidNotification(f"eventType must be one of {', '.join(lifecycle.EVENT_TYPES)}")
+    state = next((known for known in lifecycle.PROVISIONING_STATES if known.lower() == state.lower()), state)
+    if not lifecycle.is_known(event_type, state):
+        raise InvalidNotification(f"{event_type}/{state} is not a documented eventType/provisioningState pair")
+    return event_type, state
 
 
 def _application(value: str) -> tuple[str, str, str, str]:

@@ -163,14 +163,19 @@ def due_date(
     of identity awaited) adds only the days after the clock started.
     Raises ValueError if identity is said to arrive before the request.
     """
-    if identity_received is not None and identity_received < received:
-        raise ValueError("identity cannot arrive before the request it belongs to")
-    # Unrequested identity documents do not move the clock: only a wait we imposed stops it (Art. 12(6)).
-    start = identity_received if identity_requested else received
+    start = _clock_start(received, identity_received, identity_requested)
     if start is None or any(pause.end is None for pause in pauses):
         return None
     stopped = sum(max(0, (pause.end - max(start, pause.start)).days) for pause in pauses if pause.end is not None)
     return next_working_day(add_months(start, 3 if extended else 1) + timedelta(days=stopped))
+
+
+def _clock_start(received: date, identity_received: date | None, identity_requested: bool) -> date | None:
+    """The day the month runs from: receipt, or the arrival of the identity we asked for (None until then)."""
+    if identity_received is not None and identity_received < received:
+        raise ValueError("identity cannot arrive before the request it belongs to")
+    # Unrequested identity documents do not move the clock: only a wait we imposed stops it (Art. 12(6)).
+    return identity_received if identity_requested else received
 
 
 def extension_allowed(*, received_start: date, told_on: date, pauses: Sequence[Pause] = ()) -> bool:

@@ -17,6 +17,9 @@ NOTE_KINDS = {
 # How a rights request reached us.
 CHANNELS = {"email": "Email", "phone": "Phone", "post": "Post", "web_form": "Web form", "in_person": "In person"}
 MIN_PASSWORD_LENGTH = 12
+# Consent as recorded: the notice people are shown today (privacy notice line 56), and the evidence's longest.
+CURRENT_WORDING = "Privacy notice, last updated 2025-10-08"
+MAX_EVIDENCE = 2000
 
 
 def staff_label(email: str | None) -> str:

@@ -58,6 +58,24 @@ def record(
     return event
 
 
+def commit(
+    *,
+    session: Session,
+    at: datetime,
+    actor: User | str,
+    action: str,
+    on: tuple[str, object] | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Audit, then commit: add one audit event (as `record`; `on` is the record it is about, as `(record_type,
+    record_id)`) and commit the change it proves with it. The tail of every service that makes one audited
+    change and owns its transaction."""
+    kind, key = on or (None, None)
+    added = record(session=session, at=at, actor=actor, action=action, record_type=kind, record_id=key, details=details)
+    session.commit()
+    return added
+
+
 def recent(*, session: Session, limit: int = 100) -> list[AuditEvent]:
     """The newest audit events first."""
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))  # type: ignore[union-attr]
@@ -73,16 +91,7 @@ def viewed(
     if record_type not in VIEWABLE:
         raise ValueError(f"unknown record type {record_type!r}; add it to VIEWABLE")
     details = {"page": what} if what else None
-    record(
-        session=session,
-        at=now,
-        actor=actor,
-        action=VIEWED,
-        record_type=record_type,
-        record_id=record_id,
-        details=details,
-    )
-    session.commit()
+    commit(session=session, at=now, actor=actor, action=VIEWED, on=(record_type, record_id), details=details)
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,8 @@ def add_member(*, session: Session, email: str, role: str, now: datetime, actor:
     user = User(email=email, password_hash=NO_PASSWORD, role=role, created_at=now)
     session.add(user)
     session.flush()
-    audit.record(session=session, at=now, actor=actor, action="user.create", record_type="user", record_id=user.id,
-                 details={"email": email, "role": role, "sign_in": "single sign-on only"})  # fmt: skip
-    session.commit()
+    created = {"email": email, "role": role, "sign_in": "single sign-on only"}
+    audit.commit(session=session, at=now, actor=actor, action="user.create", on=("user", user.id), details=created)
     return user
 
 
@@ -112,26 +111,28 @@ def sign_in(
         session.rollback()
         refuse(session=session, reason=refusal.reason, now=now, details=details)
         raise
+    _take_role(session, user, role, details)
+    identity.last_sign_in_at = now
+    session.add(identity)
+    audit.commit(session=session, at=now, actor=user, action="sso.sign_in", on=("user", user.id), details=details)
+    return user
+
+
+def _take_role(session: Session, user: User, role: str | None, details: dict[str, Any]) -> None:
+    """The provider's role, if it maps to one, becomes the user's (the audit `details` keep the one before)."""
     if role is not None and role != user.role:
         details["role_before"] = user.role
         user.role = role
         user.session_version += 1  # a role change ends the user's other sessions at once (issue #18)
         session.add(user)
-    identity.last_sign_in_at = now
-    session.add(identity)
-    audit.record(session=session, at=now, actor=user, action="sso.sign_in", record_type="user", record_id=user.id,
-                 details=details)  # fmt: skip
-    session.commit()
-    return user
 
 
 def refuse(*, session: Session, reason: str, now: datetime, details: Mapping[str, Any] | None = None) -> None:
     """Audit a refused sign-in (bad token, wrong state, unknown or deactivated member of staff). Commits."""
     actor = f"sso:{(details or {}).get('email') or (details or {}).get('subject') or 'unknown'}"[:254]
-    audit.record(
+    audit.commit(
         session=session, at=now, actor=actor, action="sso.refused", details={**(details or {}), "reason": reason}
     )
-    session.commit()
 
 
 def _match(

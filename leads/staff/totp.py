@@ -66,8 +66,7 @@ def confirm_enrolment(*, session: Session, user: User, code: str, now: datetime)
     row.confirmed_at, row.last_step = now, _matching_step(row, code, now)
     session.add(row)
     codes = _replace_recovery_codes(session=session, user=user, now=now)
-    audit.record(session=session, at=now, actor=user, action="totp.enrol", record_type="user", record_id=user.id)
-    session.commit()
+    audit.commit(session=session, at=now, actor=user, action="totp.enrol", on=("user", user.id))
     return codes
 
 
@@ -112,8 +111,7 @@ def reset(*, session: Session, user: User, now: datetime, actor: User) -> None:
     for code in _unused(session=session, user=user):
         code.used_at = now
         session.add(code)
-    audit.record(session=session, at=now, actor=actor, action="totp.reset", record_type="user", record_id=user.id)
-    session.commit()
+    audit.commit(session=session, at=now, actor=actor, action="totp.reset", on=("user", user.id))
 
 
 def is_required(*, session: Session) -> bool:
@@ -129,8 +127,7 @@ def set_required(*, session: Session, required: bool, now: datetime, actor: User
     )
     row.value, row.changed_at, row.changed_by = ("yes" if required else "no"), now, actor.email
     session.add(row)
-    audit.record(session=session, at=now, actor=actor, action="policy.totp_required", details={"required": required})
-    session.commit()
+    audit.commit(session=session, at=now, actor=actor, action="policy.totp_required", details={"required": required})
 
 
 def _matching_step(row: TotpSecret, code: str, now: datetime) -> int | None:
@@ -163,9 +160,7 @@ def _use_recovery_code(*, session: Session, user: User, code: str, now: datetime
         if hmac.compare_digest(row.code_hash, wanted):
             row.used_at = now
             session.add(row)
-            audit.record(session=session, at=now, actor=user, action="totp.recovery_code_used", record_type="user",
-                         record_id=user.id)  # fmt: skip
-            session.commit()
+            audit.commit(session=session, at=now, actor=user, action="totp.recovery_code_used", on=("user", user.id))
             return True
     return False
 

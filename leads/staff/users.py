@@ -52,16 +52,8 @@ def create_user(*, session: Session, email: str, password: str, role: str, now: 
     user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role, created_at=now)
     session.add(user)
     session.flush()
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="user.create",
-        record_type="user",
-        record_id=user.id,
-        details={"email": email, "role": role},
-    )
-    session.commit()
+    created = {"email": email, "role": role}
+    audit.commit(session=session, at=now, actor=actor, action="user.create", on=("user", user.id), details=created)
     return user
 
 
@@ -104,16 +96,8 @@ def update_user(*, session: Session, user: User, role: str, active: bool, now: d
         user.session_version += 1  # a new role or a deactivation takes effect now, in every open session
     user.role, user.active = role, active
     session.add(user)
-    audit.record(
-        session=session,
-        at=now,
-        actor=actor,
-        action="user.update",
-        record_type="user",
-        record_id=user.id,
-        details={"before": before, "after": {"role": role, "active": active}},
-    )
-    session.commit()
+    change = {"before": before, "after": {"role": role, "active": active}}
+    audit.commit(session=session, at=now, actor=actor, action="user.update", on=("user", user.id), details=change)
     return user
 
 
@@ -144,10 +128,7 @@ def change_password(*, session: Session, user: User, current: str, new: str, now
     if new == current:
         raise PasswordError("Choose a password you have not used here.")
     _set_password(session=session, user=user, password=new, must_change=False)
-    audit.record(
-        session=session, at=now, actor=user, action="user.password_change", record_type="user", record_id=user.id
-    )
-    session.commit()
+    audit.commit(session=session, at=now, actor=user, action="user.password_change", on=("user", user.id))
     return user
 
 
@@ -157,10 +138,7 @@ def reset_password(*, session: Session, user: User, new: str, now: datetime, act
     if user.id == actor.id:
         raise UserError("Change your own password from your account page, with your current password.")
     _set_password(session=session, user=user, password=new, must_change=True)
-    audit.record(
-        session=session, at=now, actor=actor, action="user.password_reset", record_type="user", record_id=user.id
-    )
-    session.commit()
+    audit.commit(session=session, at=now, actor=actor, action="user.password_reset", on=("user", user.id))
     return user
 
 

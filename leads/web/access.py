@@ -3,8 +3,9 @@ admins' audit page (/admin/audit), filtered by member of staff, record and date,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
@@ -15,6 +16,7 @@ from leads.web import inputs
 from leads.web.permissions import requires
 
 bp = Blueprint("access", __name__)
+T = TypeVar("T")
 PER_PAGE = 50
 #: Where each kind of record is shown, for links from the audit page.
 RECORD_PAGES = {
@@ -68,21 +70,21 @@ def parse(args: Any) -> audit.TrailQuery:
 
 
 def _id(raw: str | None, name: str) -> int | None:
-    if not raw:
-        return None
-    try:
-        return inputs.record_id(raw)
-    except ValueError:
-        abort(400, f"{name} must be a member of staff's id.")
+    return _parsed(raw, inputs.record_id, f"{name} must be a member of staff's id.")
 
 
 def _day(raw: str | None, name: str) -> date | None:
+    return _parsed(raw, date.fromisoformat, f"{name} must be a date, YYYY-MM-DD.")
+
+
+def _parsed(raw: str | None, parse: Callable[[str], T], refusal: str) -> T | None:
+    """`raw` parsed by `parse`; None when it is absent, a 400 saying `refusal` when it does not parse."""
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return parse(raw)
     except ValueError:
-        abort(400, f"{name} must be a date, YYYY-MM-DD.")
+        abort(400, refusal)
 
 
 def _cursor(raw: str | None) -> tuple[datetime, int] | None:

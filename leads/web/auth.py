@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from leads import db
 from leads.jobs import runs, schedule
-from leads.staff import users
+from leads.staff import totp, users
 from leads.web import htmx, second_factor, sessions, throttle
 from leads.web.forms import (
     ROLE_CHOICES,
@@ -21,6 +22,7 @@ from leads.web.forms import (
     UserUpdateForm,
 )
 from leads.web.permissions import public, requires
+from leads.web.sign_in_forms import RequireTotpForm, ResetTotpForm, SsoMemberForm
 
 bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "Email or password not recognised."
@@ -112,17 +114,29 @@ def users_admin() -> object:
             flash(f"Added {form.email.data}.", "info")
             return htmx.see_other(url_for("auth.users_admin"))
     staff = users.list_users(session=db.session())
-    return render_template(
-        "admin/users.html", form=form, staff=staff, roles=ROLE_CHOICES, reset_form=PasswordResetForm(formdata=None)
-    )
+    forms = {"form": form, "reset_form": PasswordResetForm(formdata=None), **_sign_in_settings()}
+    return render_template("admin/users.html", staff=staff, roles=ROLE_CHOICES, **forms)
+
+
+def _sign_in_settings() -> dict[str, Any]:
+    """The staff page's sign-in settings (templates/_partials/second-factor-policy.html and the single sign-on
+    form): whether admins require a second factor, who is enrolled, and adding a member by the provider."""
+    db_session = db.session()
+    settings: dict[str, Any] = {
+        "totp_policy_form": RequireTotpForm(required=totp.is_required(session=db_session)),
+        "totp_reset_form": ResetTotpForm(),
+        "totp_enrolled": totp.enrolled_user_ids(session=db_session),
+    }
+    if current_app.config["OIDC_ENABLED"]:
+        settings.update(sso_member_form=SsoMemberForm(), sso_provider=current_app.config["OIDC_PROVIDER_NAME"])
+    return settings
 
 
 @bp.post("/admin/users/<int:user_id>")
 @requires("users.manage")
 def user_update(user_id: int) -> object:
     """Change one user's role or active flag."""
-    user = users.get(session=db.session(), user_id=user_id) or abort(404)
-    form = UserUpdateForm()
+    user, form = _user_or_404(user_id), UserUpdateForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -162,8 +176,7 @@ def password() -> object:
 @requires("users.manage")
 def user_password_reset(user_id: int) -> object:
     """Give a user a temporary password, which they must change at their next login; their sessions end."""
-    user = users.get(session=db.session(), user_id=user_id) or abort(404)
-    form = PasswordResetForm()
+    user, form = _user_or_404(user_id), PasswordResetForm()
     if not form.validate_on_submit():
         flash("Type the temporary password.", "error")
         return htmx.see_other(url_for("auth.users_admin"))
@@ -173,6 +186,11 @@ def user_password_reset(user_id: int) -> object:
     except users.UserError as error:
         flash(str(error), "error")
     return htmx.see_other(url_for("auth.users_admin"))
+
+
+def _user_or_404(user_id: int) -> Any:
+    """The member of staff an admin page changes, or 404."""
+    return users.get(session=db.session(), user_id=user_id) or abort(404)
 
 
 def _log_in_again(user: object) -> None:

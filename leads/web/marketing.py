@@ -15,11 +15,12 @@ from flask_login import current_user
 from leads import db
 from leads.consent import export as list_export
 from leads.consent import marketing, records
-from leads.crm import queries
+from leads.crm import leadpage, queries
 from leads.rules import consent
-from leads.web import access, htmx, pages
+from leads.web import access, htmx
+from leads.web.forms import NoteForm
 from leads.web.marketing_forms import AddToListForm, ConsentForm, EmailSentForm, ListChoiceForm, ListForm, first_error
-from leads.web.permissions import requires
+from leads.web.permissions import can, requires
 
 bp = Blueprint("marketing", __name__)
 
@@ -31,19 +32,6 @@ def _me() -> Any:
 
 def _lead_or_404(lead_id: int) -> Any:
     return queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
-
-
-@bp.app_context_processor
-def _template_helpers() -> dict[str, Any]:
-    """What the lead page (another blueprint's view) shows of consent and marketing; each calls one service.
-    (The leads list's consent states and marketing lists are passed by its view, issue #19.)"""
-    return {
-        "consent_panel": lambda lead: records.panel(session=db.session(), lead_id=lead.id, now=db.now()),
-        "lead_marketing": lambda lead: marketing.lead_marketing(session=db.session(), lead=lead, now=db.now()),
-        "new_consent_form": lambda: ConsentForm(formdata=None),
-        "consent_purposes": consent.PURPOSES,
-        "consent_methods": consent.METHOD_LABELS,
-    }
 
 
 # --- consent -------------------------------------------------------------------------------------------------
@@ -73,8 +61,9 @@ def _consent_answer(lead: Any, form: ConsentForm, message: str, *, ok: bool) -> 
     if ok and not htmx.wants_fragment():
         flash(message, "info")
         return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
-    context = {**pages.lead_page_context(lead), "consent_form": form, "consent_message": message, "consent_ok": ok}
-    return htmx.render("leads/detail.html", "marketing/consent-answer.html", **context)
+    page = leadpage.data(session=db.session(), lead=lead, now=db.now(), with_marketing=can("marketing.act"))
+    answer = {"note_form": NoteForm(formdata=None), "consent_form": form, "consent_message": message, "consent_ok": ok}
+    return htmx.render("leads/detail.html", "marketing/consent-answer.html", **page, **answer)
 
 
 # --- marketing actions on one lead ---------------------------------------------------------------------------
@@ -132,7 +121,9 @@ def _marketing_answer(lead: Any, message: str, *, ok: bool) -> Any:
     if not htmx.wants_fragment():
         flash(message, "info" if ok else "error")
         return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
-    return render_template("_partials/marketing-panel.html", lead=lead, marketing_message=message, marketing_ok=ok)
+    shown = marketing.lead_marketing(session=db.session(), lead=lead, now=db.now())
+    answer = {"marketing_message": message, "marketing_ok": ok}
+    return render_template("_partials/marketing-panel.html", lead=lead, lead_marketing=shown, **answer)
 
 
 # --- many leads, and the lists themselves --------------------------------------------------------------------

@@ -20,8 +20,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from leads.consent.records import CONSENT_PURPOSES, CURRENT_WORDING, MAX_EVIDENCE, ConsentInput
+from leads.consent.records import ConsentInput
 from leads.rules import consent, uktime
+from leads.rules.purposes import CONSENT_PURPOSES
+from leads.rules.vocabulary import CURRENT_WORDING, MAX_EVIDENCE
 from leads.web import inputs
 from leads.web.forms import uk_wall_clock
 

@@ -75,9 +75,7 @@ def finish(*, now: datetime) -> dict[str, Any]:
     if request.args.get("error"):
         raise TokenRefused(f"the provider refused: {request.args.get('error_description') or request.args['error']}")
     oauth_client, state = client(), request.args.get("state", "")
-    state_data = oauth_client.framework.get_state_data(session, state) if state else None
-    if state:
-        oauth_client.framework.clear_state_data(session, state)
+    state_data = _consume_state(oauth_client, state)
     if not state_data or not state_data.get("nonce") or not request.args.get("code"):
         raise TokenRefused("the sign-in's state does not match one started here (replayed or forged)")
     params = oauth_client._format_state_params(state_data, {"code": request.args["code"], "state": state})
@@ -93,6 +91,14 @@ def finish(*, now: datetime) -> dict[str, Any]:
         access_token=token.get("access_token"),
         now=now,
     )
+
+
+def _consume_state(oauth_client: Any, state: str) -> dict[str, Any] | None:
+    """What the sign-in that began with `state` stored (None if no such sign-in), removed so it serves once."""
+    state_data = oauth_client.framework.get_state_data(session, state) if state else None
+    if state:
+        oauth_client.framework.clear_state_data(session, state)
+    return state_data
 
 
 def verify_id_token(*, id_token: str, nonce: str, now: datetime, access_token: str | None = None) -> dict[str, Any]:

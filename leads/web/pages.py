@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.consent import marketing, records
-from leads.crm import attention, installlist, leadlist, nurture, queries, timeline, views
+from leads.crm import attention, installlist, leadlist, leadpage, nurture, queries, views
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
@@ -17,6 +17,7 @@ from leads.retention import holds
 from leads.staff import users
 from leads.web import access, htmx
 from leads.web.forms import NoteForm
+from leads.web.marketing_forms import ConsentForm
 from leads.web.permissions import can, requires
 
 bp = Blueprint("pages", __name__)
@@ -37,9 +38,7 @@ def dashboard() -> str:
 def leads_list() -> str:
     """Search, filter, sort and page through leads; htmx swaps just the table."""
     session, query = db.session(), leadlist.parse(request.args)
-    listing = leadlist.list_leads(
-        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
-    )
+    listing = leadlist.list_leads(session=session, query=query, now=db.now(), per_page=_per_page())
     held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in listing.items])
     options = leadlist.filter_options(session=session, now=db.now(), ttl=current_app.config["FILTER_OPTIONS_TTL"])
     return htmx.render(
@@ -57,37 +56,20 @@ def leads_list() -> str:
     )
 
 
+def _per_page() -> int:
+    """How many rows a list page shows (LEADS_PER_PAGE, for leads and installations alike)."""
+    return current_app.config["LEADS_PER_PAGE"]
+
+
 @bp.get("/leads/<int:lead_id>")
 @requires("leads.view")
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
     access.viewed("lead", lead.id)
-    return htmx.render("leads/detail.html", "leads/detail.html", **lead_page_context(lead))
-
-
-def lead_page_context(lead: Any) -> dict[str, object]:
-    """Everything the lead page shows (other blueprints re-render the page with a form's errors)."""
-    return {"lead": lead, **_lead_context(lead), **_hold_context("lead", lead.id)}
-
-
-def _lead_context(lead: Any) -> dict[str, object]:
-    session = db.session()
-    linked = nurture.linked_installations(session=session, lead_id=lead.id)
-    return {
-        "linked": linked,
-        "suggested": nurture.link_suggestions(session=session, lead=lead),
-        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked], now=db.now()),
-        "staff": users.list_users(session=session),
-        "timeline": timeline.for_lead(session=session, lead=lead),
-        "note_form": NoteForm(formdata=None),
-    }
-
-
-def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
-    history = holds.history(session=db.session(), record_type=record_type, record_id=record_id)
-    active = next((hold for hold in history if hold.lifted_at is None), None)
-    return {"active_hold": active, "hold_history": history}
+    page = leadpage.data(session=db.session(), lead=lead, now=db.now(), with_marketing=can("marketing.act"))
+    forms = {"note_form": NoteForm(formdata=None), "consent_form": ConsentForm(formdata=None)}
+    return htmx.render("leads/detail.html", "leads/detail.html", **page, **forms)
 
 
 @bp.get("/installations")
@@ -95,9 +77,7 @@ def _hold_context(record_type: str, record_id: int) -> dict[str, object]:
 def installations_list() -> str:
     """Filter, search, sort and page through installations; htmx swaps just the table."""
     session, query = db.session(), installlist.parse(request.args)
-    listing = installlist.list_installations(
-        session=session, query=query, now=db.now(), per_page=current_app.config["LEADS_PER_PAGE"]
-    )
+    listing = installlist.list_installations(session=session, query=query, now=db.now(), per_page=_per_page())
     ids = [i.id for i in listing.items]
     return htmx.render(
         "installations/list.html",
@@ -120,7 +100,7 @@ def installation_detail(installation_id: int) -> str:
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     installation, events = found
     access.viewed("installation", installation_id)
-    context = _hold_context("installation", installation_id)
+    context = leadpage.hold(session=db.session(), record_type="installation", record_id=installation_id)
     model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
     context.update(_lead_link_context(installation))
     context.update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
@@ -107,45 +108,40 @@ def refused(item: Any, reason: str, status: int = 409) -> tuple[str, int]:
     return render_template("rights/detail.html", **page_context(item)), status
 
 
-STEPS: dict[str, Callable[..., None]] = {
-    "ask-identity": lambda item, form, now: rights_register.ask_identity(
-        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
-    ),
-    "identity-received": lambda item, form, now: rights_register.identity_received(
-        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
-    ),
-    "verify-identity": lambda item, form, now: rights_register.verify_identity(
-        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
-    ),
-    "ask-clarification": lambda item, form, now: rights_register.ask_clarification(
-        session=db.session(),
-        request=item,
-        question=form.text.data or "",
-        on=form.on.data or now.date(),
-        actor=current_user,
-        now=now,
-    ),
-    "clarified": lambda item, form, now: rights_register.clarified(
-        session=db.session(), request=item, on=form.on.data or now.date(), actor=current_user, now=now
-    ),
-    "extend": lambda item, form, now: rights_register.extend(
-        session=db.session(),
-        request=item,
-        reason=form.text.data or "",
-        told_on=form.on.data or now.date(),
-        actor=current_user,
-        now=now,
-    ),
-    "close": lambda item, form, now: rights_register.close(
-        session=db.session(),
-        request=item,
-        status=form.status.data,
-        outcome=form.text.data or "",
-        exemption=form.exemption.data or "",
-        actor=current_user,
-        now=now,
-    ),
+def _on(form: RequestStepForm, now: datetime) -> date:
+    return form.on.data or now.date()
+
+
+def _text(form: RequestStepForm, now: datetime) -> str:
+    return form.text.data or ""
+
+
+def _status(form: RequestStepForm, now: datetime) -> str:
+    return form.status.data
+
+
+def _exemption(form: RequestStepForm, now: datetime) -> str:
+    return form.exemption.data or ""
+
+
+#: Each step staff take on a request: the register's service, and what it reads from the step form (the service's
+#: argument -> how to read it). Every step is also given the request, the member of staff and the clock.
+STEPS: dict[str, tuple[Callable[..., None], dict[str, Callable[[RequestStepForm, datetime], Any]]]] = {
+    "ask-identity": (rights_register.ask_identity, {"on": _on}),
+    "identity-received": (rights_register.identity_received, {"on": _on}),
+    "verify-identity": (rights_register.verify_identity, {"on": _on}),
+    "ask-clarification": (rights_register.ask_clarification, {"question": _text, "on": _on}),
+    "clarified": (rights_register.clarified, {"on": _on}),
+    "extend": (rights_register.extend, {"reason": _text, "told_on": _on}),
+    "close": (rights_register.close, {"status": _status, "outcome": _text, "exemption": _exemption}),
 }
+
+
+def _take(step: str, item: Any, form: RequestStepForm, now: datetime) -> None:
+    """Call the step's service with what it reads from the form."""
+    service, reads = STEPS[step]
+    given = {argument: read(form, now) for argument, read in reads.items()}
+    service(session=db.session(), request=item, actor=current_user, now=now, **given)
 
 
 @bp.post("/rights/<int:request_id>/step/<step>")
@@ -161,7 +157,7 @@ def take_step(request_id: int, step: str) -> object:
         return refused(item, "Tick the box to confirm: closing a request is final.", 400)
     form.on.data = form.on.data or uktime.today(db.now())  # no date typed: today in the UK, not in UTC
     try:
-        STEPS[step](item, form, db.now())
+        _take(step, item, form, db.now())
     except rights_register.RequestError as error:
         return refused(item, str(error))
     flash(requests.step_sentence(step, status=item.status, due_on=item.due_on), "info")
@@ -191,6 +187,45 @@ def link_lead(request_id: int) -> object:
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
+#: The register CSV's columns, in order (`_register_row` fills them).
+REGISTER_COLUMNS = (
+    "id",
+    "kind",
+    "requester_name",
+    "requester_email",
+    "channel",
+    "received_on",
+    "status",
+    "due_on",
+    "urgency",
+    "extended",
+    "closed_on",
+    "outcome",
+    "exemption",
+    "history",
+)
+
+
+def _register_row(r: Any, history: list[Any], today: date) -> list[object]:
+    """One request as the register CSV keeps it (urgency only while open; the history in one cell)."""
+    return [
+        r.id,
+        rights.KINDS[r.kind],
+        r.requester_name,
+        r.requester_email,
+        r.channel,
+        r.received_on,
+        rights.STATUSES[r.status],
+        r.due_on,
+        rights.URGENCIES[rights.urgency(r.due_on, today=today)] if r.status not in rights.TERMINAL else "",
+        r.extended,
+        r.closed_on,
+        r.outcome,
+        r.exemption,
+        " | ".join(_history_cell(step) for step in history),
+    ]
+
+
 def _history_cell(step: Any) -> str:
     """One step as the register CSV keeps it: effective date, what, who, when recorded, and its note."""
     what = requests.HISTORY.get(step.step, step.step)
@@ -206,44 +241,10 @@ def export_register() -> Response:
     rows = rights_register.register(session=db.session())
     history = rights_register.steps_by_request(session=db.session(), request_ids=[r.id for r in rows])
     today = uktime.today(db.now())
-    header = (
-        "id",
-        "kind",
-        "requester_name",
-        "requester_email",
-        "channel",
-        "received_on",
-        "status",
-        "due_on",
-        "urgency",
-        "extended",
-        "closed_on",
-        "outcome",
-        "exemption",
-        "history",
-    )
-    lines = (
-        [
-            r.id,
-            rights.KINDS[r.kind],
-            r.requester_name,
-            r.requester_email,
-            r.channel,
-            r.received_on,
-            rights.STATUSES[r.status],
-            r.due_on,
-            rights.URGENCIES[rights.urgency(r.due_on, today=today)] if r.status not in rights.TERMINAL else "",
-            r.extended,
-            r.closed_on,
-            r.outcome,
-            r.exemption,
-            " | ".join(_history_cell(step) for step in history[r.id]),
-        ]
-        for r in rows
-    )
+    lines = (_register_row(r, history[r.id], today) for r in rows)
     rights_register.audit_export(session=db.session(), actor=current_user, now=db.now(), rows=len(rows))
     return Response(
-        csvsafe.write_csv(lines, header),
+        csvsafe.write_csv(lines, REGISTER_COLUMNS),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="rights-register-{today:%Y%m%d}.csv"'},
     )

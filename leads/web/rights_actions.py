@@ -5,7 +5,9 @@ request is open, of that kind, identity verified and covering someone; the servi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from flask import Response, current_app, flash, render_template, request, stream_with_context, url_for
 from flask_login import current_user
@@ -55,25 +57,23 @@ def rectify(request_id: int, lead_id: int) -> object:
         access.viewed("lead", lead_id, what="rectify")
     if form.validate_on_submit():
         changes = {field: getattr(form, field).data for field in actions.RECTIFIABLE}
-
-        def rectify_now() -> str:
-            table = _table()
-            try:
-                return actions.rectify(
-                    session=db.session(),
-                    request=item,
-                    lead=lead,
-                    changes=changes,
-                    actor=current_user,
-                    now=db.now(),
-                    source=table,
-                ).sentence()
-            finally:
-                if table is not None:
-                    table.close()
-
-        return _carry_out(request_id, rectify_now)
+        return _carry_out(request_id, lambda: _rectify_now(item, lead, changes))
     return render_template("rights/rectify.html", item=item, lead=lead, form=form)
+
+
+def _rectify_now(item: Any, lead: Any, changes: dict[str, str | None]) -> str:
+    """Correct the lead, writing the source row now when the lead table is configured: what was done."""
+    with _source_table() as table:
+        result = actions.rectify(
+            session=db.session(),
+            request=item,
+            lead=lead,
+            changes=changes,
+            actor=current_user,
+            now=db.now(),
+            source=table,
+        )
+    return result.sentence()
 
 
 @bp.get("/rights/<int:request_id>/erase")
@@ -100,21 +100,14 @@ def erase(request_id: int) -> object:
     item = _request(request_id)
     if request.form.get("confirm") != "erase":
         return refused(item, "Confirm on the erasure page: erasure cannot be undone.", 400)
-    table = _table()
     try:
-        report = actions.erase(
-            session=db.session(),
-            request=item,
-            actor=current_user,
-            now=db.now(),
-            tombstone_key=current_app.config["TOMBSTONE_KEY"],
-            source=table,
-        )
+        with _source_table() as table:
+            key = current_app.config["TOMBSTONE_KEY"]
+            report = actions.erase(
+                session=db.session(), request=item, actor=current_user, now=db.now(), tombstone_key=key, source=table
+            )
     except actions.ActionError as error:
         return refused(item, str(error))
-    finally:
-        if table is not None:
-            table.close()
     done = requests.erasure_sentence(
         destroyed=dict(report.destroyed), source_deleted=report.source_deleted, source_pending=report.source_pending
     )
@@ -153,8 +146,15 @@ def withdraw(request_id: int) -> object:
     return _carry_out(request_id, withdraw_now)
 
 
-def _table() -> sources.LeadTable | None:
-    return sources.lead_table(current_app.config)
+@contextmanager
+def _source_table() -> Iterator[sources.LeadTable | None]:
+    """The source lead table (None when AZURE_TABLES_CONNECTION_STRING is unset), closed after use."""
+    table = sources.lead_table(current_app.config)
+    try:
+        yield table
+    finally:
+        if table is not None:
+            table.close()
 
 
 def _carry_out(request_id: int, action: Callable[[], str]) -> object:

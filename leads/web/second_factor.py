@@ -131,19 +131,6 @@ def _enrol_first() -> Any:
     return None
 
 
-@bp.app_context_processor
-def _policy_form() -> dict[str, Any]:
-    """The admins' policy switch, for the staff page (templates/_partials/second-factor-policy.html)."""
-    if request.endpoint != "auth.users_admin":
-        return {}
-    db_session = db.session()
-    return {
-        "totp_policy_form": RequireTotpForm(required=totp.is_required(session=db_session)),
-        "totp_reset_form": ResetTotpForm(),
-        "totp_enrolled": totp.enrolled_user_ids(session=db_session),
-    }
-
-
 def _no_store(page: str) -> Any:
     """The secret and the recovery codes must not outlive the page in any cache."""
     response = make_response(page)

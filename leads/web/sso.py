@@ -102,13 +102,6 @@ def add_member() -> Any:
 
 
 @bp.app_context_processor
-def _staff_page_context() -> dict[str, Any]:
-    if request.endpoint != "auth.users_admin" or not current_app.config["OIDC_ENABLED"]:
-        return {}
-    return {"sso_member_form": SsoMemberForm(), "sso_provider": current_app.config["OIDC_PROVIDER_NAME"]}
-
-
-@bp.app_context_processor
 def _login_page_context() -> dict[str, Any]:
     """The login page's single sign-on button, and after an SSO logout the offer of the provider's logout."""
     if request.endpoint != "auth.login" or not current_app.config["OIDC_ENABLED"]:

@@ -5,36 +5,43 @@ Templates run no queries: these are pure functions and constants; pages pass eve
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from leads import db
 from leads.grants import grants
-from leads.rules import lifecycle, requests, rights, schedule, uktime, vocabulary
+from leads.rules import consent, lifecycle, requests, rights, schedule, uktime, vocabulary
 from leads.web import permissions
+
+#: What every template may call or read, by name: pure functions and the fixed vocabularies.
+GLOBALS: dict[str, Any] = {
+    "can": permissions.can,
+    "plain_state": lambda state: lifecycle.PLAIN_WORDS.get(state, state),
+    "plain_event": lifecycle.plain_event,
+    "install_waiting": lifecycle.waiting_words,
+    "countdown": lambda kind, start, on_hold=False, deadline_at=None: schedule.countdown(
+        kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
+    ),
+    "grant_lapse_at": grants.lapse_at,
+    "uk_time": uktime.show,
+    "staff_label": vocabulary.staff_label,
+    "install_states": vocabulary.INSTALL_STATES,
+    "nurture_statuses": vocabulary.NURTURE_STATUSES,
+    "note_kinds": vocabulary.NOTE_KINDS,
+    "consent_purposes": consent.PURPOSES,
+    "consent_methods": consent.METHOD_LABELS,
+    "rights_kinds": rights.KINDS,
+    "rights_statuses": rights.STATUSES,
+    "rights_urgencies": {**rights.URGENCIES, "closed": "Closed"},
+    "rights_terminal": rights.TERMINAL,
+    "rights_urgency": lambda due, today: rights.urgency(due, today=today),
+    "rights_steps": requests.STEPS,
+    "rights_history": requests.HISTORY,
+    "rights_actions": requests.ACTIONS,
+}
 
 
 def init_app(app: Flask) -> None:
     """Register the template globals."""
-    app.jinja_env.globals.update(
-        can=permissions.can,
-        plain_state=lambda state: lifecycle.PLAIN_WORDS.get(state, state),
-        plain_event=lifecycle.plain_event,
-        install_waiting=lifecycle.waiting_words,
-        countdown=lambda kind, start, on_hold=False, deadline_at=None: schedule.countdown(
-            kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
-        ),
-        grant_lapse_at=grants.lapse_at,
-        uk_time=uktime.show,
-        staff_label=vocabulary.staff_label,
-        install_states=vocabulary.INSTALL_STATES,
-        nurture_statuses=vocabulary.NURTURE_STATUSES,
-        note_kinds=vocabulary.NOTE_KINDS,
-        rights_kinds=rights.KINDS,
-        rights_statuses=rights.STATUSES,
-        rights_urgencies={**rights.URGENCIES, "closed": "Closed"},
-        rights_terminal=rights.TERMINAL,
-        rights_urgency=lambda due, today: rights.urgency(due, today=today),
-        rights_steps=requests.STEPS,
-        rights_history=requests.HISTORY,
-        rights_actions=requests.ACTIONS,
-    )
+    app.jinja_env.globals.update(GLOBALS)

@@ -50,3 +50,12 @@ def test_a_sweep_after_downtime_says_how_late_the_latest_destruction_was(app, se
     assert "destroyed {'lead': 2}" in result.output
     assert "2 destroyed more than 0:01:00 late; the latest by 1 day, 2:00:00." in result.output
     assert "destroyed 2 late, by up to 1 day, 2:00:00" in status(app)
+
+
+def test_the_per_transaction_options_keep_their_range_and_show_their_default(app):
+    runner = app.test_cli_runner()
+    for args, default in ((["leads", "sync"], "--page-size"), (["retention", "sweep"], "--batch-size")):
+        assert "[default: " in runner.invoke(args=[*args, "--help"]).output
+        refused = runner.invoke(args=[*args, default, "0"])
+        assert refused.exit_code == 2 and "is not in the range" in refused.output
+    assert "1<=x<=10000" in runner.invoke(args=["worker", "--sweep-batch-size", "10001"]).output

@@ -124,3 +124,15 @@ def test_the_scan_recognises_each_way_of_erasing_history(snippet):
 @pytest.mark.parametrize("module", sorted(LEADS.rglob("*.py")), ids=lambda p: p.name)
 def test_no_app_code_updates_or_deletes_audit_events(module):
     assert offences(module.read_text()) == []
+
+
+def test_audit_then_commit_keeps_the_event_with_the_change_it_proves(session, clock):
+    event = audit.commit(session=session, at=clock.now, actor="system:test", action="test.commit", on=("lead", 7))
+    session.rollback()  # nothing left to roll back: the event was committed
+    stored = session.exec(select(AuditEvent).where(AuditEvent.action == "test.commit")).one()
+    assert (
+        stored.id == event.id
+        and stored.record_type == "lead"
+        and stored.record_id == "7"
+        and stored.actor == "system:test"
+    )

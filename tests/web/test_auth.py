@@ -166,3 +166,13 @@ def test_csrf_is_enforced_on_forms_when_enabled(database_url, clock, make_user):
     assert client.post("/logout").status_code == 400  # no token: refused
     assert client.post("/logout", headers={"X-CSRFToken": header_token}).status_code == 303  # htmx's header works
     app.extensions["radnac.engine"].dispose()
+
+
+def test_the_staff_page_gets_its_sign_in_settings_from_its_own_view(app, client, auth):
+    """Views pass what a template shows (issue #14): no other blueprint's context processor adds to this page."""
+    auth.login("admin")
+    with app.test_request_context("/admin/users"):
+        offered = {name for processors in app.template_context_processors.values() for p in processors for name in p()}
+    assert offered.isdisjoint({"totp_policy_form", "totp_reset_form", "totp_enrolled", "sso_member_form"})
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert 'id="second-factor-policy"' in page and 'id="sso-member"' not in page  # no provider configured

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -209,3 +210,31 @@ def test_htmx_marketing_actions_send_the_csrf_token_in_a_header(database_url, cl
     answer = client.post("/marketing/lists/add", data=data, headers={**HX, "X-CSRFToken": header})
     assert answer.status_code == 200 and "Added 1 to “Launch”." in answer.get_data(as_text=True)
     app.extensions["radnac.engine"].dispose()
+
+
+QUERY_HELPERS = ("consent_panel", "lead_marketing", "new_consent_form", "consent_states", "marketing_lists")
+
+
+def test_templates_call_no_query_helpers_and_no_blueprint_offers_them(app, client, auth, session):
+    """Views pass what a template shows (issue #14): no template calls a function that queries, none is offered."""
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    calls = [
+        f"{page.relative_to(templates)}: {name}()"
+        for page in templates.rglob("*.html")
+        for name in QUERY_HELPERS
+        if re.search(rf"\b{name}\s*\(", page.read_text())
+    ]
+    assert calls == []
+    with app.test_request_context():
+        offered = {name for processors in app.template_context_processors.values() for p in processors for name in p()}
+    assert offered.isdisjoint(QUERY_HELPERS) and set(app.jinja_env.globals).isdisjoint(QUERY_HELPERS)
+    # and the pages that show the two panels still show them, filled by their views
+    lead = make_lead(session, 1)
+    make_list(session)
+    auth.login("sales")
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert 'id="consent-panel"' in page and 'id="marketing-panel"' in page and ">Launch</option>" in page
+    answer = client.post(f"/leads/{lead.id}/consent", data=CONSENT, headers=HX).get_data(as_text=True)
+    assert "Recorded: consent given for information updates and marketing." in answer and 'hx-swap-oob="true"' in answer
+    added = client.post(f"/leads/{lead.id}/marketing-lists", data={"list_id": 1}, headers=HX).get_data(as_text=True)
+    assert "Added to Launch." in added and 'id="marketing-panel"' in added

@@ -1,0 +1,45 @@
+"""What the lead page shows, composed from the domains' services: its installations and their grants, the staff,
+the timeline, the legal hold, the person's consent and (for staff who may act on it) marketing.
+
+One place, so every view that renders the page (the lead page itself, the consent answer re-rendering it with a
+form's errors) passes the same data, and the templates run no queries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from leads.consent import marketing, records
+from leads.crm import nurture, timeline
+from leads.grants import grants
+from leads.models import Lead
+from leads.retention import holds
+from leads.staff import users
+
+
+def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -> dict[str, object]:
+    """Everything the lead page shows of `lead`, keyed by the names its template reads.
+
+    `with_marketing` is whether the viewer sees the marketing panel (only then is it looked up).
+    """
+    linked = nurture.linked_installations(session=session, lead_id=lead.id)
+    return {
+        "lead": lead,
+        "linked": linked,
+        "suggested": nurture.link_suggestions(session=session, lead=lead),
+        "lead_grants": grants.for_installations(session=session, installation_ids=[i.id for i in linked], now=now),
+        "staff": users.list_users(session=session),
+        "timeline": timeline.for_lead(session=session, lead=lead),
+        **hold(session=session, record_type="lead", record_id=lead.id),
+        "consent_panel": records.panel(session=session, lead_id=lead.id, now=now),
+        "lead_marketing": marketing.lead_marketing(session=session, lead=lead, now=now) if with_marketing else None,
+    }
+
+
+def hold(*, session: Session, record_type: str, record_id: int) -> dict[str, object]:
+    """A record's legal hold as its page shows it: the active hold (or None) and the history of holds."""
+    history = holds.history(session=session, record_type=record_type, record_id=record_id)
+    active = next((found for found in history if found.lifted_at is None), None)
+    return {"active_hold": active, "hold_history": history}
