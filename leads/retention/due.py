@@ -153,8 +153,15 @@ def ip_fields(as_of: datetime) -> tuple[Any, ...]:
 
 
 def ip_fields_due(*, session: Session, as_of: datetime) -> int:
-    """How many caller IP addresses are due at `as_of` (those of held installations are kept)."""
-    return session.exec(select(func.count()).select_from(InstallEvent).where(*ip_fields(as_of))).one()
+    """How many caller IP addresses are due at `as_of` (those of held installations are kept): all that are due,
+    counted on the index of addresses still held, less the held installations' few."""
+    every = ip_fields(as_of)[:2]
+    found = session.exec(select(func.count()).select_from(InstallEvent).where(*every)).one()
+    held = held_ids(session=session, kind=KINDS[2])
+    if not held:
+        return found
+    kept = select(func.count()).select_from(InstallEvent).where(*every, col(InstallEvent.installation_id).in_(held))
+    return found - session.exec(kept).one()
 
 
 def not_held(record_type: str, id_column: Any) -> Any:

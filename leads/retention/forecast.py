@@ -55,11 +55,9 @@ def due_counts(*, session: Session, now: datetime, days: Iterable[int]) -> DueCo
         found[kind.record_type] = {
             d: sum(certain[: i + 1]) + _band_due(session, kind, now + timedelta(days=d)) for i, d in enumerate(horizons)
         }
+    deadlines = {kind.record_type: _held_deadlines(session, kind) for kind in due.KINDS}
     held = {
-        kind.record_type: {
-            d: sum(x <= now + timedelta(days=d) for x in _held_deadlines(session, kind)) for d in horizons
-        }
-        for kind in due.KINDS
+        t: {d: sum(x <= now + timedelta(days=d) for x in found) for d in horizons} for t, found in deadlines.items()
     }
     return DueCounts(now=now, due=found, held=held)
 
