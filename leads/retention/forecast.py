@@ -9,12 +9,14 @@ holds are few, so the held records' deadlines are read and decided one by one (R
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from leads.grants.lapse import lapse_due
@@ -48,8 +50,11 @@ def due_counts(*, session: Session, now: datetime, days: Iterable[int]) -> DueCo
     """How many records of each kind are due within each of `days` days of `now`: one statement of index range
     counts (each window counted once, then summed), plus the few held records decided one by one."""
     horizons = sorted(set(days))
-    windows = [window for kind in due.KINDS for window in _windows(kind, now, horizons)]
-    row, found = session.exec(select(*windows)).one(), {}
+    cuts = {
+        kind.record_type: [due.cutoffs(kind.rule, now + timedelta(days=d))[0] for d in horizons] for kind in due.KINDS
+    }
+    params = {f"{t}_{n}": cut for t, found in cuts.items() for n, cut in enumerate(found)}
+    row, found = session.exec(_windows(len(horizons)), params=params).one(), {}  # type: ignore[call-overload]
     for n, kind in enumerate(due.KINDS):
         certain = row[n * len(horizons) : (n + 1) * len(horizons)]
         found[kind.record_type] = {
@@ -62,18 +67,18 @@ def due_counts(*, session: Session, now: datetime, days: Iterable[int]) -> DueCo
     return DueCounts(now=now, due=found, held=held)
 
 
-def _windows(kind: due.Kind, now: datetime, horizons: list[int]) -> list[Any]:
-    """Scalar counts of `kind`'s records certainly due by the first horizon (the overdue included), then of
-    those that become certainly due between each horizon and the next."""
-    cuts = [due.cutoffs(kind.rule, now + timedelta(days=d))[0] for d in horizons]
-    lows: list[datetime | None] = [None, *cuts[:-1]]
-    return [
-        select(func.count())
-        .select_from(kind.model)
-        .where(*kind.certain(now + timedelta(days=d), after=low))
-        .scalar_subquery()
-        for low, d in zip(lows, horizons, strict=True)
-    ]
+@functools.cache
+def _windows(horizons: int) -> Any:
+    """The counting statement for `horizons` windows of every kind, built once: window n of a kind counts the
+    records certainly due by its cutoff `<type>_<n>` and not by the one before (the first: the overdue too)."""
+    windows = []
+    for kind in due.KINDS:
+        cut = [bindparam(f"{kind.record_type}_{n}", type_=kind.start.type) for n in range(horizons)]
+        for n in range(horizons):
+            after = (kind.start > cut[n - 1],) if n else ()
+            where = (col(kind.start).is_not(None), kind.start <= cut[n], *after, *kind.only)
+            windows.append(select(func.count()).select_from(kind.model).where(*where).scalar_subquery())
+    return select(*windows)
 
 
 def _band_due(session: Session, kind: due.Kind, as_of: datetime) -> int:
@@ -176,7 +181,7 @@ class Upcoming:
     ip_fields: int
 
 
-def upcoming(*, session: Session, now: datetime, days: int = 30, show: int = 50) -> Upcoming:
+def upcoming(*, session: Session, now: datetime, days: int = 30, show: int = 20) -> Upcoming:
     """Records due between now and now + `days` (and any overdue), by record type, soonest first. Grants past
     their window are lapsed first (reading a grant lapses it: `leads.grants.lapse`). Commits if any lapse."""
     until = now + timedelta(days=days)
