@@ -40,13 +40,14 @@ def test_countdown_ticks_in_the_page_without_asking_the_server(live_url, page, s
 def test_upcoming_destruction_page(live_url, page, session, make_user):
     demo.load(session=session, now=PINNED_NOW)
     user = make_user("admin")
+    page.clock.install(time=PINNED_NOW.timestamp())  # countdown.js ticks from the app's pinned clock
     log_in(page, live_url, user.email)
     page.click("text=Retention")
     page.wait_for_url(f"{live_url}/retention")
     assert page.locator("h1").inner_text() == "Upcoming destruction"
     assert page.locator("text=On legal hold (1)").is_visible()
     shoot(page, "retention-upcoming")
-    page.locator("h2:has-text('Marketplace leads') + p + ul a").first.click()
+    page.locator("#due-lead .due-list a").first.click()
     assert page.locator("#retention-card").is_visible()
     shoot(page, "lead-retention-card")
 
@@ -85,3 +86,16 @@ def test_retention_and_dashboard_agree_by_name_with_countdowns(
     assert page.locator("#due-lead .countdown").count() >= 5
     shoot(page, f"retention-by-name-{tag}")
     assert page_width(page)[0] <= page_width(page)[1]
+
+
+def test_a_countdown_reaching_zero_on_retention_reads_due_not_destroyed_in_due(live_url, page, session, make_user):
+    add_lead(session, PINNED_NOW.replace(year=2023) + timedelta(seconds=30), "soon")
+    page.clock.install(time=PINNED_NOW.timestamp() - 60)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/retention")
+    page.clock.pause_at(PINNED_NOW.timestamp())
+    row = page.locator("#due-lead .due-list li").first
+    expect(row).to_contain_text("destroyed in 30 seconds")
+    page.clock.run_for(31_000)
+    expect(row.locator(".countdown")).to_have_text("due for destruction now")
+    assert "destroyed in" not in row.inner_text()
