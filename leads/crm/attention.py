@@ -40,11 +40,6 @@ def source_deletions(session: Session, now: datetime, settings: Mapping[str, Any
     count, oldest = session.exec(stuck).one()
     if not count:
         return []
-    last_error = session.exec(
-        select(SourceDeletion.last_error)
-        .where(col(SourceDeletion.last_error).is_not(None))
-        .order_by(col(SourceDeletion.id).desc())
-    ).first()
     detail = (
         f"{count} destroyed leads are still in the Azure lead table, the oldest queued {oldest:%d %b %Y %H:%M} UTC."
     )
@@ -53,13 +48,22 @@ def source_deletions(session: Session, now: datetime, settings: Mapping[str, Any
             "Set AZURE_TABLES_CONNECTION_STRING (with delete permission on the lead table); "
             "the next sweep sends the queue."
         )
-    else:
-        detail += f" Last error: {last_error}" if last_error else ""
-        todo = (
-            "Check that the connection string may delete from the lead table (not read-only); "
-            "the sweeper retries every run."
-        )
-    return [Item("Source deletions are stuck", detail, todo)]
+        return [Item("Source deletions are stuck", detail, todo)]
+    todo = (
+        "Check that the connection string may delete from the lead table (not read-only); "
+        "the sweeper retries every run."
+    )
+    return [Item("Source deletions are stuck", detail + _last_source_error(session), todo)]
+
+
+def _last_source_error(session: Session) -> str:
+    """ " Last error: ..." of the newest queued deletion that failed, or ""."""
+    last_error = session.exec(
+        select(SourceDeletion.last_error)
+        .where(col(SourceDeletion.last_error).is_not(None))
+        .order_by(col(SourceDeletion.id).desc())
+    ).first()
+    return f" Last error: {last_error}" if last_error else ""
 
 
 def failed_sync(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Item]:

@@ -11,10 +11,8 @@ from leads.crm import followups, installlist, leadlist
 from leads.grants import grants
 from leads.models import SupportGrant
 from leads.retention import forecast
-from leads.retention.sweeper import TARGETS
 from leads.rights import register
 
-WEEK = timedelta(days=7)
 NEW_LEADS = {"since": "7"}  # the "new leads" tile's filter; the tile links to the leads list with it
 
 
@@ -27,8 +25,11 @@ class Figures:
     failures: int
     uninstalls: int
     needs_help: int
-    destroy_7: int
+    destroy_7: int  # records due within 7 days (held included: `held_7` of them are kept by a legal hold)
     destroy_30: int
+    held_7: int
+    held_30: int
+    retention: forecast.DueCounts  # what the tiles above come from, shared with /retention
     weeks: list[tuple[datetime, int]]
     lapsing: list[SupportGrant]
     follow_ups: dict[str, int]  # this member of staff's: overdue, due_soon
@@ -36,8 +37,17 @@ class Figures:
     rights_due_this_week: int
 
 
+CHART_WEEKS = 12
+LAPSING = timedelta(hours=48)  # grants shown as lapsing soon
+WEEK_DAYS = tuple(7 * (n + 1) for n in range(CHART_WEEKS))
+
+
 def figures(*, session: Session, now: datetime, staff_email: str) -> Figures:
-    """Everything the dashboard shows, as of `now`; the follow-ups are `staff_email`'s own."""
+    """Everything the dashboard shows, as of `now`; the follow-ups are `staff_email`'s own. The retention tiles
+    and chart come from `forecast.due_counts`, the function the /retention page counts with (after grants past
+    their window are lapsed, as reading them does: `grants.open_grants`)."""
+    lapsing = [g for g in grants.open_grants(session=session, now=now) if grants.lapse_at(g) <= now + LAPSING]
+    due = forecast.due_counts(session=session, now=now, days=(*forecast.TILE_DAYS, *WEEK_DAYS))
     return Figures(
         follow_ups=followups.counts(session=session, author=staff_email, now=now),
         new_leads=leadlist.count(session=session, query=leadlist.parse(NEW_LEADS), now=now),
@@ -45,12 +55,13 @@ def figures(*, session: Session, now: datetime, staff_email: str) -> Figures:
         failures=_installs(session, now, happened="failed"),
         uninstalls=_installs(session, now, happened="uninstalled"),
         needs_help=_installs(session, now, state="needs_help"),
-        destroy_7=_due(session, now + WEEK),
-        destroy_30=_due(session, now + timedelta(days=30)),
-        weeks=forecast.weekly(session=session, now=now, weeks=12),
-        lapsing=[
-            g for g in grants.open_grants(session=session, now=now) if grants.lapse_at(g) <= now + timedelta(hours=48)
-        ],
+        destroy_7=due.total(7),
+        destroy_30=due.total(30),
+        held_7=due.held_total(7),
+        held_30=due.held_total(30),
+        retention=due,
+        weeks=forecast.weekly_from(due, CHART_WEEKS),
+        lapsing=lapsing,
         rights_overdue=(rights_counts := register.counts(session=session, today=now.date()))["overdue"],
         rights_due_this_week=rights_counts["due_this_week"],
     )
@@ -59,7 +70,3 @@ def figures(*, session: Session, now: datetime, staff_email: str) -> Figures:
 def _installs(session: Session, now: datetime, **args: str) -> int:
     """A tile's count: what the installations list shows for the same filter (the tile links to it)."""
     return installlist.count(session=session, query=installlist.parse({**args, "within": "7"}), now=now)
-
-
-def _due(session: Session, until: datetime) -> int:
-    return sum(forecast.count_due_by(session=session, target=target, as_of=until) for target in TARGETS)

@@ -156,7 +156,20 @@ def list_installations(*, session: Session, query: InstallQuery, now: datetime, 
 
 
 def count(*, session: Session, query: InstallQuery, now: datetime) -> int:
-    """How many installations `query` matches (capped like the list's count): what a dashboard tile shows."""
+    """How many installations `query` matches (capped like the list's count): what a dashboard tile shows. A
+    "what happened" filter alone (the dashboard's tiles) is counted from the notifications' index: every
+    notification belongs to an installation, so the distinct installations among the window's matching
+    notifications are exactly the installations the filter lists (a scan of the window, not of a million
+    installations probing their notifications)."""
+    if query.happened and not (query.q or query.state or query.plan or query.model or query.linked):
+        event_type, state = HAPPENED[query.happened]
+        where = [
+            InstallEvent.received_at >= now - timedelta(days=query.within),
+            InstallEvent.provisioning_state == state,
+        ]
+        where += [InstallEvent.event_type == event_type] if event_type else []
+        distinct = select(func.count(func.distinct(InstallEvent.installation_id))).where(*where)
+        return min(session.exec(distinct).one(), pager.COUNT_CAP)
     return min(pager.capped_count(session, Installation, conditions(query, now)), pager.COUNT_CAP)
 
 

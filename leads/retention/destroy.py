@@ -29,18 +29,13 @@ from leads.models import (
     SupportGrant,
 )
 from leads.retention import holds
+from leads.retention.due import not_held
 from leads.rules import lifecycle, schedule
 
 
 def _rule_text(kind: str) -> str:
     rule = schedule.SCHEDULE[kind]
     return f"{rule.label}: {rule.citation}"[:200]
-
-
-def not_held(record_type: str, id_column: Any) -> Any:
-    return ~exists().where(
-        LegalHold.record_type == record_type, LegalHold.record_id == id_column, col(LegalHold.lifted_at).is_(None)
-    )
 
 
 def _tombstones(session: Session, kind: str, now: datetime, actor: str, entries: list[tombstones.Entry]) -> None:

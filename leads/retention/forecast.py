@@ -1,130 +1,226 @@
-"""What the retention schedule will destroy, and when: counts, the soonest records, weekly totals.
+"""What the retention schedule will destroy, and when: counts, the soonest records by name, weekly totals.
 
-Fast at a million records: a record whose clock started before `as_of - longest possible period` is
-certainly due, so it is counted in SQL; only the narrow band where calendar lengths differ (leap days,
-month ends) is read and decided exactly by `retention.is_due`, the same rule the sweeper applies.
+One function counts: `due_counts`. The dashboard's tiles and chart and the /retention page all read it, so they
+cannot disagree. Fast at a million records without counters or caches: a record is due by a moment exactly when
+its clock started by `schedule.latest_start(rule, moment)`, so each window's count is a range count on the
+clock column's index (no rows read, no arithmetic per row), all windows and kinds in one statement; legal
+holds are few, so the held records' deadlines are read and decided one by one (README, "Retention counts").
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
-from leads.models import InstallEvent
-from leads.retention import holds
-from leads.retention.destroy import not_held
-from leads.retention.sweeper import TARGETS, Due, Target, null_ip_fields, shortest_period
-from leads.rules import schedule
+from leads.grants.lapse import lapse_due
+from leads.models import Installation, InstallEvent, Lead, QuarantinedEntity, RightsRequest, SupportGrant
+from leads.retention import due
+from leads.retention.due import Due
+from leads.rules import rights, schedule
+
+TILE_DAYS = (7, 30)  # the dashboard's "due in 7 days" and "due in 30 days" tiles (and /retention's totals)
 
 
-def _longest(period: schedule.Period) -> timedelta:
-    return timedelta(days=period.years * 366 + period.months * 31 + period.days)
+@dataclass(frozen=True)
+class DueCounts:
+    """Records due by `now + d` days for each `d` asked (overdue included), per record type, and how many of
+    those are on legal hold (kept until the hold is lifted)."""
+
+    now: datetime
+    due: dict[str, dict[int, int]]  # record type -> days -> count, held included
+    held: dict[str, dict[int, int]]  # record type -> days -> held count
+
+    def total(self, days: int) -> int:
+        """Every record due within `days` days, on hold or not."""
+        return sum(counts[days] for counts in self.due.values())
+
+    def held_total(self, days: int) -> int:
+        """The records due within `days` days that a legal hold keeps back."""
+        return sum(counts[days] for counts in self.held.values())
 
 
-def _held_filter(target: Target) -> tuple[Any, ...]:
-    return (not_held(target.hold_type, target.model.id),) if target.hold_type else ()
+def due_counts(*, session: Session, now: datetime, days: Iterable[int]) -> DueCounts:
+    """How many records of each kind are due within each of `days` days of `now`: one statement of index range
+    counts (each window counted once, then summed), plus the few held records decided one by one."""
+    horizons = sorted(set(days))
+    cuts = {
+        kind.record_type: [due.cutoffs(kind.rule, now + timedelta(days=d))[0] for d in horizons] for kind in due.KINDS
+    }
+    params = {f"{t}_{n}": cut for t, found in cuts.items() for n, cut in enumerate(found)}
+    row, found = session.exec(_windows(len(horizons)), params=params).one(), {}  # type: ignore[call-overload]
+    for n, kind in enumerate(due.KINDS):
+        certain = row[n * len(horizons) : (n + 1) * len(horizons)]
+        found[kind.record_type] = {
+            d: sum(certain[: i + 1]) + _band_due(session, kind, now + timedelta(days=d)) for i, d in enumerate(horizons)
+        }
+    deadlines = {kind.record_type: _held_deadlines(session, kind) for kind in due.KINDS}
+    held = {
+        t: {d: sum(x <= now + timedelta(days=d) for x in found) for d in horizons} for t, found in deadlines.items()
+    }
+    return DueCounts(now=now, due=found, held=held)
 
 
-def count_due_by(*, session: Session, target: Target, as_of: datetime, include_held: bool = True) -> int:
-    """How many of `target`'s records are due at `as_of` (overdue included)."""
-    period = schedule.SCHEDULE[target.kind].period
-    assert period is not None  # nosec B101 # type narrowing; validate_schedule raises at import
-    sure, maybe = as_of - _longest(period), as_of - shortest_period(period)
-    extra = (*target.only, *(() if include_held else _held_filter(target)))
-    certain = session.exec(
-        select(func.count())
-        .select_from(target.model)
-        .where(col(target.start).is_not(None), target.start <= sure, *extra)
-    ).one()
-    band = session.exec(select(target.start).where(target.start > sure, target.start <= maybe, *extra)).all()
-    return certain + sum(schedule.is_due(schedule.deadline(target.kind, start), as_of) for start in band)
+@functools.cache
+def _windows(horizons: int) -> Any:
+    """The counting statement for `horizons` windows of every kind, built once: window n of a kind counts the
+    records certainly due by its cutoff `<type>_<n>` and not by the one before (the first: the overdue too)."""
+    windows = []
+    for kind in due.KINDS:
+        cut = [bindparam(f"{kind.record_type}_{n}", type_=kind.start.type) for n in range(horizons)]
+        for n in range(horizons):
+            after = (kind.start > cut[n - 1],) if n else ()
+            where = (col(kind.start).is_not(None), kind.start <= cut[n], *after, *kind.only)
+            windows.append(select(func.count()).select_from(kind.model).where(*where).scalar_subquery())
+    return select(*windows)
 
 
-def soonest(*, session: Session, target: Target, until: datetime, limit: int) -> list[Due]:
-    """The first `limit` records due by `until`, soonest deadline first, each marked if on hold."""
-    query = (
-        select(target.model.id, target.start)
-        .where(col(target.start).is_not(None), *target.only)
-        .order_by(target.start, target.model.id)
-        .limit(limit)
+def _band_due(session: Session, kind: due.Kind, as_of: datetime) -> int:
+    """How many of the records a month end makes uncertain at `as_of` are due (none, most days)."""
+    band = kind.band(as_of)
+    if band is None:
+        return 0
+    starts = session.exec(select(kind.start).where(*band)).all()
+    return sum(schedule.is_due(schedule.deadline(kind.rule, start), as_of) for start in starts)
+
+
+def _held_deadlines(session: Session, kind: due.Kind) -> list[datetime]:
+    """The deadlines of `kind`'s records under an active legal hold whose clock has started."""
+    held = due.held_ids(session=session, kind=kind)
+    if not held:
+        return []
+    query = select(kind.start).where(col(kind.model.id).in_(held), col(kind.start).is_not(None), *kind.only)
+    return [d for start in session.exec(query) if (d := schedule.deadline(kind.rule, start)) is not None]
+
+
+def count_due_by(*, session: Session, kind: due.Kind, as_of: datetime, include_held: bool = True) -> int:
+    """How many of `kind`'s records are due at `as_of` (overdue included)."""
+    found = session.exec(select(func.count()).select_from(kind.model).where(*kind.certain(as_of))).one()
+    found += _band_due(session, kind, as_of)
+    return found if include_held else found - sum(d <= as_of for d in _held_deadlines(session, kind))
+
+
+def weekly(*, session: Session, now: datetime, weeks: int = 12) -> list[tuple[datetime, int]]:
+    """(week start, records due that week, not on hold) for the next `weeks` weeks; week one also holds anything
+    overdue."""
+    return weekly_from(due_counts(session=session, now=now, days=[7 * (n + 1) for n in range(weeks)]), weeks)
+
+
+def weekly_from(counts: DueCounts, weeks: int) -> list[tuple[datetime, int]]:
+    """The chart's weeks from `counts` (which must hold every 7th day up to `weeks` weeks)."""
+    kept = [counts.total(7 * n) - counts.held_total(7 * n) if n else 0 for n in range(weeks + 1)]
+    return [(counts.now + timedelta(weeks=n), kept[n + 1] - kept[n]) for n in range(weeks)]
+
+
+@dataclass(frozen=True)
+class Named(Due):
+    """A record due within the window, as staff know it: its name (a lead's person and company, an
+    installation's application, a grant's application) and a note (the support request, the kind of request)."""
+
+    name: str = ""
+    note: str = ""
+
+
+def _lead_label(row: Any) -> tuple[str, str]:
+    name = " ".join(part for part in (row.first_name, row.last_name) if part) or "(no name supplied)"
+    return name, row.company or ""
+
+
+# Per record type: the columns that name a record (beside its id and clock start), and how they read.
+LABELS: dict[str, tuple[tuple[Any, ...], Callable[[Any], tuple[str, str]]]] = {
+    "lead": ((Lead.first_name, Lead.last_name, Lead.company), _lead_label),
+    "quarantined_lead": ((QuarantinedEntity.id.label("ref"),), lambda row: (f"Quarantined entity #{row.ref}", "")),  # type: ignore[attr-defined]
+    "installation": ((Installation.application_name,), lambda row: (row.application_name, "")),
+    "support_grant": (
+        (Installation.application_name, SupportGrant.support_request_ref),
+        lambda row: (f"Support access to {row.application_name}", row.support_request_ref),
+    ),
+    "rights_request": (
+        (RightsRequest.kind.label("request_kind"),),
+        lambda row: (f"Data-protection request #{row.record_id}", rights.KINDS.get(row.request_kind, row.request_kind)),
+    ),  # type: ignore[attr-defined]
+}
+
+
+def _named(session: Session, kind: due.Kind, until: datetime, *where: Any, limit: int | None = None) -> list[Named]:
+    """`kind`'s records due by `until` (and matching `where`), soonest first, named, each marked if on hold."""
+    columns, label = LABELS[kind.record_type]
+    query = select(kind.model.id.label("record_id"), kind.start.label("start"), *columns).where(
+        *kind.candidates(until), *where
     )
-    rows = [(i, s) for i, s in session.exec(query).all() if schedule.is_due(schedule.deadline(target.kind, s), until)]
-    held = (
-        holds.active_holds(session=session, record_type=target.hold_type, record_ids=[r[0] for r in rows])
-        if target.hold_type
-        else {}
-    )
-    return [Due(target.record_type, i, schedule.deadline(target.kind, s), i in held) for i, s in rows]
+    if kind.record_type == "support_grant":
+        query = query.join(Installation, col(Installation.id) == col(SupportGrant.installation_id))
+    found = session.exec(query.order_by(kind.start, kind.model.id).limit(limit)).all()
+    rows = [row for row in found if schedule.is_due(schedule.deadline(kind.rule, row.start), until)]
+    held = due.held_ids(session=session, kind=kind, ids=[row.record_id for row in rows])
+    return [
+        Named(
+            kind.record_type, row.record_id, schedule.deadline(kind.rule, row.start), row.record_id in held, *label(row)
+        )  # type: ignore[arg-type]
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
 class Upcoming:
-    """What the schedule will destroy by `until`: counts per record type, the soonest records, the held ones."""
+    """What the schedule will destroy by `until`: counts per record type, the soonest records by name, the
+    held ones, and the totals the dashboard's tiles show (`totals`, for 7 and 30 days and this window)."""
 
     until: datetime
+    days: int
     counts: Counter[str]
-    soonest: dict[str, list[Due]]
-    held: list[Due]
+    totals: DueCounts
+    soonest: dict[str, list[Named]]
+    held: list[Named]
     ip_fields: int
 
 
-def upcoming(*, session: Session, now: datetime, days: int = 30, show: int = 50) -> Upcoming:
-    """Records due between now and now + `days` (and any overdue), by record type, soonest first."""
+def upcoming(*, session: Session, now: datetime, days: int = 30, show: int = 20) -> Upcoming:
+    """Records due between now and now + `days` (and any overdue), by record type, soonest first. Grants past
+    their window are lapsed first (reading a grant lapses it: `leads.grants.lapse`). Commits if any lapse."""
     until = now + timedelta(days=days)
-    counts: Counter[str] = Counter()
-    first: dict[str, list[Due]] = {}
-    for target in TARGETS:
-        counts[target.record_type] = count_due_by(session=session, target=target, as_of=until)
-        first[target.record_type] = soonest(session=session, target=target, until=until, limit=show)
-    held = [due for dues in first.values() for due in dues if due.held] + _held_beyond(session, until, first)
+    lapse_due(session=session, now=now)  # grants past their window lapse when read, as on the dashboard
+    totals = due_counts(session=session, now=now, days=(*TILE_DAYS, days))
+    first = {kind.record_type: _named(session, kind, until, limit=show) for kind in due.KINDS}
+    held = [d for dues in first.values() for d in dues if d.held] + _held_beyond(session, until, first)
     return Upcoming(
-        until=until, counts=counts, soonest=first, held=held, ip_fields=null_ip_fields(session, until, True)
+        until=until,
+        days=days,
+        counts=Counter({record_type: counts[days] for record_type, counts in totals.due.items()}),
+        totals=totals,
+        soonest=first,
+        held=held,
+        ip_fields=due.ip_fields_due(session=session, as_of=until),
     )
 
 
-def _held_beyond(session: Session, until: datetime, shown: dict[str, list[Due]]) -> list[Due]:
+def _held_beyond(session: Session, until: datetime, shown: dict[str, list[Named]]) -> list[Named]:
     """Held records due by `until` that the soonest lists did not reach (holds are few; read them all)."""
-    extra: list[Due] = []
-    for target in (t for t in TARGETS if t.hold_type):
-        seen = {due.record_id for due in shown[target.record_type]}
-        active = holds.all_active(session=session, record_type=target.hold_type)
-        if not active:
-            continue
-        rows = session.exec(select(target.model.id, target.start).where(col(target.model.id).in_(active))).all()
-        extra += [
-            Due(target.record_type, i, d, True)
-            for i, s in rows
-            if i not in seen and s is not None and schedule.is_due(d := schedule.deadline(target.kind, s), until)
-        ]
+    extra: list[Named] = []
+    for kind in (k for k in due.KINDS if k.hold_type):
+        beyond = due.held_ids(session=session, kind=kind) - {d.record_id for d in shown[kind.record_type]}
+        if beyond:
+            extra += _named(session, kind, until, col(kind.model.id).in_(beyond))
     return extra
-
-
-def weekly(*, session: Session, now: datetime, weeks: int = 12) -> list[tuple[datetime, int]]:
-    """(week start, records due that week) for the next `weeks` weeks; week one also holds anything overdue."""
-    edges = [now + timedelta(weeks=n) for n in range(weeks + 1)]
-    totals = [
-        sum(count_due_by(session=session, target=t, as_of=edge, include_held=False) for t in TARGETS)
-        for edge in edges[1:]
-    ]
-    return [(edges[n], totals[n] - (totals[n - 1] if n else 0)) for n in range(weeks)]
 
 
 def next_deadline(*, session: Session) -> datetime | None:
     """The soonest deadline of any record not on hold (the worker wakes for it, so nothing is swept late)."""
     deadlines = []
-    for target in TARGETS:
-        query = select(func.min(target.start)).where(
-            col(target.start).is_not(None), *target.only, *_held_filter(target)
-        )
+    for kind in due.KINDS:
+        unheld = (due.not_held(kind.hold_type, kind.model.id),) if kind.hold_type else ()
+        query = select(func.min(kind.start)).where(col(kind.start).is_not(None), *kind.only, *unheld)
         start = session.exec(query).one()
         if start is not None:
-            deadlines.append(schedule.deadline(target.kind, start))
+            deadlines.append(schedule.deadline(kind.rule, start))
     ip_query = select(func.min(InstallEvent.received_at)).where(
-        col(InstallEvent.caller_ip).is_not(None), not_held("installation", InstallEvent.installation_id)
+        col(InstallEvent.caller_ip).is_not(None), due.not_held("installation", InstallEvent.installation_id)
     )
     ip_start = session.exec(ip_query).one()
     if ip_start is not None:

@@ -7,19 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from leads.retention.due import Due
+
 # Destroyed later than this after its deadline counts as late (needs attention). The worker wakes for each
 # deadline within its 30-second tick, so an on-time destruction lands well inside it; downtime does not.
 LATE_AFTER = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Due:
-    """One record whose deadline has come (as of the sweep's `now`)."""
-
-    record_type: str
-    record_id: int
-    deadline: datetime
-    held: bool
 
 
 @dataclass

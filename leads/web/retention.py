@@ -13,15 +13,34 @@ from leads.web.permissions import requires
 
 bp = Blueprint("retention", __name__)
 RECORD_PAGES = {"lead": "pages.lead_detail", "installation": "pages.installation_detail"}
+# What /retention lists, in order: (record type, heading, its row in the retention schedule).
+KINDS = (
+    ("lead", "Marketplace leads", "lead"),
+    ("quarantined_lead", "Quarantined lead entities", "lead"),
+    ("installation", "Installations and their notifications", "install_notification"),
+    ("support_grant", "Support access grants", "support_grant"),
+    ("rights_request", "Data-protection requests (reduced to an outline)", "rights_request"),
+)
+# Where a listed record opens, for those who may see it: (endpoint, id argument, permission).
+LINKS = {
+    "lead": ("pages.lead_detail", "lead_id", "leads.view"),
+    "installation": ("pages.installation_detail", "installation_id", "installations.view"),
+    "support_grant": ("grants.grant_detail", "grant_id", "grants.view"),
+    "rights_request": ("rights.detail", "request_id", "rights.manage"),
+}
 
 
 @bp.get("/retention")
 @requires("retention.view")
 def upcoming() -> str:
-    """What the schedule destroys in the next 30 days, by rule, with the holds that keep records back."""
+    """What the schedule destroys in the next `days` (30) days, by name, with the holds that keep records back;
+    its 7- and 30-day totals are the dashboard's tiles (the same `forecast.due_counts`)."""
     days = min(max(request.args.get("days", 30, type=int), 1), 366)
     report = forecast.upcoming(session=db.session(), now=db.now(), days=days)
-    return render_template("retention/upcoming.html", report=report, days=days, record_pages=RECORD_PAGES)
+    rule_of = {record_type: rule for record_type, _label, rule in KINDS}
+    return render_template(
+        "retention/upcoming.html", report=report, days=days, kinds=KINDS, links=LINKS, rule_of=rule_of
+    )
 
 
 @bp.post("/holds/<record_type>/<int:record_id>")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from leads.retention import forecast, holds, sweeper
-from leads.retention.sweeper import TARGETS
+import pytest
+from sqlmodel import select
+
+from leads.crm import dashboard
+from leads.models import Installation, Lead, LegalHold, QuarantinedEntity, RightsRequest, SupportGrant
+from leads.retention import due, forecast, holds, sweeper
+from leads.rules import schedule
 from tests.retention.test_sweeper import add_installation, add_lead
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-LEADS = TARGETS[0]
+LEADS = due.KINDS[0]
 
 
 def test_upcoming_lists_what_is_due_within_the_window_with_holds(session, make_user):
@@ -30,16 +35,16 @@ def test_counts_are_exact_across_a_leap_day(session):
         add_lead(session, datetime(2024, 2, day, 12, tzinfo=UTC), f"feb{day}")
     add_lead(session, datetime(2024, 3, 1, 12, tzinfo=UTC), "mar1")
     edge = datetime(2027, 2, 28, 12, tzinfo=UTC)
-    assert forecast.count_due_by(session=session, target=LEADS, as_of=edge - timedelta(seconds=1)) == 1
-    assert forecast.count_due_by(session=session, target=LEADS, as_of=edge) == 3
-    assert forecast.count_due_by(session=session, target=LEADS, as_of=datetime(2027, 3, 1, 12, tzinfo=UTC)) == 4
+    assert forecast.count_due_by(session=session, kind=LEADS, as_of=edge - timedelta(seconds=1)) == 1
+    assert forecast.count_due_by(session=session, kind=LEADS, as_of=edge) == 3
+    assert forecast.count_due_by(session=session, kind=LEADS, as_of=datetime(2027, 3, 1, 12, tzinfo=UTC)) == 4
 
 
 def test_the_forecast_matches_what_the_sweeper_destroys(session):
     for days in range(1080, 1110):
         add_lead(session, NOW - timedelta(days=days, hours=days % 7), f"r{days}")
     add_installation(session, NOW - timedelta(days=95), "gone")
-    expected = sum(forecast.count_due_by(session=session, target=t, as_of=NOW) for t in TARGETS)
+    expected = sum(forecast.count_due_by(session=session, kind=k, as_of=NOW) for k in due.KINDS)
     report = sweeper.sweep(session=session, now=NOW, source=None, tombstone_key="k", holder="t")
     assert sum(report.destroyed.values()) == expected > 0
 
@@ -50,5 +55,106 @@ def test_weekly_totals_add_up_to_the_window(session):
     weeks = forecast.weekly(session=session, now=NOW, weeks=12)
     assert len(weeks) == 12 and weeks[0][0] == NOW
     assert sum(count for _, count in weeks) == forecast.count_due_by(
-        session=session, target=LEADS, as_of=NOW + timedelta(weeks=12)
+        session=session, kind=LEADS, as_of=NOW + timedelta(weeks=12)
     )
+
+
+def _seed_every_kind(session, admin) -> None:
+    """Records of every kind the schedule destroys, due at many moments around the next weeks, a few on hold,
+    one already outlined and one lapsed (neither counts), and leads started on and around a leap day."""
+    year3 = NOW - (datetime(2027, 11, 25, tzinfo=UTC) - datetime(2024, 11, 25, tzinfo=UTC))
+    offsets = [-2, 0.5, 3, 6.9, 7, 7.1, 15, 29.9, 30, 31, 45, 80, 120]
+    for n, days in enumerate(offsets):
+        lead = add_lead(session, year3 + timedelta(days=days), f"lead{n}", company=f"Firm {n}")
+        uninstalled = NOW - timedelta(days=90) + timedelta(days=days)
+        installation = add_installation(session, uninstalled, f"app{n}")
+        if n in (2, 9):
+            holds.place(session=session, record_type="lead", record_id=lead.id, reason="claim", actor=admin, now=NOW)
+            holds.place(
+                session=session,
+                record_type="installation",
+                record_id=installation.id,
+                reason="claim",
+                actor=admin,
+                now=NOW,
+            )
+        session.add(_quarantined(n, year3 + timedelta(days=days)))
+        session.add(_request(n, year3 + timedelta(days=days), outlined=n == 4))
+        if days >= 0:
+            session.add(_grant(installation.id, n, NOW - timedelta(days=10) + timedelta(days=days / 4)))
+    for n, start in enumerate([datetime(2024, 2, 28, 12, tzinfo=UTC), datetime(2024, 2, 29, 11, tzinfo=UTC)]):
+        add_lead(session, start, f"leap{n}")
+        add_lead(session, start + timedelta(hours=8), f"leap-late{n}")
+    session.commit()
+
+
+def _quarantined(n: int, start: datetime) -> QuarantinedEntity:
+    return QuarantinedEntity(
+        partition_key="q", row_key=f"q{n}", reason="no email", raw="{}", first_seen_at=start, last_seen_at=start,
+        clock_started_at=start,
+    )  # fmt: skip
+
+
+def _request(n: int, closed_at: datetime, outlined: bool) -> RightsRequest:
+    return RightsRequest(
+        kind="access", requester_name=f"Requester {n}", requester_email=f"r{n}@x.example", channel="email",
+        received_on=closed_at.date(), status="completed", closed_on=closed_at.date(), closed_at=closed_at,
+        outlined_at=closed_at if outlined else None, created_by="admin@x.example", created_at=closed_at,
+    )  # fmt: skip
+
+
+def _grant(installation_id: int, n: int, last: datetime) -> SupportGrant:
+    return SupportGrant(
+        installation_id=installation_id, support_request_ref=f"SR-{n}", consent_given_at=last, consent_given_by="C",
+        consent_evidence="yes", consent_evidence_sha256="0" * 64, opened_by="support@x.example", opened_at=last,
+        last_communication_at=last, lapsed_at=last if n == 12 else None,
+    )  # fmt: skip
+
+
+def _recount(session, now: datetime, days: int) -> tuple[int, int]:
+    """(due, held): every record read and decided by the countdown's own rule, no SQL cleverness."""
+    until, found, held = now + timedelta(days=days), 0, 0
+    active = {(h.record_type, h.record_id) for h in session.exec(select(LegalHold)) if h.lifted_at is None}
+    rows = [
+        *(("lead", "lead", r.id, r.received_at, True) for r in session.exec(select(Lead))),
+        *(("lead", None, r.id, r.clock_started_at, True) for r in session.exec(select(QuarantinedEntity))),
+        *(
+            ("install_notification", "installation", r.id, r.clock_started_at, True)
+            for r in session.exec(select(Installation))
+        ),
+        *(
+            ("support_grant", None, r.id, r.last_communication_at, r.lapsed_at is None)
+            for r in session.exec(select(SupportGrant))
+        ),
+        *(
+            ("rights_request", None, r.id, r.closed_at, r.outlined_at is None)
+            for r in session.exec(select(RightsRequest))
+        ),
+    ]
+    for rule, hold_type, record_id, start, applies in rows:
+        if applies and schedule.is_due(schedule.deadline(rule, start), until):
+            found += 1
+            held += (hold_type, record_id) in active
+    return found, held
+
+
+@pytest.mark.parametrize(
+    "later",
+    [timedelta(0), timedelta(days=2, hours=5), timedelta(days=40), datetime(2027, 2, 28, 11, tzinfo=UTC) - NOW],
+)
+def test_the_dashboard_and_the_retention_page_count_the_same_as_a_full_recount(session, make_user, later):
+    """The tiles' figures, /retention's totals and a brute-force recount agree, as `now` moves (records become
+    due) and after a sweep destroys what is due."""
+    _seed_every_kind(session, make_user("admin"))
+    now = NOW + later
+    for moment in (now, now + timedelta(days=1)):
+        figures = dashboard.figures(session=session, now=moment, staff_email="sales@x.example")
+        pages = {days: forecast.upcoming(session=session, now=moment, days=days) for days in (7, 30)}
+        for days, tile, held in ((7, figures.destroy_7, figures.held_7), (30, figures.destroy_30, figures.held_30)):
+            page = pages[days]
+            assert tile == page.totals.total(days) == sum(page.counts.values()) == _recount(session, moment, days)[0]
+            assert held == page.totals.held_total(days) == _recount(session, moment, days)[1]
+            assert sum(len(dues) for dues in page.soonest.values()) == tile  # each by name (under 50 a kind)
+        assert sum(count for _, count in figures.weeks[:1]) == figures.destroy_7 - figures.held_7
+        sweeper.sweep(session=session, now=moment, source=None, tombstone_key="k", holder="t")
+        assert figures.destroy_30 > figures.destroy_7 > figures.held_7 > 0 or moment > NOW + timedelta(days=30)

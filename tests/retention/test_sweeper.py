@@ -22,7 +22,7 @@ from leads.models import (
     SourceDeletion,
     Tombstone,
 )
-from leads.retention import destroy, holds, sweeper
+from leads.retention import destroy, due, holds, sweeper
 from leads.rules import schedule
 from leads.staff import audit
 from tests.lead_samples import entity
@@ -212,12 +212,7 @@ def test_a_crash_between_batches_loses_nothing_and_leaves_nothing_half_destroyed
             raise RuntimeError("power cut")
         return real_destroy(*args)
 
-    target = sweeper.TARGETS[0]
-    monkeypatch.setattr(
-        sweeper,
-        "TARGETS",
-        (sweeper.Target(**{**target.__dict__, "destroy": crash_on_second_batch}), *sweeper.TARGETS[1:]),
-    )
+    monkeypatch.setitem(sweeper.DESTROY_BY_KIND, "lead", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         sweep(session, batch_size=3)
     session.rollback()
@@ -414,11 +409,11 @@ def test_due_records_are_walked_oldest_first_from_a_cursor_on_their_clock_index(
 
     for n in range(5):
         add_lead(session, NOW - timedelta(days=1200 - n), f"r{n}")
-    first, cursor = sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=None, limit=2)
-    rest, _ = sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=10)
+    first, cursor = due.batch(session=session, kind=due.KINDS[0], as_of=NOW, after=None, limit=2)
+    rest, _ = due.batch(session=session, kind=due.KINDS[0], as_of=NOW, after=cursor, limit=10)
     assert [d.record_id for d in first + rest] == sorted(d.record_id for d in first + rest) and len(first + rest) == 5
     if session.get_bind().dialect.name == "sqlite":
-        walk = lambda: sweeper.due_batch(session=session, target=sweeper.TARGETS[0], as_of=NOW, after=cursor, limit=2)  # noqa: E731
+        walk = lambda: due.batch(session=session, kind=due.KINDS[0], as_of=NOW, after=cursor, limit=2)  # noqa: E731
         (plan,) = plans(session, walk, containing="FROM lead")
         assert plan == "SEARCH lead USING COVERING INDEX ix_lead_received_at (received_at>? AND received_at<?)"
 
@@ -429,7 +424,8 @@ def test_every_table_the_data_map_destroys_has_a_destroyer_and_the_sweeper_reach
     from leads.retention import destroy
     from leads.rules import datamap
 
-    swept = {target.model.__tablename__ for target in sweeper.TARGETS}
+    assert set(sweeper.DESTROY_BY_KIND) == {kind.record_type for kind in due.KINDS}  # every kind is destroyed
+    swept = {kind.model.__tablename__ for kind in due.KINDS}
     for name, entry in datamap.MAP.items():
         if entry.erasure == "destroy":
             assert name in destroy.DESTROYERS and name in swept, name

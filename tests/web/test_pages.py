@@ -79,8 +79,10 @@ def test_dashboard_tells_what_needs_attention(client, auth, session):
     demo.load(session=session, now=PINNED_NOW)
     auth.login("sales")
     page = client.get("/").data.decode()
-    assert "in the last 7 days" in page and "records destroyed in the next 7 days" in page
-    assert '<svg viewBox="0 0 600 190" role="img"' in page and page.count('class="bar"') == 12
+    assert "in the last 7 days" in page and "records due for destruction in the next 7 days" in page
+    assert '<figure class="chart" id="destruction-chart" aria-labelledby="destruction-chart-title">' in page
+    assert '<h2 id="destruction-chart-title">Records due for destruction per week' in page
+    assert page.count('class="bar"') == 12
     assert "Grant #" in page  # the demo grant lapsing within 48 hours
 
 

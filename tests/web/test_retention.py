@@ -85,3 +85,30 @@ def test_sweep_cli_refuses_as_of_without_dry_run_and_lists_in_dry_run(app, sessi
     assert "lead #1" in later.output and "destroy" in later.output
     bad = runner.invoke(args=["retention", "sweep", "--dry-run", "--as-of", "someday"])
     assert bad.exit_code != 0 and "not a date" in bad.output
+
+
+def _tile(page: str, days: int) -> int:
+    import re
+
+    return int(re.search(rf'id="due-{days}" [^>]*><strong>(\d+)</strong>', page).group(1))
+
+
+@pytest.mark.parametrize("role", ["sales", "support", "admin"])
+def test_retention_lists_every_kind_by_name_with_countdowns_and_the_dashboards_counts(
+    client, auth, session, make_user, role
+):
+    """Issue #19 item 9: names, countdowns, grants included, and the dashboard's 7- and 30-day counts."""
+    from tests.retention.test_forecast import _seed_every_kind
+
+    _seed_every_kind(session, make_user("admin"))
+    auth.login(role)
+    dashboard, page = client.get("/").data.decode(), client.get("/retention?days=30").data.decode()
+    for days in (7, 30):
+        assert _tile(dashboard, days) == _tile(page, days) > 0
+    assert f'Due in the next 30 days: <span id="due-window-total">{_tile(page, 30)}</span>' in page
+    assert "Ada Lovelace" in page and "Firm 3" in page and "app5" in page  # names, not "lead #2"
+    assert "Support access to app" in page and "Data-protection request #" in page and "Quarantined entity #" in page
+    assert "destroyed in" in page and 'class="countdown countdown-counting"' in page and "on hold (legal hold)" in page
+    assert ("SR-" in page) == (role != "sales")  # the support request only for those who see grants
+    assert "lead #" not in page and "installation #" not in page
+    assert client.get("/retention?days=7").status_code == 200
