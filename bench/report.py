@@ -152,11 +152,6 @@ def _data(runs: dict[str, dict[str, Any]]) -> list[str]:
         cached = " (cached in bench/data/ from an earlier run; this is when it was generated)" if data["cached"] else ""
         rows = ", ".join(f"{table} {count:,}" for table, count in data["rows"].items())
         lines.append(f"- **{NAMES[kind]}**: loaded in {data['seconds'] or 0:.0f} s by {how}{cached}. Rows: {rows}.")
-    if not any("consentrecord" in run["data"]["rows"] for run in runs.values()):
-        lines.append(
-            "- Consents: none. The consent tables (issue #5) are not in this branch's schema; the generator fills "
-            "`consentrecord` (a quarter of leads) whenever the migrated schema has it."
-        )
     return lines
 
 
