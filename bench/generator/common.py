@@ -44,6 +44,7 @@ class Plan:
     person_of: list[int] = field(default_factory=list)  # each lead's person id, by lead id
     first_leads: list[int] = field(default_factory=list)  # each person's first lead id, by person id
     grantable: list[int] = field(default_factory=list)  # installed publisher-managed installations
+    requested: set[int] = field(default_factory=set)  # leads of the rights requests' people (`persons` fills it)
 
     @property
     def people(self) -> int:

@@ -58,6 +58,16 @@ def person(number: int) -> tuple | None:
     return first, last, email, country, company, title, phone
 
 
+REQUESTS = 50  # portability requests, from the returning people with the most leads
+
+
+def requesters(plan: Plan) -> list[tuple[int, list[int]]]:
+    """(request id, lead ids) for the rights requests: the returning people with the most leads."""
+    people = sorted(plan.returning.items(), key=lambda item: (-len(item[1]), item[0]))
+    chosen = [(first, [first, *later]) for first, later in people if person(first)][:REQUESTS]
+    return [(n, ids) for n, (_first, ids) in enumerate(chosen, start=1)]
+
+
 def staff_emails() -> list[tuple[str, str]]:
     """(email, role) of every member of staff, in id order."""
     staff = [(ADMIN_EMAIL, "admin")]
@@ -99,6 +109,7 @@ def persons(plan: Plan) -> Table:
             by_number[number] = len(plan.first_leads) + 1
             plan.first_leads.append(i)
         plan.person_of.append(by_number[number])
+    plan.requested = {lead_id for _request, ids in requesters(plan) for lead_id in ids}
     rows = (
         (
             person_id,

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
-from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person
+from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person, requesters
 from leads import demo
 from leads.crm.nurture import NOTE_KINDS
 
 NOTED = 0.10  # leads with a nurture log
-GRANTS, OPEN_GRANTS, HOLDS, REQUESTS = 300, 100, 100, 50
+GRANTS, OPEN_GRANTS, HOLDS = 300, 100, 100
 TOMBSTONES = {"install_notification": 0.06, "lead": 0.01}  # per lead: 3 years of earlier destruction
 RULES = {
     "install_notification": "Install notification: privacy notice lines 70-85",
@@ -28,7 +28,7 @@ def _notes(plan: Plan) -> Iterator[tuple[int, str, str, object, str]]:
     """(lead id, kind, body, at, author) for 10% of leads, 1-3 entries each; both notes and audit walk it."""
     rng, kinds = random.Random(plan.seed + 4), list(NOTE_KINDS)
     for lead_id in range(1, plan.leads + 1):
-        if rng.random() >= NOTED:
+        if rng.random() >= NOTED and lead_id not in plan.requested:  # a requester's leads all have a history
             continue
         received, age_days = plan.received(lead_id), plan.ages[lead_id - 1] / 86400
         author = f"sales{rng.randrange(SALES):02d}@radnac.example"
@@ -167,13 +167,6 @@ def holds(plan: Plan) -> Table:
     return Table("legalhold", ("record_type", "record_id", "reason", "placed_by", "placed_at"), rows)
 
 
-def requesters(plan: Plan) -> list[tuple[int, list[int]]]:
-    """(request id, lead ids) for the rights requests: the returning people with the most leads."""
-    people = sorted(plan.returning.items(), key=lambda item: (-len(item[1]), item[0]))
-    chosen = [(first, [first, *later]) for first, later in people if person(first)][:REQUESTS]
-    return [(n, ids) for n, (_first, ids) in enumerate(chosen, start=1)]
-
-
 REQUEST_COLUMNS = (
     *("id", "kind", "requester_name", "requester_email", "channel", "details", "received_on"),
     *("identity_requested", "identity_verified", "status", "due_on", "extended", "created_by", "created_at"),
@@ -194,7 +187,7 @@ def consents(plan: Plan) -> Table:
 
     def rows() -> Iterator[tuple]:
         for person_id, first in enumerate(plan.first_leads, start=1):
-            if rng.random() >= CONSENTED:
+            if rng.random() >= CONSENTED and first not in plan.requested:  # requesters all gave consent once
                 continue
             seller = rng.randrange(SALES)
             who = (FIRST_SALES_ID + seller, f"sales{seller:02d}@radnac.example")
