@@ -312,7 +312,13 @@ def admin_cases(owner: str) -> list[tuple[str, dict[str, str], str]]:
         "status": "customer",
         "owner": owner,
     }
-    combined = [("country", "status"), ("country", "offer"), ("action_code", "status"), ("country", "status", "owner")]
+    combined = [
+        ("country", "status"),
+        ("country", "offer"),
+        ("action_code", "status"),
+        ("owner", "status"),
+        ("country", "status", "owner"),
+    ]
     return [
         ("first page", {}, ""),
         ("search oliver", {}, "oliver"),

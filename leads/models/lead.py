@@ -15,9 +15,9 @@ from leads.models.person import Person
 from leads.rules.people import normalise_email
 
 FILTER_INDEXES: dict[str, tuple[str, ...]] = {
-    "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code"),
-    "status": ("nurture_status", "action_code", "received_at", "id", "owner_id", "offer", "country"),
-    "owner": ("owner_id", "nurture_status", "received_at", "id", "country", "offer", "action_code"),
+    "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code", "person_id"),
+    "status": ("nurture_status", "action_code", "received_at", "id", "owner_id", "offer", "country", "person_id"),
+    "owner": ("owner_id", "nurture_status", "received_at", "id", "country", "offer", "action_code", "person_id"),
 }
 
 

@@ -22,9 +22,36 @@ depends_on: str | Sequence[str] | None = None
 
 # Frozen here (migrations never import app code); the model declares the same (leads.models.lead.FILTER_INDEXES).
 INDEXES: dict[str, tuple[str, ...]] = {
-    "ix_lead_filter_country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code"),
-    "ix_lead_filter_status": ("nurture_status", "action_code", "received_at", "id", "owner_id", "offer", "country"),
-    "ix_lead_filter_owner": ("owner_id", "nurture_status", "received_at", "id", "country", "offer", "action_code"),
+    "ix_lead_filter_country": (
+        "country",
+        "nurture_status",
+        "received_at",
+        "id",
+        "owner_id",
+        "offer",
+        "action_code",
+        "person_id",
+    ),
+    "ix_lead_filter_status": (
+        "nurture_status",
+        "action_code",
+        "received_at",
+        "id",
+        "owner_id",
+        "offer",
+        "country",
+        "person_id",
+    ),
+    "ix_lead_filter_owner": (
+        "owner_id",
+        "nurture_status",
+        "received_at",
+        "id",
+        "country",
+        "offer",
+        "action_code",
+        "person_id",
+    ),
 }
 
 
