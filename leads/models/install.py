@@ -14,7 +14,15 @@ class Installation(SQLModel, table=True):
     """One managed application, identified by its full Azure resource id."""
 
     # A lead's page suggests installations of its offer that began within two days of it (nurture).
-    __table_args__ = (Index("ix_installation_product_first_event", "plan_product", "first_event_at"),)
+    __table_args__ = (
+        Index("ix_installation_product_first_event", "plan_product", "first_event_at"),
+        # The installations list at a million (issue #21, migration 0018): its plan select, its sort by
+        # application, and "needs help" and "not linked" in the newest-first order without a sort.
+        Index("ix_installation_plan_name", "plan_name"),
+        Index("ix_installation_application_name", "application_name"),
+        Index("ix_installation_state_last_event", "state", "last_event_at"),
+        Index("ix_installation_lead_last_event", "lead_id", "last_event_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: str = Field(max_length=1024, unique=True)
@@ -46,6 +54,9 @@ class InstallEvent(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_installevent_installation_time", "installation_id", "event_time"),
+        # What happened in the last days (the installations list's "happened" filter and the dashboard's tiles):
+        # the recent notifications of a state and type, and their installations, from the index alone.
+        Index("ix_installevent_recent", "received_at", "provisioning_state", "event_type", "installation_id"),
         # Only the few addresses still held (10 days' worth): the sweeper and the worker's wake-up time read
         # these without walking millions of notifications whose address is already gone.
         Index(
