@@ -20,6 +20,7 @@ class Installation(SQLModel, table=True):
         # application, and "needs help" and "not linked" in the newest-first order without a sort.
         Index("ix_installation_plan_name", "plan_name"),
         Index("ix_installation_application_name", "application_name"),
+        Index("ix_installation_first_event_at", "first_event_at"),
         Index("ix_installation_state_last_event", "state", "last_event_at"),
         Index("ix_installation_lead_last_event", "lead_id", "last_event_at"),
     )

@@ -55,11 +55,12 @@ INDEXES: dict[str, tuple[str, ...]] = {
         "person_id",
     ),
 }
-# The installations list at a million installations: the plan select (distinct plans by a skip scan), the sort
-# by application, "needs help" and "not linked" newest first, and "happened in the last days" from the events.
+# The installations list at a million installations: the plan select (distinct plans by a skip scan), the sorts
+# by application and by first event, "needs help" and "not linked" newest first, and "happened in the last days" from the events.
 INSTALL_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_installation_plan_name": ("installation", ("plan_name",)),
     "ix_installation_application_name": ("installation", ("application_name",)),
+    "ix_installation_first_event_at": ("installation", ("first_event_at",)),
     "ix_installation_state_last_event": ("installation", ("state", "last_event_at")),
     "ix_installation_lead_last_event": ("installation", ("lead_id", "last_event_at")),
     "ix_installevent_recent": ("installevent", ("received_at", "provisioning_state", "event_type", "installation_id")),
