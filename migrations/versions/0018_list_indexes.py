@@ -56,7 +56,8 @@ INDEXES: dict[str, tuple[str, ...]] = {
     ),
 }
 # The installations list at a million installations: the plan select (distinct plans by a skip scan), the sorts
-# by application and by first event, "needs help" and "not linked" newest first, and "happened in the last days" from the events.
+# by application and by first event, "needs help" and "not linked" newest first, and "happened in the last
+# days" from the recent notifications.
 INSTALL_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_installation_plan_name": ("installation", ("plan_name",)),
     "ix_installation_application_name": ("installation", ("application_name",)),
