@@ -24,7 +24,7 @@ ROLE_EMAILS = {"sales": "sales00@radnac.example", "support": "support00@radnac.e
 ADMIN_MAX_RATIO = 0.5  # at least twice as fast as the plain ModelView
 FIRST_PAGE = "leads list, first page"
 # A slow page (a dashboard at a million leads takes seconds today) stops after this long, once it has at least
-# MIN_REQUESTS requests, so `make bench` stays a run of an hour or so rather than many.
+# MIN_REQUESTS requests, so `make bench` stays a run of one to two hours rather than many.
 CASE_BUDGET_S, MIN_REQUESTS = 90.0, 10
 WARM_UP = 3
 
