@@ -19,8 +19,13 @@ from bench.site import FLOOR, Bare, Site, Statement
 from bench.stats import Figure, Result
 
 MAX_P95_MS, MAX_RATIO, BUNDLE_MAX_MS = 50.0, 3.0, 200.0
+ROLES = ("admin", "sales", "support")
+ROLE_EMAILS = {"sales": "sales00@radnac.example", "support": "support00@radnac.example"}  # bench/generator/people
 ADMIN_MAX_RATIO = 0.5  # at least twice as fast as the plain ModelView
 FIRST_PAGE = "leads list, first page"
+# A slow page (a dashboard at a million leads takes seconds today) stops after this long, once it has at least
+# MIN_REQUESTS requests, so `make bench` stays a run of one to two hours rather than many.
+CASE_BUDGET_S, MIN_REQUESTS = 90.0, 10
 WARM_UP = 3
 
 
@@ -35,6 +40,7 @@ class Case:
     max_p95: float = MAX_P95_MS
     max_ratio: float | None = MAX_RATIO
     method: str = "GET"  # POST for downloads that write an audit entry
+    role: str = "admin"  # who is logged in: "admin", "sales" or "support" (staff/roles.py)
 
 
 def typed(text: str, start: int = 1) -> list[str]:
@@ -55,6 +61,32 @@ def cases(bare: Bare) -> list[Case]:
         "owner=none": "none",
         "expires_within": "30",
     }
+    installs = {
+        "state installed": {"state": "installed"},
+        "state failed": {"state": "failed"},
+        "state uninstalled": {"state": "uninstalled"},
+        "state needs help": {"state": "needs_help"},
+        "plan": {"plan": "radnac-managed"},
+        "permission model locked": {"model": "locked"},
+        "permission model publisher-managed": {"model": "publisher_managed"},
+        "linked": {"linked": "yes"},
+        "not linked": {"linked": "no"},
+        "needs help + not linked": {"state": "needs_help", "linked": "no"},
+        "sorted by application": {"sort": "application"},
+        "sorted by first event": {"sort": "first_event"},
+        "sorted by state": {"sort": "state"},
+        "installed in the last 7 days": {"happened": "installed"},
+    }
+    combined = {
+        "country + status": {"country": "Germany", "status": "customer"},
+        "country + offer": {"country": "Germany", "offer": "coremem.radnac-trial"},
+        "action_code + status": {"action_code": "DNC", "status": "customer"},
+        "country + status + owner": {"country": "Germany", "status": "customer", "owner": str(found["owner"])},
+        "consent granted": {"consent": "granted"},
+        "consent withdrawn + country": {"consent": "withdrawn", "country": "France"},
+        "expiring in 30 days + country": {"expires_within": "30", "country": "Germany"},
+        "search + country + status": {"q": "muller", "country": "Germany", "status": "new"},
+    }
     return [
         Case("list", FIRST_PAGE, ["/leads"]),
         Case("list", "deep page (keyset, half way)", [f"/leads?{urlencode({'after': found['deep']})}"]),
@@ -66,11 +98,15 @@ def cases(bare: Bare) -> list[Case]:
         Case("search", "email as typed (one person's address)", typed(found["email"], 3), htmx=True),
         Case("search", "company as typed (w … woodgrove bank)", typed("woodgrove bank"), htmx=True),
         Case("search", "no match (typo)", ["/leads?q=zzq", "/leads?q=oliver+smiht"], htmx=True),
+        Case("search", "accent-folded surname (lefevre: Lefèvre)", typed("lefevre", 3), htmx=True),
+        Case("search", "accent-folded surname (muller: Müller)", typed("muller", 3), htmx=True),
         *(
             Case("filter", f"filter {name}", [f"/leads?{urlencode({name.split('=')[0]: value})}"])
             for name, value in filters.items()
         ),
+        *(Case("filter", f"filters {name}", [f"/leads?{urlencode(args)}"]) for name, args in combined.items()),
         Case("detail", "lead detail (40 leads: linked, noted, plain)", [f"/leads/{i}" for i in found["details"]]),
+        Case("detail", "a person's page (3 leads, consent, a request)", [f"/people/{found['person']}"]),
         Case(
             "bundle",
             "portability bundle (one person, streamed ZIP)",
@@ -78,6 +114,26 @@ def cases(bare: Bare) -> list[Case]:
             max_p95=BUNDLE_MAX_MS,
             max_ratio=None,
             method="POST",
+        ),
+        *(Case("dashboard", f"dashboard ({role})", ["/"], role=role) for role in ROLES),
+        Case("dashboard", "retention (/retention, next 30 days)", ["/retention"]),
+        Case("dashboard", "retention, next 365 days", ["/retention?days=365"]),
+        Case("installations", "installations, first page", ["/installations"]),
+        *(
+            Case("installations", f"installations, {name}", [f"/installations?{urlencode(args)}"])
+            for name, args in installs.items()
+        ),
+        *(
+            Case("installations", f"installations, search by {name}", [f"/installations?{urlencode({'q': q})}"])
+            for name, q in found["install_search"].items()
+        ),
+        Case("grants", "support grants list", ["/grants"]),
+        Case("rights", "rights register (open)", ["/rights"]),
+        Case("rights", "rights register (all)", ["/rights?show=all"]),
+        Case("rights", "one rights request", [f"/rights/{found['request']}"]),
+        *(
+            Case("follow-ups", f"my follow-ups, {show}", [f"/follow-ups?show={show}"], role="sales")
+            for show in ("overdue", "due", "done")
         ),
         Case("audit", "audit trail, first page", ["/admin/audit"]),
         Case(
@@ -96,6 +152,7 @@ def cases(bare: Bare) -> list[Case]:
             "audit trail of one day",
             [f"/admin/audit?{urlencode({'since': found['audit_day'], 'until': found['audit_day']})}"],
         ),
+        Case("jobs", "job runs (/admin/jobs)", ["/admin/jobs"]),
     ]
 
 
@@ -125,6 +182,14 @@ def _probe(cursor: object, sqlite: bool) -> dict:
     (events,) = one("SELECT count(*) FROM auditevent")
     audit_at, audit_id = one(f"SELECT at, id FROM auditevent ORDER BY at DESC, id DESC LIMIT 1 OFFSET {events // 2}")
     (viewer,) = one("SELECT actor_user_id FROM auditevent WHERE actor_user_id IS NOT NULL ORDER BY id LIMIT 1")
+    (person,) = one(f"SELECT person_id FROM lead WHERE id = {found_lead(cursor, request)}")
+    application, group, subscription = one(
+        "SELECT application_name, resource_group, subscription_id FROM installation ORDER BY id DESC LIMIT 1"
+    )
+    (lead_name,) = one(
+        "SELECT l.last_name FROM installation i JOIN lead l ON l.id = i.lead_id "
+        "WHERE l.last_name IS NOT NULL ORDER BY i.id DESC LIMIT 1"
+    )
     return {
         "deep": f"{stamp}~{lead_id}",
         "deep_name": f"{name_key}~{name_id}",
@@ -135,7 +200,20 @@ def _probe(cursor: object, sqlite: bool) -> dict:
         "audit_deep": f"{_aware(audit_at, sqlite)}~{audit_id}",
         "audit_day": _aware(audit_at, sqlite)[:10],
         "viewer": viewer,
+        "person": person,
+        "install_search": {
+            "application name": application[:-2],
+            "resource group": group,
+            "subscription": subscription[:8],
+            "lead name": lead_name.lower(),
+        },
     }
+
+
+def found_lead(cursor: object, request: int) -> int:
+    """The first lead of rights request `request` (its person is the one whose page is timed)."""
+    cursor.execute(f"SELECT min(lead_id) FROM requestlead WHERE request_id = {int(request)}")  # type: ignore[attr-defined]
+    return int(cursor.fetchone()[0])  # type: ignore[attr-defined]
 
 
 def _aware(value: object, sqlite: bool) -> str:
@@ -153,8 +231,10 @@ def run(case: Case, site: Site, bare: Bare, repeat: int) -> Result:
         captured[path] = site.capture(path, htmx=case.htmx, method=case.method)
         bare.replay(captured[path])
     app, base, floor = [], [], []
-    load = os.getloadavg()[0]
+    load, started = os.getloadavg()[0], time.monotonic()
     for n in range(repeat):
+        if n >= MIN_REQUESTS and time.monotonic() - started > CASE_BUDGET_S:
+            break
         path = case.paths[n % len(case.paths)]
         steps = (
             lambda path=path: app.append(site.get(path, htmx=case.htmx, method=case.method)),
@@ -174,6 +254,7 @@ def run(case: Case, site: Site, bare: Bare, repeat: int) -> Result:
         max_ratio=case.max_ratio,
         extra={
             "urls": len(case.paths),
+            "requests": len(app),
             "statements": max(len(s) for s in captured.values()),
             "load": [load, os.getloadavg()[0]],
         },
@@ -205,10 +286,13 @@ def services_ms(site: Site, repeat: int) -> float:
 def run_all(url: str, repeat: int, log: object = print) -> list[Result]:
     """Every page case on the database at `url`, then the leads list beside a plain Flask-Admin ModelView."""
     site, bare, admin = Site(url), Bare(url), AdminSite(url)
+    sites = {"admin": site}
     try:
         results = []
         for case in cases(bare):
-            results.append(run(case, site, bare, repeat))
+            if case.role not in sites:
+                sites[case.role] = Site(url, email=ROLE_EMAILS[case.role])
+            results.append(run(case, sites[case.role], bare, repeat))
             if case.name == FIRST_PAGE:
                 results[-1].extra["services_ms"] = services_ms(site, repeat)
             log(f"  {case.name}: {results[-1].app.median:.1f} / {results[-1].app.p95:.1f} ms")  # type: ignore[operator]
@@ -219,7 +303,8 @@ def run_all(url: str, repeat: int, log: object = print) -> list[Result]:
             log(f"  vs Flask-Admin, {name}: {results[-1].ratio_median:.2f}x")
         return results
     finally:
-        site.close()
+        for each in sites.values():
+            each.close()
         bare.close()
         admin.close()
 
@@ -233,7 +318,13 @@ def admin_cases(owner: str) -> list[tuple[str, dict[str, str], str]]:
         "status": "customer",
         "owner": owner,
     }
-    combined = [("country", "status"), ("country", "offer"), ("action_code", "status"), ("country", "status", "owner")]
+    combined = [
+        ("country", "status"),
+        ("country", "offer"),
+        ("action_code", "status"),
+        ("owner", "status"),
+        ("country", "status", "owner"),
+    ]
     return [
         ("first page", {}, ""),
         ("search oliver", {}, "oliver"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 
+from bench import pages
 from bench.load import ROOT, conninfo
 from bench.stats import Result
 
@@ -152,11 +153,6 @@ def _data(runs: dict[str, dict[str, Any]]) -> list[str]:
         cached = " (cached in bench/data/ from an earlier run; this is when it was generated)" if data["cached"] else ""
         rows = ", ".join(f"{table} {count:,}" for table, count in data["rows"].items())
         lines.append(f"- **{NAMES[kind]}**: loaded in {data['seconds'] or 0:.0f} s by {how}{cached}. Rows: {rows}.")
-    if not any("consentrecord" in run["data"]["rows"] for run in runs.values()):
-        lines.append(
-            "- Consents: none. The consent tables (issue #5) are not in this branch's schema; the generator fills "
-            "`consentrecord` (a quarter of leads) whenever the migrated schema has it."
-        )
     return lines
 
 
@@ -200,7 +196,8 @@ def write(path: Path, runs: dict[str, dict[str, Any]], facts: dict[str, Any]) ->
         "",
         "Times are milliseconds per request unless marked; rates are per second, where the p95 column is the rate "
         "95% of runs beat. Ratios are app / baseline: for times, how many times slower; for rates, the share reached. "
-        f"Each page figure is {settings.repeat} requests, each beside its baseline, alternating.",
+        f"Each page figure is {settings.repeat} requests, each beside its baseline, alternating (a page slow enough "
+        f"to take over {pages.CASE_BUDGET_S:g} s stops there, after at least {pages.MIN_REQUESTS}).",
     ]
     for kind, run in runs.items():
         lines += ["", f"## {NAMES[kind]}", "", *_table(run)]

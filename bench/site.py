@@ -54,12 +54,12 @@ def bench_app(url: str, **config: Any) -> Flask:
 class Site:
     """A logged-in test client of the app, timing requests and capturing their SQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, email: str = ADMIN_EMAIL) -> None:
         self.app = bench_app(url)
         self.client = self.app.test_client()
         page = self.client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-        form = {"email": ADMIN_EMAIL, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+        form = {"email": email, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
         answer = self.client.post("/login", data=form)
         if answer.status_code != 303:
             raise RuntimeError(f"could not log in to the bench app: {answer.status_code}")

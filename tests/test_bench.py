@@ -48,6 +48,20 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
         "bare SQL + floor",
         "Machine load",
         "audit trail",
+        "dashboard (admin)",
+        "dashboard (sales)",
+        "dashboard (support)",
+        "retention (/retention",
+        "installations, state needs help",
+        "installations, search by lead name",
+        "support grants list",
+        "rights register",
+        "one rights request",
+        "a person's page",
+        "my follow-ups, overdue",
+        "accent-folded surname (muller",
+        "filters country + status + owner",
+        "job runs",
     ):
         assert name in report
     for name in (
@@ -68,3 +82,21 @@ def test_every_lead_column_the_database_requires_is_generated(database_url):
     rows = [dict(zip(generated.columns, row, strict=True)) for row in generated.rows]
     assert all(row["email_key"] == (row["email"] or "").lower() for row in rows)  # keys filled, not defaulted
     assert any(row["email_key"] for row in rows)
+
+
+def test_the_bundle_bench_exports_a_person_with_something_in_every_part(tmp_path):
+    import json
+
+    from bench.jobs import bundle_app
+    from bench.load import load
+    from bench.site import query
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    load(url, Plan(leads=1500))
+    (request,) = query(url, "SELECT request_id FROM requestlead GROUP BY request_id ORDER BY count(*) DESC LIMIT 1")[0]
+    bundle_app(url, str(request))
+    (details,) = query(url, "SELECT details FROM auditevent WHERE action = 'rights.export.portability'")[0]
+    sections = json.loads(details)["sections"]
+    for part in ("person", "lead", "installation", "installevent", "leadnote", "consentrecord", "requeststep"):
+        assert sections[part] > 0, (part, sections)
+    assert sections["lead"] >= 2  # a returning person

@@ -40,7 +40,15 @@ class Plan:
     seed: int = 10
     ages: list[float] = field(default_factory=list)  # each lead's age at ANCHOR in seconds, by id
     returning: dict[int, list[int]] = field(default_factory=dict)  # a person's first lead id -> later ids
+    numbers: list[int] = field(default_factory=list)  # each lead's identity (`people.person` number), by id
+    person_of: list[int] = field(default_factory=list)  # each lead's person id, by lead id
+    first_leads: list[int] = field(default_factory=list)  # each person's first lead id, by person id
     grantable: list[int] = field(default_factory=list)  # installed publisher-managed installations
+    requested: set[int] = field(default_factory=set)  # leads of the rights requests' people (`persons` fills it)
+
+    @property
+    def people(self) -> int:
+        return len(self.first_leads)
 
     @property
     def installations(self) -> int:

@@ -75,7 +75,7 @@ def _installation(plan: Plan, rng: random.Random, i: int, story: Story) -> tuple
         *(sub, group, name, derived.state, "coremem", "radnac", plan_name, version, None),
         *(ts(story[0][2]), ts(story[-1][2])),
         ts(derived.uninstalled_at.replace(tzinfo=None)) if derived.uninstalled_at else None,
-        *(failure[0], failure[1], i if rng.random() < LINKED else None),
+        *(failure[0], failure[1], i if rng.random() < LINKED or i in plan.requested else None),
         ts(derived.clock_started_at.replace(tzinfo=None)) if derived.clock_started_at else None,
     )
 

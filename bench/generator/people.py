@@ -12,12 +12,14 @@ from werkzeug.security import generate_password_hash
 from bench.generator.common import BASE, SPAN_SECONDS, Plan, Table, ts
 from leads import demo
 from leads.models import search_key
+from leads.rules.people import normalise_email
 
 ADMIN_EMAIL = "bench-admin@radnac.example"
 PASSWORD = "bench passphrase for loopback only"  # noqa: S105 - a throwaway login on generated data
 SALES, SUPPORT = 20, 6
 FIRST_SALES_ID = 2  # user ids: 1 is the admin, then sales, then support
 RETURNING, EDU, OWNED = 0.05, 0.01, 0.30
+MOST_LEADS = 3  # a returning person has 2 or 3 leads
 COUNTRY_WEIGHTS = {"United States": 30, "United Kingdom": 15, "Germany": 12, "India": 12, "France": 8}
 STATUSES, STATUS_WEIGHTS = ["new", "contacted", "qualified", "customer", "lost"], [55, 20, 10, 8, 7]
 ACTIONS, ACTION_WEIGHTS = [a for a, _ in demo.ACTIONS], [w for _, w in demo.ACTIONS]
@@ -56,6 +58,16 @@ def person(number: int) -> tuple | None:
     return first, last, email, country, company, title, phone
 
 
+REQUESTS = 50  # portability requests, from the returning people with the most leads
+
+
+def requesters(plan: Plan) -> list[tuple[int, list[int]]]:
+    """(request id, lead ids) for the rights requests: the returning people with the most leads."""
+    people = sorted(plan.returning.items(), key=lambda item: (-len(item[1]), item[0]))
+    chosen = [(first, [first, *later]) for first, later in people if person(first)][:REQUESTS]
+    return [(n, ids) for n, (_first, ids) in enumerate(chosen, start=1)]
+
+
 def staff_emails() -> list[tuple[str, str]]:
     """(email, role) of every member of staff, in id order."""
     staff = [(ADMIN_EMAIL, "admin")]
@@ -71,27 +83,64 @@ def users(_plan: Plan) -> Table:
     return Table("user", ("id", "email", "password_hash", "role", "active", "created_at"), rows)
 
 
+PERSON_COLUMNS = ("id", "email_key", "processing_restricted", "objected", "erasure_pending", "created_at")
+
+
+def persons(plan: Plan) -> Table:
+    """Every lead's arrival time and person, decided before any row is written (leads refer to people): 5% of
+    leads are a returning person (same name and email as a lead within the last ~200,000, at most MOST_LEADS
+    each). People are grouped as migration 0011 and `people.subjects` group them: one per normalised email,
+    one of its own for a lead without one. Fills `plan.ages`, `plan.numbers`, `plan.person_of`,
+    `plan.returning` and `plan.first_leads`."""
+    rng = random.Random(plan.seed)
+    plan.ages = sorted((rng.random() * SPAN_SECONDS + 3600 for _ in range(plan.leads)), reverse=True)
+    plan.returning, plan.numbers, plan.person_of, plan.first_leads = {}, [], [], []
+    by_number: dict[int, int] = {}
+    returner = random.Random(plan.seed + 12)
+    for i in range(1, plan.leads + 1):
+        number = i
+        if i > 100 and returner.random() < RETURNING:
+            earlier = i - returner.randint(1, min(200_000, i - 1))
+            if earlier in by_number and len(plan.returning.get(earlier, ())) < MOST_LEADS - 1 and person(earlier):
+                number = earlier
+                plan.returning.setdefault(number, []).append(i)
+        plan.numbers.append(number)
+        if number not in by_number:
+            by_number[number] = len(plan.first_leads) + 1
+            plan.first_leads.append(i)
+        plan.person_of.append(by_number[number])
+    plan.requested = {lead_id for _request, ids in requesters(plan) for lead_id in ids}
+    rows = (
+        (
+            person_id,
+            normalise_email((person(plan.numbers[first - 1]) or (None,) * 3)[2]),
+            0,
+            0,
+            0,
+            ts(plan.received(first)),
+        )
+        for person_id, first in enumerate(plan.first_leads, start=1)
+    )
+    return Table("person", PERSON_COLUMNS, rows)
+
+
 LEAD_COLUMNS = (
     *("id", "source_partition_key", "source_row_key", "first_name", "last_name", "email", "country", "company"),
     *("job_title", "phone", "offer", "offer_title", "publisher_display_name", "lead_source", "source_channel"),
     *("action_code", "description", "created_at_ms", "first_seen_at", "received_at", "source_timestamp"),
     *("is_dnc", "is_test", "nurture_status", "owner_id", "name_key", "last_key", "email_key", "company_key"),
+    *("person_id", "person_pinned"),
 )
 
 
 def leads(plan: Plan) -> Table:
-    """N leads in arrival order; fills `plan.ages` and `plan.returning` as it goes."""
+    """N leads in arrival order, each filed under the person `persons` chose."""
     rng = random.Random(plan.seed)
-    plan.ages = sorted((rng.random() * SPAN_SECONDS + 3600 for _ in range(plan.leads)), reverse=True)
-    plan.returning = {}
     return Table("lead", LEAD_COLUMNS, (_lead(plan, rng, i) for i in range(1, plan.leads + 1)))
 
 
 def _lead(plan: Plan, rng: random.Random, i: int) -> tuple:
-    number = i
-    if i > 100 and rng.random() < RETURNING:  # the same person again, within the last ~200,000 leads
-        number = i - rng.randint(1, min(200_000, i - 1))
-        plan.returning.setdefault(number, []).append(i)
+    number = plan.numbers[i - 1]
     who = person(number) or (None, None, None, None, "University", None, None)
     first, last, email, country, company, title, phone = who
     action = rng.choices(ACTIONS, ACTION_WEIGHTS)[0]
@@ -107,4 +156,5 @@ def _lead(plan: Plan, rng: random.Random, i: int) -> tuple:
         *(f"{offer_title} {kind} interest", ts(created), ts(created + timedelta(minutes=rng.randint(1, 90)))),
         *(ts(created), ts(created), int(action == "DNC"), 0, status, owner),
         *(search_key(f"{first or ''} {last or ''}"), search_key(last), search_key(email), search_key(company)),
+        *(plan.person_of[i - 1], 0),
     )

@@ -9,16 +9,18 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
-from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person
+from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person, requesters
+from leads import demo
 from leads.crm.nurture import NOTE_KINDS
 
 NOTED = 0.10  # leads with a nurture log
-GRANTS, OPEN_GRANTS, HOLDS, REQUESTS = 300, 100, 100, 50
+GRANTS, OPEN_GRANTS, HOLDS = 300, 100, 100
 TOMBSTONES = {"install_notification": 0.06, "lead": 0.01}  # per lead: 3 years of earlier destruction
 RULES = {
     "install_notification": "Install notification: privacy notice lines 70-85",
     "lead": "Marketplace lead: privacy notice lines 58-69",
 }
+PLAN_NAMES = sorted({name for name, _version in demo.PLANS})
 SUPPORT_EMAILS = [f"support{n:02d}@radnac.example" for n in range(SUPPORT)]
 
 
@@ -26,7 +28,7 @@ def _notes(plan: Plan) -> Iterator[tuple[int, str, str, object, str]]:
     """(lead id, kind, body, at, author) for 10% of leads, 1-3 entries each; both notes and audit walk it."""
     rng, kinds = random.Random(plan.seed + 4), list(NOTE_KINDS)
     for lead_id in range(1, plan.leads + 1):
-        if rng.random() >= NOTED:
+        if rng.random() >= NOTED and lead_id not in plan.requested:  # a requester's leads all have a history
             continue
         received, age_days = plan.received(lead_id), plan.ages[lead_id - 1] / 86400
         author = f"sales{rng.randrange(SALES):02d}@radnac.example"
@@ -36,16 +38,32 @@ def _notes(plan: Plan) -> Iterator[tuple[int, str, str, object, str]]:
             yield lead_id, kind, f"{NOTE_KINDS[kind]}: discussed the RADNAC rollout and next steps.", at, author
 
 
+FOLLOW_UP_DONE = 0.97  # of follow-ups whose time has passed; the rest are overdue
+
+
 def notes(plan: Plan) -> Table:
-    """The nurture log; one in ten entries carries a follow-up date."""
+    """The nurture log; one in ten entries carries a follow-up a week later: done (by its author, within two
+    days) when that time has passed, except 3% left overdue; the last week's are still due. At a million
+    leads each of the 20 sellers has ~1,000 done, ~30 overdue and a few due."""
+    rng = random.Random(plan.seed + 13)
+
+    def follow_up(lead_id: int, at: object, author: str) -> tuple:
+        if lead_id % 10:
+            return None, None, None
+        on = at + timedelta(days=7)  # type: ignore[operator]
+        if on < BASE and rng.random() < FOLLOW_UP_DONE:
+            return ts(on), ts(min(on + timedelta(hours=rng.uniform(0, 48)), BASE)), author
+        return ts(on), None, None
+
     rows = (
-        (lead_id, kind, body, ts(at), author, ts(at + timedelta(days=7)) if lead_id % 10 == 0 else None)
+        (lead_id, kind, body, ts(at), author, *follow_up(lead_id, at, author))
         for lead_id, kind, body, at, author in _notes(plan)
     )
-    return Table("leadnote", ("lead_id", "kind", "body", "at", "author", "follow_up_on"), rows)
+    columns = ("lead_id", "kind", "body", "at", "author", "follow_up_on", "follow_up_done_at", "follow_up_done_by")
+    return Table("leadnote", columns, rows)
 
 
-VIEWS_PER_LEAD = 2  # pages of a lead opened by staff (issue #18's access log): ~2N events beside the notes'
+VIEWS_PER_LEAD = 3  # pages of a lead opened by staff (issue #18's access log): ~3N events beside the notes'
 
 
 def audit(plan: Plan) -> Table:
@@ -149,17 +167,81 @@ def holds(plan: Plan) -> Table:
     return Table("legalhold", ("record_type", "record_id", "reason", "placed_by", "placed_at"), rows)
 
 
-def requesters(plan: Plan) -> list[tuple[int, list[int]]]:
-    """(request id, lead ids) for the rights requests: the returning people with the most leads."""
-    people = sorted(plan.returning.items(), key=lambda item: (-len(item[1]), item[0]))
-    chosen = [(first, [first, *later]) for first, later in people if person(first)][:REQUESTS]
-    return [(n, ids) for n, (_first, ids) in enumerate(chosen, start=1)]
-
-
 REQUEST_COLUMNS = (
     *("id", "kind", "requester_name", "requester_email", "channel", "details", "received_on"),
     *("identity_requested", "identity_verified", "status", "due_on", "extended", "created_by", "created_at"),
 )
+
+
+CONSENTED, WITHDRAWN = 0.25, 0.15  # people with a marketing consent; of those, who later withdrew it
+CONSENT_COLUMNS = (
+    *("person_id", "lead_id", "purpose", "granted", "at", "method", "evidence", "wording_version"),
+    *("recorded_by_user_id", "recorded_by", "created_at"),
+)
+
+
+def consents(plan: Plan) -> Table:
+    """Marketing consent for a quarter of people, recorded on their first lead a day after it came (as the
+    person's, covering all their leads); 15% of them withdrew it later (a second record, append-only)."""
+    rng = random.Random(plan.seed + 7)
+
+    def rows() -> Iterator[tuple]:
+        for person_id, first in enumerate(plan.first_leads, start=1):
+            if rng.random() >= CONSENTED and first not in plan.requested:  # requesters all gave consent once
+                continue
+            seller = rng.randrange(SALES)
+            who = (FIRST_SALES_ID + seller, f"sales{seller:02d}@radnac.example")
+            given = min(plan.received(first) + timedelta(days=1), BASE - timedelta(hours=1))
+            evidence = "Ticked the marketing box on the trial sign-up form"
+            yield (person_id, first, "marketing", 1, ts(given), "web_form", evidence, WORDING, *who, ts(given))
+            if rng.random() < WITHDRAWN:
+                gone = given + (BASE - given) * rng.random()
+                yield (
+                    person_id,
+                    first,
+                    "marketing",
+                    0,
+                    ts(gone),
+                    "email_reply",
+                    "Asked to stop",
+                    WORDING,
+                    *who,
+                    ts(gone),
+                )
+
+    return Table("consentrecord", CONSENT_COLUMNS, rows())
+
+
+WORDING = "Privacy notice, last updated 2025-10-08"
+JOB_EVERY = {"sync": timedelta(minutes=5), "sweep": timedelta(hours=1), "grants": timedelta(hours=1)}
+JOB_DAYS, JOB_FAILED = 30, 0.01
+
+
+def jobruns(_plan: Plan) -> Table:
+    """The last 30 days of the worker's runs (sync every 5 minutes, sweep and grants hourly): ~10,000 rows, 1%
+    failed."""
+    rng = random.Random(11)
+
+    def rows() -> Iterator[tuple]:
+        for job, every in JOB_EVERY.items():
+            at = BASE - timedelta(days=JOB_DAYS)
+            while at < BASE - every:
+                failed = rng.random() < JOB_FAILED
+                took = timedelta(seconds=rng.uniform(0.2, 20))
+                counts = None if failed else f'{{"{"new" if job == "sync" else "destroyed"}": {rng.randrange(40)}}}'
+                outcome, error = ("failed", "OperationalError") if failed else ("succeeded", None)
+                yield (job, f"worker-1:{4000 + rng.randrange(99)}", ts(at), ts(at + took), outcome, counts, error, 0, 0)
+                at += every
+
+    columns = ("job", "holder", "started_at", "finished_at", "outcome", "counts", "error_class", "late")
+    return Table("jobrun", (*columns, "most_late_seconds"), rows())
+
+
+def plan_permissions(_plan: Plan) -> Table:
+    """Each plan's permission model, as an admin sets it on /admin/plans (the installations filter reads it)."""
+    at = ts(BASE - timedelta(days=400))
+    rows = ((name, "publisher_managed" if "managed" in name else "locked", ADMIN_EMAIL, at) for name in PLAN_NAMES)
+    return Table("planpermission", ("plan_name", "model", "updated_by", "updated_at"), iter(list(rows)))
 
 
 def requests(plan: Plan) -> Table:
@@ -184,6 +266,27 @@ def request_leads(plan: Plan) -> Table:
     at = ts(BASE - timedelta(days=4))
     rows = ((request_id, lead_id, ADMIN_EMAIL, at) for request_id, ids in requesters(plan) for lead_id in ids)
     return Table("requestlead", ("request_id", "lead_id", "confirmed_by", "confirmed_at"), rows)
+
+
+def request_steps(plan: Plan) -> Table:
+    """Each request's history: registered, identity checked, each lead confirmed (as `rights.history` records)."""
+    at = BASE - timedelta(days=5)
+
+    def rows() -> Iterator[tuple]:
+        for request_id, ids in requesters(plan):
+            yield request_id, "create", "2026-11-20", ts(at), ADMIN_EMAIL, None
+            yield request_id, "identity.verified", "2026-11-20", ts(at + timedelta(hours=1)), ADMIN_EMAIL, None
+            for n, _lead_id in enumerate(ids):
+                yield (
+                    request_id,
+                    "lead.confirmed",
+                    "2026-11-21",
+                    ts(at + timedelta(days=1, minutes=n)),
+                    ADMIN_EMAIL,
+                    None,
+                )
+
+    return Table("requeststep", ("request_id", "step", "effective_on", "recorded_at", "actor", "detail"), rows())
 
 
 def tombstones(plan: Plan) -> Table:

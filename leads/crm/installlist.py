@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
 from leads.crm import pager
@@ -117,15 +117,14 @@ def _unlinked() -> Any:
 
 
 def _happened(name: str, since: datetime) -> Any:
+    """Installations with a notification of that kind since `since`, driven from the window's notifications of that
+    state (ix_installevent_happened: state, time, type, installation): a correlated EXISTS per installation walked every
+    installation to count, 12 s at a million on a loaded SQLite."""
     event_type, state = HAPPENED[name]
-    where = [
-        InstallEvent.installation_id == Installation.id,
-        InstallEvent.received_at >= since,
-        InstallEvent.provisioning_state == state,
-    ]
+    where = [InstallEvent.received_at >= since, InstallEvent.provisioning_state == state]
     if event_type:
         where.append(InstallEvent.event_type == event_type)
-    return exists().where(*where)
+    return col(Installation.id).in_(select(InstallEvent.installation_id).where(*where))
 
 
 def _search(text: str) -> Any:
@@ -173,14 +172,21 @@ def count(*, session: Session, query: InstallQuery, now: datetime) -> int:
     return min(pager.capped_count(session, Installation, conditions(query, now)), pager.COUNT_CAP)
 
 
+# The distinct plans by a skip scan of ix_installation_plan_name: one index seek per plan. A GROUP BY read all
+# million installations (1.5-3 s on a loaded SQLite) on every page of the list.
+_PLANS = text(
+    "WITH RECURSIVE plans(name) AS ("
+    " SELECT min(plan_name) FROM installation"
+    " UNION ALL"
+    " SELECT (SELECT min(plan_name) FROM installation WHERE plan_name > plans.name) FROM plans"
+    " WHERE plans.name IS NOT NULL"
+    ") SELECT name FROM plans WHERE name IS NOT NULL"
+)
+
+
 def plan_names(*, session: Session) -> list[str]:
     """The plans installations have used, for the filter's select."""
-    query = (
-        select(Installation.plan_name)
-        .where(col(Installation.plan_name).is_not(None))
-        .group_by(col(Installation.plan_name))
-    )
-    return sorted(name for name in session.exec(query) if name)
+    return sorted(name for (name,) in session.execute(_PLANS) if name)
 
 
 def reasons(*, session: Session, installations: list[Installation]) -> dict[int, str]:

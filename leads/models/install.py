@@ -14,7 +14,16 @@ class Installation(SQLModel, table=True):
     """One managed application, identified by its full Azure resource id."""
 
     # A lead's page suggests installations of its offer that began within two days of it (nurture).
-    __table_args__ = (Index("ix_installation_product_first_event", "plan_product", "first_event_at"),)
+    __table_args__ = (
+        Index("ix_installation_product_first_event", "plan_product", "first_event_at"),
+        # The installations list at a million (issue #21, migration 0018): its plan select, its sort by
+        # application, and "needs help" and "not linked" in the newest-first order without a sort.
+        Index("ix_installation_plan_name", "plan_name"),
+        Index("ix_installation_application_name", "application_name"),
+        Index("ix_installation_first_event_at", "first_event_at"),
+        Index("ix_installation_state_last_event", "state", "last_event_at"),
+        Index("ix_installation_lead_last_event", "lead_id", "last_event_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: str = Field(max_length=1024, unique=True)

@@ -14,6 +14,12 @@ from leads.models.base import KEY_TYPE, LIST_FILTERS, text_column, utc_column
 from leads.models.person import Person
 from leads.rules.people import normalise_email
 
+FILTER_INDEXES: dict[str, tuple[str, ...]] = {
+    "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code", "person_id"),
+    "status": ("nurture_status", "action_code", "received_at", "id", "owner_id", "offer", "country", "person_id"),
+    "owner": ("owner_id", "nurture_status", "received_at", "id", "country", "offer", "action_code", "person_id"),
+}
+
 
 class Lead(SQLModel, table=True):
     """One Marketplace lead, keyed by its entity's PartitionKey + RowKey in the Azure lead table."""
@@ -23,6 +29,10 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_list_order", "received_at", "id"),
         # Each list filter with the default newest-first order: the filter's rows come out already sorted.
         *(Index(f"ix_lead_{column}_received", column, "received_at") for column in LIST_FILTERS),
+        # Filters combined (issue #21): each index leads with a pair staff combine, then the list's order (id
+        # included, so the order is the index's), then every other filter, so a combination's capped count
+        # reads the index alone and its page comes out sorted (migration 0018).
+        *(Index(f"ix_lead_filter_{name}", *columns) for name, columns in FILTER_INDEXES.items()),
     )
 
     id: int | None = Field(default=None, primary_key=True)

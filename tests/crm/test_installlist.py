@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from leads import demo
@@ -115,3 +116,35 @@ def test_a_failure_without_details_gives_its_own_message():
 def test_bad_arguments_fall_back_to_defaults():
     query = installlist.parse({"state": "bogus", "sort": "x", "within": "abc", "start": "-4", "linked": "maybe"})
     assert (query.state, query.sort, query.within, query.start, query.linked) == ("", "last_event", 7, 1, "")
+
+
+def test_plan_names_are_every_plan_used_once(session):
+    demo.load(session=session, now=PINNED_NOW)
+    used = {i.plan_name for i in session.exec(select(Installation)) if i.plan_name}
+    assert installlist.plan_names(session=session) == sorted(used) and len(used) > 1
+
+
+def test_the_list_at_a_million_reads_indexes_not_every_installation(session):
+    """Issue #21: at a million installations the plan select read every row (a GROUP BY), "happened in the last
+    days" counted with an EXISTS per installation (12 s on SQLite), and "not linked", "needs help" and the sort
+    by application sorted hundreds of thousands of rows."""
+    from tests.sqlplan import plans
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
+    demo.load(session=session, now=PINNED_NOW)
+    select_plans = plans(session, lambda: installlist.plan_names(session=session), containing="installation")
+    assert all("SCAN installation" not in plan for plan in select_plans), select_plans
+    for args in (
+        {"happened": "installed"},
+        {"linked": "no"},
+        {"state": "needs_help"},
+        {"sort": "application"},
+        {"sort": "first_event"},
+    ):
+        found = plans(session, lambda args=args: _all(session, **args), containing="FROM installation")
+        assert found and not any("SCAN installation " in p + " " and "USING" not in p for p in found), (args, found)
+        if "linked" in args or "sort" in args:  # hundreds of thousands of rows: they must come out in order
+            assert not any("TEMP B-TREE FOR ORDER BY" in p for p in found), (args, found)
+        happened = [p for p in found if "installevent" in p]
+        assert all("ix_installevent_happened" in p for p in happened), (args, happened)
