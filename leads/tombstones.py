@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, insert, inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from leads.config import ConfigError
 from leads.models import KeyFingerprint, Tombstone
@@ -74,8 +75,12 @@ def tombstoned(*, session: Session, hashes: Iterable[str]) -> set[str]:
 
 def destroyed_until(*, session: Session, source_key_hash: str) -> datetime | None:
     """The latest event time up to which this source's notifications were destroyed, or None."""
-    query = select(func.max(Tombstone.covers_until)).where(Tombstone.source_key_hash == source_key_hash)
-    return session.exec(query).one()
+    return session.exec(destroyed_until_query(source_key_hash=source_key_hash)).one()
+
+
+def destroyed_until_query(*, source_key_hash: str) -> SelectOfScalar[datetime | None]:
+    """The query `destroyed_until` runs, for a caller that asks it within a statement of its own."""
+    return select(func.max(Tombstone.covers_until)).where(Tombstone.source_key_hash == source_key_hash)
 
 
 def exist(*, session: Session) -> bool:

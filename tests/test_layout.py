@@ -21,7 +21,6 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "demo/support.py": ("tests/demo/test_demo.py",),
     "grants/plans.py": ("tests/grants/test_grants.py", "tests/web/test_grants.py"),
     "ingest/tombstones.py": ("tests/ingest/test_sync.py", "tests/retention/test_sweeper.py"),
-    "installs/events.py": ("tests/web/test_webhooks.py", "tests/test_concurrency.py"),
     "retention/destroy.py": ("tests/retention/test_sweeper.py", "tests/rights/test_actions.py"),
     "retention/holds.py": ("tests/retention/test_sweeper.py", "tests/web/test_retention.py"),
     "web/forms.py": ("tests/web/test_auth.py", "tests/web/test_grants.py", "tests/rights/test_actions.py"),

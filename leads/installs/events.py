@@ -1,4 +1,5 @@
-"""Storing install notifications: each once, and the installation's lifecycle re-derived from all of them."""
+"""Storing install notifications: each once, and the installation's lifecycle derived from all of them (advanced
+by the new one when it comes last, re-derived from the stored history otherwise)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, exists, select
 
 from leads import tombstones
 from leads.models import Installation, InstallEvent
@@ -43,46 +44,53 @@ def store(
 
 
 def _store(session: Session, notification: Notification, caller_ip: str | None, now: datetime, key: str) -> bool:
-    if _seen(session, notification.dedupe_key) or _destroyed(session, notification, key):
+    if _seen_or_destroyed(session, notification, key):
         return False
-    installation = _installation(session, notification, now)
-    session.add(_event(installation, notification, caller_ip, now))
-    session.flush()
-    _refresh(session, installation, notification)
+    installation = _installation(session, notification)
+    event = _event(installation, notification, caller_ip, now)
+    if installation.id is None:  # new: its only event is this one, so nothing needs reading back
+        _derive(installation, [event])
+        session.add(installation)
+        session.flush()
+        event.installation_id = installation.id
+        session.add(event)
+    else:
+        session.add(event)
+        _refresh(session, installation, notification)
     session.commit()
     return True
 
 
-def _seen(session: Session, dedupe_key: str) -> bool:
-    return session.exec(select(InstallEvent.id).where(InstallEvent.dedupe_key == dedupe_key)).first() is not None
+def _seen_or_destroyed(session: Session, n: Notification, key: str) -> bool:
+    """Whether `n` was already stored (a retry), or belongs to a deployment already destroyed (at or before the
+    last event time its tombstone covers): both in one statement."""
+    seen = exists().where(InstallEvent.dedupe_key == n.dedupe_key)
+    until = tombstones.destroyed_until_query(source_key_hash=tombstones.installation_hash(key, n.application_id))
+    found, destroyed_until = session.exec(select(seen, until.scalar_subquery())).one()  # type: ignore[call-overload]
+    return bool(found) or (destroyed_until is not None and n.event_time <= destroyed_until)
 
 
-def _destroyed(session: Session, n: Notification, key: str) -> bool:
-    """Whether `n` belongs to a deployment already destroyed: at or before the last event time destroyed."""
-    until = tombstones.destroyed_until(
-        session=session, source_key_hash=tombstones.installation_hash(key, n.application_id)
-    )
-    return until is not None and n.event_time <= until
-
-
-def _installation(session: Session, n: Notification, now: datetime) -> Installation:
+def _installation(session: Session, n: Notification) -> Installation:
+    """The stored installation of `n`, locked; or a new one, not yet added (its `id` is None)."""
     # Locked until commit (PostgreSQL; SQLite has one writer anyway), so two deliveries for one installation
-    # re-derive its state one after the other, each seeing the other's event: no lost update.
+    # derive its state one after the other, each seeing the other's event: no lost update.
     query = select(Installation).where(Installation.application_id == n.application_id).with_for_update()
-    installation = session.exec(query).first()
-    if installation is None:
-        installation = Installation(
-            application_id=n.application_id,
-            subscription_id=n.subscription_id,
-            resource_group=n.resource_group,
-            application_name=n.application_name,
-            state="installing",
-            first_event_at=n.event_time,
-            last_event_at=n.event_time,
-        )
-        session.add(installation)
-        session.flush()
-    return installation
+    # The row as locked, not as this session last saw it: `advance` builds on it.
+    query = query.execution_options(populate_existing=True)
+    return session.exec(query).first() or new_installation(n)
+
+
+def new_installation(n: Notification) -> Installation:
+    """The one place an Installation row is created from a notification (its names come from its resource id)."""
+    return Installation(
+        application_id=n.application_id,
+        subscription_id=n.subscription_id,
+        resource_group=n.resource_group,
+        application_name=n.application_name,
+        state="installing",
+        first_event_at=n.event_time,
+        last_event_at=n.event_time,
+    )
 
 
 def _event(installation: Installation, n: Notification, caller_ip: str | None, now: datetime) -> InstallEvent:
@@ -106,8 +114,40 @@ def _event(installation: Installation, n: Notification, caller_ip: str | None, n
     )
 
 
-def _refresh(session: Session, installation: Installation, _n: Notification) -> None:
-    refresh(session=session, installation=installation)
+def _refresh(session: Session, installation: Installation, n: Notification) -> None:
+    """Bring a stored installation up to date with `n`, whose event is added: advanced, or re-derived."""
+    if not advance(installation, n):
+        session.flush()
+        refresh(session=session, installation=installation)
+
+
+def advance(installation: Installation, n: Notification) -> bool:
+    """Apply `n` to a stored installation as `refresh` would, without reading its history, when that is
+    certain: `n` comes after every stored event (so it is the derivation's last step) and does not end an
+    uninstall in progress (the soonest clock of the earlier deployments is not stored). Returns False, changing
+    nothing, otherwise: the caller refreshes. Relies on the row being derived from its events (every writer
+    calls `refresh` or this)."""
+    pair, clock = (n.event_type, n.provisioning_state), installation.uninstalled_at
+    if n.event_time <= installation.last_event_at:
+        return False
+    if n.event_type == "PUT" and clock is not None:
+        clock = None  # a new deployment begins; the one it follows keeps its clock (in clock_started_at)
+    elif pair in lifecycle.INSTALLED_AGAIN:
+        if clock is not None:
+            return False
+    elif n.event_type == "DELETE" and clock is None:
+        clock = n.event_time
+        installation.clock_started_at = installation.clock_started_at or clock  # every stored clock is earlier
+    installation.state = lifecycle.TRANSITIONS[pair] or installation.state
+    installation.uninstalled_at, installation.last_event_at = clock, n.event_time
+    if n.plan["name"]:
+        installation.plan_publisher, installation.plan_product = n.plan["publisher"], n.plan["product"]
+        installation.plan_name, installation.plan_version = n.plan["name"], n.plan["version"]
+    if n.application_definition_id:
+        installation.application_definition_id = n.application_definition_id
+    if n.provisioning_state == "Failed":
+        installation.last_error_code, installation.last_error_message = n.error_code, n.error_message
+    return True
 
 
 def history(*, session: Session, installation_id: int) -> list[InstallEvent]:
@@ -129,7 +169,12 @@ def observed(events: list[InstallEvent]) -> list[lifecycle.Observed]:
 def refresh(*, session: Session, installation: Installation) -> None:
     """Re-derive state, clocks and latest details from every stored event (order of arrival does not matter).
     The caller commits; the installation must have at least one event."""
-    events = history(session=session, installation_id=installation.id)
+    _derive(installation, history(session=session, installation_id=installation.id))
+    session.add(installation)
+
+
+def _derive(installation: Installation, events: list[InstallEvent]) -> None:
+    """Set the installation's derived fields from all its `events`, oldest first (see `history`)."""
     derived = lifecycle.derive(observed(events))
     installation.state, installation.uninstalled_at = derived.state, derived.uninstalled_at
     installation.clock_started_at = derived.clock_started_at
@@ -145,4 +190,3 @@ def refresh(*, session: Session, installation: Installation) -> None:
     failures = [e for e in events if e.provisioning_state == "Failed"]
     installation.last_error_code = failures[-1].error_code if failures else None
     installation.last_error_message = failures[-1].error_message if failures else None
-    session.add(installation)

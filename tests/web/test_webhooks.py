@@ -134,18 +134,21 @@ def test_an_unconfigured_secret_asks_azure_to_retry(app, client, session):
     assert counts(session) == (0, 0)
 
 
-def test_a_storage_failure_is_a_503_so_azure_retries_and_nothing_is_half_written(app, client, session, monkeypatch):
+def test_a_storage_failure_is_a_503_so_azure_retries_and_nothing_is_half_written(app, client, session):
+    from sqlalchemy import event
     from sqlalchemy.exc import OperationalError
 
-    from leads.installs import events
+    def broken(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO installevent"):  # after the installation row was written
+            raise OperationalError(statement, {}, Exception("database is locked"))
 
-    def broken(*_args, **_kwargs):
-        raise OperationalError("UPDATE installation", {}, Exception("database is locked"))
-
-    monkeypatch.setattr(events, "_refresh", broken)  # fails after the event row was flushed
-    assert post(client, MARKETPLACE).status_code == 503
+    engine = app.extensions["radnac.engine"]
+    event.listen(engine, "before_cursor_execute", broken)
+    try:
+        assert post(client, MARKETPLACE).status_code == 503
+    finally:
+        event.remove(engine, "before_cursor_execute", broken)
     assert counts(session) == (0, 0)
-    monkeypatch.undo()
     assert post(client, MARKETPLACE).status_code == 200  # Azure's retry succeeds
     assert counts(session) == (1, 1)
 
