@@ -20,7 +20,8 @@ class Installation(SQLModel, table=True):
         # application, and "needs help" and "not linked" in the newest-first order without a sort.
         Index("ix_installation_plan_name", "plan_name"),
         # The plan and permission-model filters newest first (migration 0020): a plan's rows come out in the list's
-        # order with the id, so the page stops after one page and the capped count reads the index alone.
+        # order with the id, so the page stops after one page and the capped count reads the index alone; the
+        # permission-model filter reads its plans one at a time through it (leads.crm.installlist).
         Index("ix_installation_plan_last_event", "plan_name", "last_event_at", "id"),
         Index("ix_installation_application_name", "application_name"),
         Index("ix_installation_first_event_at", "first_event_at"),
