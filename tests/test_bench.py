@@ -6,11 +6,12 @@ TEST_DATABASE_URL is set) PostgreSQL, and that the report holds every section, i
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
-from bench import suite
+from bench import report, suite
 from bench.generator import Plan, tables
 from bench.load import schema
 from leads.models import Lead
@@ -73,6 +74,23 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
     ):
         assert name in report
     assert len(list((tmp_path / "results").glob("*.json"))) == 1
+    (kept,) = (tmp_path / "results").glob("*.json")
+    groups = {r["group"] for run in json.loads(kept.read_text())["runs"].values() for r in run["results"]}
+    assert groups <= set(report.WHY), f"groups with no NOTES section for their misses: {groups - set(report.WHY)}"
+
+
+def test_every_section_a_missed_row_points_to_is_in_the_notes():
+    """A renamed or dropped heading in bench/NOTES.md would leave missed rows pointing at nothing."""
+    assert set(report.WHY.values()) <= set(report.sections())
+
+
+def test_a_missed_row_names_the_section_that_says_why():
+    from bench.stats import Figure, Result
+
+    slow = Result(group="webhook", name="w", unit="req/s", app=Figure(100, 90, 3), min_median=300)
+    fast = Result(group="webhook", name="w", unit="req/s", app=Figure(400, 390, 3), min_median=300)
+    assert report._missed(slow).endswith("(why: “The webhook at 300 requests a second” below)")
+    assert report._missed(fast) == "met"
 
 
 def test_every_lead_column_the_database_requires_is_generated(database_url):
