@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -91,3 +93,24 @@ def test_the_workspace_migration_folds_existing_search_keys(tmp_path):
     with engine.connect() as connection:
         keys = connection.execute(sa.text("SELECT name_key, last_key, company_key FROM lead")).one()
     assert tuple(keys) == ("zoe lefevre", "lefevre", "jorgensen aps")
+
+
+def _search_key_before_the_ascii_path(value):
+    """search_key as it was before its ASCII fast path and cache (issue #21, 5): the oracle for the property."""
+    import unicodedata
+
+    from leads.models.lead import UNFOLDED
+
+    folded = unicodedata.normalize("NFKD", " ".join((value or "").split()).casefold()).translate(UNFOLDED)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))[:300]
+
+
+@given(st.one_of(st.none(), st.text(), st.text(alphabet=st.characters(codec="ascii")), st.text(max_size=400)))
+@example("  Zoë\u00a0LEFÈVRE\tJørgensen ﬁ ß İ ¨ ½ ")
+@example("A" * 301)
+@example("\u0130" * 299)
+def test_search_key_folds_exactly_as_the_char_by_char_fold(value):
+    from leads.models import search_key
+
+    assert search_key(value) == _search_key_before_the_ascii_path(value)
+    assert search_key(value) == _search_key_before_the_ascii_path(value)  # and again, from the cache

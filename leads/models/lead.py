@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, insert, inspect, select, update
@@ -121,7 +122,17 @@ def search_key(value: str | None) -> str:
     """How a name, email or company is stored for prefix search, and how a search is spelled to match it:
     trimmed, single-spaced, case-folded and accent-free ("Lefèvre", "Jørgensen" and "Müller" become
     "lefevre", "jorgensen" and "muller"), so people find names typed without accents or capitals."""
-    folded = unicodedata.normalize("NFKD", " ".join((value or "").split()).casefold()).translate(UNFOLDED)
+    spaced = " ".join((value or "").split())
+    if spaced.isascii():
+        # NFKD, the table above and the accent filter leave ASCII alone, and casefold is lower on it.
+        return spaced.lower()[:300]
+    return _fold(spaced)
+
+
+@lru_cache(maxsize=8192)
+def _fold(spaced: str) -> str:
+    """The accent fold of a non-ASCII key, char by char; cached, as the same names come back page after page."""
+    folded = unicodedata.normalize("NFKD", spaced.casefold()).translate(UNFOLDED)
     return "".join(ch for ch in folded if not unicodedata.combining(ch))[:300]
 
 
