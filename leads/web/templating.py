@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from leads import db
 from leads.grants import grants
@@ -45,19 +45,16 @@ GLOBALS: dict[str, Any] = {
 
 def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup:
     """The countdown span, the same markup as the `countdown_span` macro (_partials/countdown-macro.html), made
-    in Python for tables that show one a row: a macro call a row was a third of the leads list (issue #21)."""
-    counting = cd.deadline and cd.state == "counting"
-    ticking = Markup('data-deadline="{}"').format(cd.deadline.isoformat()) if counting else ""
-    when = Markup(" Deadline {}.").format(uktime.show(cd.deadline)) if cd.deadline else ""
-    return Markup('<span class="countdown countdown-{}"\n  {}\n  title="{}: {} ({}){}">{}</span>').format(
-        cd.state,
-        ticking,
-        cd.rule.label,
-        cd.rule.rule_text,
-        cd.citation,
-        when,
-        waiting if waiting and cd.state == "not_started" else cd.text,
-    )
+    in Python for tables that show one a row: a macro call a row was a third of the leads list (issue #21).
+    Every value is escaped here, as the macro's autoescape does (an f-string: Markup.format costs 3x)."""
+    ticking = ""
+    if cd.deadline and cd.state == "counting":
+        ticking = f'data-deadline="{escape(cd.deadline.isoformat())}"'
+    when = f" Deadline {escape(uktime.show(cd.deadline))}." if cd.deadline else ""
+    text = escape(waiting if waiting and cd.state == "not_started" else cd.text)
+    rule = f"{escape(cd.rule.label)}: {escape(cd.rule.rule_text)} ({escape(cd.citation)})"
+    span = f'<span class="countdown countdown-{escape(cd.state)}"\n  {ticking}\n  title="{rule}{when}">{text}</span>'
+    return Markup(span)  # noqa: S704 # every value above went through escape()
 
 
 def init_app(app: Flask) -> None:
