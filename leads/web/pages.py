@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from leads import db
@@ -14,8 +15,9 @@ from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
 from leads.retention import holds
+from leads.rules import schedule, uktime
 from leads.staff import users
-from leads.web import access, htmx
+from leads.web import access, htmx, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import ConsentForm
 from leads.web.permissions import can, requires
@@ -37,23 +39,42 @@ def dashboard() -> str:
 @requires("leads.view")
 def leads_list() -> str:
     """Search, filter, sort and page through leads; htmx swaps just the table."""
-    session, query = db.session(), leadlist.parse(request.args)
-    listing = leadlist.list_leads(session=session, query=query, now=db.now(), per_page=_per_page())
-    held = holds.active_holds(session=session, record_type="lead", record_ids=[lead.id for lead in listing.items])
-    options = leadlist.filter_options(session=session, now=db.now(), ttl=current_app.config["FILTER_OPTIONS_TTL"])
+    session, query, now = db.session(), leadlist.parse(request.args), db.now()
+    listing = leadlist.list_leads(session=session, query=query, now=now, per_page=_per_page())
+    ids = [lead.id for lead in listing.items]
+    held = holds.active_holds(session=session, record_type="lead", record_ids=ids)
+    consent = records.states(session=session, lead_ids=ids, now=now)
+    options = leadlist.filter_options(session=session, now=now, ttl=current_app.config["FILTER_OPTIONS_TTL"])
     return htmx.render(
         "leads/list.html",
         "_partials/leads-table.html",
         listing=listing,
+        rows=_lead_rows(listing.items, held=held, consent=consent, now=now),
         query=query,
-        held=held,
         options=options,
         staff=users.list_users(session=session),
         select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
-        consent=records.states(session=session, lead_ids=[lead.id for lead in listing.items], now=db.now()),
         lists=marketing.all_lists(session=session),
         saved_views=views.for_user(session=session, user=current_user, page="leads"),
     )
+
+
+def _lead_rows(leads: list[Any], *, held: Any, consent: Any, now: datetime) -> list[tuple[Any, ...]]:
+    """Each row's text made once, here, for the table to write in one loop: (lead, name, detail link, consent
+    state, received day, countdown span). A macro call, a countdown and a date a row in the template were two
+    thirds of the page's time at 50 rows (issue #21)."""
+    base = url_for("pages.leads_list")
+    return [
+        (
+            lead,
+            lead.display_name,
+            f"{base}/{lead.id}",
+            consent[lead.id],
+            uktime.show(lead.received_at, with_time=False),
+            templating.countdown_span(schedule.countdown("lead", lead.received_at, now=now, on_hold=lead.id in held)),
+        )
+        for lead in leads
+    ]
 
 
 def _per_page() -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from leads import db
 from leads.grants import grants
@@ -40,6 +41,20 @@ GLOBALS: dict[str, Any] = {
     "rights_history": requests.HISTORY,
     "rights_actions": requests.ACTIONS,
 }
+
+
+def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup:
+    """The countdown span, the same markup as the `countdown_span` macro (_partials/countdown-macro.html), made
+    in Python for tables that show one a row: a macro call a row was a third of the leads list (issue #21).
+    Every value is escaped here, as the macro's autoescape does (an f-string: Markup.format costs 3x)."""
+    ticking = ""
+    if cd.deadline and cd.state == "counting":
+        ticking = f'data-deadline="{escape(cd.deadline.isoformat())}"'
+    when = f" Deadline {escape(uktime.show(cd.deadline))}." if cd.deadline else ""
+    text = escape(waiting if waiting and cd.state == "not_started" else cd.text)
+    rule = f"{escape(cd.rule.label)}: {escape(cd.rule.rule_text)} ({escape(cd.citation)})"
+    span = f'<span class="countdown countdown-{escape(cd.state)}"\n  {ticking}\n  title="{rule}{when}">{text}</span>'
+    return Markup(span)  # noqa: S704 # every value above went through escape()
 
 
 def init_app(app: Flask) -> None:

@@ -178,3 +178,27 @@ def test_bulk_status_and_owner_changes_go_through_the_gate_one_lead_at_a_time(cl
     assert "2 leads match" in mine and "My leads" in mine
     ticked = client.get("/leads?select=all").get_data(as_text=True)
     assert ticked.count('form="bulk-add" aria-label="Select') == ticked.count("checked>") == 20
+
+
+@pytest.mark.parametrize(
+    ("kind", "start", "on_hold", "waiting"),
+    [
+        ("lead", PINNED_NOW - timedelta(days=30), False, None),  # counting
+        ("lead", PINNED_NOW - timedelta(days=3000), False, None),  # due
+        ("lead", PINNED_NOW - timedelta(days=30), True, None),  # on hold
+        ("install_notification", None, False, None),  # not started, the rule's words
+        ("install_notification", None, False, 'waits for <the> "uninstall" & more'),  # not started, escaped
+        ("correspondence", PINNED_NOW, False, None),  # kept indefinitely
+    ],
+)
+def test_countdown_span_in_python_writes_the_macros_markup(app, kind, start, on_hold, waiting):
+    """The leads list writes its countdowns from templating.countdown_span: byte for byte the macro's span."""
+    from leads.rules import schedule
+    from leads.web import templating
+
+    cd = schedule.countdown(kind, start, now=PINNED_NOW, on_hold=on_hold)
+    with app.test_request_context():
+        macro = app.jinja_env.from_string(
+            '{% from "_partials/countdown-macro.html" import countdown_span %}{{ countdown_span(cd, waiting) }}'
+        ).render(cd=cd, waiting=waiting)
+    assert str(templating.countdown_span(cd, waiting)) == macro
