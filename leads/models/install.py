@@ -27,6 +27,9 @@ class Installation(SQLModel, table=True):
         Index("ix_installation_first_event_at", "first_event_at"),
         Index("ix_installation_state_last_event", "state", "last_event_at"),
         Index("ix_installation_lead_last_event", "lead_id", "last_event_at"),
+        # The list sorted by state pages by (state, id) (migration 0021): PostgreSQL's index on state alone does
+        # not end with the id as SQLite's does, so it sorted a million rows for one page.
+        Index("ix_installation_state_id", "state", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,7 +37,7 @@ class Installation(SQLModel, table=True):
     subscription_id: str = Field(max_length=64, index=True)
     resource_group: str = Field(max_length=255)
     application_name: str = Field(max_length=255)
-    state: str = Field(max_length=20, index=True)
+    state: str = Field(max_length=20)
     plan_publisher: str | None = Field(default=None, max_length=200)
     plan_product: str | None = Field(default=None, max_length=200)
     plan_name: str | None = Field(default=None, max_length=200)

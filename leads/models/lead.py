@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, insert, inspect, select, update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, insert, inspect, select, text, update
 from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
@@ -195,8 +195,25 @@ class LeadNote(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_leadnote_lead_at", "lead_id", "at"),
-        # "My follow-ups": one author's open (or done) follow-ups in date order.
-        Index("ix_leadnote_author_follow_up", "author", "follow_up_on"),
+        # "My follow-ups" (migration 0021): one author's open follow-ups by date, and done ones latest first, each
+        # from an index of those alone (with one on follow_up_on, PostgreSQL filtered every author's follow-ups).
+        Index(
+            "ix_leadnote_open_follow_up",
+            "author",
+            "follow_up_on",
+            "id",
+            sqlite_where=text("follow_up_done_at IS NULL"),
+            postgresql_where=text("follow_up_done_at IS NULL"),
+        ),
+        Index(
+            "ix_leadnote_done_follow_up",
+            "author",
+            "follow_up_done_at",
+            "id",
+            "follow_up_on",
+            sqlite_where=text("follow_up_done_at IS NOT NULL"),
+            postgresql_where=text("follow_up_done_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -205,7 +222,7 @@ class LeadNote(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text(), nullable=False))
     at: datetime = utc_column()
     author: str = Field(max_length=254)
-    follow_up_on: datetime | None = utc_column(nullable=True, index=True)
+    follow_up_on: datetime | None = utc_column(nullable=True)
     # When (and by whom) the follow-up was marked done; the entry itself stays in the log.
     follow_up_done_at: datetime | None = utc_column(nullable=True)
     follow_up_done_by: str | None = Field(default=None, max_length=254)

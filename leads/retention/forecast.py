@@ -211,18 +211,22 @@ def _held_beyond(session: Session, until: datetime, shown: dict[str, list[Named]
 
 
 def next_deadline(*, session: Session) -> datetime | None:
-    """The soonest deadline of any record not on hold (the worker wakes for it, so nothing is swept late)."""
+    """The soonest deadline of any record not on hold (the worker wakes for it, so nothing is swept late).
+
+    Each start is the first row in index order, not min(): PostgreSQL turns min() over an anti-join (the
+    NOT EXISTS hold check) into a full scan (95-130 ms each at a million leads, issue #21); ORDER BY ... LIMIT 1
+    walks the index and stops at the first record not on hold (holds are few)."""
     deadlines = []
     for kind in due.KINDS:
         unheld = (due.not_held(kind.hold_type, kind.model.id),) if kind.hold_type else ()
-        query = select(func.min(kind.start)).where(col(kind.start).is_not(None), *kind.only, *unheld)
-        start = session.exec(query).one()
+        query = select(kind.start).where(col(kind.start).is_not(None), *kind.only, *unheld)
+        start = session.exec(query.order_by(kind.start).limit(1)).first()
         if start is not None:
             deadlines.append(schedule.deadline(kind.rule, start))
-    ip_query = select(func.min(InstallEvent.received_at)).where(
+    ip_query = select(InstallEvent.received_at).where(
         col(InstallEvent.caller_ip).is_not(None), due.not_held("installation", InstallEvent.installation_id)
     )
-    ip_start = session.exec(ip_query).one()
+    ip_start = session.exec(ip_query.order_by(col(InstallEvent.received_at)).limit(1)).first()
     if ip_start is not None:
         deadlines.append(schedule.deadline("ip_address", ip_start))
     return min((d for d in deadlines if d is not None), default=None)
