@@ -10,7 +10,7 @@ nothing else. They replace (author, follow_up_on) and (follow_up_on): PostgreSQL
 overdue list and filtered every follow-up of every author (33-40 ms -> under 1 ms); nothing else reads them.
 
 Revision ID: 0021_pg_pages
-Revises: 0019_list_indexes
+Revises: 0020_install_search
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_pg_pages"
-down_revision: str | None = "0019_list_indexes"
+down_revision: str | None = "0020_install_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
