@@ -1,4 +1,5 @@
-"""The command line: `run` (everything, the default), `generate` (just the data) and `job` (one child job)."""
+"""The command line: `run` (everything, the default), `generate` (just the data), `report` (the report again from
+a kept run's figures) and `job` (one child job)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,18 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("run", help="every benchmark on SQLite and, with BENCH_DATABASE_URL, PostgreSQL")
     generate = commands.add_parser("generate", help="generate (or find cached) the SQLite database")
     generate.add_argument("--leads", type=int, default=int(os.environ.get("BENCH_LEADS", "1000000")))
+    again = commands.add_parser("report", help="write BENCHMARKS.md again from a kept run (after editing NOTES.md)")
+    again.add_argument("results", nargs="?", help="a JSON file in bench/results/ (default: the newest)")
     job = commands.add_parser("job", help="run one job in this process and print its JSON (used internally)")
     job.add_argument("name", choices=sorted(jobs.JOBS))
     job.add_argument("args", nargs="*")
     options = parser.parse_args(argv)
     if options.command == "job":
         jobs.main(options.name, *options.args)
+    elif options.command == "report":
+        from bench.suite import rewrite
+
+        print(rewrite(Path(options.results) if options.results else None), file=sys.stderr)
     elif options.command == "generate":
         from bench.generator import Plan
         from bench.load import CACHE, cached_sqlite

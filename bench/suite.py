@@ -95,7 +95,8 @@ def log(message: str) -> None:
 
 def run(env: dict[str, str] | None = None) -> int:
     """Run everything, write the report; 0 even when targets are missed (the report says which and why)."""
-    settings, started = Settings.from_env(dict(os.environ if env is None else env)), time.monotonic()
+    env = dict(os.environ if env is None else env)
+    settings, started = Settings.from_env(env), time.monotonic()
     kinds = ["sqlite", *(["postgresql"] if settings.postgresql else [])]
     runs: dict[str, dict[str, Any]] = {}
     with azurite.running() as connection_string:
@@ -108,7 +109,7 @@ def run(env: dict[str, str] | None = None) -> int:
                 finally:
                     backend.close()
     facts = {
-        "command": _command(),
+        "command": _command(env),
         "seconds": time.monotonic() - started,
         "at": datetime.now(UTC),
         "settings": settings,
@@ -180,14 +181,28 @@ def _memory(job: str, small: int, small_peaks: dict, large: int, large_peaks: di
     )
 
 
-def _command() -> str:
+def _command(env: dict[str, str]) -> str:
     """The command that produced this run, with the settings it was given (the Makefile names itself)."""
-    given = [
-        f"{k}={shlex.quote(v)}"
-        for k, v in sorted(os.environ.items())
-        if k.startswith("BENCH_") and k != "BENCH_COMMAND"
-    ]
-    return " ".join([*given, os.environ.get("BENCH_COMMAND") or "python -m bench run"])
+    given = [f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()) if k.startswith("BENCH_") and k != "BENCH_COMMAND"]
+    return " ".join([*given, env.get("BENCH_COMMAND") or "python -m bench run"])
+
+
+def rewrite(kept: Path | None = None, env: dict[str, str] | None = None) -> Path:
+    """Write the report again from a kept run (`kept`, default the newest in BENCH_RESULTS), with today's
+    bench/NOTES.md: the analysis can be corrected without measuring again. The settings are the run's own,
+    read back from the command it recorded (its BENCH_* assignments); returns the report's path."""
+    found = Settings.from_env(dict(os.environ if env is None else env))
+    kept = kept or max(found.results.glob("*.json"))
+    payload = json.loads(kept.read_text())
+    facts = dict(payload["facts"])
+    given = dict(word.split("=", 1) for word in shlex.split(facts["command"]) if word.startswith("BENCH_"))
+    settings = Settings.from_env({**given, "BENCH_OUTPUT": str(found.output)})
+    facts.update(at=datetime.fromisoformat(facts["at"]), settings=settings)
+    runs = {
+        kind: {**run, "results": [Result.from_dict(r) for r in run["results"]]} for kind, run in payload["runs"].items()
+    }
+    report.write(settings.output, runs, facts)
+    return settings.output
 
 
 def _keep_json(folder: Path, runs: dict[str, dict[str, Any]], facts: dict[str, Any]) -> None:
