@@ -55,6 +55,31 @@ def test_search_finds_application_resource_group_subscription_and_linked_lead(se
     assert _all(session, q="no-such-app_%") == []  # LIKE wildcards are literal
 
 
+def test_needs_help_reads_each_state_in_order_and_merges_them(session):
+    """ "Needs help" is two states: the page reads each one's first rows in order (an equality on
+    ix_installation_state_last_event) and merges them, in one newest-first order with no gap or repeat. As one
+    IN list, SQLite at a million picked ix_installation_state_id and fetched every failed row to sort them."""
+    from sqlalchemy import event
+
+    demo.load(session=session, now=PINNED_NOW)
+    expected = session.exec(
+        select(Installation)
+        .where(Installation.state.in_(installlist.NEEDS_HELP))
+        .order_by(Installation.last_event_at.desc(), Installation.id.desc())
+    ).all()
+    sent: list[str] = []
+    engine = session.get_bind()
+    listen = lambda *a: sent.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        found = _all(session, state="needs_help")
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert [i.id for i in found] == [i.id for i in expected] and len(expected) == 60
+    pages = [s for s in sent if s.lstrip().startswith("SELECT installation.id, ")]
+    assert pages and all("installation.state = " in s for s in pages), pages[:1]
+
+
 def test_several_managed_plans_are_read_plan_by_plan_in_one_order(session):
     """With more than one publisher-managed plan the list reads each plan's first rows from its index and merges
     them: the same installations in the same newest-first order as one sorted query, forwards and back."""
