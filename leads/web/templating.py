@@ -24,6 +24,7 @@ GLOBALS: dict[str, Any] = {
     "countdown": lambda kind, start, on_hold=False, deadline_at=None: schedule.countdown(
         kind, start, now=db.now(), on_hold=on_hold, deadline_at=deadline_at
     ),
+    "server_now": db.now,  # the server's clock, for countdown.js's offset (base.html)
     "grant_lapse_at": grants.lapse_at,
     "uk_time": uktime.show,
     "staff_label": vocabulary.staff_label,
