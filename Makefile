@@ -9,13 +9,19 @@ DEV_ENV := APP_ENV=development
 
 .PHONY: run test lint setup setup-test chromium clean vendor bench
 
+# It runs what the Procfile runs (web and worker, through honcho), so the sync, the sweeper and the grant lapse
+# work as in production; the Procfile's commands find gunicorn and flask on the venv's PATH.
 run: $(BIN)/.installed
 	$(DEV_ENV) $(BIN)/flask --app app db upgrade
 	$(DEV_ENV) $(BIN)/flask --app app demo load
 	@echo
 	@$(DEV_ENV) $(BIN)/flask --app app demo admin --port $(PORT)
 	@echo
-	$(DEV_ENV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+	@echo "Starting the Procfile's web and worker with honcho (Ctrl-C stops both):"
+	@echo "  web:    gunicorn on http://127.0.0.1:$(PORT)"
+	@echo "  worker: the lead sync every 5 minutes, the retention sweep hourly and at each deadline, grant lapses"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho start --port $(PORT) web worker
 
 test: $(BIN)/.installed-dev node_modules/.installed chromium lint
 	$(BIN)/python -m pytest

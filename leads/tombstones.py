@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, inspect
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -123,8 +124,11 @@ def check_key(*, session: Session, key: str, now: datetime) -> None:
 
 
 def check_key_at_startup(*, engine: Engine, key: str, now: datetime) -> None:
-    """`check_key` when the app starts; skipped before the schema has its table (`flask db upgrade` itself),
-    and, with a warning, while the database is unreachable (the dashboard's attention panel checks again)."""
+    """`check_key` when the app starts; skipped before the schema has its table (`flask db upgrade` itself, on
+    a SQLite file that does not exist yet too), and, with a warning, while the database is unreachable (the
+    dashboard's attention panel checks again)."""
+    if _sqlite_file_missing(engine):
+        return  # a first run: nothing was destroyed with any key, and the migration creates the file
     try:
         if not inspect(engine).has_table(KeyFingerprint.__tablename__):
             return
@@ -132,3 +136,13 @@ def check_key_at_startup(*, engine: Engine, key: str, now: datetime) -> None:
             check_key(session=session, key=key, now=now)
     except OperationalError:
         log.warning("database unreachable at start-up: TOMBSTONE_KEY's fingerprint was not checked")
+
+
+def _sqlite_file_missing(engine: Engine) -> bool:
+    """True for a SQLite file database whose file (or folder) does not exist yet."""
+    database = engine.url.database
+    return (
+        engine.url.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not (Path(database).exists())
+    )

@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 
 from leads import create_app, tombstones
 from leads.config import ConfigError, build
+from leads.db import make_engine
 from leads.ingest import sync
 from leads.ingest.sources import SourceEntity
 from leads.models import KeyFingerprint, Lead, SourceDeletion
@@ -55,12 +56,12 @@ def test_production_needs_a_tombstone_key_of_its_own(tombstone_key):
     with pytest.raises(ConfigError, match="TOMBSTONE_KEY"):
         build("/i", environ, None)
     config = build("/i", {"SECRET_KEY": SESSION_KEY, "TOMBSTONE_KEY": OWN_KEY, "WEB_CONCURRENCY": "1"}, None)
-    assert (config["TOMBSTONE_KEY"], config["TOMBSTONE_KEY_FROM_SECRET"]) == (OWN_KEY, False)
+    assert config["TOMBSTONE_KEY"] == OWN_KEY
 
 
-def test_development_falls_back_to_the_secret_key_and_says_so():
+def test_development_falls_back_to_the_secret_key():
     config = build("/i", {"APP_ENV": "development", "SECRET_KEY": "dev"}, None)
-    assert (config["TOMBSTONE_KEY"], config["TOMBSTONE_KEY_FROM_SECRET"]) == ("dev", True)
+    assert config["TOMBSTONE_KEY"] == "dev"
 
 
 @pytest.fixture
@@ -104,3 +105,12 @@ def test_rotating_the_session_key_cannot_bring_an_erased_lead_back(make_app):
     with Session(engine) as session:
         assert store(session, app.config["TOMBSTONE_KEY"]).skipped == 1
         assert session.exec(select(func.count()).select_from(Lead)).one() == 0
+
+
+def test_a_first_run_checks_no_key_and_warns_of_nothing(tmp_path, caplog):
+    """Issue #27, 4: `make run`'s first `db upgrade` found no database yet and warned it was unreachable."""
+    path = tmp_path / "instance" / "radnac-leads.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with caplog.at_level("WARNING"):
+        tombstones.check_key_at_startup(engine=engine, key="k", now=PINNED_NOW)
+    assert caplog.records == [] and not path.exists()
