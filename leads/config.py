@@ -146,7 +146,7 @@ def tombstone_key(config: dict[str, Any]) -> None:
     """TOMBSTONE_KEY keys the hashes that keep destroyed records from coming back, so it must never change
     while tombstones exist: in production it is set on its own, never derived from SECRET_KEY (rotating the
     session key after a leak must not resurrect erased leads). Development and testing fall back to
-    SECRET_KEY, flagged in TOMBSTONE_KEY_FROM_SECRET for the dashboard."""
+    SECRET_KEY."""
     production = config["APP_ENV"] not in DEV_ENVS
     if production and not config["TOMBSTONE_KEY"]:
         raise ConfigError(
@@ -156,7 +156,6 @@ def tombstone_key(config: dict[str, Any]) -> None:
         )
     if production and config["TOMBSTONE_KEY"] == config["SECRET_KEY"]:
         raise ConfigError("TOMBSTONE_KEY must differ from SECRET_KEY, so the session key can be rotated on its own")
-    config["TOMBSTONE_KEY_FROM_SECRET"] = not config["TOMBSTONE_KEY"]
     config["TOMBSTONE_KEY"] = config["TOMBSTONE_KEY"] or config["SECRET_KEY"]
 
 

@@ -93,7 +93,8 @@ def failed_sweep(session: Session, now: datetime, settings: Mapping[str, Any]) -
 
 
 def tombstone_key(session: Session, now: datetime, settings: Mapping[str, Any]) -> list[Item]:
-    """TOMBSTONE_KEY trouble: the wrong key, or one derived from SECRET_KEY while tombstones exist."""
+    """TOMBSTONE_KEY trouble: a key that does not match the tombstones. (A key derived from SECRET_KEY happens
+    only in development and testing, where it is expected: production refuses to start without its own.)"""
     problem = tombstones.key_problem(session=session, key=settings["TOMBSTONE_KEY"])
     if problem:
         return [
@@ -103,13 +104,6 @@ def tombstone_key(session: Session, now: datetime, settings: Mapping[str, Any]) 
                 "Restore the previous TOMBSTONE_KEY and restart.",
             )
         ]
-    if settings.get("TOMBSTONE_KEY_FROM_SECRET") and tombstones.exist(session=session):
-        detail = (
-            "TOMBSTONE_KEY is not set, so SECRET_KEY stands in: rotating the session key would stop destroyed "
-            "records being recognised."
-        )
-        todo = "Set TOMBSTONE_KEY to the current SECRET_KEY's value; then SECRET_KEY can be rotated on its own."
-        return [Item("TOMBSTONE_KEY is not set on its own", detail, todo)]
     return []
 
 
