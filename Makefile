@@ -7,7 +7,7 @@ PORT ?= 5000
 # `make run` is a local demo: development settings, the SQLite default under instance/.
 DEV_ENV := APP_ENV=development
 
-.PHONY: run test lint setup setup-test chromium clean vendor bench
+.PHONY: run test test-any-date lint setup setup-test chromium faketime clean vendor bench
 
 # It runs what the Procfile runs (web and worker, through honcho), so the sync, the sweeper and the grant lapse
 # work as in production; the Procfile's commands find gunicorn and flask on the venv's PATH.
@@ -25,6 +25,17 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed-dev node_modules/.installed chromium lint
 	$(BIN)/python -m pytest
+
+# The suite on other dates (issue #27): the machine's wall clock moved a year and a half ahead and a year back
+# by Debian's faketime; Chromium takes the moved clock through Playwright's (tests/browser.py). SQLite only: a
+# PostgreSQL server keeps the real clock. `.ci/run` runs it after `make test`.
+SHIFTS ?= +548d -365d
+test-any-date: $(BIN)/.installed-dev node_modules/.installed chromium faketime
+	@for shift in $(SHIFTS); do \
+	  echo "== make test-any-date: the wall clock moved $$shift"; \
+	  env -u TEST_DATABASE_URL FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$$shift" \
+	    $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) || exit $$?; \
+	done
 
 # The benchmark suite (issue #10): a million leads on SQLite and, with BENCH_DATABASE_URL, PostgreSQL;
 # writes BENCHMARKS.md. Sizes and repetitions: bench/suite.py. Generated data is cached in bench/data/.
@@ -60,6 +71,13 @@ chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests"; exit 1; fi; \
+	fi
+
+# Debian's faketime (libfaketime) for `make test-any-date`.
+faketime:
+	@if ! command -v faketime >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq faketime; \
+	  else echo "Install Debian's faketime package (sudo apt-get install faketime) for make test-any-date"; exit 1; fi; \
 	fi
 
 # Copy htmx from the pinned npm package into static/ (committed: the app never loads it from a CDN).

@@ -6,8 +6,10 @@ Screenshots land in test-artifacts/ (git-ignored) so a person can look at what s
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,16 +49,41 @@ def live_url(app) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+# `make test-any-date` runs the suite under Debian's faketime (LD_PRELOAD libfaketime), which hangs Chromium's
+# page loads; Chromium gets the real clock through the environment and the shifted one through Playwright's.
+FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED", "FAKETIME_DONT_FAKE_MONOTONIC")
+
+
+class ShiftedBrowser:
+    """The Browser, whose every new context's clock starts at this process's wall clock.
+
+    Under faketime that clock is moved (a year and a half ahead, a year back), and so is the browser's: every
+    browser test then runs as on that date. Without faketime the contexts are left as they are."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.clock.install(time=time.time())  # the faked wall clock; it runs on from there
+        return context
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole run."""
+    """One headless Chromium for the whole run (its clock moved with this process's under faketime)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
+    shifted = "FAKETIME" in os.environ
+    env = {name: value for name, value in os.environ.items() if name not in FAKETIME_VARIABLES}
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env)
+        yield ShiftedBrowser(chromium) if shifted else chromium
         chromium.close()
 
 
