@@ -44,7 +44,10 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "web/followups.py": ("tests/crm/test_followups.py", "tests/web/test_browser_workspace.py"),
     "web/inputs.py": ("tests/web/test_hostile_input.py",),
     "web/people.py": ("tests/web/test_browser_people.py", "tests/web/test_access.py"),
-    "web/rights_actions.py": ("tests/web/test_rights.py", "tests/rights/test_coverage.py"),
+    "web/rights/actions.py": ("tests/web/test_rights.py", "tests/rights/test_coverage.py"),
+    "web/rights/page.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
+    "web/rights/register.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
+    "web/rights/steps.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
     "web/sign_in_forms.py": ("tests/web/test_second_factor.py", "tests/web/test_sso.py"),
     "web/views.py": ("tests/crm/test_views.py", "tests/web/test_browser_workspace.py"),
 }
