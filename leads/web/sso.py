@@ -121,8 +121,8 @@ def _remember_sso_logout(_app: Flask, user: Any = None, **_extra: Any) -> None:
         g.sso_logged_out = True
 
 
-@bp.after_app_request
-def _offer_provider_logout(response: Any) -> Any:
+def offer_provider_logout(response: Any) -> Any:
+    """After each request (`pipeline`): after an SSO logout, the login page offers the provider's logout."""
     if g.get("sso_logged_out"):
         session[_OFFER_LOGOUT] = True
     return response
