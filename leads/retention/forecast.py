@@ -99,13 +99,6 @@ def _held_deadlines(session: Session, kind: due.Kind) -> list[datetime]:
     return [d for start in session.exec(query) if (d := schedule.deadline(kind.rule, start)) is not None]
 
 
-def count_due_by(*, session: Session, kind: due.Kind, as_of: datetime, include_held: bool = True) -> int:
-    """How many of `kind`'s records are due at `as_of` (overdue included)."""
-    found = session.exec(select(func.count()).select_from(kind.model).where(*kind.certain(as_of))).one()
-    found += _band_due(session, kind, as_of)
-    return found if include_held else found - sum(d <= as_of for d in _held_deadlines(session, kind))
-
-
 def weekly(*, session: Session, now: datetime, weeks: int = 12) -> list[tuple[datetime, int]]:
     """(week start, records due that week, not on hold) for the next `weeks` weeks; week one also holds anything
     overdue."""

@@ -42,14 +42,6 @@ def record_id(raw: str) -> int:
     return value
 
 
-def page_number(raw: str | None) -> int:
-    """A `?page=` value: 1 when absent or not a number, at most MAX_PAGE."""
-    try:
-        return min(max(int(raw or "1"), 1), MAX_PAGE)
-    except ValueError:
-        return 1
-
-
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: `target` (a `?next=` value) if it is a same-site relative path, else the
     leads list (no open redirect)."""
