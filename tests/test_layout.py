@@ -17,6 +17,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "cli/options.py": ("tests/cli/test_cli.py", "tests/cli/test_jobs.py"),
     "crm/dashboard.py": ("tests/web/test_pages.py", "tests/web/test_browser.py"),
     "crm/queries.py": ("tests/web/test_pages.py", "tests/web/test_webhooks.py"),
+    "crm/listpages.py": ("tests/web/test_pages.py", "tests/web/test_browser_workspace.py"),
     "demo/consent.py": ("tests/demo/test_demo.py",),
     "demo/support.py": ("tests/demo/test_demo.py",),
     "grants/plans.py": ("tests/grants/test_grants.py", "tests/web/test_grants.py"),
