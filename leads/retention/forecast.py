@@ -4,7 +4,8 @@ One function counts: `due_counts`. The dashboard's tiles and chart and the /rete
 cannot disagree. Fast at a million records without counters or caches: a record is due by a moment exactly when
 its clock started by `schedule.latest_start(rule, moment)`, so each window's count is a range count on the
 clock column's index (no rows read, no arithmetic per row), all windows and kinds in one statement; legal
-holds are few, so the held records' deadlines are read and decided one by one (README, "Retention counts").
+holds are few, so the held records' deadlines are read and decided one by one (docs/retention.md, "Retention
+counts").
 """
 
 from __future__ import annotations
