@@ -4,7 +4,7 @@ marketing lists, saved views, linked leads) is read for those rows alone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,18 +58,20 @@ class InstallationsPage:
     saved_views: list[SavedView]
     leads: dict[int, Lead]  # lead id -> the lead an installation on the page is linked to
 
+    def context(self) -> dict[str, Any]:
+        """The fields by name, as the list's templates call them."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
 
 def installations_page(
     *, session: Session, query: installlist.InstallQuery, user: User, now: datetime, per_page: int
 ) -> InstallationsPage:
     """The installations list page for `user`: the page `query` asks for, and what surrounds it."""
     listing = installlist.list_installations(session=session, query=query, now=now, per_page=per_page)
-    ids = [i.id for i in listing.items]
-    return InstallationsPage(
-        listing=listing,
-        held=holds.active_holds(session=session, record_type="installation", record_ids=ids),
-        reasons=installlist.reasons(session=session, installations=listing.items),
-        plans=installlist.plan_names(session=session),
-        saved_views=views.for_user(session=session, user=user, page="installations"),
-        leads=queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in listing.items if i.lead_id]),
-    )
+    shown: list[Any] = listing.items
+    held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in shown])
+    reasons = installlist.reasons(session=session, installations=shown)
+    plans = installlist.plan_names(session=session)
+    saved_views = views.for_user(session=session, user=user, page="installations")
+    leads = queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in shown if i.lead_id])
+    return InstallationsPage(listing, held, reasons, plans, saved_views, leads)

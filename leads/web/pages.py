@@ -104,14 +104,9 @@ def installations_list() -> str:
     return htmx.render(
         "installations/list.html",
         "_partials/installations-table.html",
-        listing=page.listing,
         query=query,
-        held=page.held,
-        reasons=page.reasons,
-        plans=page.plans,
         happened_labels=installlist.HAPPENED_LABELS,
-        saved_views=page.saved_views,
-        leads=page.leads,
+        **page.context(),
     )
 
 

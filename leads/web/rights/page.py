@@ -23,15 +23,6 @@ def load_request(request_id: int) -> Any:
     return rights_register.get(session=db.session(), request_id=request_id) or abort(404)
 
 
-@bp.get("/rights/<int:request_id>")
-@requires("rights.manage")
-def detail(request_id: int) -> str:
-    """The request, what the notice says, who it covers, the steps its state allows, and its history."""
-    item = load_request(request_id)
-    access.viewed("rights_request", request_id)
-    return render_template("rights/detail.html", **page_context(item))
-
-
 def page_context(item: Any) -> dict[str, Any]:
     """Everything the request page shows (refusals re-render it with their reason)."""
     session = db.session()
@@ -57,6 +48,15 @@ def page_context(item: Any) -> dict[str, Any]:
         "step": RequestStepForm(),
         "override": LinkOverrideForm(formdata=None),
     }
+
+
+@bp.get("/rights/<int:request_id>")
+@requires("rights.manage")
+def detail(request_id: int) -> str:
+    """The request, what the notice says, who it covers, the steps its state allows, and its history."""
+    item = load_request(request_id)
+    access.viewed("rights_request", request_id)
+    return render_template("rights/detail.html", **page_context(item))
 
 
 def refused(item: Any, reason: str, status: int = 409) -> tuple[str, int]:
