@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from leads import cli, config, db
-from leads.web import htmx, inputs, permissions, security, templating, throttle
+from leads.web import htmx, inputs, pipeline, templating
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -32,13 +32,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     _check_tombstone_key(app)
     inputs.init_app(app)  # before the blueprints: their `<int:...>` rules take the bounded converter
-    csrf.init_app(app)
     htmx.init_app(app)
-    permissions.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
-    throttle.init_app(app)  # wraps the login view, so after the blueprints
-    security.init_app(app)
+    pipeline.init_app(app, csrf=csrf)  # every request hook, in order; after the blueprints (it wraps the login)
     _register_error_pages(app)
     templating.init_app(app)
     return app

@@ -1,6 +1,6 @@
 """Configuration: documented defaults, overridden by the environment, then by a test mapping.
 
-Every setting a deployment may change is read here and nowhere else (README, "Configuration").
+Every setting a deployment may change is read here and nowhere else (README.md, "Configuration").
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ENV_VARS = (
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
-    # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID; README "Single sign-on"); unset: local login only.
+    # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID; docs/sign-in.md); unset: local login only.
     "OIDC_ISSUER",
     "OIDC_TENANT_ID",
     "OIDC_CLIENT_ID",
@@ -80,7 +80,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-#: The documented defaults (README, "Configuration"); `defaults` gives a copy with the database filled in.
+#: The documented defaults (README.md, "Configuration"); `defaults` gives a copy with the database filled in.
 DEFAULTS: Mapping[str, Any] = {
     "APP_ENV": "production",
     "SECRET_KEY": DEV_SECRET_KEY,

@@ -73,9 +73,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's engine and close the request's session when the request ends."""
+    """Create the app's engine (`close_session` ends each app context: see `leads.web.pipeline`)."""
     app.extensions[_EXT_KEY] = make_engine(app.config["DATABASE_URL"])
-    app.teardown_appcontext(_close_session)
 
 
 def engine() -> Engine:
@@ -90,7 +89,8 @@ def session() -> Session:
     return g.db_session
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def close_session(_exc: BaseException | None) -> None:
+    """Close the app context's session, if it opened one."""
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from leads.consent import marketing, records
 from leads.consent.records import ConsentInput
 from leads.models import ConsentRecord, Lead, MarketingList
+from leads.people import subjects
 from tests.conftest import PINNED_NOW
 
 GRANTED_AT = PINNED_NOW - timedelta(days=10)
@@ -22,6 +23,7 @@ def make_lead(session: Session, n: int, **fields) -> Lead:
     values.update(fields)
     flags = {flag: values.pop(flag) for flag in ("processing_restricted", "erasure_pending") if flag in values}
     lead = Lead(source_partition_key="m", source_row_key=f"m{n}", first_seen_at=at, received_at=at, **values)
+    subjects.file_leads(session=session, leads=[lead])
     session.add(lead)
     session.commit()
     for flag, value in flags.items():  # the person's, set through the lead

@@ -21,6 +21,7 @@ from leads.models import (
     Lead,
     LegalHold,
 )
+from leads.people import subjects
 from leads.rules import lifecycle
 from leads.staff import audit
 
@@ -108,6 +109,8 @@ def load(*, session: Session, now: datetime, seed: int = 2026) -> tuple[int, int
         return 0, 0
     rng = random.Random(seed)  # nosec B311 # synthetic demo data, deterministic on purpose, no secrets
     leads = [_lead(rng, now, i) for i in range(LEAD_COUNT)]
+    for lead in leads:  # one at a time, as each was saved: people are numbered in the order of their leads
+        subjects.file_leads(session=session, leads=[lead])
     session.add_all(leads)
     session.flush()
     installs = 0

@@ -25,7 +25,7 @@ from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.people import subjects
 from leads.rules import intake
-from leads.rules.people import emails_in, normalise_email
+from leads.rules.people import emails_in
 from leads.staff import audit
 
 KEY_LENGTH = 255  # Lead.source_partition_key / source_row_key and QuarantinedEntity's keys hold this much
@@ -209,7 +209,7 @@ def store_page(*, session: Session, entities: list[SourceEntity], now: datetime,
     result = PageResult(skipped=len(entities) - len(live))
     known = _known(session, live)
     new_leads = [row for entity in live if (row := _store_entity(session, entity, known, now, result)) is not None]
-    _file_under_people(session, new_leads, now)
+    _file_under_people(session, new_leads)
     _insert(session, new_leads)
     result.new = len(new_leads)
     return result
@@ -340,10 +340,11 @@ def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime, he
     }
 
 
-def _file_under_people(session: Session, rows: list[dict], now: datetime) -> None:
+def _file_under_people(session: Session, rows: list[dict]) -> None:
     """Each new lead belongs to the person its address normalises to (made if new), so a withdrawal or
     restriction already recorded for that person covers it from its first moment."""
-    ids = subjects.person_ids(session=session, email_keys=[normalise_email(row["email"]) for row in rows], now=now)
+    emails, seen_at = [row["email"] for row in rows], [row["first_seen_at"] for row in rows]
+    ids = subjects.person_ids(session=session, emails=emails, seen_at=seen_at)
     for row, person_id in zip(rows, ids, strict=True):
         row["person_id"] = person_id
 
@@ -371,6 +372,8 @@ def _update(
     lead.source_timestamp = entity.timestamp
     for field, value in changed.items():
         setattr(lead, field, value)
+    if "email" in changed:
+        subjects.follow_new_address(session=session, lead=lead)
     lead.received_at = _restarted(lead, entity, parsed, now, held_since)
     session.add(lead)
     return "updated" if changed else "unchanged"

@@ -7,13 +7,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, insert, inspect, select, text, update
+from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, text
 from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import KEY_TYPE, LIST_FILTERS, text_column, utc_column
 from leads.models.person import Person
-from leads.rules.people import normalise_email
 
 FILTER_INDEXES: dict[str, tuple[str, ...]] = {
     "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code", "person_id"),
@@ -152,41 +151,6 @@ def _fill_search_keys(_mapper: Any, _connection: Any, lead: Lead) -> None:
     keys = search_keys(first_name=lead.first_name, last_name=lead.last_name, email=lead.email, company=lead.company)
     for column, value in keys.items():
         setattr(lead, column, value)
-
-
-@event.listens_for(Lead, "before_insert")
-def _file_under_person(_mapper: Any, connection: Any, lead: Lead) -> None:
-    """Every lead inserted through the ORM belongs to a person: the one its address normalises to, made if new.
-    (The sync's batch insert does the same for a page at once: `people.person_ids`.)"""
-    if lead.person_id is None:
-        lead.person_id = person_for(connection, normalise_email(lead.email), lead.first_seen_at)
-
-
-@event.listens_for(Lead, "before_update")
-def _person_follows_a_new_address(_mapper: Any, connection: Any, lead: Lead) -> None:
-    """A corrected address (rectification, or Microsoft's) never moves a lead to another person by itself: its
-    person's consent and restriction must not be left behind. If the person has no other lead and no one else
-    has the new address, the person's key follows it; otherwise staff attach the lead where it belongs."""
-    if lead.person_id is None or not inspect(lead).attrs.email.history.has_changes():
-        return
-    people, leads = Person.__table__, Lead.__table__  # type: ignore[attr-defined]
-    key = normalise_email(lead.email)
-    others = select(leads.c.id).where(leads.c.person_id == lead.person_id, leads.c.id != lead.id).limit(1)
-    taken = select(people.c.id).where(people.c.email_key == key, people.c.id != lead.person_id).limit(1)
-    if connection.execute(others).first() is None and (key is None or connection.execute(taken).first() is None):
-        connection.execute(update(people).where(people.c.id == lead.person_id).values(email_key=key))
-
-
-def person_for(connection: Any, email_key: str | None, now: datetime) -> int:
-    """The id of the person with `email_key`, made first if there is none (always a new one for no address)."""
-    table = Person.__table__  # type: ignore[attr-defined]
-    if email_key is not None:
-        found = connection.execute(select(table.c.id).where(table.c.email_key == email_key)).scalar()
-        if found is not None:
-            return found
-    row = {"email_key": email_key, "created_at": now, "processing_restricted": False}
-    created = connection.execute(insert(table).values(**row, objected=False, erasure_pending=False))
-    return created.inserted_primary_key[0]
 
 
 class LeadNote(SQLModel, table=True):

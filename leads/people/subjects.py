@@ -1,7 +1,8 @@
-"""People (data subjects): filing leads under them, and staff attaching or detaching a lead, with a reason.
+"""People (data subjects): filing leads under them (this module alone: no ORM listener does it), and staff
+attaching or detaching a lead, with a reason.
 
-Services are keyword-only, take the session first and commit, except `person_ids`, which the lead sync calls
-inside its page's transaction.
+Services are keyword-only, take the session first and commit, except the filing functions (`file_leads`,
+`person_ids`, `follow_new_address`), which every save of a lead calls inside its own transaction.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -24,20 +26,54 @@ class PersonError(ValueError):
     """A change was refused; the message says why."""
 
 
-def person_ids(*, session: Session, email_keys: Sequence[str | None], now: datetime) -> list[int]:
-    """The person of each normalised address, in order, made where there is none yet (a new one for each None):
-    a page of the sync at a time, in three statements however many leads."""
-    wanted = sorted({key for key in email_keys if key})
+def file_leads(*, session: Session, leads: Sequence[Lead]) -> None:
+    """File each lead that has no person yet under the person its address normalises to (made if new, at the
+    lead's first sighting; a new one for each lead without an address), so a withdrawal or restriction already
+    recorded for that person covers it from its first moment. Call before the leads are first saved; the caller
+    commits. One lead or a thousand: a few statements either way (`person_ids`)."""
+    unfiled = [lead for lead in leads if lead.person_id is None]
+    emails, seen_at = [lead.email for lead in unfiled], [lead.first_seen_at for lead in unfiled]
+    ids = person_ids(session=session, emails=emails, seen_at=seen_at)
+    for lead, person_id in zip(unfiled, ids, strict=True):
+        lead.person_id = person_id
+
+
+def person_ids(*, session: Session, emails: Sequence[str | None], seen_at: Sequence[datetime]) -> list[int]:
+    """The person of each address (normalised here), in order, made where there is none yet (a new one for each
+    address that normalises to None), created at the matching `seen_at`: in three statements however many. The
+    sync files a page of new leads (rows, not ORM objects) with it; `file_leads` files ORM leads."""
+    keys = [normalise_email(email) for email in emails]
+    first_seen: dict[str, datetime] = {}
+    for key, seen in zip(keys, seen_at, strict=True):
+        if key:
+            first_seen.setdefault(key, seen)
+    wanted = sorted(first_seen)
     found = _by_key(session, wanted)
     missing = [key for key in wanted if key not in found]
     if missing:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        rows = [{"email_key": key, "created_at": now} for key in missing]
+        rows = [{"email_key": key, "created_at": first_seen[key]} for key in missing]
         # One cached statement, executemany: a thousand-row VALUES list compiled every page cost the sync more.
         insert = dialect.insert(Person.__table__).on_conflict_do_nothing(index_elements=["email_key"])  # type: ignore[attr-defined]
         session.connection().execute(insert, rows)
         found |= _by_key(session, missing)
-    return [found[key] if key else _new(session, None, now).id for key in email_keys]  # type: ignore[misc]
+    return [found[key] if key else _new(session, None, seen).id for key, seen in zip(keys, seen_at, strict=True)]  # type: ignore[misc]
+
+
+def follow_new_address(*, session: Session, lead: Lead) -> None:
+    """Call when `lead`'s address has just changed (rectification, or Microsoft's correction). A lead never moves
+    to another person by itself: its person's consent and restriction must not be left behind. If the person has
+    no other lead and no one else has the new address, the person's key follows it; otherwise staff attach the
+    lead where it belongs. The caller commits."""
+    if lead.person_id is None:
+        return
+    people, leads = Person.__table__, Lead.__table__  # type: ignore[attr-defined]
+    key = normalise_email(lead.email)
+    others = select(leads.c.id).where(leads.c.person_id == lead.person_id, leads.c.id != lead.id).limit(1)
+    taken = select(people.c.id).where(people.c.email_key == key, people.c.id != lead.person_id).limit(1)
+    connection = session.connection()  # no autoflush: the lead's own pending change need not be written first
+    if connection.execute(others).first() is None and (key is None or connection.execute(taken).first() is None):
+        connection.execute(update(people).where(people.c.id == lead.person_id).values(email_key=key))
 
 
 def _by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:

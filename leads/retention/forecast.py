@@ -4,7 +4,8 @@ One function counts: `due_counts`. The dashboard's tiles and chart and the /rete
 cannot disagree. Fast at a million records without counters or caches: a record is due by a moment exactly when
 its clock started by `schedule.latest_start(rule, moment)`, so each window's count is a range count on the
 clock column's index (no rows read, no arithmetic per row), all windows and kinds in one statement; legal
-holds are few, so the held records' deadlines are read and decided one by one (README, "Retention counts").
+holds are few, so the held records' deadlines are read and decided one by one (docs/retention.md, "Retention
+counts").
 """
 
 from __future__ import annotations
@@ -97,13 +98,6 @@ def _held_deadlines(session: Session, kind: due.Kind) -> list[datetime]:
         return []
     query = select(kind.start).where(col(kind.model.id).in_(held), col(kind.start).is_not(None), *kind.only)
     return [d for start in session.exec(query) if (d := schedule.deadline(kind.rule, start)) is not None]
-
-
-def count_due_by(*, session: Session, kind: due.Kind, as_of: datetime, include_held: bool = True) -> int:
-    """How many of `kind`'s records are due at `as_of` (overdue included)."""
-    found = session.exec(select(func.count()).select_from(kind.model).where(*kind.certain(as_of))).one()
-    found += _band_due(session, kind, as_of)
-    return found if include_held else found - sum(d <= as_of for d in _held_deadlines(session, kind))
 
 
 def weekly(*, session: Session, now: datetime, weeks: int = 12) -> list[tuple[datetime, int]]:

@@ -75,9 +75,3 @@ def lift(*, session: Session, hold_id: int, reason: str, actor: User, now: datet
 def get(*, session: Session, hold_id: int) -> LegalHold | None:
     """The hold with that id, or None."""
     return session.get(LegalHold, hold_id)
-
-
-def all_active(*, session: Session, record_type: str) -> list[int]:
-    """Ids of every record of that type under an active hold."""
-    query = select(LegalHold.record_id).where(LegalHold.record_type == record_type, col(LegalHold.lifted_at).is_(None))
-    return list(session.exec(query))

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from leads.ingest import corrections
 from leads.models import Lead, Rectification, RightsRequest, User
+from leads.people import subjects
 from leads.rights.history import audit_request
 
 SourceTable = corrections.CorrectionTarget
@@ -87,6 +88,8 @@ def _apply(
         session.add(_change(request, lead, field, new, source_value, actor=actor, now=now))
         setattr(lead, field, new)
         fields[field] = new
+    if "email" in fields:
+        subjects.follow_new_address(session=session, lead=lead)
     return fields
 
 

@@ -84,14 +84,6 @@ def current_consent(events: Iterable[ConsentEvent], purpose: str, *, now: dateti
     return latest if latest is not None and latest.granted else None
 
 
-def consent_state(events: Iterable[ConsentEvent], purpose: str, *, now: datetime) -> str:
-    """ "granted", "withdrawn" or "none" for `purpose` at `now`, for display."""
-    latest = latest_event(events, purpose, now=now)
-    if latest is None:
-        return "none"
-    return "granted" if latest.granted else "withdrawn"
-
-
 @dataclass(frozen=True)
 class Action:
     """Something staff or the app can do with a lead.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -17,11 +17,6 @@ def show(at: datetime | None, *, with_time: bool = True, seconds: bool = False) 
     if not with_time:
         return local.strftime("%d %b %Y")
     return local.strftime("%d %b %Y %H:%M:%S %Z" if seconds else "%d %b %Y %H:%M %Z")
-
-
-def start_of_day(day: date) -> datetime:
-    """The UTC instant a UK calendar day begins (midnight in London, which is 23:00 UTC the day before in BST)."""
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
 def today(now: datetime) -> date:

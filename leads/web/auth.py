@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -11,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from leads import db
 from leads.jobs import runs, schedule
 from leads.staff import totp, users
-from leads.web import htmx, second_factor, sessions, throttle
+from leads.web import htmx, inputs, second_factor, sessions, throttle
 from leads.web.forms import (
     ROLE_CHOICES,
     EmptyForm,
@@ -29,22 +28,6 @@ LOGIN_FAILED = "Email or password not recognised."
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login (no open redirect)."""
-    # Browsers read "/\\host" as "//host", so backslashes are refused too; control characters (CR/LF) cannot
-    # go into a Location header at all (the redirect would fail after the login succeeded).
-    if (
-        target
-        and target.isprintable()
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("pages.leads_list")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> object:
@@ -59,7 +42,7 @@ def login() -> object:
     if form.validate_on_submit():
         user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
         if user is not None:  # the second factor, if enrolled, before the session is the user's
-            return second_factor.after_password(user, _safe_next(request.args.get("next")))
+            return second_factor.after_password(user, inputs.safe_next(request.args.get("next")))
         throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form), 200

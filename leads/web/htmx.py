@@ -29,13 +29,12 @@ FAILURES = {
 
 
 def init_app(app: Flask) -> None:
-    """Bind flask-htmx and mark every response as varying on HX-Request (caches must not mix them)."""
+    """Bind flask-htmx (its hooks, `vary_on_hx_request` and `send_said`, are in `pipeline`)."""
     htmx.init_app(app)
-    app.after_request(_vary_on_hx_request)
-    app.after_request(_send_said)
 
 
-def _vary_on_hx_request(response: Response) -> Response:
+def vary_on_hx_request(response: Response) -> Response:
+    """After each request: mark the response as varying on HX-Request (caches must not mix page and fragment)."""
     response.vary.add("HX-Request")
     return response
 
@@ -62,7 +61,8 @@ def say(message: str, *, ok: bool = True) -> None:
         flash(message, "info" if ok else "error")
 
 
-def _send_said(response: Response) -> Response:
+def send_said(response: Response) -> Response:
+    """After each request: what `say` kept for an htmx swap goes out as an HX-Trigger event."""
     said = g.pop("htmx_said", None)
     if said is not None:
         response.headers["HX-Trigger"] = json.dumps({SAID_EVENT: said})  # ASCII-escaped: headers are Latin-1

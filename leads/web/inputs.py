@@ -4,13 +4,15 @@ against text no database column can hold.
 Ids are INTEGER columns (32-bit on PostgreSQL), so a larger number is no record at all: the path converter
 answers 404, query and form helpers treat it as absent or invalid. NUL cannot be stored in PostgreSQL text
 (SQLite takes it silently), so a query or form value holding one is refused with 400 before any view runs.
+A `?next=` address is followed only within this site.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, request, url_for
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import NumberRange
 
@@ -27,9 +29,8 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    """Replace the `int` converter (before any route is added) and refuse NUL in query and form values."""
+    """Replace the `int` converter (before any route is added)."""
     app.url_map.converters["int"] = BoundedIntConverter
-    app.before_request(_refuse_nul)
 
 
 def record_id(raw: str) -> int:
@@ -41,19 +42,29 @@ def record_id(raw: str) -> int:
     return value
 
 
-def page_number(raw: str | None) -> int:
-    """A `?page=` value: 1 when absent or not a number, at most MAX_PAGE."""
-    try:
-        return min(max(int(raw or "1"), 1), MAX_PAGE)
-    except ValueError:
-        return 1
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: `target` (a `?next=` value) if it is a same-site relative path, else the
+    leads list (no open redirect)."""
+    # Browsers read "/\\host" as "//host", so backslashes are refused too; control characters (CR/LF) cannot
+    # go into a Location header at all (the redirect would fail after the login succeeded).
+    if (
+        target
+        and target.isprintable()
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("pages.leads_list")
 
 
 #: For IntegerField ids in forms.
 ID_RANGE = NumberRange(min=1, max=MAX_ID, message="That is not one of ours.")
 
 
-def _refuse_nul() -> None:
+def refuse_nul() -> None:
+    """Before each request (`pipeline`): 400 if a query or form value holds NUL."""
     for values in (request.args, request.form if request.mimetype != "application/json" else {}):
         if any("\x00" in value for value in values.values()):  # type: ignore[attr-defined]
             abort(400, "Text may not contain NUL characters.")

@@ -9,14 +9,11 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from leads import db
-from leads.consent import marketing, records
-from leads.crm import attention, installlist, leadlist, leadpage, nurture, queries, views
+from leads.crm import attention, installlist, leadlist, leadpage, listpages, nurture, queries
 from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
-from leads.retention import holds
 from leads.rules import schedule, uktime
-from leads.staff import users
 from leads.web import access, htmx, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import ConsentForm
@@ -39,23 +36,26 @@ def dashboard() -> str:
 @requires("leads.view")
 def leads_list() -> str:
     """Search, filter, sort and page through leads; htmx swaps just the table."""
-    session, query, now = db.session(), leadlist.parse(request.args), db.now()
-    listing = leadlist.list_leads(session=session, query=query, now=now, per_page=_per_page())
-    ids = [lead.id for lead in listing.items]
-    held = holds.active_holds(session=session, record_type="lead", record_ids=ids)
-    consent = records.states(session=session, lead_ids=ids, now=now)
-    options = leadlist.filter_options(session=session, now=now, ttl=current_app.config["FILTER_OPTIONS_TTL"])
+    query, now = leadlist.parse(request.args), db.now()
+    page = listpages.leads_page(
+        session=db.session(),
+        query=query,
+        user=current_user,
+        now=now,
+        per_page=_per_page(),
+        options_ttl=current_app.config["FILTER_OPTIONS_TTL"],
+    )
     return htmx.render(
         "leads/list.html",
         "_partials/leads-table.html",
-        listing=listing,
-        rows=_lead_rows(listing.items, held=held, consent=consent, now=now),
+        listing=page.listing,
+        rows=_lead_rows(page.listing.items, held=page.held, consent=page.consent, now=now),
         query=query,
-        options=options,
-        staff=users.list_users(session=session),
+        options=page.options,
+        staff=page.staff,
         select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
-        lists=marketing.all_lists(session=session),
-        saved_views=views.for_user(session=session, user=current_user, page="leads"),
+        lists=page.lists,
+        saved_views=page.saved_views,
     )
 
 
@@ -97,20 +97,16 @@ def lead_detail(lead_id: int) -> str:
 @requires("installations.view")
 def installations_list() -> str:
     """Filter, search, sort and page through installations; htmx swaps just the table."""
-    session, query = db.session(), installlist.parse(request.args)
-    listing = installlist.list_installations(session=session, query=query, now=db.now(), per_page=_per_page())
-    ids = [i.id for i in listing.items]
+    query = installlist.parse(request.args)
+    page = listpages.installations_page(
+        session=db.session(), query=query, user=current_user, now=db.now(), per_page=_per_page()
+    )
     return htmx.render(
         "installations/list.html",
         "_partials/installations-table.html",
-        listing=listing,
         query=query,
-        held=holds.active_holds(session=session, record_type="installation", record_ids=ids),
-        reasons=installlist.reasons(session=session, installations=listing.items),
-        plans=installlist.plan_names(session=session),
         happened_labels=installlist.HAPPENED_LABELS,
-        saved_views=views.for_user(session=session, user=current_user, page="installations"),
-        leads=queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in listing.items if i.lead_id]),
+        **page.context(),
     )
 
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import LoginManager, current_user
 
 from leads import db
 from leads.staff import users
 from leads.staff.roles import PERMISSIONS, allows
-from leads.web import htmx, sessions
+from leads.web import htmx
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,13 +27,6 @@ login_manager.login_message = "Please log in to continue."
 # flask-login's "strong" protection reads X-Forwarded-For raw, so a stolen cookie replayed with the victim's
 # address in that header passed it; `sessions` binds the session to what ProxyFix established instead.
 login_manager.session_protection = None
-
-
-def init_app(app: Flask) -> None:
-    """Bind flask-login and refuse anonymous requests to every endpoint not marked `public`."""
-    login_manager.init_app(app)
-    sessions.init_app(app)  # first: a session that has ended is anonymous by the time login is required
-    app.before_request(_require_login)
 
 
 @login_manager.user_loader
@@ -53,7 +46,9 @@ def public(view: F) -> F:
     return view
 
 
-def _require_login() -> Any:
+def require_login() -> Any:
+    """Before each request (`pipeline`, after `sessions.enforce`): anonymous requests to every endpoint not
+    marked `public` go to the login page; a password an admin reset is changed first."""
     if request.endpoint is None:
         return None  # 404/405: let Flask answer
     view = current_app.view_functions.get(request.endpoint)

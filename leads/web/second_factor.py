@@ -117,9 +117,9 @@ def reset() -> Any:
     return htmx.see_other(url_for("auth.users_admin"))
 
 
-@bp.before_app_request
-def _enrol_first() -> Any:
-    """While a second factor is required, password sessions without one may only enrol or log out."""
+def enrol_first() -> Any:
+    """Before each request (`pipeline`): while a second factor is required, password sessions without one may
+    only enrol or log out."""
     if request.endpoint in _OPEN_WHILE_ENROLLING or session.get(METHOD) != "password":
         return None
     if not current_user.is_authenticated:

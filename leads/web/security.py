@@ -8,7 +8,7 @@ test (tests/test_browser_security.py) proves the pages work under this policy.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Response, current_app, request
 from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -34,20 +34,17 @@ HEADERS = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def init_app(app: Flask) -> None:
-    """Add the headers to every response; HSTS only in production (local HTTP must keep working)."""
+def add_headers(response: Response) -> Response:
+    """After each request (`pipeline`): the headers on every response; HSTS only in production (local HTTP
+    must keep working)."""
     headers = dict(HEADERS)
-    if app.config["APP_ENV"] == "production":
+    if current_app.config["APP_ENV"] == "production":
         headers["Strict-Transport-Security"] = HSTS
-
-    def add_headers(response: Response) -> Response:
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
-        if _private(response):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-    app.after_request(add_headers)
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
+    if _private(response):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _private(response: Response) -> bool:

@@ -12,18 +12,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import current_app, request, session
 from flask_login import logout_user
 
 from leads import db
 
 BORN, SEEN, BOUND = "_born", "_seen", "_bound"
 SEEN_GRANULARITY = 60  # seconds: the last-seen time is rewritten at most once a minute (fewer cookie writes)
-
-
-def init_app(app: Flask) -> None:
-    """Check every request's session before login is required (register before `permissions`)."""
-    app.before_request(_enforce)
 
 
 def started() -> None:
@@ -33,7 +28,8 @@ def started() -> None:
     session.update({BORN: now, SEEN: now, BOUND: _fingerprint()})
 
 
-def _enforce() -> Any:
+def enforce() -> Any:
+    """Before each request (`pipeline`, before login is required): log out a session that has ended."""
     if "_user_id" not in session:
         return None
     now, config = _epoch(), current_app.config

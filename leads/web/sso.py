@@ -19,8 +19,7 @@ from flask_login import current_user, login_user, user_logged_out
 from leads import db
 from leads.config import ConfigError
 from leads.staff import sso, users
-from leads.web import htmx, oidc, sessions
-from leads.web.auth import _safe_next
+from leads.web import htmx, inputs, oidc, sessions
 from leads.web.permissions import public, requires
 from leads.web.second_factor import METHOD
 from leads.web.sign_in_forms import SsoMemberForm
@@ -46,7 +45,7 @@ def init_app(app: Flask) -> None:
 def login() -> Any:
     """Send the browser to the provider, remembering where the member of staff was heading."""
     _enabled_or_404()
-    session[_NEXT] = _safe_next(request.args.get("next"))
+    session[_NEXT] = inputs.safe_next(request.args.get("next"))
     try:
         return oidc.authorize_redirect(url_for("sso.callback", _external=True))
     except requests.RequestException:
@@ -122,8 +121,8 @@ def _remember_sso_logout(_app: Flask, user: Any = None, **_extra: Any) -> None:
         g.sso_logged_out = True
 
 
-@bp.after_app_request
-def _offer_provider_logout(response: Any) -> Any:
+def offer_provider_logout(response: Any) -> Any:
+    """After each request (`pipeline`): after an SSO logout, the login page offers the provider's logout."""
     if g.get("sso_logged_out"):
         session[_OFFER_LOGOUT] = True
     return response

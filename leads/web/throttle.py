@@ -35,7 +35,7 @@ SECOND_STEP_EMAIL = "totp_pending_email"  # the session key where that step keep
 def init_app(app: Flask) -> None:
     """Give this app its own limiter (per app, so test apps never share counters) and throttle the login.
 
-    Call after the blueprints are registered: it wraps the login view.
+    Called by `pipeline`, which places the limiter's request hooks, after the blueprints: it wraps the login view.
     """
     limiter = Limiter(
         key_func=get_remote_address,

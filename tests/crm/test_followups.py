@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from leads.crm import followups, nurture
 from leads.models import AuditEvent, Lead, LeadNote
+from leads.people import subjects
 from tests.conftest import PINNED_NOW
 
 
@@ -21,6 +22,7 @@ def _lead(session, n: int = 1) -> Lead:
         first_seen_at=PINNED_NOW,
         received_at=PINNED_NOW,
     )
+    subjects.file_leads(session=session, leads=[lead])
     session.add(lead)
     session.commit()
     return lead

@@ -8,6 +8,7 @@ import pytest
 
 from leads.crm import leadlist, pager
 from leads.models import Lead
+from leads.people import subjects
 from tests.conftest import PINNED_NOW
 
 PEOPLE = [  # first, last, email, company, country, offer, action, status
@@ -48,9 +49,15 @@ def people(session):
                 received_at=at,
             )
         )
+    subjects.file_leads(session=session, leads=leads)
     session.add_all(leads)
     session.commit()
     return leads
+
+
+def _save(session, lead: Lead) -> None:
+    subjects.file_leads(session=session, leads=[lead])
+    session.add(lead)
 
 
 def names(session, **args) -> list[str]:
@@ -122,7 +129,8 @@ def test_sorting(session, people, sort, direction, expected):
 def test_keyset_pages_walk_forward_and_back_without_gaps(session, sort):
     for n in range(23):
         at = PINNED_NOW - timedelta(hours=n // 2)  # ties in the sort column, broken by id
-        session.add(
+        _save(
+            session,
             Lead(
                 source_partition_key="p",
                 source_row_key=f"k{n}",
@@ -132,7 +140,7 @@ def test_keyset_pages_walk_forward_and_back_without_gaps(session, sort):
                 company=f"C{n % 3}",
                 first_seen_at=at,
                 received_at=at,
-            )
+            ),
         )
     session.commit()
     seen, query, pages = [], leadlist.parse({"sort": sort}), []
@@ -173,7 +181,8 @@ def test_a_search_with_few_matches_reads_them_by_id_and_pages_exactly_as_the_wal
 ):
     for n in range(19):
         at = PINNED_NOW - timedelta(hours=n // 3)  # ties in the sort column, broken by id
-        session.add(
+        _save(
+            session,
             Lead(
                 source_partition_key="p",
                 source_row_key=f"k{n}",
@@ -183,7 +192,7 @@ def test_a_search_with_few_matches_reads_them_by_id_and_pages_exactly_as_the_wal
                 company=f"Anco {n % 3}",
                 first_seen_at=at,
                 received_at=at,
-            )
+            ),
         )
     session.commit()
     args = {"q": "an", "sort": sort, "direction": direction}
@@ -219,7 +228,8 @@ def test_the_page_searches_and_shows_states(client, auth, session, people):
 def test_pages_link_with_all_the_filters_kept(client, auth, session):
     for n in range(25):
         at = PINNED_NOW - timedelta(hours=n)
-        session.add(
+        _save(
+            session,
             Lead(
                 source_partition_key="p",
                 source_row_key=f"k{n}",
@@ -228,7 +238,7 @@ def test_pages_link_with_all_the_filters_kept(client, auth, session):
                 country="France",
                 first_seen_at=at,
                 received_at=at,
-            )
+            ),
         )
     session.commit()
     auth.login("sales")
@@ -243,14 +253,15 @@ def test_pages_link_with_all_the_filters_kept(client, auth, session):
 def test_filter_options_are_cached_for_their_ttl(session, people):
     ttl = timedelta(minutes=10)
     first = leadlist.filter_options(session=session, now=PINNED_NOW, ttl=ttl)
-    session.add(
+    _save(
+        session,
         Lead(
             source_partition_key="p",
             source_row_key="new",
             country="Brazil",
             first_seen_at=PINNED_NOW,
             received_at=PINNED_NOW,
-        )
+        ),
     )
     session.commit()
     assert leadlist.filter_options(session=session, now=PINNED_NOW + timedelta(minutes=9), ttl=ttl) == first
@@ -295,7 +306,8 @@ def test_a_rare_search_never_walks_the_newest_first_index(session, people):
 )
 def test_search_folds_accents_and_case(session, typed, name):
     for n, (first, last) in enumerate((("Chloé", "Lefèvre"), ("Søren", "Jørgensen"), ("Zoë", "Müller"), ("Ann", "X"))):
-        session.add(
+        _save(
+            session,
             Lead(
                 source_partition_key="p",
                 source_row_key=f"f{n}",
@@ -303,7 +315,7 @@ def test_search_folds_accents_and_case(session, typed, name):
                 last_name=last,
                 first_seen_at=PINNED_NOW,
                 received_at=PINNED_NOW,
-            )
+            ),
         )
     session.commit()
     listing = leadlist.list_leads(session=session, query=leadlist.parse({"q": typed}), now=PINNED_NOW, per_page=10)

@@ -16,6 +16,7 @@ from leads.models import (
     RequestLead,
     RightsRequest,
 )
+from leads.people import subjects
 from leads.staff import audit
 from tests.conftest import PINNED_NOW
 
@@ -29,6 +30,7 @@ def test_the_timeline_holds_every_kind_of_activity_newest_first(session, make_us
     lead = Lead(
         source_partition_key="p", source_row_key="r", first_name="Zoë", first_seen_at=_at(99), received_at=_at(99)
     )
+    subjects.file_leads(session=session, leads=[lead])
     session.add(lead)
     session.commit()
     nurture.add_note(session=session, lead=lead, kind="call", body="Rang them", actor=actor, now=_at(10))
@@ -131,6 +133,7 @@ def test_another_leads_activity_is_not_in_the_timeline(session, make_user):
     mine, other = (
         Lead(source_partition_key="p", source_row_key=f"r{n}", first_seen_at=_at(9), received_at=_at(9)) for n in (1, 2)
     )
+    subjects.file_leads(session=session, leads=[mine, other])
     session.add_all([mine, other])
     session.commit()
     nurture.add_note(session=session, lead=other, kind="note", body="not yours", actor=actor, now=_at(1))

@@ -46,6 +46,7 @@ def test_an_address_is_found_inside_a_quarantined_entitys_nested_json():
 def lead_for(session, row_key: str, email: str, days: int = 0) -> Lead:
     at = PINNED_NOW - timedelta(days=days)
     lead = Lead(source_partition_key="p", source_row_key=row_key, email=email, first_seen_at=at, received_at=at)
+    subjects.file_leads(session=session, leads=[lead])
     session.add(lead)
     session.commit()
     return lead
@@ -134,11 +135,13 @@ def test_staff_attach_a_lead_with_another_address_and_detach_it_with_a_reason(se
 def test_a_corrected_address_never_moves_a_lead_away_from_its_persons_protection(session, make_user):
     first, second, _ = restricted_person(session, make_user)
     second.email = "ada.new@x.example"
+    subjects.follow_new_address(session=session, lead=second)
     session.add(second)
     session.commit()
     assert second.person_id == first.person_id and second.processing_restricted
     alone = lead_for(session, "solo", "solo@x.example")
     alone.email = "Solo.Two@x.example"
+    subjects.follow_new_address(session=session, lead=alone)
     session.add(alone)
     session.commit()
     session.expire_all()

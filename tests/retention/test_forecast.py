@@ -17,6 +17,11 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 LEADS = due.KINDS[0]
 
 
+def due_by(session, as_of: datetime) -> int:
+    """How many leads are due at `as_of` (overdue and held included)."""
+    return forecast.due_counts(session=session, now=as_of, days=[0]).due[LEADS.record_type][0]
+
+
 def test_upcoming_lists_what_is_due_within_the_window_with_holds(session, make_user):
     admin = make_user("admin")
     soon = add_lead(session, NOW - timedelta(days=1096) + timedelta(days=5), "soon")
@@ -35,16 +40,16 @@ def test_counts_are_exact_across_a_leap_day(session):
         add_lead(session, datetime(2024, 2, day, 12, tzinfo=UTC), f"feb{day}")
     add_lead(session, datetime(2024, 3, 1, 12, tzinfo=UTC), "mar1")
     edge = datetime(2027, 2, 28, 12, tzinfo=UTC)
-    assert forecast.count_due_by(session=session, kind=LEADS, as_of=edge - timedelta(seconds=1)) == 1
-    assert forecast.count_due_by(session=session, kind=LEADS, as_of=edge) == 3
-    assert forecast.count_due_by(session=session, kind=LEADS, as_of=datetime(2027, 3, 1, 12, tzinfo=UTC)) == 4
+    assert due_by(session, edge - timedelta(seconds=1)) == 1
+    assert due_by(session, edge) == 3
+    assert due_by(session, datetime(2027, 3, 1, 12, tzinfo=UTC)) == 4
 
 
 def test_the_forecast_matches_what_the_sweeper_destroys(session):
     for days in range(1080, 1110):
         add_lead(session, NOW - timedelta(days=days, hours=days % 7), f"r{days}")
     add_installation(session, NOW - timedelta(days=95), "gone")
-    expected = sum(forecast.count_due_by(session=session, kind=k, as_of=NOW) for k in due.KINDS)
+    expected = forecast.due_counts(session=session, now=NOW, days=[0]).total(0)
     report = sweeper.sweep(session=session, now=NOW, source=None, tombstone_key="k", holder="t")
     assert sum(report.destroyed.values()) == expected > 0
 
@@ -54,9 +59,7 @@ def test_weekly_totals_add_up_to_the_window(session):
         add_lead(session, NOW - timedelta(days=1096) + timedelta(days=3 * n, hours=5), f"r{n}")
     weeks = forecast.weekly(session=session, now=NOW, weeks=12)
     assert len(weeks) == 12 and weeks[0][0] == NOW
-    assert sum(count for _, count in weeks) == forecast.count_due_by(
-        session=session, kind=LEADS, as_of=NOW + timedelta(weeks=12)
-    )
+    assert sum(count for _, count in weeks) == due_by(session, NOW + timedelta(weeks=12))
 
 
 def _seed_every_kind(session, admin) -> None:

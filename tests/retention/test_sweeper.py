@@ -22,6 +22,7 @@ from leads.models import (
     SourceDeletion,
     Tombstone,
 )
+from leads.people import subjects
 from leads.retention import destroy, due, holds, sweeper
 from leads.rules import schedule
 from leads.staff import audit
@@ -43,6 +44,7 @@ def add_lead(session, received_at: datetime, row_key: str = "r", **fields) -> Le
         received_at=received_at,
         **fields,
     )
+    subjects.file_leads(session=session, leads=[lead])
     session.add(lead)
     session.commit()
     return lead

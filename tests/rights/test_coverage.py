@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, Lead, RequestLead
+from leads.people import subjects
 from leads.retention import holds
 from leads.rights import register
 from leads.rules.requests import ACTIONS
@@ -159,6 +160,7 @@ def test_erasure_pending_is_the_persons_an_open_request_on_one_lead_holds_every_
     first = add_lead(session, PINNED_NOW - timedelta(days=5), "gus")
     second = Lead(source_partition_key="2026-11", source_row_key="gus-trial", email="GUS@x.example",
                   first_seen_at=PINNED_NOW, received_at=PINNED_NOW)  # fmt: skip
+    subjects.file_leads(session=session, leads=[second])
     session.add(second)  # the same person's other trial, the address typed another way
     session.commit()
     assert first.person_id == second.person_id  # one person: the same address, normalised

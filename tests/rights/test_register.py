@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, RightsRequest
+from leads.people import subjects
 from leads.rights import register
 from leads.rules import rights
 from tests.retention.test_sweeper import add_lead
@@ -107,6 +108,7 @@ def test_leads_are_matched_by_email_and_confirmed_by_staff(session, make_user):
     actor = make_user("support")
     lead = add_lead(session, NOW, "r1")
     lead.email = "ADA@x.example"
+    subjects.follow_new_address(session=session, lead=lead)
     session.add(lead)
     session.commit()
     add_lead(session, NOW, "other")

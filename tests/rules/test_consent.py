@@ -16,8 +16,8 @@ from leads.rules.consent import (
     Decision,
     Subject,
     check,
-    consent_state,
     current_consent,
+    latest_event,
     registry_problems,
 )
 
@@ -131,6 +131,12 @@ def test_withdrawal_takes_effect_at_once(now, allowed):
     assert decision.relied_on == (GRANT if allowed else None)
 
 
+def consent_state(events, purpose: str, *, now: datetime) -> str:
+    """ "granted", "withdrawn" or "none": the latest choice for `purpose` at `now`."""
+    latest = latest_event(events, purpose, now=now)
+    return "none" if latest is None else "granted" if latest.granted else "withdrawn"
+
+
 def test_consent_can_be_given_again_after_a_withdrawal():
     regrant = event(T3, event_id=3)
     events = (regrant, WITHDRAW, GRANT)  # stored order does not matter
@@ -194,10 +200,10 @@ def test_an_unregistered_action_cannot_be_checked():
     [
         lambda naive: check("lead.note.add", Subject(()), now=naive),
         lambda naive: current_consent((GRANT,), "marketing", now=naive),
-        lambda naive: consent_state((GRANT,), "marketing", now=naive),
+        lambda naive: latest_event((GRANT,), "marketing", now=naive),
         lambda naive: event(naive),
     ],
-    ids=["check", "current_consent", "consent_state", "ConsentEvent"],
+    ids=["check", "current_consent", "latest_event", "ConsentEvent"],
 )
 def test_naive_datetimes_are_refused(call):
     with pytest.raises(ValueError, match="timezone-aware"):

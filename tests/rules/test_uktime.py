@@ -21,7 +21,6 @@ def test_times_are_shown_in_uk_time_with_the_zone_stated():
 def test_typed_times_are_uk_wall_clock_times_stored_as_utc():
     assert uktime.from_local(datetime.fromisoformat("2026-07-01T10:00")) == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
     assert uktime.from_local(datetime.fromisoformat("2026-12-01T10:00")) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-    assert uktime.start_of_day(date(2026, 7, 1)) == datetime(2026, 6, 30, 23, 0, tzinfo=UTC)
     assert uktime.today(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == date(2026, 7, 1)
 
 

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from leads import demo
 from leads.models import Installation, InstallEvent, Lead
+from leads.people import subjects
 from tests.conftest import PINNED_NOW
 
 
@@ -17,6 +18,7 @@ def add_lead(session, n: int, **fields) -> Lead:
     values = {"first_name": f"Person{n}", "last_name": "Tester", "email": f"p{n}@x.example", "company": "Contoso"}
     values.update(fields)
     lead = Lead(source_partition_key="p", source_row_key=f"r{n}", first_seen_at=at, received_at=at, **values)
+    subjects.file_leads(session=session, leads=[lead])
     session.add(lead)
     session.commit()
     return lead

@@ -20,7 +20,7 @@ from leads.rules import requests
 from leads.web import access, htmx
 from leads.web.forms import EmptyForm, RectifyForm
 from leads.web.permissions import requires
-from leads.web.rights import _request, bp, refused
+from leads.web.rights.page import bp, load_request, refused
 
 
 @bp.post("/rights/<int:request_id>/bundle/<kind>")
@@ -31,7 +31,7 @@ def download(request_id: int, kind: str) -> object:
     A POST with CSRF (a plain form, never htmx): it writes the audit entry, and a GET would let any other
     site plant one in a member of staff's name with a link (SameSite=Lax sends the cookie on top-level GETs).
     """
-    item = _request(request_id)
+    item = load_request(request_id)
     try:
         chunks = actions.export(session=db.session(), request=item, kind=kind, actor=current_user, now=db.now())
     except actions.ActionError as error:
@@ -48,7 +48,7 @@ def download(request_id: int, kind: str) -> object:
 @requires("rights.manage")
 def rectify(request_id: int, lead_id: int) -> object:
     """Correct the person's details, keeping what changed, when and by whom, here and at the source."""
-    item = _request(request_id)
+    item = load_request(request_id)
     lead = next((x for x in rights_register.linked_leads(session=db.session(), request=item) if x.id == lead_id), None)
     if lead is None:
         return refused(item, "Correct only a lead this request covers.", 404)
@@ -80,7 +80,7 @@ def _rectify_now(item: Any, lead: Any, changes: dict[str, str | None]) -> str:
 @requires("rights.erase")
 def confirm_erase(request_id: int) -> object:
     """What erasure would destroy, and the button that does it (no JavaScript needed)."""
-    item = _request(request_id)
+    item = load_request(request_id)
     try:
         actions.guard(session=db.session(), request=item, action="erase")
     except actions.ActionError as error:
@@ -97,7 +97,7 @@ def confirm_erase(request_id: int) -> object:
 @requires("rights.erase")
 def erase(request_id: int) -> object:
     """Destroy everything about the person now (database, source table, tombstones)."""
-    item = _request(request_id)
+    item = load_request(request_id)
     if request.form.get("confirm") != "erase":
         return refused(item, "Confirm on the erasure page: erasure cannot be undone.", 400)
     try:
@@ -119,7 +119,7 @@ def erase(request_id: int) -> object:
 @requires("rights.manage")
 def restrict(request_id: int) -> object:
     """Restrict processing of the person's leads, or lift the restriction."""
-    item, on = _request(request_id), request.form.get("on") == "1"
+    item, on = load_request(request_id), request.form.get("on") == "1"
 
     def restrict_now() -> str:
         count = actions.restrict(session=db.session(), request=item, on=on, actor=current_user, now=db.now())
@@ -137,7 +137,7 @@ def restrict(request_id: int) -> object:
 @requires("rights.manage")
 def withdraw(request_id: int) -> object:
     """Withdraw every consent the person gave (withdrawal, or an objection to consent-based processing)."""
-    item = _request(request_id)
+    item = load_request(request_id)
 
     def withdraw_now() -> str:
         count = actions.withdraw_consent(session=db.session(), request=item, actor=current_user, now=db.now())
@@ -162,5 +162,5 @@ def _carry_out(request_id: int, action: Callable[[], str]) -> object:
     try:
         flash(action(), "info")
     except actions.ActionError as error:
-        return refused(_request(request_id), str(error))
+        return refused(load_request(request_id), str(error))
     return htmx.see_other(url_for("rights.detail", request_id=request_id))

@@ -1,0 +1,99 @@
+"""Moving a rights request on, on the rights blueprint: its steps (identity, clarification, extension,
+closing) and confirming which leads it covers. A refused step shows the request page again with why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort, flash, request, url_for
+from flask_login import current_user
+
+from leads import db
+from leads.crm import queries
+from leads.rights import register as rights_register
+from leads.rules import requests, uktime
+from leads.web import htmx, inputs
+from leads.web.forms import RequestStepForm
+from leads.web.permissions import requires
+from leads.web.rights.page import bp, load_request, refused
+
+
+def _on(form: RequestStepForm, now: datetime) -> date:
+    return form.on.data or now.date()
+
+
+def _text(form: RequestStepForm, now: datetime) -> str:
+    return form.text.data or ""
+
+
+def _status(form: RequestStepForm, now: datetime) -> str:
+    return form.status.data
+
+
+def _exemption(form: RequestStepForm, now: datetime) -> str:
+    return form.exemption.data or ""
+
+
+#: Each step staff take on a request: the register's service, and what it reads from the step form (the service's
+#: argument -> how to read it). Every step is also given the request, the member of staff and the clock.
+STEPS: dict[str, tuple[Callable[..., None], dict[str, Callable[[RequestStepForm, datetime], Any]]]] = {
+    "ask-identity": (rights_register.ask_identity, {"on": _on}),
+    "identity-received": (rights_register.identity_received, {"on": _on}),
+    "verify-identity": (rights_register.verify_identity, {"on": _on}),
+    "ask-clarification": (rights_register.ask_clarification, {"question": _text, "on": _on}),
+    "clarified": (rights_register.clarified, {"on": _on}),
+    "extend": (rights_register.extend, {"reason": _text, "told_on": _on}),
+    "close": (rights_register.close, {"status": _status, "outcome": _text, "exemption": _exemption}),
+}
+
+
+def _take(step: str, item: Any, form: RequestStepForm, now: datetime) -> None:
+    """Call the step's service with what it reads from the form."""
+    service, reads = STEPS[step]
+    given = {argument: read(form, now) for argument, read in reads.items()}
+    service(session=db.session(), request=item, actor=current_user, now=now, **given)
+
+
+@bp.post("/rights/<int:request_id>/step/<step>")
+@requires("rights.manage")
+def take_step(request_id: int, step: str) -> object:
+    """Move the request on: identity, clarification (the clock stops), extension, completion or refusal."""
+    item, form = load_request(request_id), RequestStepForm()
+    if step not in STEPS:
+        abort(404)
+    if not form.validate_on_submit():
+        return refused(item, "Check the date (day, month and year) and the text.", 400)
+    if step == "close" and not form.confirm.data:
+        return refused(item, "Tick the box to confirm: closing a request is final.", 400)
+    form.on.data = form.on.data or uktime.today(db.now())  # no date typed: today in the UK, not in UTC
+    try:
+        _take(step, item, form, db.now())
+    except rights_register.RequestError as error:
+        return refused(item, str(error))
+    flash(requests.step_sentence(step, status=item.status, due_on=item.due_on), "info")
+    return htmx.see_other(url_for("rights.detail", request_id=request_id))
+
+
+@bp.post("/rights/<int:request_id>/leads")
+@requires("rights.manage")
+def link_lead(request_id: int) -> object:
+    """Confirm (or undo) that a lead is the requester's: a match the register found, or an override."""
+    item, lead_id = load_request(request_id), request.form.get("lead_id", type=inputs.record_id) or 0
+    lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
+    override = None
+    if request.form.get("reason") or request.form.get("evidence"):
+        override = rights_register.Override(request.form.get("reason", ""), request.form.get("evidence", ""))
+    try:
+        if request.form.get("undo"):
+            rights_register.unlink_lead(
+                session=db.session(), request=item, lead_id=lead.id, actor=current_user, now=db.now()
+            )
+        else:
+            rights_register.confirm_lead(
+                session=db.session(), request=item, lead=lead, actor=current_user, now=db.now(), override=override
+            )
+    except rights_register.RequestError as error:
+        return refused(item, str(error))
+    return htmx.see_other(url_for("rights.detail", request_id=request_id))
