@@ -243,21 +243,26 @@ def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User,
 
 
 def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> int:
-    """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
+    """Withdraw every consent purpose for the requester (withdrawal, line 31; an objection to consent-based
     processing is handled the same way, and an objection also stops what rests on legitimate interests, line
-    29). Recorded once per person, so it covers all their leads. Returns how many withdrawals. Commits."""
+    29), whatever is granted at the moment: the withdrawal is a fact about the person, dated when they expressed
+    it (the request's receipt, `consent.withdrawal_moment`), so no consent given before it can ever override it,
+    even one recorded later (RULES.md). Recorded once per person and purpose, so it covers all their leads, and
+    carrying the request out again adds nothing. Returns how many withdrawals were recorded. Commits."""
     guard(session=session, request=request, action="withdraw")
     people = _people_of(session, request)
     found = records.person_histories(session=session, person_ids=[p.id for p in people])
+    at = consent.withdrawal_moment(request.received_on, now=now)
     withdrawn = 0
     for person in people:
-        for purpose in _granted_purposes(found[person.id], now):  # type: ignore[index]
+        for purpose in _not_yet_withdrawn(found[person.id], at):  # type: ignore[index]
             given = records.ConsentInput(
                 purpose=purpose,
                 granted=False,
                 method="other",
-                evidence=f"Rights request #{request.id} ({request.kind})",
+                evidence=f"Rights request #{request.id} ({request.kind}), received {request.received_on.isoformat()}",
                 wording_version="rights request",
+                at=at,
             )
             records.record_for_person(session=session, person=person, given=given, actor=actor, now=now)
             withdrawn += 1
@@ -269,6 +274,7 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
     return withdrawn
 
 
-def _granted_purposes(history: list[Any], now: datetime) -> list[str]:
+def _not_yet_withdrawn(history: list[Any], at: datetime) -> list[str]:
+    """Every consent purpose, but those already withdrawn at or after `at` (this request carried out before)."""
     events = [records.event(record) for record in history]
-    return [p for p in purposes.CONSENT_PURPOSES if consent.current_consent(events, p, now=now) is not None]
+    return [p for p in purposes.CONSENT_PURPOSES if consent.overriding_withdrawal(events, p, at=at) is None]
