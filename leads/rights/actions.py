@@ -170,7 +170,6 @@ def erase(
     found = [held.held(session=session, person=person) for person in people]
     _refuse_if_held(session, found)
     _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
-    _forget_corrections(session, found)
     report = sweeper.Report(as_of=now, dry_run=False)
     for person in people:
         _add_up(report, sweeper.erase_person(
@@ -188,14 +187,6 @@ def _refuse_if_held(session: Session, found: list[held.Rows]) -> None:
                 "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
                 "stands; tell the person why, or lift the hold first."
             )
-
-
-def _forget_corrections(session: Session, found: list[held.Rows]) -> None:
-    """Corrections still queued for the person's leads' source rows go with the erasure."""
-    lead_ids = {row["id"] for rows in found for row in rows["lead"]}
-    rectification.forget_queued(
-        session=session, leads=list(session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))))
-    )
 
 
 def _add_up(report: sweeper.Report, done: sweeper.Report) -> None:

@@ -37,8 +37,10 @@ RECIPIENTS = {
 }
 SOURCE_LINES = "46-48"
 # Kinds of finding a person's rows: by the person's own id, through a parent table's rows already found, by the
-# person's normalised address, through a child's rows pointing here, or a (record_type, record_id) pair.
-FINDS = ("self", "own", "parent", "email", "child", "record")
+# person's normalised address, through a child's rows pointing here, a (record_type, record_id) pair, or by the
+# source table key (partition_key, row_key) of a found table's rows (their leads' source rows).
+FINDS = ("self", "own", "parent", "email", "child", "record", "key")
+LINKED = ("parent", "child", "key")  # the kinds that go through another table's rows
 ERASURE = {
     "destroy": "destroyed through the retention machinery (tombstone, source deletion, audit)",
     "with_parent": "deleted with the record it belongs to",
@@ -204,11 +206,15 @@ MAP: dict[str, Held] = {
     ),
     "quarantinedentity": Held(
         "Lead details Microsoft sent that we could not read", "customer",
-        {**_c(None, "id", "reason", "clock_started_at"), **_c("identifier", "partition_key", "row_key"),
-         **_c("contact", "raw", "email_key"), **_c("history", "source_timestamp", "first_seen_at", "last_seen_at")},
-        LEAD_PURPOSES, "microsoft", "azure", "lead", (Find("email", "email_key"),), "destroy",
-        "Lead data: destroyed here and at the source like a lead, with a tombstone.",
-        export=("raw", "first_seen_at"),
+        {**_c(None, "id", "clock_started_at", "person_id"), **_c("identifier", "partition_key", "row_key"),
+         # The reason quotes the value that could not be read (an address that failed to parse, a phone number).
+         **_c("contact", "raw", "email_key", "reason"),
+         **_c("history", "source_timestamp", "first_seen_at", "last_seen_at")},
+        LEAD_PURPOSES, "microsoft", "azure", "lead",
+        (Find("email", "email_key"), Find("key", table="lead"), Find("own", "person_id")), "destroy",
+        "Lead data: destroyed here and at the source like a lead, with a tombstone. Yours by its own address, by "
+        "the source row of one of your leads, or because our staff confirmed it (one that only mentions you).",
+        export=("raw", "reason", "first_seen_at"),
     ),
     "rightsrequest": Held(
         "Your data-protection requests", "customer",
@@ -236,11 +242,15 @@ MAP: dict[str, Held] = {
         ("queries",), "ours", "none", "rights_request", (Find("parent", "request_id", "rightsrequest"),), "outline",
         "Part of the request: its history of steps stays as proof; each step's detail is emptied with the outline.",
     ),
-    "sourcecorrection": Held("Corrections still to write to the source table", "none",
-                             _c(None, "id", "partition_key", "row_key", "queued_at", "attempts", "last_error",
-                                "fields"),
-                             why="Microsoft's opaque row key and the corrected values, held only until Azure "
-                             "confirms the write; an erasure forgets them with the lead."),
+    "sourcecorrection": Held(
+        "Corrections still to write to Microsoft's copy of your lead", "customer",
+        {**_c(None, "id", "queued_at", "attempts"), **_c("identifier", "partition_key", "row_key"),
+         # The corrected values themselves (your new email or name); an error may quote them back.
+         **_c("contact", "fields"), **_c("history", "last_error")},
+        ("queries",), "direct", "azure", "lead", (Find("key", table="lead"),), "with_parent",
+        "Held only until Azure confirms the write; goes with the lead whose source row it would correct (the "
+        "sweep and erasure alike).", export=("fields", "queued_at"),
+    ),
     "requestlead": Held(
         "Which leads a request concerns", "customer",
         {**_c(None, "id", "request_id", "lead_id", "confirmed_at"), **_c("staff", "confirmed_by"),
@@ -345,9 +355,7 @@ def _row_problems(name: str, held: Held) -> list[str]:
         bad.append(f"{name}: customer data needs known purposes")
     if held.retention not in schedule.SCHEDULE or held.source not in SOURCES or held.recipients not in RECIPIENTS:
         bad.append(f"{name}: needs a retention rule of the schedule, a source and recipients")
-    if not held.finds or any(
-        f.kind not in FINDS or (f.kind in ("parent", "child")) != bool(f.table) for f in held.finds
-    ):
+    if not held.finds or any(f.kind not in FINDS or (f.kind in LINKED) != bool(f.table) for f in held.finds):
         bad.append(f"{name}: needs a way to find a person's rows")
     if held.erasure not in ERASURE or held.erasure == "keep" or not held.why:
         bad.append(f"{name}: needs what erasure does to it, and why")
