@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from leads.consent import records
 from leads.models import (
@@ -68,14 +68,24 @@ def sections(*, session: Session, request: RightsRequest) -> list[bundle.Section
     for person in people:
         for table, rows in held.held(session=session, person=person).items():
             found.setdefault(table, {}).update({row["id"]: row for row in rows})
-    return [_map_section(name, list(found.get(name, {}).values())) for name in _customer_tables()]
+    return [_map_section(session, name, list(found.get(name, {}).values())) for name in _customer_tables()]
 
 
 def _customer_tables() -> list[str]:
     return [name for name, entry in datamap.MAP.items() if entry.subject == "customer"]
 
 
-def _map_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
+def _in_words(session: Session, entry: datamap.Held, row: dict[str, Any]) -> dict[str, Any]:
+    """The fields the map names in words (a list's name, not its id), for one row."""
+    named = {}
+    for field, (column, table, shown) in entry.names.items():
+        target = SQLModel.metadata.tables[table]
+        found = session.execute(select(target.c[shown]).where(target.c.id == row.get(column))).scalar()
+        named[field] = found
+    return named
+
+
+def _map_section(session: Session, name: str, rows: list[dict[str, Any]]) -> bundle.Section:
     entry = datamap.MAP[name]
     rule = schedule.SCHEDULE[entry.retention or "lead"]
     dates = [_until(rule.kind, row.get(datamap.CLOCKS.get(name, ""))) for row in rows] if name in datamap.CLOCKS else []
@@ -88,6 +98,7 @@ def _map_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
         "erasure": f"On erasure: {datamap.ERASURE[entry.erasure]}. {entry.why}",
     }
     fields = entry.shown
+    rows = [{**row, **_in_words(session, entry, row)} for row in rows]
     return bundle.Section(
         name, entry.label, entry.purposes[0], fields, [_plain_row(row, fields) for row in rows],
         purposes=entry.purposes, portable_scope=entry.portable, info=info,

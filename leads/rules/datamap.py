@@ -75,6 +75,11 @@ class Held:
     why: str = ""
     provided: bool = False  # the person gave it (to us, or to Microsoft for us): candidate for portability
     export: tuple[str, ...] = field(default=())  # columns shown to the person (default: every personal one)
+    # Columns of free text our staff type that may name a person ("Ada Lovelace search"): found by the person's
+    # names and addresses, and cleared when their last lead goes (erasure or the sweep).
+    mentions: tuple[str, ...] = ()
+    # Exported fields that name what an id column points at, in words: field -> (id column, table, its column).
+    names: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def personal(self) -> tuple[str, ...]:
@@ -94,6 +99,7 @@ def _c(category: str | None, *names: str) -> dict[str, str | None]:
     return dict.fromkeys(names, category)
 
 
+LIST_NAME = ("list_id", "marketinglist", "name")  # a list in words, not its id (Art. 15: the person can tell)
 LEAD_PURPOSES = ("service", "marketing")  # nurturing and support (66); marketing only with consent (67)
 INSTALL_PURPOSES = ("service",)  # nurturing and support, nothing else (82-83)
 
@@ -138,23 +144,25 @@ MAP: dict[str, Held] = {
         export=("purpose", "granted", "at", "method", "evidence", "wording_version"),
     ),
     "marketinglist": Held(
-        "Marketing lists", "none", {**_c(None, "id", "name", "description", "created_at"),
+        "Marketing lists", "none", {**_c(None, "id", "created_at"), **_c("correspondence", "name", "description"),
                                     **_c("staff", "created_by_user_id", "created_by")},
-        why="A list's name and description are ours; who is on it is in its members.",
+        why="Who is on a list is in its members; its name and description are ours, but staff may name someone "
+        "in them, so they go when that person's last lead does.", mentions=("name", "description"),
     ),
     "marketinglistmember": Held(
         "Marketing lists you are on", "customer",
         {**_c(None, "id", "lead_id", "added_by_user_id", "consent_record_id"), **_c("history", "list_id", "added_at"),
          **_c("staff", "added_by")},
         ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
-        "Part of the lead's record.", export=("list_id", "added_at"),
+        "Part of the lead's record.", export=("list", "added_at"), names={"list": LIST_NAME},
     ),
     "marketingemail": Held(
         "Marketing emails we recorded sending you", "customer",
         {**_c(None, "id", "lead_id", "recorded_by_user_id", "consent_record_id", "list_id"),
          **_c("correspondence", "subject", "sent_at"), **_c("staff", "recorded_by")},
         ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
-        "Part of the lead's record; the subject may name you, so it lives only here.", export=("subject", "sent_at"),
+        "Part of the lead's record; the subject may name you, so it lives only here.",
+        export=("subject", "sent_at", "list"), names={"list": LIST_NAME},
     ),
     "installation": Held(
         "Your managed-application installations", "customer",
@@ -295,9 +303,11 @@ MAP: dict[str, Held] = {
                                                      **_c("staff", "changed_by")},
                          why="Settings such as 'a second factor is required'; who changed them."),
     "savedview": Held("Staff's saved list views", "staff",
-                      {**_c(None, "id", "user_id", "page", "created_at"), **_c("staff", "name", "query")},
-                      why="A member of staff's filters and sort; the search text is never saved (it may name "
-                      "someone)."),
+                      {**_c(None, "id", "user_id", "page", "created_at"), **_c("staff", "query"),
+                       **_c("correspondence", "name")},
+                      why="A member of staff's filters and sort; the search text is never saved, but the name "
+                      "staff give a view may name someone, so it goes when that person's last lead does.",
+                      mentions=("name",)),
     "keyfingerprint": Held("Fingerprints of the keys our hashes use", "none",
                            _c(None, "name", "fingerprint", "recorded_at"),
                            why="An HMAC of a fixed text: it reveals nothing of the key or of anyone."),
@@ -349,6 +359,9 @@ def problems(tables: Mapping[str, tuple[str, ...]]) -> list[str]:
 
 def _row_problems(name: str, held: Held) -> list[str]:
     bad = [f"{name}.{c}: unknown category {k!r}" for c, k in held.columns.items() if k and k not in CATEGORIES]
+    bad += [
+        f"{name}.{c}: a mention column must be classified personal" for c in held.mentions if not held.columns.get(c)
+    ]
     if held.subject != "customer":
         return bad + [f"{name}: only customer data is held for purposes" for _ in held.purposes[:1]]
     if not held.purposes or any(p not in PURPOSES for p in held.purposes):
@@ -359,5 +372,7 @@ def _row_problems(name: str, held: Held) -> list[str]:
         bad.append(f"{name}: needs a way to find a person's rows")
     if held.erasure not in ERASURE or held.erasure == "keep" or not held.why:
         bad.append(f"{name}: needs what erasure does to it, and why")
-    bad += [f"{name}.{c}: exported but not a column" for c in held.export if c not in held.columns]
+    bad += [
+        f"{name}.{c}: exported but not a column" for c in held.export if c not in held.columns and c not in held.names
+    ]
     return bad

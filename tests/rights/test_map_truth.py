@@ -91,3 +91,39 @@ def test_an_entity_is_filed_under_its_own_address_not_one_its_description_mentio
     bob = add_lead(session, datetime(2026, 11, 1, tzinfo=UTC), "bob")  # bob@x.example
     bobs_request, actor = _request_for(session, make_user, bob, email="bob@x.example")
     assert _export(session, bobs_request, actor)["sections"]["quarantinedentity"]["records"] == 1
+
+
+def test_a_saved_view_named_after_the_person_loses_the_name_with_their_erasure(session, make_user):
+    from leads.crm import views
+    from leads.models import SavedView
+
+    assert datamap.MAP["savedview"].columns["name"] not in (None, "staff")  # "Ada Lovelace search" names Ada
+    ada = add_lead(session, PINNED_NOW - timedelta(days=3), "ada")  # Ada Lovelace, ada@x.example
+    staff = make_user("sales")
+    for name in ("Ada Lovelace search", "Big customers"):
+        session.add(SavedView(user_id=staff.id, page="leads", name=name, query="q=", created_at=PINNED_NOW))
+    session.commit()
+    request, actor = _request_for(session, make_user, ada, kind="erasure")
+    actions.erase(session=session, request=request, actor=actor, now=PINNED_NOW, tombstone_key="k", source=None)
+    names = sorted(session.exec(select(SavedView.name)).all())
+    assert len(names) == 2 and "Big customers" in names and not any("lovelace" in n.casefold() for n in names)
+    assert views is not None
+
+
+def test_the_access_export_names_the_lists_the_person_is_on_in_words(session, make_user):
+    from leads.consent import marketing
+    from tests.marketing_samples import give
+
+    ada = add_lead(session, PINNED_NOW - timedelta(days=3), "ada")
+    give(session, ada, at=PINNED_NOW - timedelta(days=2))
+    actor = make_user("admin")
+    launch = marketing.create_list(session=session, name="Spring launch", description=None, actor=actor, now=PINNED_NOW)
+    marketing.add_to_list(session=session, list_id=launch.id, lead_ids=[ada.id], actor=actor, now=PINNED_NOW)
+    marketing.mark_email_sent(session=session, lead_ids=[ada.id], subject="New in RADNAC", list_id=launch.id,
+                              actor=actor, now=PINNED_NOW)  # fmt: skip
+    request, actor = _request_for(session, make_user, ada)
+    sections = _export(session, request, actor)["sections"]
+    assert sections["marketinglistmember"]["data"][0]["list"] == "Spring launch"
+    assert "list_id" not in sections["marketinglistmember"]["data"][0]
+    assert sections["marketingemail"]["data"][0] == {**sections["marketingemail"]["data"][0], "list": "Spring launch",
+                                                      "subject": "New in RADNAC"}  # fmt: skip
