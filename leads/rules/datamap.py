@@ -196,7 +196,8 @@ MAP: dict[str, Held] = {
          **_c("consent_proof", "consent_given_by", "consent_given_at", "consent_evidence"), **_c("staff", "opened_by")},
         INSTALL_PURPOSES, "direct", "none", "support_grant", (Find("parent", "installation_id", "installation"),),
         "with_parent", "Goes with its installation; what was held under it went when it lapsed (line 91).",
-        export=("support_request_ref", "consent_given_by", "consent_given_at", "opened_at", "lapsed_at"),
+        export=("support_request_ref", "consent_given_by", "consent_given_at", "consent_evidence", "opened_at",
+                "lapsed_at"),
     ),
     "grantcommunication": Held(
         "Communications under a support grant", "customer",
