@@ -74,14 +74,16 @@ def create_list(*, session: Session, name: str, description: str | None, actor: 
     )
     session.add(created)
     session.flush()
-    audit_list(session, created, "marketing_list.create", {"name": name}, actor, now)
+    # By id only: the audit trail is never erased, and a list's name may name someone (issue #29).
+    audit_list(session, created, "marketing_list.create", {}, actor, now)
     session.commit()
     return created
 
 
 def about(target: MarketingList) -> dict[str, Any]:
-    """How audit events name a list (its name too, which can change or go)."""
-    return {"list_id": target.id, "list": target.name}
+    """How audit events name a list: by id only, since the audit trail is never erased and a list's name may
+    name someone (issue #29); the list page shows its name."""
+    return {"list_id": target.id}
 
 
 def audit_list(

@@ -220,6 +220,7 @@ def record(*, session: Session, lead: Lead, given: ConsentInput, actor: Actor, n
     """
     at = given.at or now
     _validate(given, at, now)
+    _refuse_overridden(session, lead.person_id, given, at)
     append = _appender(session, given, at, actor, now)
     if given.granted:
         outcome = gate(session=session, action_code="consent.record", leads=[lead], actor=actor, now=now, act=append)[0]
@@ -281,6 +282,7 @@ def record_for_person(
     person. Commits. Raises ConsentError as `record` does."""
     at = given.at or now
     _validate(given, at, now)
+    _refuse_overridden(session, person.id, given, at)
     decision = consent.Decision(True, consent.ACTIONS["consent.record"], (), None)
     if given.granted:
         history = person_histories(session=session, person_ids=[person.id])[person.id]  # type: ignore[index]
@@ -297,6 +299,17 @@ def record_for_person(
     action = "consent.record" if decision.allowed else "consent.record.refused"
     audit.commit(session=session, at=now, actor=actor, action=action, on=("person", person.id), details=details)
     return decision
+
+
+def _refuse_overridden(session: Session, person_id: int | None, given: ConsentInput, at: datetime) -> None:
+    """Refuse a grant the person expressed before their latest withdrawal or objection of the purpose, however it
+    is recorded: it can never override it (RULES.md), so it is not recorded as if it could."""
+    if not given.granted or person_id is None:
+        return
+    history = person_histories(session=session, person_ids=[person_id])[person_id]
+    reason = consent.grant_refusal([event(record) for record in history], given.purpose, at=at)
+    if reason:
+        raise ConsentError(reason)
 
 
 def _withdraw(session: Session, lead: Lead, append: Act, actor: Actor, now: datetime) -> Outcome:

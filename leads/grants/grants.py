@@ -47,7 +47,7 @@ def open_grant(
     grant = _open(
         session, installation_id, support_request_ref, consent_given_by, consent_given_at, consent_evidence, actor, now
     )
-    _audit_then_commit(session, grant, actor, now, "grant.open", {"support_request": grant.support_request_ref})
+    _audit_then_commit(session, grant, actor, now, "grant.open", {})  # by id: the reference is free text
     return grant
 
 

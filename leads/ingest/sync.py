@@ -25,7 +25,7 @@ from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
 from leads.people import subjects
 from leads.rules import intake
-from leads.rules.people import emails_in
+from leads.rules.people import normalise_email
 from leads.staff import audit
 
 KEY_LENGTH = 255  # Lead.source_partition_key / source_row_key and QuarantinedEntity's keys hold this much
@@ -411,7 +411,9 @@ def _quarantine(
     row.clock_started_at = _held_since(row, entity, now, lead_start)
     raw = json.dumps(entity.properties, sort_keys=True, default=str, ensure_ascii=False)
     row.reason, row.raw, row.source_timestamp, row.last_seen_at = reason[:1000], raw, entity.timestamp, now
-    row.email_key = next(emails_in(entity.properties), None)  # how erasure and access find the person here
+    # Whose it is: its own customer address (access and erasure find it by that, and by the source keys of the
+    # person's leads); an address it only mentions makes it a candidate staff must confirm (held.mentioning).
+    row.email_key = normalise_email(intake.own_email(entity.properties))
     session.add(row)
 
 

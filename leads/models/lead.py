@@ -205,8 +205,11 @@ class QuarantinedEntity(SQLModel, table=True):
     row_key: str = Field(max_length=255)
     reason: str = Field(max_length=1000)
     raw: str = Field(sa_column=Column(Text(), nullable=False))  # the entity's properties as JSON
-    # The first address found in `raw`, normalised (`people.emails_in`): how a person's rows here are found.
+    # The entity's own customer address, normalised (`intake.own_email`): how a person's rows here are found,
+    # with the source keys of their leads. An address it only mentions does not make it theirs.
     email_key: str | None = Field(default=None, max_length=254, index=True)
+    # Whose staff confirmed it is, when it only mentions a person (`people.held.mentioning`); None otherwise.
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True, ondelete="SET NULL")
     source_timestamp: datetime | None = utc_column(nullable=True)
     first_seen_at: datetime = utc_column(index=True)
     last_seen_at: datetime = utc_column()

@@ -27,7 +27,7 @@ def _table(name: str) -> Table:
 def _ready(find: datamap.Find, found: Rows) -> bool:
     if find.kind == "record":  # a (record_type, record_id) reference: to leads or installations
         return "lead" in found and "installation" in found
-    return find.kind not in ("parent", "child") or find.table in found
+    return find.kind not in datamap.LINKED or find.table in found
 
 
 def held(*, session: Session, person: Person) -> Rows:
@@ -79,6 +79,10 @@ def _condition(table: Table, find: datamap.Find, person: Person, found: Rows) ->
     if find.kind == "child":
         ids = _ids(found[find.table or ""], find.column)
         return table.c.id.in_(ids) if ids else None
+    if find.kind == "key":
+        keys = sorted({(row["source_partition_key"], row["source_row_key"]) for row in found[find.table or ""]})
+        pairs = [and_(table.c.partition_key == pk, table.c.row_key == rk) for pk, rk in keys]
+        return or_(*pairs) if pairs else None
     if find.kind == "email":
         if find.column != "email_key":
             return None

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, update
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, delete, exists, insert, or_, update
+from sqlmodel import Session, SQLModel, col, select
 
 from leads import tombstones
 from leads.grants import grants
@@ -30,7 +30,7 @@ from leads.models import (
 )
 from leads.retention import holds
 from leads.retention.due import not_held
-from leads.rules import lifecycle, schedule
+from leads.rules import datamap, lifecycle, people, schedule
 
 
 def _rule_text(kind: str) -> str:
@@ -48,12 +48,45 @@ def destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, k
     statement = (
         delete(Lead)
         .where(col(Lead.id).in_(ids), not_held("lead", Lead.id))
-        .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key, Lead.person_id)
-    )
+        .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key, Lead.person_id, Lead.email,
+                   Lead.first_name, Lead.last_name)
+    )  # fmt: skip
     rows = session.exec(statement).all()  # type: ignore[call-overload]
+    _forget_keyed(session, [row[1:3] for row in rows])
+    _forget_mentions(session, people.needles(emails=[row[4] for row in rows], names=[row[5:7] for row in rows]))
     _forget_lifted_holds(session, "lead", [row[0] for row in rows])
     _forget_people_without_leads(session, {row[3] for row in rows if row[3] is not None})
     return _tombstone_source_rows(session, [row[1:3] for row in rows], now, actor, key)
+
+
+def _forget_keyed(session: Session, keys: list[Any]) -> None:
+    """What the personal-data map says goes with a lead and finds by its source row's key (queued corrections):
+    deleted with it, so nothing of the person waits on a row that is being deleted."""
+    tables = [
+        SQLModel.metadata.tables[name]
+        for name, entry in datamap.MAP.items()
+        if entry.erasure == "with_parent" and any(f.kind == "key" and f.table == "lead" for f in entry.finds)
+    ]
+    for start in range(0, len(keys), 100):  # a bounded OR per statement (SQLite's expression depth)
+        chunk = keys[start : start + 100]
+        for table in tables:
+            pairs = [and_(table.c.partition_key == pk, table.c.row_key == rk) for pk, rk in chunk]
+            session.exec(delete(table).where(or_(*pairs)))  # type: ignore[call-overload]
+
+
+def _forget_mentions(session: Session, wanted: set[str]) -> None:
+    """Staff's free text that names a destroyed lead's person (the map's `mentions`: a saved view called "Ada
+    Lovelace search", a list named after her) is cleared: emptied where it may be, else renamed by its id."""
+    if not wanted:
+        return
+    for name, entry in datamap.MAP.items():
+        table = SQLModel.metadata.tables[name]
+        for column in entry.mentions:
+            found = session.execute(select(table.c.id, table.c[column]).where(table.c[column].is_not(None))).all()
+            for row_id, text in found:
+                if people.mentions(text, wanted):
+                    cleared = None if table.c[column].nullable else f"#{row_id} (a name here was erased)"
+                    session.execute(update(table).where(table.c.id == row_id).values({column: cleared}))
 
 
 def _forget_people_without_leads(session: Session, person_ids: set[int]) -> None:

@@ -244,20 +244,32 @@ def erase_person(
     deleted, as the map says; request records are kept as the map's outline rule says. Then the map is walked
     again, and anything left that should have gone is an error (RuntimeError). Audited with counts only."""
     report = Report(as_of=now, dry_run=False)
-    _erase_found(session, held.held(session=session, person=person), report, now, actor, tombstone_key)
+    found = held.held(session=session, person=person)
+    _erase_found(session, found, report, now, actor, tombstone_key)
     session.exec(delete(Person).where(col(Person.id) == person.id))  # type: ignore[call-overload]
     session.commit()
     _flush_source(session, source, report)
-    left = {
-        n: len(r)
-        for n, r in held.held(session=session, person=person).items()
-        if r and datamap.MAP[n].erasure != "outline"
-    }
+    left = _left(session, found, held.held(session=session, person=person))
     audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
     session.commit()
     if left:
         raise RuntimeError(f"erasure left records the data map says must go: {left}")
     return report
+
+
+def _left(session: Session, before: dict[str, list[dict]], after: dict[str, list[dict]]) -> dict[str, int]:
+    """What is still there that erasure should have removed, by table: every row found before (a row found only
+    through a lead, e.g. by its source key, cannot be found again once the lead is gone) and any found now."""
+    left = {}
+    for name in before:
+        if datamap.MAP[name].erasure == "outline":
+            continue
+        table = SQLModel.metadata.tables[name]
+        ids = sorted({row["id"] for row in before[name] + after.get(name, [])})
+        count = session.exec(select(func.count()).select_from(table).where(table.c.id.in_(ids))).one() if ids else 0  # type: ignore[call-overload]
+        if count:
+            left[name] = count
+    return left
 
 
 def _erase_found(

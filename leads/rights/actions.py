@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from leads.consent import records
 from leads.models import (
@@ -68,14 +68,24 @@ def sections(*, session: Session, request: RightsRequest) -> list[bundle.Section
     for person in people:
         for table, rows in held.held(session=session, person=person).items():
             found.setdefault(table, {}).update({row["id"]: row for row in rows})
-    return [_map_section(name, list(found.get(name, {}).values())) for name in _customer_tables()]
+    return [_map_section(session, name, list(found.get(name, {}).values())) for name in _customer_tables()]
 
 
 def _customer_tables() -> list[str]:
     return [name for name, entry in datamap.MAP.items() if entry.subject == "customer"]
 
 
-def _map_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
+def _in_words(session: Session, entry: datamap.Held, row: dict[str, Any]) -> dict[str, Any]:
+    """The fields the map names in words (a list's name, not its id), for one row."""
+    named = {}
+    for field, (column, table, shown) in entry.names.items():
+        target = SQLModel.metadata.tables[table]
+        found = session.execute(select(target.c[shown]).where(target.c.id == row.get(column))).scalar()
+        named[field] = found
+    return named
+
+
+def _map_section(session: Session, name: str, rows: list[dict[str, Any]]) -> bundle.Section:
     entry = datamap.MAP[name]
     rule = schedule.SCHEDULE[entry.retention or "lead"]
     dates = [_until(rule.kind, row.get(datamap.CLOCKS.get(name, ""))) for row in rows] if name in datamap.CLOCKS else []
@@ -88,6 +98,7 @@ def _map_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
         "erasure": f"On erasure: {datamap.ERASURE[entry.erasure]}. {entry.why}",
     }
     fields = entry.shown
+    rows = [{**row, **_in_words(session, entry, row)} for row in rows]
     return bundle.Section(
         name, entry.label, entry.purposes[0], fields, [_plain_row(row, fields) for row in rows],
         purposes=entry.purposes, portable_scope=entry.portable, info=info,
@@ -170,7 +181,6 @@ def erase(
     found = [held.held(session=session, person=person) for person in people]
     _refuse_if_held(session, found)
     _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
-    _forget_corrections(session, found)
     report = sweeper.Report(as_of=now, dry_run=False)
     for person in people:
         _add_up(report, sweeper.erase_person(
@@ -188,14 +198,6 @@ def _refuse_if_held(session: Session, found: list[held.Rows]) -> None:
                 "A legal hold keeps one of these records (e.g. for a claim): erasure is refused while it "
                 "stands; tell the person why, or lift the hold first."
             )
-
-
-def _forget_corrections(session: Session, found: list[held.Rows]) -> None:
-    """Corrections still queued for the person's leads' source rows go with the erasure."""
-    lead_ids = {row["id"] for rows in found for row in rows["lead"]}
-    rectification.forget_queued(
-        session=session, leads=list(session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))))
-    )
 
 
 def _add_up(report: sweeper.Report, done: sweeper.Report) -> None:
@@ -243,21 +245,26 @@ def restrict(*, session: Session, request: RightsRequest, on: bool, actor: User,
 
 
 def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, now: datetime) -> int:
-    """Withdraw every consent the requester has given (withdrawal, line 31; an objection to consent-based
+    """Withdraw every consent purpose for the requester (withdrawal, line 31; an objection to consent-based
     processing is handled the same way, and an objection also stops what rests on legitimate interests, line
-    29). Recorded once per person, so it covers all their leads. Returns how many withdrawals. Commits."""
+    29), whatever is granted at the moment: the withdrawal is a fact about the person, dated when they expressed
+    it (the request's receipt, `consent.withdrawal_moment`), so no consent given before it can ever override it,
+    even one recorded later (RULES.md). Recorded once per person and purpose, so it covers all their leads, and
+    carrying the request out again adds nothing. Returns how many withdrawals were recorded. Commits."""
     guard(session=session, request=request, action="withdraw")
     people = _people_of(session, request)
     found = records.person_histories(session=session, person_ids=[p.id for p in people])
+    at = consent.withdrawal_moment(request.received_on, now=now)
     withdrawn = 0
     for person in people:
-        for purpose in _granted_purposes(found[person.id], now):  # type: ignore[index]
+        for purpose in _not_yet_withdrawn(found[person.id], at):  # type: ignore[index]
             given = records.ConsentInput(
                 purpose=purpose,
                 granted=False,
                 method="other",
-                evidence=f"Rights request #{request.id} ({request.kind})",
+                evidence=f"Rights request #{request.id} ({request.kind}), received {request.received_on.isoformat()}",
                 wording_version="rights request",
+                at=at,
             )
             records.record_for_person(session=session, person=person, given=given, actor=actor, now=now)
             withdrawn += 1
@@ -269,6 +276,7 @@ def withdraw_consent(*, session: Session, request: RightsRequest, actor: User, n
     return withdrawn
 
 
-def _granted_purposes(history: list[Any], now: datetime) -> list[str]:
+def _not_yet_withdrawn(history: list[Any], at: datetime) -> list[str]:
+    """Every consent purpose, but those already withdrawn at or after `at` (this request carried out before)."""
     events = [records.event(record) for record in history]
-    return [p for p in purposes.CONSENT_PURPOSES if consent.current_consent(events, p, now=now) is not None]
+    return [p for p in purposes.CONSENT_PURPOSES if consent.overriding_withdrawal(events, p, at=at) is None]

@@ -231,6 +231,9 @@ LABELS = {
     "at": "When",
     "granted": "Consent given",
     "wording_version": "Wording you were shown",
+    "list": "Marketing list",
+    "reason": "Why we could not read it",
+    "fields": "Corrections we are sending to Microsoft",
 }
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 # One vocabulary of purposes and bases, shared with the rights matrix and the data map (purposes.py).
 from leads.rules.purposes import CONSENT as CONSENT
 from leads.rules.purposes import LAWFUL_BASES as LAWFUL_BASES
 from leads.rules.purposes import PURPOSES, Purpose
+
+LONDON = ZoneInfo("Europe/London")
 
 # How the person told us, as (code, plain label) pairs: usable as form choices as they stand.
 METHODS: tuple[tuple[str, str], ...] = (
@@ -61,10 +64,11 @@ class ConsentEvent:
             raise ValueError(f"unknown consent method {self.method!r}")
 
 
-def _order(event: ConsentEvent) -> tuple[datetime, bool, int, bool]:
-    # Same moment: higher id is later; an unsaved event (id None) was recorded last; a full tie goes to the
-    # withdrawal, because wrongly assuming consent is the mistake that hurts someone.
-    return (event.at, event.id is None, event.id or 0, not event.granted)
+def _order(event: ConsentEvent) -> tuple[datetime, bool, bool, int]:
+    # The person's choices in the order they expressed them (`at`), whatever order staff recorded them in. At the
+    # same moment a withdrawal wins, whatever was recorded last: wrongly assuming consent is the mistake that
+    # hurts someone (RULES.md: no consent expressed before a withdrawal can override it). Then by id.
+    return (event.at, not event.granted, event.id is None, event.id or 0)
 
 
 def latest_event(events: Iterable[ConsentEvent], purpose: str, *, now: datetime) -> ConsentEvent | None:
@@ -76,6 +80,36 @@ def latest_event(events: Iterable[ConsentEvent], purpose: str, *, now: datetime)
     PURPOSES[purpose]  # a mistyped purpose must fail loudly, not read as "no consent"
     relevant = [event for event in events if event.purpose == purpose and event.at <= now]
     return max(relevant, key=_order, default=None)
+
+
+def overriding_withdrawal(events: Iterable[ConsentEvent], purpose: str, *, at: datetime) -> ConsentEvent | None:
+    """The latest withdrawal of `purpose` expressed at or after `at`, if any: a grant the person expressed at `at`
+    cannot override it, so recording one is refused (RULES.md). Raises ValueError for a naive `at`."""
+    _require_aware(at, "at")
+    later = [event for event in events if event.purpose == purpose and not event.granted and event.at >= at]
+    return max(later, key=_order, default=None)
+
+
+def grant_refusal(events: Iterable[ConsentEvent], purpose: str, *, at: datetime) -> str | None:
+    """Why a grant of `purpose` expressed at `at` may not be recorded, or None: the person withdrew (or objected)
+    on or after that moment, and a withdrawal is never overridden by a consent given before it."""
+    withdrawal = overriding_withdrawal(events, purpose, at=at)
+    if withdrawal is None:
+        return None
+    return (
+        f"{purpose.capitalize()} consent was withdrawn on {_day(withdrawal.at)}, after the consent you are "
+        "recording was given: a consent given before a withdrawal can never override it (privacy notice line 31)."
+        " Record it only if the person gave it again after that date."
+    )
+
+
+def withdrawal_moment(received_on: date, *, now: datetime) -> datetime:
+    """When a withdrawal or objection made by request was expressed: the day the request was received (UK), read
+    as late in that day as has passed by `now`. A day has no hour, and reading it late means nothing the person
+    said on or before the day they asked us to stop can outrank it. Raises ValueError for a naive `now`."""
+    _require_aware(now, "now")
+    end = datetime.combine(received_on + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
+    return min(end - timedelta(microseconds=1), now)
 
 
 def current_consent(events: Iterable[ConsentEvent], purpose: str, *, now: datetime) -> ConsentEvent | None:

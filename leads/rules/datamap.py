@@ -37,8 +37,10 @@ RECIPIENTS = {
 }
 SOURCE_LINES = "46-48"
 # Kinds of finding a person's rows: by the person's own id, through a parent table's rows already found, by the
-# person's normalised address, through a child's rows pointing here, or a (record_type, record_id) pair.
-FINDS = ("self", "own", "parent", "email", "child", "record")
+# person's normalised address, through a child's rows pointing here, a (record_type, record_id) pair, or by the
+# source table key (partition_key, row_key) of a found table's rows (their leads' source rows).
+FINDS = ("self", "own", "parent", "email", "child", "record", "key")
+LINKED = ("parent", "child", "key")  # the kinds that go through another table's rows
 ERASURE = {
     "destroy": "destroyed through the retention machinery (tombstone, source deletion, audit)",
     "with_parent": "deleted with the record it belongs to",
@@ -73,6 +75,11 @@ class Held:
     why: str = ""
     provided: bool = False  # the person gave it (to us, or to Microsoft for us): candidate for portability
     export: tuple[str, ...] = field(default=())  # columns shown to the person (default: every personal one)
+    # Columns of free text our staff type that may name a person ("Ada Lovelace search"): found by the person's
+    # names and addresses, and cleared when their last lead goes (erasure or the sweep).
+    mentions: tuple[str, ...] = ()
+    # Exported fields that name what an id column points at, in words: field -> (id column, table, its column).
+    names: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def personal(self) -> tuple[str, ...]:
@@ -92,6 +99,7 @@ def _c(category: str | None, *names: str) -> dict[str, str | None]:
     return dict.fromkeys(names, category)
 
 
+LIST_NAME = ("list_id", "marketinglist", "name")  # a list in words, not its id (Art. 15: the person can tell)
 LEAD_PURPOSES = ("service", "marketing")  # nurturing and support (66); marketing only with consent (67)
 INSTALL_PURPOSES = ("service",)  # nurturing and support, nothing else (82-83)
 
@@ -136,23 +144,25 @@ MAP: dict[str, Held] = {
         export=("purpose", "granted", "at", "method", "evidence", "wording_version"),
     ),
     "marketinglist": Held(
-        "Marketing lists", "none", {**_c(None, "id", "name", "description", "created_at"),
+        "Marketing lists", "none", {**_c(None, "id", "created_at"), **_c("correspondence", "name", "description"),
                                     **_c("staff", "created_by_user_id", "created_by")},
-        why="A list's name and description are ours; who is on it is in its members.",
+        why="Who is on a list is in its members; its name and description are ours, but staff may name someone "
+        "in them, so they go when that person's last lead does.", mentions=("name", "description"),
     ),
     "marketinglistmember": Held(
         "Marketing lists you are on", "customer",
         {**_c(None, "id", "lead_id", "added_by_user_id", "consent_record_id"), **_c("history", "list_id", "added_at"),
          **_c("staff", "added_by")},
         ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
-        "Part of the lead's record.", export=("list_id", "added_at"),
+        "Part of the lead's record.", export=("list", "added_at"), names={"list": LIST_NAME},
     ),
     "marketingemail": Held(
         "Marketing emails we recorded sending you", "customer",
         {**_c(None, "id", "lead_id", "recorded_by_user_id", "consent_record_id", "list_id"),
          **_c("correspondence", "subject", "sent_at"), **_c("staff", "recorded_by")},
         ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
-        "Part of the lead's record; the subject may name you, so it lives only here.", export=("subject", "sent_at"),
+        "Part of the lead's record; the subject may name you, so it lives only here.",
+        export=("subject", "sent_at", "list"), names={"list": LIST_NAME},
     ),
     "installation": Held(
         "Your managed-application installations", "customer",
@@ -186,7 +196,8 @@ MAP: dict[str, Held] = {
          **_c("consent_proof", "consent_given_by", "consent_given_at", "consent_evidence"), **_c("staff", "opened_by")},
         INSTALL_PURPOSES, "direct", "none", "support_grant", (Find("parent", "installation_id", "installation"),),
         "with_parent", "Goes with its installation; what was held under it went when it lapsed (line 91).",
-        export=("support_request_ref", "consent_given_by", "consent_given_at", "opened_at", "lapsed_at"),
+        export=("support_request_ref", "consent_given_by", "consent_given_at", "consent_evidence", "opened_at",
+                "lapsed_at"),
     ),
     "grantcommunication": Held(
         "Communications under a support grant", "customer",
@@ -204,11 +215,15 @@ MAP: dict[str, Held] = {
     ),
     "quarantinedentity": Held(
         "Lead details Microsoft sent that we could not read", "customer",
-        {**_c(None, "id", "reason", "clock_started_at"), **_c("identifier", "partition_key", "row_key"),
-         **_c("contact", "raw", "email_key"), **_c("history", "source_timestamp", "first_seen_at", "last_seen_at")},
-        LEAD_PURPOSES, "microsoft", "azure", "lead", (Find("email", "email_key"),), "destroy",
-        "Lead data: destroyed here and at the source like a lead, with a tombstone.",
-        export=("raw", "first_seen_at"),
+        {**_c(None, "id", "clock_started_at", "person_id"), **_c("identifier", "partition_key", "row_key"),
+         # The reason quotes the value that could not be read (an address that failed to parse, a phone number).
+         **_c("contact", "raw", "email_key", "reason"),
+         **_c("history", "source_timestamp", "first_seen_at", "last_seen_at")},
+        LEAD_PURPOSES, "microsoft", "azure", "lead",
+        (Find("email", "email_key"), Find("key", table="lead"), Find("own", "person_id")), "destroy",
+        "Lead data: destroyed here and at the source like a lead, with a tombstone. Yours by its own address, by "
+        "the source row of one of your leads, or because our staff confirmed it (one that only mentions you).",
+        export=("raw", "reason", "first_seen_at"),
     ),
     "rightsrequest": Held(
         "Your data-protection requests", "customer",
@@ -236,11 +251,15 @@ MAP: dict[str, Held] = {
         ("queries",), "ours", "none", "rights_request", (Find("parent", "request_id", "rightsrequest"),), "outline",
         "Part of the request: its history of steps stays as proof; each step's detail is emptied with the outline.",
     ),
-    "sourcecorrection": Held("Corrections still to write to the source table", "none",
-                             _c(None, "id", "partition_key", "row_key", "queued_at", "attempts", "last_error",
-                                "fields"),
-                             why="Microsoft's opaque row key and the corrected values, held only until Azure "
-                             "confirms the write; an erasure forgets them with the lead."),
+    "sourcecorrection": Held(
+        "Corrections still to write to Microsoft's copy of your lead", "customer",
+        {**_c(None, "id", "queued_at", "attempts"), **_c("identifier", "partition_key", "row_key"),
+         # The corrected values themselves (your new email or name); an error may quote them back.
+         **_c("contact", "fields"), **_c("history", "last_error")},
+        ("queries",), "direct", "azure", "lead", (Find("key", table="lead"),), "with_parent",
+        "Held only until Azure confirms the write; goes with the lead whose source row it would correct (the "
+        "sweep and erasure alike).", export=("fields", "queued_at"),
+    ),
     "requestlead": Held(
         "Which leads a request concerns", "customer",
         {**_c(None, "id", "request_id", "lead_id", "confirmed_at"), **_c("staff", "confirmed_by"),
@@ -285,9 +304,11 @@ MAP: dict[str, Held] = {
                                                      **_c("staff", "changed_by")},
                          why="Settings such as 'a second factor is required'; who changed them."),
     "savedview": Held("Staff's saved list views", "staff",
-                      {**_c(None, "id", "user_id", "page", "created_at"), **_c("staff", "name", "query")},
-                      why="A member of staff's filters and sort; the search text is never saved (it may name "
-                      "someone)."),
+                      {**_c(None, "id", "user_id", "page", "created_at"), **_c("staff", "query"),
+                       **_c("correspondence", "name")},
+                      why="A member of staff's filters and sort; the search text is never saved, but the name "
+                      "staff give a view may name someone, so it goes when that person's last lead does.",
+                      mentions=("name",)),
     "keyfingerprint": Held("Fingerprints of the keys our hashes use", "none",
                            _c(None, "name", "fingerprint", "recorded_at"),
                            why="An HMAC of a fixed text: it reveals nothing of the key or of anyone."),
@@ -339,17 +360,20 @@ def problems(tables: Mapping[str, tuple[str, ...]]) -> list[str]:
 
 def _row_problems(name: str, held: Held) -> list[str]:
     bad = [f"{name}.{c}: unknown category {k!r}" for c, k in held.columns.items() if k and k not in CATEGORIES]
+    bad += [
+        f"{name}.{c}: a mention column must be classified personal" for c in held.mentions if not held.columns.get(c)
+    ]
     if held.subject != "customer":
         return bad + [f"{name}: only customer data is held for purposes" for _ in held.purposes[:1]]
     if not held.purposes or any(p not in PURPOSES for p in held.purposes):
         bad.append(f"{name}: customer data needs known purposes")
     if held.retention not in schedule.SCHEDULE or held.source not in SOURCES or held.recipients not in RECIPIENTS:
         bad.append(f"{name}: needs a retention rule of the schedule, a source and recipients")
-    if not held.finds or any(
-        f.kind not in FINDS or (f.kind in ("parent", "child")) != bool(f.table) for f in held.finds
-    ):
+    if not held.finds or any(f.kind not in FINDS or (f.kind in LINKED) != bool(f.table) for f in held.finds):
         bad.append(f"{name}: needs a way to find a person's rows")
     if held.erasure not in ERASURE or held.erasure == "keep" or not held.why:
         bad.append(f"{name}: needs what erasure does to it, and why")
-    bad += [f"{name}.{c}: exported but not a column" for c in held.export if c not in held.columns]
+    bad += [
+        f"{name}.{c}: exported but not a column" for c in held.export if c not in held.columns and c not in held.names
+    ]
     return bad

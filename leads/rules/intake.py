@@ -146,6 +146,18 @@ def _created_time(value: Any) -> datetime | None:
         raise MalformedLead(f"CreatedTime {value!r} is out of range") from error
 
 
+def own_email(properties: Mapping[str, Any]) -> str | None:
+    """The entity's own customer address (its `Email` customer field, where `parse` reads it) as written, if it can
+    be read at all, else None: whose a quarantined entity is. An address merely mentioned elsewhere (a
+    Description saying "referred by ...") is not its owner's (issue #29)."""
+    try:
+        customer = _customer(properties)
+    except MalformedLead:
+        return None
+    value = customer.get(CUSTOMER_FIELDS["email"])
+    return value.strip() or None if isinstance(value, str) and "@" in value else None
+
+
 def readable_created_time(properties: Mapping[str, Any]) -> datetime | None:
     """The entity's `CreatedTime` if it can be read, else None: a quarantined entity's clock uses it too."""
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 EMAIL_KEY_LENGTH = 254
@@ -44,3 +44,20 @@ def emails_in(value: Any) -> Iterator[str]:
             key = normalise_email(found.strip("\"'{}[],:;<>"))
             if key:
                 yield key
+
+
+def needles(*, emails: Iterable[str | None], names: Iterable[tuple[str | None, str | None]]) -> set[str]:
+    """What staff's free text names a person by: their normalised addresses and full names ("ada lovelace"),
+    casefolded. A first or last name alone is too common to be theirs."""
+    found = {key for key in (normalise_email(email) for email in emails) if key}
+    for first, last in names:
+        full = " ".join(part.strip() for part in (first or "", last or "") if part and part.strip())
+        if first and last and full:
+            found.add(unicodedata.normalize("NFKC", full).casefold())
+    return found
+
+
+def mentions(text: str | None, wanted: Iterable[str]) -> bool:
+    """Whether `text` names anyone by one of `wanted` (from `needles`)."""
+    folded = unicodedata.normalize("NFKC", text or "").casefold()
+    return any(needle in folded for needle in wanted)

@@ -103,7 +103,7 @@ def test_each_chunk_is_audited_before_its_rows_leave(app, session, clock):
         assert sorted(actions) == ["marketing_list.export", "marketing_list.export"]  # the list's, and the person's
     list(lines)
     finished = session.exec(select(AuditEvent).where(AuditEvent.action == "marketing_list.export.finished")).one()
-    assert json.loads(finished.details) == {"list": "Launch", "list_id": target.id, "included": 1, "left_out": 0}
+    assert json.loads(finished.details) == {"list_id": target.id, "included": 1, "left_out": 0}  # by id (#29)
     assert finished.record_type == "marketing_list"
 
 

@@ -223,7 +223,7 @@ def test_withdrawal_and_objection_stop_marketing_at_once(client, auth, session, 
         session=session,
         lead=lead,
         actor=staff,
-        now=PINNED_NOW - timedelta(days=1),
+        now=PINNED_NOW - timedelta(days=6),  # before the request's receipt: a later grant would stand (#29)
         given=records.ConsentInput("marketing", True, "email_reply", "Yes please", "v1"),
     )
     found = records.histories(session=session, lead_ids=[lead.id])[lead.id]
@@ -233,7 +233,13 @@ def test_withdrawal_and_objection_stop_marketing_at_once(client, auth, session, 
     assert "Applies" in advice
     client.post(f"/rights/{request.id}/withdraw")
     found = records.histories(session=session, lead_ids=[lead.id])[lead.id]
-    assert [r.granted for r in found] == [True, False]
+    # Every consent purpose is withdrawn, whatever was granted (issue #29).
+    assert [(r.purpose, r.granted) for r in found] == [
+        ("marketing", True),
+        ("accounts", False),
+        ("marketing", False),
+        ("queries", False),
+    ]
     assert consent.current_consent([records.event(r) for r in found], "marketing", now=PINNED_NOW) is None
 
 

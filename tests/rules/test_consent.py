@@ -155,9 +155,9 @@ def test_consent_can_be_given_again_after_a_withdrawal():
         ((event(NOW + timedelta(seconds=1)),), "none", None),  # a future grant is not consent yet
         ((GRANT, event(NOW + timedelta(days=1), False)), "granted", GRANT),  # nor is a future withdrawal
         ((event(T1, purpose="queries"),), "none", None),  # consent for another purpose does not count
-        # Same moment: the higher id is the later choice.
+        # Same moment: the withdrawal wins, whichever was recorded later (issue #29: a withdrawal always wins).
         ((event(T1, event_id=1), event(T1, False, event_id=2)), "withdrawn", None),
-        ((event(T1, False, event_id=1), event(T1, event_id=2)), "granted", event(T1, event_id=2)),
+        ((event(T1, False, event_id=1), event(T1, event_id=2)), "withdrawn", None),
         # Same moment and no ids: the withdrawal wins, whatever the order.
         ((event(T1), event(T1, False)), "withdrawn", None),
         ((event(T1, False), event(T1)), "withdrawn", None),
