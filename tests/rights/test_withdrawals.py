@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from leads.consent import marketing, records
 from leads.models import ConsentRecord, MarketingListMember
+from leads.people import subjects
 from leads.rights import actions, register
 from leads.rules import consent, purposes
 from tests.conftest import PINNED_NOW
@@ -21,20 +22,11 @@ RECEIVED = date(2026, 11, 20)
 def _request(session, make_user, kind="withdraw_consent"):
     actor = make_user("admin", "dpo@radnac.example")
     lead = add_lead(session, PINNED_NOW - timedelta(days=30), "ada")
-    lead.person_id = _person(session, lead).id
-    session.add(lead)
-    session.commit()
+    assert lead.person_id is not None  # filed under its person when added
     request = new_request(session, actor, received=RECEIVED, kind=kind)
     register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)
     register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=PINNED_NOW)
     return request, lead, actor
-
-
-def _person(session, lead):
-    from leads.people import subjects
-
-    return subjects.get(session=session, person_id=subjects.person_ids(
-        session=session, email_keys=[lead.email], now=PINNED_NOW)[0])  # fmt: skip
 
 
 def _grant(at: datetime) -> records.ConsentInput:
@@ -56,7 +48,7 @@ def test_a_withdrawal_with_nothing_granted_is_still_recorded_and_a_back_dated_gr
         records.record(session=session, lead=lead, given=_grant(datetime(2026, 11, 1, tzinfo=UTC)), actor=actor,
                        now=PINNED_NOW)  # fmt: skip
     with pytest.raises(records.ConsentError, match="20 November 2026"):
-        person = _person(session, lead)
+        person = subjects.get(session=session, person_id=lead.person_id)
         records.record_for_person(session=session, person=person, given=_grant(datetime(2026, 11, 20, 9, tzinfo=UTC)),
                                   actor=actor, now=PINNED_NOW)  # fmt: skip
     target = marketing.create_list(session=session, name="Launch", description=None, actor=actor, now=PINNED_NOW)
