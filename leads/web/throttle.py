@@ -69,8 +69,15 @@ def _failed(_response: Response) -> bool:
 
 
 def _account_key() -> str:
-    """A keyed hash of the typed email: the same for every spelling the login accepts, never the email."""
-    email = users.normalise_email(request.form.get("email") or session.get(SECOND_STEP_EMAIL, ""))
+    """A keyed hash of the account's email: the same for every spelling the login accepts, never the email.
+
+    The code step counts against the account whose password was right (kept in the session), never against a
+    field the client posts: an `email` added to the code form would otherwise give each guess a fresh budget."""
+    if request.endpoint == SECOND_STEP_ENDPOINT:
+        typed = session.get(SECOND_STEP_EMAIL, "")
+    else:
+        typed = request.form.get("email", "")
+    email = users.normalise_email(typed)
     secret = current_app.config["SECRET_KEY"].encode()
     return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
 

@@ -94,6 +94,20 @@ def test_wrong_codes_share_the_login_throttle_with_wrong_passwords(client, enrol
     assert password_step(client, user, addr="198.51.100.10").status_code == 429  # and the password step too
 
 
+def test_a_different_email_posted_with_each_code_does_not_dodge_the_account_limit(client, enrolled):
+    """Issue #32, finding 1: the code step counts against the account whose password was right (the session's),
+    never against an `email` field the client adds to the code form."""
+    user, secret, _codes = enrolled
+    password_step(client, user, addr="192.0.2.1")
+    for number in range(5):  # five wrong codes, each from its own address and with its own decoy email
+        data = {"code": "000000", "email": f"decoy{number}@radnac.example"}
+        answer = client.post("/login/code", data=data, environ_base={"REMOTE_ADDR": f"192.0.2.{10 + number}"})
+        assert answer.status_code == 200
+    data = {"code": pyotp.TOTP(secret).at(PINNED_NOW), "email": "decoy9@radnac.example"}
+    assert client.post("/login/code", data=data, environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code == 429
+    assert client.get("/leads").status_code == 302
+
+
 def test_enrolment_shows_a_qr_code_then_the_recovery_codes_once(client, auth, session):
     user = auth.login("support")
     first = client.get("/account/second-factor").get_data(as_text=True)
