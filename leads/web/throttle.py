@@ -30,6 +30,7 @@ _FAILED = "radnac_login_failed"
 LOGIN_ENDPOINT = "auth.login"
 SECOND_STEP_ENDPOINT = "totp.login_code"  # the TOTP step of a password log-in (leads/web/second_factor.py)
 SECOND_STEP_EMAIL = "totp_pending_email"  # the session key where that step keeps the account's email
+SSO_CALLBACK_ENDPOINT = "sso.callback"  # the provider's answer (leads/web/sso.py): refusals count per address
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +57,11 @@ def init_app(app: Flask) -> None:
     )
     for endpoint in (LOGIN_ENDPOINT, SECOND_STEP_ENDPOINT):
         app.view_functions[endpoint] = per_account(per_address(app.view_functions[endpoint]))
+    # A refused single sign-on callback (a GET) names no account; it spends the address's budget (issue #32).
+    callback_per_address = limiter.shared_limit(
+        config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", methods=["GET"], deduct_when=_failed
+    )
+    app.view_functions[SSO_CALLBACK_ENDPOINT] = callback_per_address(app.view_functions[SSO_CALLBACK_ENDPOINT])
     app.register_error_handler(RateLimitExceeded, _too_many)
 
 
