@@ -105,6 +105,9 @@ DEFAULTS: Mapping[str, Any] = {
     "OIDC_CLOCK_SKEW_SECONDS": 60,  # leeway on the ID token's exp/iat/nbf; at most MAX_CLOCK_SKEW_SECONDS
     "SYNC_OVERLAP_MINUTES": 15,
     "WEBHOOK_MAX_BYTES": 64 * 1024,
+    # Any request body larger than this is refused (413) before it is read (issue #32); the largest form
+    # staff post is a few KB. Werkzeug enforces it on Content-Length and on chunked bodies alike.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "LEADS_PER_PAGE": 50,
     "FILTER_OPTIONS_TTL": timedelta(minutes=10),
     "CLOCK": utc_now,
