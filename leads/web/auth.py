@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from leads import db
 from leads.jobs import runs, schedule
-from leads.staff import totp, users
+from leads.staff import signins, totp, users
 from leads.web import htmx, second_factor, sessions, throttle
 from leads.web.forms import (
     ROLE_CHOICES,
@@ -60,6 +60,7 @@ def login() -> object:
         user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
         if user is not None:  # the second factor, if enrolled, before the session is the user's
             return second_factor.after_password(user, _safe_next(request.args.get("next")))
+        signins.failed(session=db.session(), email=form.email.data, address=request.remote_addr, now=db.now())
         throttle.record_failed_login()
         flash(LOGIN_FAILED, "error")
     return render_template("auth/login.html", form=form), 200
@@ -70,7 +71,9 @@ def logout() -> object:
     """End this user's sessions, everywhere (POST with CSRF, so no other site can log staff out)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    users.end_sessions(session=db.session(), user=current_user._get_current_object())  # every copy of the cookie
+    me = current_user._get_current_object()
+    signins.logged_out(session=db.session(), user=me, address=request.remote_addr, now=db.now())
+    users.end_sessions(session=db.session(), user=me)  # every copy of the cookie
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

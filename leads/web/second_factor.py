@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user, login_user
 
 from leads import db
-from leads.staff import totp, users
+from leads.staff import signins, totp, users
 from leads.web import htmx, inputs, sessions, throttle
 from leads.web.forms import EmptyForm
 from leads.web.permissions import public, requires
@@ -39,6 +39,7 @@ def after_password(user: Any, next_url: str) -> Any:
     login_user(user)
     sessions.started()  # the session's birth, last use and binding (issue #18)
     session[METHOD] = "password"
+    signins.succeeded(session=db.session(), user=user, method="password", address=request.remote_addr, now=db.now())
     return htmx.see_other(next_url)
 
 
@@ -58,7 +59,11 @@ def login_code() -> Any:
             login_user(user)
             sessions.started()
             session[METHOD] = "password"
+            signins.succeeded(
+                session=db.session(), user=user, method="password+code", address=request.remote_addr, now=db.now()
+            )
             return htmx.see_other(next_url)
+        signins.code_failed(session=db.session(), user=user, address=request.remote_addr, now=db.now())
         throttle.record_failed_login()
         flash(CODE_FAILED, "error")
     return render_template("auth/code.html", form=form)

@@ -22,7 +22,8 @@ from flask import Flask, Response, current_app, g, render_template, request, ses
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from leads.staff import users
+from leads import db
+from leads.staff import signins, users
 
 log = logging.getLogger(__name__)
 _EXT_KEY = "radnac.limiter"
@@ -90,6 +91,7 @@ def _account_key() -> str:
 
 def _too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
     """429 with a plain page saying when to try again (the same page whichever limit was reached)."""
+    _audit_lock_outs()
     retry_at = _retry_at()
     wait = max(1, round(retry_at - time.time()))
     when = datetime.fromtimestamp(retry_at, tz=UTC)
@@ -105,3 +107,24 @@ def _retry_at() -> float:
     if not breached:
         return time.time() + 60
     return max(limit.reset_at for limit in breached)
+
+
+def _audit_lock_outs() -> None:
+    """Audit each breached limit once per window (issue #32): the first refusal of a lock-out is recorded, the
+    rest of the window's are not, so a caller hammering a paused account adds one row, not one per request."""
+    limiter: Limiter = current_app.extensions[_EXT_KEY]
+    for limit in limiter.current_limits:
+        if not limit.breached:
+            continue
+        once = type(limit.limit)(1, limit.limit.multiples, namespace="LOCKOUT")
+        try:
+            first = limit.limiter.hit(once, limit.key)
+        except Exception:  # the store is down: the throttle fails open, and so does this (logged)
+            log.exception("rate-limit store unavailable: lock-out not audited")
+            continue
+        if first:
+            scope = "account" if "login-account" in limit.key else "address"
+            email = request.form.get("email") if request.endpoint == LOGIN_ENDPOINT else session.get(SECOND_STEP_EMAIL)
+            signins.locked_out(
+                session=db.session(), limit=scope, email=email, address=request.remote_addr, now=db.now()
+            )
