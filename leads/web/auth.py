@@ -201,3 +201,4 @@ def _log_in_again(user: object) -> None:
     session.clear()
     login_user(user)
     sessions.started()
+    session[second_factor.METHOD] = "password"  # it proved the password: held to the second-factor policy

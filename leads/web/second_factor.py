@@ -25,7 +25,8 @@ bp = Blueprint("totp", __name__)
 METHOD = "auth_method"  # how this session signed in: "password" or "sso"
 PENDING_SECONDS = 300
 _PENDING_USER, _PENDING_NEXT, _PENDING_AT = "totp_pending_user", "totp_pending_next", "totp_pending_at"
-_OPEN_WHILE_ENROLLING = frozenset({"totp.enrol", "auth.logout", "static"})
+# A forced password change comes first (issue #32: the two redirects sent each other round for ever).
+_OPEN_WHILE_ENROLLING = frozenset({"totp.enrol", "auth.logout", "auth.password", "static"})
 CODE_FAILED = "That code is not right, or it was already used. Try the next one."
 
 
@@ -124,8 +125,11 @@ def reset() -> Any:
 
 @bp.before_app_request
 def _enrol_first() -> Any:
-    """While a second factor is required, password sessions without one may only enrol or log out."""
-    if request.endpoint in _OPEN_WHILE_ENROLLING or session.get(METHOD) != "password":
+    """While a second factor is required, password sessions without one may only enrol or log out.
+
+    Every session but a single sign-on one counts as a password session: one that lost its mark (issue #32: a
+    password change logged the browser in again without it) must not escape the policy."""
+    if request.endpoint in _OPEN_WHILE_ENROLLING or session.get(METHOD) == "sso":
         return None
     if not current_user.is_authenticated:
         return None

@@ -173,3 +173,36 @@ def test_an_admin_removes_a_lost_second_factor(client, auth, session, enrolled):
     client.post("/logout")
     response = password_step(client, user)
     assert response.headers["Location"] == "/dashboard"  # the password alone again, until they enrol anew
+
+
+NEW_PASSWORD = "plum tractor velvet orbit 93"
+
+
+def change_password(client, current=PASSWORD, new=NEW_PASSWORD):
+    return client.post("/account/password", data={"current": current, "new": new, "confirm": new})
+
+
+def test_a_session_renewed_by_a_password_change_is_still_held_to_the_policy(client, auth, session, make_user):
+    """Issue #32, finding 5: the password change logs the browser in again; that session signed in with a
+    password too, so once admins require a second factor it must enrol before anything else."""
+    auth.login("sales")
+    assert change_password(client).status_code == 303
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=make_user("admin"))
+    response = client.get("/leads")
+    assert (response.status_code, response.headers.get("Location")) == (303, "/account/second-factor")
+
+
+def test_a_reset_password_is_changed_first_then_the_second_factor_set_up(client, session, make_user):
+    """Issue #32, finding 6: with the policy on, a user an admin reset who has no second factor goes to the
+    password page, changes it, and then to enrolment: never round and round between the two."""
+    from leads.staff import users
+
+    admin, user = make_user("admin"), make_user("support")
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=admin)
+    users.reset_password(session=session, user=user, new="temporary lantern 4417 oak", now=PINNED_NOW, actor=admin)
+    client.post("/login", data={"email": user.email, "password": "temporary lantern 4417 oak"})
+    assert client.get("/leads").headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
+    assert change_password(client, current="temporary lantern 4417 oak").status_code == 303
+    assert client.get("/leads").headers["Location"] == "/account/second-factor"
+    assert client.get("/account/second-factor").status_code == 200
