@@ -167,6 +167,8 @@ def password() -> object:
                 session=db.session(), user=me, current=form.current.data, new=form.new.data, now=db.now()
             )
         except users.PasswordError as error:
+            if isinstance(error, users.WrongPassword):  # a stolen session guessing: the account's budget
+                throttle.record_failed_login()
             form.new.errors.append(str(error))
         else:
             _log_in_again(me)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from leads import db
 from leads.staff import signins, users
@@ -31,6 +32,7 @@ _FAILED = "radnac_login_failed"
 LOGIN_ENDPOINT = "auth.login"
 SECOND_STEP_ENDPOINT = "totp.login_code"  # the TOTP step of a password log-in (leads/web/second_factor.py)
 SECOND_STEP_EMAIL = "totp_pending_email"  # the session key where that step keeps the account's email
+ACCOUNT_PAGE_ENDPOINT = "auth.password"  # proves the current password: counted against the account
 SSO_CALLBACK_ENDPOINT = "sso.callback"  # the provider's answer (leads/web/sso.py): refusals count per address
 
 
@@ -58,6 +60,9 @@ def init_app(app: Flask) -> None:
     )
     for endpoint in (LOGIN_ENDPOINT, SECOND_STEP_ENDPOINT):
         app.view_functions[endpoint] = per_account(per_address(app.view_functions[endpoint]))
+    # Wrong current passwords on the password page spend the account's budget too: a stolen session cannot
+    # guess the password (and then take the account) faster than a log-in could (issue #32).
+    app.view_functions[ACCOUNT_PAGE_ENDPOINT] = per_account(app.view_functions[ACCOUNT_PAGE_ENDPOINT])
     # A refused single sign-on callback (a GET) names no account; it spends the address's budget (issue #32).
     callback_per_address = limiter.shared_limit(
         config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", methods=["GET"], deduct_when=_failed
@@ -82,6 +87,8 @@ def _account_key() -> str:
     field the client posts: an `email` added to the code form would otherwise give each guess a fresh budget."""
     if request.endpoint == SECOND_STEP_ENDPOINT:
         typed = session.get(SECOND_STEP_EMAIL, "")
+    elif request.endpoint == ACCOUNT_PAGE_ENDPOINT:
+        typed = getattr(current_user, "email", "")
     else:
         typed = request.form.get("email", "")
     email = users.normalise_email(typed)
