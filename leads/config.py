@@ -24,6 +24,7 @@ ENV_VARS = (
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
     # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID; README "Single sign-on"); unset: local login only.
     "OIDC_ISSUER",
     "OIDC_TENANT_ID",
@@ -135,6 +136,8 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     is_dev = config["APP_ENV"] in DEV_ENVS
     config.setdefault("SESSION_COOKIE_SECURE", not is_dev)
     config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
+    # `__Host-`: browsers keep it only if Secure, Path=/ and without Domain (issue #32); plain HTTP locally.
+    config.setdefault("SESSION_COOKIE_NAME", "__Host-radnac-session" if config["SESSION_COOKIE_SECURE"] else "session")
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
