@@ -24,6 +24,7 @@ ENV_VARS = (
     "TOMBSTONE_KEY",
     "TRUSTED_PROXY_COUNT",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
     # Single sign-on (OpenID Connect, e.g. Microsoft Entra ID; docs/sign-in.md); unset: local login only.
     "OIDC_ISSUER",
     "OIDC_TENANT_ID",
@@ -105,6 +106,9 @@ DEFAULTS: Mapping[str, Any] = {
     "OIDC_CLOCK_SKEW_SECONDS": 60,  # leeway on the ID token's exp/iat/nbf; at most MAX_CLOCK_SKEW_SECONDS
     "SYNC_OVERLAP_MINUTES": 15,
     "WEBHOOK_MAX_BYTES": 64 * 1024,
+    # Any request body larger than this is refused (413) before it is read (issue #32); the largest form
+    # staff post is a few KB. Werkzeug enforces it on Content-Length and on chunked bodies alike.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     "LEADS_PER_PAGE": 50,
     "FILTER_OPTIONS_TTL": timedelta(minutes=10),
     "CLOCK": utc_now,
@@ -132,6 +136,8 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     is_dev = config["APP_ENV"] in DEV_ENVS
     config.setdefault("SESSION_COOKIE_SECURE", not is_dev)
     config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
+    # `__Host-`: browsers keep it only if Secure, Path=/ and without Domain (issue #32); plain HTTP locally.
+    config.setdefault("SESSION_COOKIE_NAME", "__Host-radnac-session" if config["SESSION_COOKIE_SECURE"] else "session")
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])

@@ -6,6 +6,8 @@ Waiting here is synchronisation, never a timed assertion: every loop is bounded 
 from __future__ import annotations
 
 import os
+import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -55,3 +57,19 @@ def scalar(engine: Engine, sql: str) -> int:
     """One number from the database, read on a fresh connection (so never from a stale snapshot)."""
     with engine.connect() as connection:
         return connection.execute(text(sql)).scalar_one()
+
+
+def procfile_web_args(port: int, workers: int = 1) -> list[str]:
+    """The Procfile's `web:` command as arguments, on `port`, with `workers` workers."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    line = line.removeprefix("web:").replace("${PORT:-8000}", str(port))
+    args = shlex.split(line.replace("${WEB_CONCURRENCY:-2}", str(workers)))
+    assert args[0] == "gunicorn" and "--access-logfile" in args
+    return [venv_bin("gunicorn"), *args[1:]]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on just now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -103,3 +103,27 @@ def test_production_refuses_several_workers_counting_log_ins_each_in_its_own_mem
         build("/i", {**keys, "WEB_CONCURRENCY": "4", **fine}, None)
     assert build("/i", {**keys, "RATELIMIT_PER_PROCESS": "1"}, None)["WEB_CONCURRENCY"] == 2
     build("/i", {"APP_ENV": "development", "WEB_CONCURRENCY": "4"}, None)  # a developer's own machine
+
+
+def test_production_names_the_session_cookie_with_the_host_prefix(tmp_path):
+    """Issue #32, finding 11: `__Host-` makes browsers refuse the cookie unless it is Secure, for path / and
+    set by this very host (no Domain), so a sibling subdomain cannot plant or overwrite it."""
+    environ = {"SECRET_KEY": secrets.token_hex(32), "TOMBSTONE_KEY": secrets.token_hex(32), "WEB_CONCURRENCY": "1"}
+    app = create_app({**build(str(tmp_path), environ, None), "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
+    with app.test_request_context("/login"):
+        from flask import session
+
+        session["probe"] = 1
+        response = app.make_response("ok")
+        app.session_interface.save_session(app, session, response)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-radnac-session=") and "; Secure" in cookie and "; Path=/" in cookie
+    assert "Domain=" not in cookie
+    assert build("/i", {"APP_ENV": "development"}, None)["SESSION_COOKIE_NAME"] == "session"  # plain HTTP locally
+    app.extensions["radnac.engine"].dispose()
+
+
+def test_the_rate_limit_key_prefix_comes_from_the_environment():
+    """Issue #32 (information): two deployments sharing a Redis must be able to keep their counts apart."""
+    config = build("/i", {"APP_ENV": "development", "RATELIMIT_KEY_PREFIX": "radnac-staging"}, None)
+    assert config["RATELIMIT_KEY_PREFIX"] == "radnac-staging"

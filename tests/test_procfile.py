@@ -8,32 +8,16 @@ import http.client
 import os
 import shlex
 import signal
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from leads.db import make_engine
-from tests.processes import ROOT, app_env, flask, scalar, start, venv_bin, wait_for
+from tests.processes import ROOT, app_env, flask, free_port, procfile_web_args, scalar, start, venv_bin, wait_for
 
 SECRET = "3f0c9a7e-webhook-secret-in-the-query"
 TERM = "jane.doe%40contoso.example"
-
-
-def procfile_web_args(port: int) -> list[str]:
-    """The Procfile's `web:` command as arguments, on `port`, with one worker."""
-    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    line = line.removeprefix("web:").replace("${PORT:-8000}", str(port)).replace("${WEB_CONCURRENCY:-2}", "1")
-    args = shlex.split(line)
-    assert args[0] == "gunicorn" and "--access-logfile" in args
-    return [venv_bin("gunicorn"), *args[1:]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, body: str | None = None) -> int:

@@ -32,6 +32,10 @@ class PasswordError(UserError):
     """A password was refused (too weak, or the current one was wrong); the message says why."""
 
 
+class WrongPassword(PasswordError):
+    """The current password given to prove it is you was wrong (a guess the login throttle counts)."""
+
+
 def validate_password(password: str, *, email: str = "") -> None:
     """Refuse a password the strength estimator (`leads.rules.passwords`) finds too easy to guess."""
     problem = passwords.weakness(password, user_inputs=[email] if email else [])
@@ -124,7 +128,7 @@ def change_password(*, session: Session, user: User, current: str, new: str, now
     """The user chooses a new password, proving the current one: audited; every session of theirs ends (the
     caller logs the current one in again under the new version). Commits."""
     if not check_password_hash(user.password_hash, current):
-        raise PasswordError("Your current password was not right.")
+        raise WrongPassword("Your current password was not right.")
     if new == current:
         raise PasswordError("Choose a password you have not used here.")
     _set_password(session=session, user=user, password=new, must_change=False)

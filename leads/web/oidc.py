@@ -31,12 +31,39 @@ SCOPE = "openid email profile"
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
-class TokenRefused(Exception):
-    """The provider's answer or its ID token failed a check; `reason` is safe to show and is audited."""
+#: The error codes a provider may send back (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6); any other is not
+#: repeated, and the free-text `error_description` never is (it is the caller's text: issue #32).
+OAUTH_ERRORS = frozenset(
+    {
+        "invalid_request",
+        "unauthorized_client",
+        "access_denied",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "interaction_required",
+        "login_required",
+        "account_selection_required",
+        "consent_required",
+        "invalid_request_uri",
+        "invalid_request_object",
+        "request_not_supported",
+        "request_uri_not_supported",
+        "registration_not_supported",
+    }
+)
+STATE_MISMATCH = "the sign-in's state does not match one started here (replayed or forged)"
 
-    def __init__(self, reason: str) -> None:
+
+class TokenRefused(Exception):
+    """The provider's answer or its ID token failed a check; `reason` is safe to show. `audit`: whether it is
+    worth an audit event (False when no sign-in started in this session: anyone can send that, so it is noise)."""
+
+    def __init__(self, reason: str, *, audit: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.audit = audit
 
 
 def init_app(app: Flask) -> None:
@@ -72,12 +99,15 @@ def finish(*, now: datetime) -> dict[str, Any]:
 
     The state is consumed first, so a replayed callback (same state, same code) finds nothing and is refused.
     """
-    if request.args.get("error"):
-        raise TokenRefused(f"the provider refused: {request.args.get('error_description') or request.args['error']}")
     oauth_client, state = client(), request.args.get("state", "")
     state_data = _consume_state(oauth_client, state)
-    if not state_data or not state_data.get("nonce") or not request.args.get("code"):
-        raise TokenRefused("the sign-in's state does not match one started here (replayed or forged)")
+    if not state_data or not state_data.get("nonce"):
+        raise TokenRefused(STATE_MISMATCH, audit=False)
+    if request.args.get("error"):
+        error = request.args["error"]
+        raise TokenRefused(f"the provider refused: {error if error in OAUTH_ERRORS else 'an unrecognised error'}")
+    if not request.args.get("code"):
+        raise TokenRefused(STATE_MISMATCH)
     params = oauth_client._format_state_params(state_data, {"code": request.args["code"], "state": state})
     try:
         token = oauth_client.fetch_access_token(**params)

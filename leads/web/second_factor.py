@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user, login_user
 
 from leads import db
-from leads.staff import totp, users
+from leads.staff import signins, totp, users
 from leads.web import htmx, inputs, sessions, throttle
 from leads.web.forms import EmptyForm
 from leads.web.permissions import public, requires
@@ -25,7 +25,8 @@ bp = Blueprint("totp", __name__)
 METHOD = "auth_method"  # how this session signed in: "password" or "sso"
 PENDING_SECONDS = 300
 _PENDING_USER, _PENDING_NEXT, _PENDING_AT = "totp_pending_user", "totp_pending_next", "totp_pending_at"
-_OPEN_WHILE_ENROLLING = frozenset({"totp.enrol", "auth.logout", "static"})
+# A forced password change comes first (issue #32: the two redirects sent each other round for ever).
+_OPEN_WHILE_ENROLLING = frozenset({"totp.enrol", "auth.logout", "auth.password", "static"})
 CODE_FAILED = "That code is not right, or it was already used. Try the next one."
 
 
@@ -39,6 +40,7 @@ def after_password(user: Any, next_url: str) -> Any:
     login_user(user)
     sessions.started()  # the session's birth, last use and binding (issue #18)
     session[METHOD] = "password"
+    signins.succeeded(session=db.session(), user=user, method="password", address=request.remote_addr, now=db.now())
     return htmx.see_other(next_url)
 
 
@@ -58,7 +60,11 @@ def login_code() -> Any:
             login_user(user)
             sessions.started()
             session[METHOD] = "password"
+            signins.succeeded(
+                session=db.session(), user=user, method="password+code", address=request.remote_addr, now=db.now()
+            )
             return htmx.see_other(next_url)
+        signins.code_failed(session=db.session(), user=user, address=request.remote_addr, now=db.now())
         throttle.record_failed_login()
         flash(CODE_FAILED, "error")
     return render_template("auth/code.html", form=form)
@@ -119,8 +125,9 @@ def reset() -> Any:
 
 def enrol_first() -> Any:
     """Before each request (`pipeline`): while a second factor is required, password sessions without one may
-    only enrol or log out."""
-    if request.endpoint in _OPEN_WHILE_ENROLLING or session.get(METHOD) != "password":
+    only enrol or log out. Every session but a single sign-on one counts as a password session: one that lost
+    its mark (a password change logging the browser in again) must not escape the policy."""
+    if request.endpoint in _OPEN_WHILE_ENROLLING or session.get(METHOD) == "sso":
         return None
     if not current_user.is_authenticated:
         return None

@@ -19,7 +19,7 @@ from flask_login import current_user, login_user, user_logged_out
 from leads import db
 from leads.config import ConfigError
 from leads.staff import sso, users
-from leads.web import htmx, inputs, oidc, sessions
+from leads.web import htmx, inputs, oidc, sessions, throttle
 from leads.web.permissions import public, requires
 from leads.web.second_factor import METHOD
 from leads.web.sign_in_forms import SsoMemberForm
@@ -67,7 +67,7 @@ def callback() -> Any:
             session=db.session(), issuer=config["OIDC_ISSUER"], claims=claims, role_map=config["OIDC_ROLES"], now=now
         )
     except oidc.TokenRefused as refused:
-        return _refused(refused.reason, 400)
+        return _refused(refused.reason, 400, audit=refused.audit)
     except sso.SignInRefused as refused:  # already audited, with the claims
         return _refused(refused.reason, refused.status, audit=False)
     except requests.RequestException:
@@ -134,6 +134,10 @@ def _enabled_or_404() -> None:
 
 
 def _refused(reason: str, status: int, *, audit: bool = True) -> tuple[str, int]:
+    """The refusal page; a refused callback counts against the login's per-address budget (`throttle`), so
+    nobody can add refusal events to the audit trail faster than they could fail to log in."""
+    if status < 500:
+        throttle.record_failed_login()
     if audit:
         sso.refuse(session=db.session(), reason=reason, now=db.now())
     return render_template("auth/sso_refused.html", reason=reason, status=status), status

@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
-from leads.staff import users
+from leads import db
+from leads.staff import signins, users
 
 log = logging.getLogger(__name__)
 _EXT_KEY = "radnac.limiter"
@@ -30,6 +32,8 @@ _FAILED = "radnac_login_failed"
 LOGIN_ENDPOINT = "auth.login"
 SECOND_STEP_ENDPOINT = "totp.login_code"  # the TOTP step of a password log-in (leads/web/second_factor.py)
 SECOND_STEP_EMAIL = "totp_pending_email"  # the session key where that step keeps the account's email
+ACCOUNT_PAGE_ENDPOINT = "auth.password"  # proves the current password: counted against the account
+SSO_CALLBACK_ENDPOINT = "sso.callback"  # the provider's answer (leads/web/sso.py): refusals count per address
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +60,14 @@ def init_app(app: Flask) -> None:
     )
     for endpoint in (LOGIN_ENDPOINT, SECOND_STEP_ENDPOINT):
         app.view_functions[endpoint] = per_account(per_address(app.view_functions[endpoint]))
+    # Wrong current passwords on the password page spend the account's budget too: a stolen session cannot
+    # guess the password (and then take the account) faster than a log-in could (issue #32).
+    app.view_functions[ACCOUNT_PAGE_ENDPOINT] = per_account(app.view_functions[ACCOUNT_PAGE_ENDPOINT])
+    # A refused single sign-on callback (a GET) names no account; it spends the address's budget (issue #32).
+    callback_per_address = limiter.shared_limit(
+        config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", methods=["GET"], deduct_when=_failed
+    )
+    app.view_functions[SSO_CALLBACK_ENDPOINT] = callback_per_address(app.view_functions[SSO_CALLBACK_ENDPOINT])
     app.register_error_handler(RateLimitExceeded, _too_many)
 
 
@@ -69,14 +81,24 @@ def _failed(_response: Response) -> bool:
 
 
 def _account_key() -> str:
-    """A keyed hash of the typed email: the same for every spelling the login accepts, never the email."""
-    email = users.normalise_email(request.form.get("email") or session.get(SECOND_STEP_EMAIL, ""))
+    """A keyed hash of the account's email: the same for every spelling the login accepts, never the email.
+
+    The code step counts against the account whose password was right (kept in the session), never against a
+    field the client posts: an `email` added to the code form would otherwise give each guess a fresh budget."""
+    if request.endpoint == SECOND_STEP_ENDPOINT:
+        typed = session.get(SECOND_STEP_EMAIL, "")
+    elif request.endpoint == ACCOUNT_PAGE_ENDPOINT:
+        typed = getattr(current_user, "email", "")
+    else:
+        typed = request.form.get("email", "")
+    email = users.normalise_email(typed)
     secret = current_app.config["SECRET_KEY"].encode()
     return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
     """429 with a plain page saying when to try again (the same page whichever limit was reached)."""
+    _audit_lock_outs()
     retry_at = _retry_at()
     wait = max(1, round(retry_at - time.time()))
     when = datetime.fromtimestamp(retry_at, tz=UTC)
@@ -92,3 +114,24 @@ def _retry_at() -> float:
     if not breached:
         return time.time() + 60
     return max(limit.reset_at for limit in breached)
+
+
+def _audit_lock_outs() -> None:
+    """Audit each breached limit once per window (issue #32): the first refusal of a lock-out is recorded, the
+    rest of the window's are not, so a caller hammering a paused account adds one row, not one per request."""
+    limiter: Limiter = current_app.extensions[_EXT_KEY]
+    for limit in limiter.current_limits:
+        if not limit.breached:
+            continue
+        once = type(limit.limit)(1, limit.limit.multiples, namespace="LOCKOUT")
+        try:
+            first = limit.limiter.hit(once, limit.key)
+        except Exception:  # the store is down: the throttle fails open, and so does this (logged)
+            log.exception("rate-limit store unavailable: lock-out not audited")
+            continue
+        if first:
+            scope = "account" if "login-account" in limit.key else "address"
+            email = request.form.get("email") if request.endpoint == LOGIN_ENDPOINT else session.get(SECOND_STEP_EMAIL)
+            signins.locked_out(
+                session=db.session(), limit=scope, email=email, address=request.remote_addr, now=db.now()
+            )

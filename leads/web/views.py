@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, request, url_for
 from flask_login import current_user
@@ -33,7 +33,10 @@ def save_view() -> object:
         )
     except views.ViewError as error:
         htmx.say(str(error), ok=False)
-        return htmx.see_other(url_for(LISTS.get(page, "pages.leads_list"), **args))
+        # The list again with its filters, as a query string: never as url_for keywords, where `_method`,
+        # `_external`, `_scheme` or `_anchor` would be url_for's own (a 500, or a URL on the Host header).
+        back = url_for(LISTS.get(page, "pages.leads_list"))
+        return htmx.see_other(back + (f"?{urlencode(args)}" if args else ""))
     htmx.say(f"Saved the view “{saved.name}”.")
     return htmx.see_other(url_for(LISTS[page]) + (f"?{saved.query}" if saved.query else ""))
 

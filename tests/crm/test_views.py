@@ -56,3 +56,16 @@ def test_saving_a_view_from_the_page_and_opening_it(client, auth, session):
     assert 'href="/installations?state=needs_help">Stuck</a>' in page
     refused = client.post("/views", data={"page": "leads", "name": ""}, follow_redirects=True).get_data(as_text=True)
     assert "Give the view a name." in refused
+
+
+@pytest.mark.parametrize(
+    "query", ["_method=POST", "_external=1&owner=3", "_anchor=x", "_scheme=javascript", "endpoint=x", "values=1"]
+)
+def test_a_refused_view_goes_back_to_the_list_whatever_its_query_holds(client, auth, query):
+    """Issue #32, finding 8: the refusal's redirect passed the posted query into url_for, whose own keywords
+    (`_method`, `_external`, ...) made a 500 or a URL built from the Host header."""
+    auth.login("sales")
+    response = client.post("/views", data={"page": "leads", "name": "", "query": query})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/leads") and "//" not in location

@@ -76,7 +76,9 @@ def test_login_then_leads_then_logout(client, make_user):
     assert response.status_code == 303
     assert response.headers["Location"] == "/leads"
     assert client.get("/leads").status_code == 200
-    assert client.post("/logout").status_code == 303
+    logout = client.post("/logout")
+    assert logout.status_code == 303
+    assert logout.headers["Clear-Site-Data"] == '"cache", "storage"'  # issue #32: nothing kept in the browser
     assert client.get("/leads").status_code == 302
 
 

@@ -60,3 +60,19 @@ def test_an_admin_reset_ends_the_users_sessions_and_forces_a_change_at_next_logi
     assert again.get("/leads").status_code == 200
     (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "user.password_reset")).all()
     assert event.record_id == str(user.id) and event.details is None  # never the password
+
+
+def test_wrong_current_passwords_spend_the_accounts_login_budget(client, auth):
+    """Issue #32, finding 7: a stolen session guessing the current password is throttled like a log-in."""
+    user = auth.login("sales")
+    guess = {
+        "current": "guess number one",
+        "new": "plum tractor velvet orbit 93",
+        "confirm": "plum tractor velvet orbit 93",
+    }
+    for _ in range(5):
+        assert client.post("/account/password", data=guess).status_code == 200
+    right = {**guess, "current": PASSWORD}
+    assert client.post("/account/password", data=right).status_code == 429
+    client.post("/logout")
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429

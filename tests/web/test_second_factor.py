@@ -94,6 +94,20 @@ def test_wrong_codes_share_the_login_throttle_with_wrong_passwords(client, enrol
     assert password_step(client, user, addr="198.51.100.10").status_code == 429  # and the password step too
 
 
+def test_a_different_email_posted_with_each_code_does_not_dodge_the_account_limit(client, enrolled):
+    """Issue #32, finding 1: the code step counts against the account whose password was right (the session's),
+    never against an `email` field the client adds to the code form."""
+    user, secret, _codes = enrolled
+    password_step(client, user, addr="192.0.2.1")
+    for number in range(5):  # five wrong codes, each from its own address and with its own decoy email
+        data = {"code": "000000", "email": f"decoy{number}@radnac.example"}
+        answer = client.post("/login/code", data=data, environ_base={"REMOTE_ADDR": f"192.0.2.{10 + number}"})
+        assert answer.status_code == 200
+    data = {"code": pyotp.TOTP(secret).at(PINNED_NOW), "email": "decoy9@radnac.example"}
+    assert client.post("/login/code", data=data, environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code == 429
+    assert client.get("/leads").status_code == 302
+
+
 def test_enrolment_shows_a_qr_code_then_the_recovery_codes_once(client, auth, session):
     user = auth.login("support")
     first = client.get("/account/second-factor").get_data(as_text=True)
@@ -159,3 +173,36 @@ def test_an_admin_removes_a_lost_second_factor(client, auth, session, enrolled):
     client.post("/logout")
     response = password_step(client, user)
     assert response.headers["Location"] == "/dashboard"  # the password alone again, until they enrol anew
+
+
+NEW_PASSWORD = "plum tractor velvet orbit 93"
+
+
+def change_password(client, current=PASSWORD, new=NEW_PASSWORD):
+    return client.post("/account/password", data={"current": current, "new": new, "confirm": new})
+
+
+def test_a_session_renewed_by_a_password_change_is_still_held_to_the_policy(client, auth, session, make_user):
+    """Issue #32, finding 5: the password change logs the browser in again; that session signed in with a
+    password too, so once admins require a second factor it must enrol before anything else."""
+    auth.login("sales")
+    assert change_password(client).status_code == 303
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=make_user("admin"))
+    response = client.get("/leads")
+    assert (response.status_code, response.headers.get("Location")) == (303, "/account/second-factor")
+
+
+def test_a_reset_password_is_changed_first_then_the_second_factor_set_up(client, session, make_user):
+    """Issue #32, finding 6: with the policy on, a user an admin reset who has no second factor goes to the
+    password page, changes it, and then to enrolment: never round and round between the two."""
+    from leads.staff import users
+
+    admin, user = make_user("admin"), make_user("support")
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=admin)
+    users.reset_password(session=session, user=user, new="temporary lantern 4417 oak", now=PINNED_NOW, actor=admin)
+    client.post("/login", data={"email": user.email, "password": "temporary lantern 4417 oak"})
+    assert client.get("/leads").headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
+    assert change_password(client, current="temporary lantern 4417 oak").status_code == 303
+    assert client.get("/leads").headers["Location"] == "/account/second-factor"
+    assert client.get("/account/second-factor").status_code == 200

@@ -61,19 +61,51 @@ def test_an_unreachable_provider_gets_a_503_page_and_the_password_form_still_wor
     app.extensions["radnac.engine"].dispose()
 
 
-def test_a_provider_error_or_a_callback_without_state_is_refused_with_a_reason_and_audited(
-    database_url, clock, session, oidc_provider
-):
+def _started_state(client) -> str:
+    """Start a sign-in from this client, as a browser would: the `state` the provider would send back."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(client.get("/sso/login").headers["Location"]).query)["state"][0]
+
+
+FORGED_TEXT = "Call the helpdesk on +44 20 7946 0000 and read them your password. " * 64  # ~4 KB
+
+
+def test_a_callback_no_sign_in_here_started_is_refused_and_writes_nothing(database_url, clock, session, oidc_provider):
+    """Issue #32, finding 2: a provider error or a forged `state`, sent by anyone without a sign-in started in
+    their session, is refused with a reason; it writes no row and the attacker's text is shown nowhere."""
     app = _app(database_url, clock, **oidc_provider.app_config())
     client = app.test_client()
-    denied = client.get("/sso/callback?error=access_denied&error_description=The+user+said+no")
-    assert denied.status_code == 400
-    assert "The user said no" in denied.get_data(as_text=True)
-    forged = client.get("/sso/callback?code=stolen&state=made-up")
-    assert forged.status_code == 400
-    assert "state does not match" in forged.get_data(as_text=True)
-    reasons = [event.details for event in session.exec(select(AuditEvent).where(AuditEvent.action == "sso.refused"))]
-    assert len(reasons) == 2 and "said no" in reasons[0] and "state does not match" in reasons[1]
+    denied = client.get("/sso/callback", query_string={"error": "x", "error_description": FORGED_TEXT})
+    forged = client.get("/sso/callback", query_string={"code": "stolen", "state": "made-up", "error_description": "x"})
+    for answer in (denied, forged):
+        assert answer.status_code == 400
+        assert "state does not match" in answer.get_data(as_text=True)
+        assert "helpdesk" not in answer.get_data(as_text=True)
+    assert session.exec(select(AuditEvent)).all() == []
+    app.extensions["radnac.engine"].dispose()
+
+
+def test_a_provider_error_for_a_sign_in_started_here_is_audited_without_its_text_and_throttled(
+    database_url, clock, session, oidc_provider
+):
+    """Only the provider's registered error code is kept (never its free text), and refused callbacks share the
+    login's per-address budget: 20 refusals per address, then 429 before anything is written."""
+    app = _app(database_url, clock, **oidc_provider.app_config())
+    client = app.test_client()
+    answers = []
+    for _ in range(25):
+        query = {"state": _started_state(client), "error": "access_denied", "error_description": FORGED_TEXT}
+        answers.append(client.get("/sso/callback", query_string=query).status_code)
+    assert answers == [400] * 20 + [429] * 5
+    rows = session.exec(select(AuditEvent).where(AuditEvent.action == "sso.refused")).all()
+    assert len(rows) == 20  # and the lock-out itself, once: tests/web/test_auth_events.py
+    assert all("access_denied" in row.details and "helpdesk" not in row.details for row in rows)
+    other = app.test_client()
+    query = {"state": _started_state(other), "error": FORGED_TEXT[:40]}
+    page = other.get("/sso/callback", query_string=query, environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    assert page.status_code == 400 and "an unrecognised error" in page.get_data(as_text=True)
+    assert "helpdesk" not in session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first().details
     app.extensions["radnac.engine"].dispose()
 
 
