@@ -142,8 +142,9 @@ def session(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
-def make_user(session: Session, clock: Clock):
-    """Factory: make_user(role, email=None) -> User with password PASSWORD."""
+def make_user(app: Flask, session: Session, clock: Clock):
+    """Factory: make_user(role, email=None) -> User with password PASSWORD (hashed as the testing config says:
+    one round of PBKDF2, not scrypt; see leads/config.py)."""
 
     def factory(role: str, email: str | None = None) -> User:
         return create_user(
@@ -153,6 +154,7 @@ def make_user(session: Session, clock: Clock):
             role=role,
             now=clock.now,
             actor="system:test",
+            hash_method=app.config["PASSWORD_HASH_METHOD"],
         )
 
     return factory
