@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.factories import PASSWORD
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this closed network refuses.
 CHROMIUM_ARGS = [
@@ -73,6 +74,20 @@ def shoot(page, name: str) -> None:
     """Save a full-page screenshot as test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def watch_console(page) -> list[str]:
+    """Every console error and page error, as text (Chromium reports CSP violations as console errors)."""
+    seen: list[str] = []
+
+    def on_console(message) -> None:
+        where = message.location["url"]
+        if message.type == "error" and not where.endswith("/favicon.ico"):  # the browser's own probe, not a page
+            seen.append(f"{message.text} at {where}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: seen.append(str(error)))
+    return seen
 
 
 def log_in(page, live_url: str, email: str) -> None:

@@ -1,7 +1,8 @@
 """Shared fixtures. Database tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set.
 
 Each pytest run gets its own PostgreSQL database (created, migrated, dropped), so runs never collide;
-each test starts from an empty, fully migrated schema on either backend.
+each test starts from an empty, fully migrated schema on either backend. Helpers that tests share are in
+tests/factories.py, never in a test module.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,22 +30,9 @@ from leads import create_app, db
 from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
+from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, free_port
 
 pytest_plugins = ["tests.browser", "tests.oidc"]
-
-PINNED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-PASSWORD = "correct horse battery staple"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-class Clock:
-    """A settable clock for the app's CLOCK setting: tests move time instead of sleeping."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="session")
@@ -160,23 +148,6 @@ def make_user(app: Flask, session: Session, clock: Clock):
     return factory
 
 
-class AuthActions:
-    """Log the test client in and out."""
-
-    def __init__(self, client, make_user) -> None:
-        self._client = client
-        self._make_user = make_user
-
-    def login(self, role: str = "admin", email: str | None = None) -> User:
-        user = self._make_user(role, email)
-        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 303, response.data
-        return user
-
-    def logout(self):
-        return self._client.post("/logout")
-
-
 @pytest.fixture
 def auth(client, make_user) -> AuthActions:
     """`auth.login(role)` creates a user of that role and logs the client in."""
@@ -186,14 +157,6 @@ def auth(client, make_user) -> AuthActions:
 # --- Azurite: the real Azure Table emulator (npm `azurite`, pinned in package.json) -----------------
 
 AZURITE_BIN = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "azurite-table"
-# Azurite's documented, public development account (not a secret).
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -201,7 +164,7 @@ def azurite() -> Iterator[str]:
     """Azurite's table service on a free loopback port, in memory; yields its connection string."""
     if not AZURITE_BIN.exists():
         pytest.fail("Azurite is not installed: run `npm ci` (make test does)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             str(AZURITE_BIN),

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from leads.consent import marketing, records
 from leads.consent.records import ConsentInput
 from leads.models import ConsentRecord, Lead, MarketingList
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 GRANTED_AT = PINNED_NOW - timedelta(days=10)
 

@@ -12,7 +12,7 @@ from leads.config import ConfigError, build
 from leads.ingest import sync
 from leads.ingest.sources import SourceEntity
 from leads.models import KeyFingerprint, Lead, SourceDeletion
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 from tests.lead_samples import entity
 
 KEY = "test-tombstone-key"

@@ -11,7 +11,7 @@ from sqlmodel import select
 from leads import demo
 from leads.crm import installlist
 from leads.models import Installation, InstallEvent, Lead, PlanPermission
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def _all(session, **args) -> list[Installation]:

@@ -17,7 +17,7 @@ from leads.models import (
     RightsRequest,
 )
 from leads.staff import audit
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def _at(hours: int):

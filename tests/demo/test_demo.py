@@ -20,7 +20,7 @@ from leads.models import (
     SupportGrant,
     SyncRun,
 )
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def test_demo_data_covers_what_staff_will_meet(session):

@@ -8,7 +8,7 @@ from sqlmodel import select
 from leads.config import TEST_PASSWORD_HASH
 from leads.models import AuditEvent
 from leads.staff import users
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 
 def test_passwords_are_stored_as_scrypt_hashes(session):

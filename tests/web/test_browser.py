@@ -14,7 +14,7 @@ from sqlmodel import select
 from leads import demo
 from leads.models import Installation, Lead
 from tests.browser import log_in, shoot, sqlite_database_url
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)

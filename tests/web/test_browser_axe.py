@@ -19,7 +19,7 @@ from leads.models import Lead, Person, SupportGrant
 from leads.rights import register
 from leads.staff import totp
 from tests.browser import WIDTHS, open_page, shoot, sqlite_database_url
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 from tests.web.walk import ROLES, populate, urls
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from leads import demo
 from tests.browser import log_in, shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)

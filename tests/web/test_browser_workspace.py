@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from leads import demo
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)

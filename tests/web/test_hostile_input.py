@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from leads.crm.leadlist import ListQuery
 from leads.web import forms, marketing_forms  # noqa: F401  # imported so every form class is known
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.web.walk import clients, populate
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "150"))

@@ -6,7 +6,7 @@ import json
 
 from leads import demo
 from leads.models import Lead
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 HX = {"HX-Request": "true"}
 

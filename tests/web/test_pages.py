@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from leads import demo
 from leads.models import Installation, InstallEvent, Lead
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def add_lead(session, n: int, **fields) -> Lead:

@@ -16,7 +16,7 @@ from leads import demo
 from leads.consent import marketing
 from leads.models import Installation, Lead, LegalHold, SupportGrant
 from leads.rights import register
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 ROLES = ("admin", "sales", "support")
 
