@@ -6,7 +6,6 @@ Screenshots land in test-artifacts/ (git-ignored) so a person can look at what s
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,11 +29,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def sqlite_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Browser modules use this as their `database_url`: the server thread and the test share one SQLite file."""
-    path = tmp_path / "browser.db"
-    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-    return f"sqlite:///{path}"
+def sqlite_database_url(sqlite_url: str) -> str:
+    """Browser modules use this as their `database_url`: the server thread and the test share one SQLite file
+    (with the demo data in it when the test asks for `demo_data`)."""
+    return sqlite_url
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """Shared fixtures. Database tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set.
 
 Each pytest run gets its own PostgreSQL database (created, migrated, dropped), so runs never collide;
-each test starts from an empty, fully migrated schema on either backend. Helpers that tests share are in
-tests/factories.py, never in a test module.
+each test starts from an empty, fully migrated schema on either backend, or from the demo data when it asks for
+`demo_data`. Expensive set-up is done once per run and copied: the migrated schema and the demo data (a SQLite
+file copied per test; on PostgreSQL the run's database emptied and the demo rows copied back in). Helpers that
+tests share are in tests/factories.py, never in a test module.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,17 +25,18 @@ import pytest
 from alembic import command
 from flask import Flask
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
-from leads import create_app, db
+from leads import create_app, db, demo
 from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
 from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, free_port
 
 pytest_plugins = ["tests.browser", "tests.oidc"]
+DEMO_DATA = "demo_data"  # the fixture that makes a test's database start with the demo data
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +46,33 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
     assert not Path(f"{path}-wal").exists(), "template must be checkpointed before copying"
     return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template with the demo data loaded (at PINNED_NOW), once per run; demo tests get a copy."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    _load_demo(engine)
+    engine.dispose()
+    assert not Path(f"{path}-wal").exists(), "template must be checkpointed before copying"
+    return path
+
+
+def _load_demo(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        assert demo.load(session=session, now=PINNED_NOW) == (demo.LEAD_COUNT, demo.INSTALL_COUNT)
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """This test's own SQLite file: a copy of the migrated template, or of the demo one if it asks for
+    `demo_data`."""
+    template = "sqlite_demo_template" if DEMO_DATA in request.fixturenames else "sqlite_template"
+    path = tmp_path / "test.db"
+    shutil.copyfile(request.getfixturevalue(template), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -65,27 +96,75 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
-    engine = db.make_engine(url)
-    with engine.begin() as connection:
-        # The audit trail refuses TRUNCATE (migration 0006); triggers do not fire in replica mode, which
-        # only a superuser (the test role) may set, so tests clean up while the guard stays whole.
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+@dataclass(frozen=True)
+class PostgresRows:
+    """Every table's rows (COPY's binary format) and every used sequence's last value: a database's content."""
+
+    tables: dict[str, bytes]
+    sequences: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """One engine on the run's database for emptying and refilling it between tests."""
+    engine = db.make_engine(postgres_url)
+    yield engine
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_demo(postgres_engine: Engine) -> PostgresRows:
+    """The demo data loaded once into the run's database and read back out, for each demo test to copy in."""
+    _refill(postgres_engine, None)
+    _load_demo(postgres_engine)
+    with postgres_engine.connect() as connection, connection.connection.driver_connection.cursor() as cursor:
+        tables = {}
+        for table in SQLModel.metadata.sorted_tables:
+            with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT binary)') as copy:
+                tables[table.name] = b"".join(bytes(chunk) for chunk in copy)
+        cursor.execute(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value FROM pg_sequences"
+            " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+        )
+        sequences = dict(cursor.fetchall())
+    return PostgresRows(tables, sequences)
+
+
+def _refill(engine: Engine, rows: PostgresRows | None) -> None:
+    """Empty every table and restart its ids, then copy `rows` in (sequences where they were), in one
+    transaction."""
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        # The audit trail refuses TRUNCATE (migration 0006); triggers do not fire in replica mode, which
+        # only a superuser (the test role) may set, so tests clean up while the guard stays whole. The copied
+        # rows are whole as they were read, so neither do foreign-key triggers need to check them.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        if rows is None:
+            return
+        with connection.connection.driver_connection.cursor() as cursor:
+            for name, data in rows.tables.items():
+                with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(data)
+            for sequence, value in rows.sequences.items():
+                cursor.execute("SELECT setval(%s::regclass, %s)", (sequence, value))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty, migrated database on each backend."""
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database on each backend: empty, or holding the demo data if the test asks for `demo_data`."""
     if request.param == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("postgres_url")
-    _truncate_all(url)
+    demo_rows = request.getfixturevalue("postgres_demo") if DEMO_DATA in request.fixturenames else None
+    _refill(request.getfixturevalue("postgres_engine"), demo_rows)
     return url
+
+
+@pytest.fixture
+def demo_data(database_url: str) -> None:
+    """The demo data (`leads.demo`, loaded at PINNED_NOW) is in this test's database before it starts: a copy
+    of one load per run and backend (see `database_url`), exactly what loading it here would leave."""
 
 
 @pytest.fixture

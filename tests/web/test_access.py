@@ -20,7 +20,9 @@ def views(session) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).where(AuditEvent.action == audit.VIEWED).order_by(AuditEvent.id)))
 
 
-def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_when(app, session, make_user, clock):
+def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_when(
+    app, session, make_user, clock, demo_data
+):
     ids, staff = populate(session, make_user)
     lead = session.get(Lead, ids["lead_id"])
     pages = {
@@ -48,7 +50,7 @@ def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_
     assert len(views(session)) == len(expected)  # nothing shown, nothing recorded
 
 
-def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, session, make_user, clock):
+def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, session, make_user, clock, demo_data):
     ids, staff = populate(session, make_user)
     reader = logged_in(app, staff["sales"])
     reader.get(f"/leads/{ids['lead_id']}")

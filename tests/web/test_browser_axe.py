@@ -150,7 +150,7 @@ def _states(browser, base: str, session, make_user, clock, width: int, found: li
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_has_no_axe_violation(width, app, live_url, browser, session, make_user, clock):
+def test_every_page_has_no_axe_violation(width, app, live_url, browser, session, make_user, clock, demo_data):
     ids, staff, overrides = _fixture(session, make_user)
     found: list[str] = []
     shown = _walk(browser, live_url, app, ids, staff, overrides, width, found)

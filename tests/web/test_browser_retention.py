@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from leads import demo
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
 from tests.factories import PINNED_NOW, add_lead
 
@@ -36,8 +35,7 @@ def test_countdown_ticks_in_the_page_without_asking_the_server(live_url, page, s
     shoot(page, "lead-countdown-due")
 
 
-def test_upcoming_destruction_page(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_upcoming_destruction_page(live_url, page, session, make_user, demo_data):
     user = make_user("admin")
     page.clock.install(time=PINNED_NOW.timestamp())  # countdown.js ticks from the app's pinned clock
     log_in(page, live_url, user.email)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from leads import demo
 from tests.browser import log_in, shoot, sqlite_database_url, watch_console
-from tests.factories import PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
 
 
-def test_browsing_under_the_policy_reports_no_violation(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_browsing_under_the_policy_reports_no_violation(live_url, page, session, make_user, demo_data):
     user = make_user("admin")
     errors = watch_console(page)
     missing: list[str] = []

@@ -117,11 +117,9 @@ def test_a_linked_lead_shows_the_grant_countdown(client, auth, session, managed)
     assert "Support access" in page and "access lapses in" in page and "10 days" in page
 
 
-def test_the_grant_form_says_which_field_is_missing(client, auth, session):
-    from leads import demo
+def test_the_grant_form_says_which_field_is_missing(client, auth, session, demo_data):
     from leads.models import Installation
 
-    demo.load(session=session, now=PINNED_NOW)
     auth.login("support")
     installation = session.exec(select(Installation).where(Installation.plan_name == "radnac-managed")).first()
     page = client.post(f"/installations/{installation.id}/grants/new", data={}).get_data(as_text=True)

@@ -95,7 +95,7 @@ def send(browser, rule, method: str, path: str, value: str):
 
 
 @pytest.fixture
-def world(app, session, make_user):
+def world(app, session, make_user, demo_data):
     app.config["WEBHOOK_SECRET"] = "sweep-secret"  # unset, the webhook answers 503 by design (Azure retries)
     ids, staff = populate(session, make_user)
     ids["user_id"] = make_user("sales").id  # admins sweep another account than any sweeping client's
