@@ -68,6 +68,11 @@ WELL_KNOWN_SECRETS = frozenset(
         DEV_SECRET_KEY,
     }
 )
+#: How staff passwords are hashed everywhere but in tests: werkzeug's scrypt (N=2**15, r=8, p=1), ~0.1 s a hash.
+PASSWORD_HASH = "scrypt"  # noqa: S105  # nosec B105 # the name of a hash method, not a password
+#: The testing config's hash: one round of PBKDF2, so the suite does not spend its time in scrypt (issue #27).
+#: Worthless against an offline attack, so `validate` refuses it outside APP_ENV=testing.
+TEST_PASSWORD_HASH = "pbkdf2:sha256:1"  # noqa: S105  # nosec B105 # a hash method, refused outside tests
 ENTRA_ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
 MAX_CLOCK_SKEW_SECONDS = 300
 
@@ -97,6 +102,8 @@ DEFAULTS: Mapping[str, Any] = {
     "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
+    # Not read from the environment: `build` picks PASSWORD_HASH, or TEST_PASSWORD_HASH under APP_ENV=testing.
+    "PASSWORD_HASH_METHOD": UNSET,
     "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
     "OIDC_TENANT_ID": UNSET,
     "OIDC_CLIENT_ID": UNSET,
@@ -142,6 +149,10 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
+    testing = config["APP_ENV"] == "testing"
+    config["PASSWORD_HASH_METHOD"] = config["PASSWORD_HASH_METHOD"] or (
+        TEST_PASSWORD_HASH if testing else PASSWORD_HASH
+    )
     _derive_oidc(config)
     validate(config)
     tombstone_key(config)
@@ -220,9 +231,23 @@ def validate(config: Mapping[str, Any]) -> None:
             "would count failed log-ins on its own (the limits multiplied). Set RATELIMIT_STORAGE_URI=redis://…, "
             "or WEB_CONCURRENCY=1, or RATELIMIT_PER_PROCESS=1 to accept it"
         )
+    _validate_password_hash(config)
     _validate_oidc(config)
     if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]
         raise ConfigError("CLOCK must be a callable returning an aware UTC datetime")
+
+
+def _validate_password_hash(config: Mapping[str, Any]) -> None:
+    """Passwords are hashed with scrypt; only the test suite may choose the cheap hash, and nothing else."""
+    method, testing = config["PASSWORD_HASH_METHOD"], config["APP_ENV"] == "testing"
+    if method == PASSWORD_HASH or (testing and method == TEST_PASSWORD_HASH):
+        return
+    if method == TEST_PASSWORD_HASH:
+        raise ConfigError(
+            f"PASSWORD_HASH_METHOD {method!r} is for the test suite only (APP_ENV=testing): it would store "
+            f"passwords an offline attack reads back at once; outside tests they are hashed with {PASSWORD_HASH}"
+        )
+    raise ConfigError(f"PASSWORD_HASH_METHOD must be {PASSWORD_HASH!r}, not {method!r}")
 
 
 def _derive_oidc(config: dict[str, Any]) -> None:

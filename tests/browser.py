@@ -7,7 +7,6 @@ Screenshots land in test-artifacts/ (git-ignored) so a person can look at what s
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +15,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.factories import PASSWORD
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries to reach Google's services, which this closed network refuses.
 CHROMIUM_ARGS = [
@@ -31,11 +31,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def sqlite_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Browser modules use this as their `database_url`: the server thread and the test share one SQLite file."""
-    path = tmp_path / "browser.db"
-    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-    return f"sqlite:///{path}"
+def sqlite_database_url(sqlite_url: str) -> str:
+    """Browser modules use this as their `database_url`: the server thread and the test share one SQLite file
+    (with the demo data in it when the test asks for `demo_data`)."""
+    return sqlite_url
 
 
 @pytest.fixture
@@ -100,6 +99,20 @@ def shoot(page, name: str) -> None:
     """Save a full-page screenshot as test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def watch_console(page) -> list[str]:
+    """Every console error and page error, as text (Chromium reports CSP violations as console errors)."""
+    seen: list[str] = []
+
+    def on_console(message) -> None:
+        where = message.location["url"]
+        if message.type == "error" and not where.endswith("/favicon.ico"):  # the browser's own probe, not a page
+            seen.append(f"{message.text} at {where}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: seen.append(str(error)))
+    return seen
 
 
 def log_in(page, live_url: str, email: str) -> None:

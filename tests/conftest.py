@@ -1,7 +1,10 @@
 """Shared fixtures. Database tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set.
 
 Each pytest run gets its own PostgreSQL database (created, migrated, dropped), so runs never collide;
-each test starts from an empty, fully migrated schema on either backend.
+each test starts from an empty, fully migrated schema on either backend, or from the demo data when it asks for
+`demo_data`. Expensive set-up is done once per run and copied: the migrated schema and the demo data (a SQLite
+file copied per test; on PostgreSQL the run's database emptied and the demo rows copied back in). Helpers that
+tests share are in tests/factories.py, never in a test module.
 """
 
 from __future__ import annotations
@@ -14,37 +17,26 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from flask import Flask
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
-from leads import create_app, db
+from leads import create_app, db, demo
 from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
+from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, free_port
 
 pytest_plugins = ["tests.browser", "tests.oidc"]
-
-PINNED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-PASSWORD = "correct horse battery staple"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-class Clock:
-    """A settable clock for the app's CLOCK setting: tests move time instead of sleeping."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+DEMO_DATA = "demo_data"  # the fixture that makes a test's database start with the demo data
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +46,33 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
     assert not Path(f"{path}-wal").exists(), "template must be checkpointed before copying"
     return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template with the demo data loaded (at PINNED_NOW), once per run; demo tests get a copy."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    _load_demo(engine)
+    engine.dispose()
+    assert not Path(f"{path}-wal").exists(), "template must be checkpointed before copying"
+    return path
+
+
+def _load_demo(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        assert demo.load(session=session, now=PINNED_NOW) == (demo.LEAD_COUNT, demo.INSTALL_COUNT)
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """This test's own SQLite file: a copy of the migrated template, or of the demo one if it asks for
+    `demo_data`."""
+    template = "sqlite_demo_template" if DEMO_DATA in request.fixturenames else "sqlite_template"
+    path = tmp_path / "test.db"
+    shutil.copyfile(request.getfixturevalue(template), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -77,27 +96,75 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
-    engine = db.make_engine(url)
-    with engine.begin() as connection:
-        # The audit trail refuses TRUNCATE (migration 0006); triggers do not fire in replica mode, which
-        # only a superuser (the test role) may set, so tests clean up while the guard stays whole.
-        connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+@dataclass(frozen=True)
+class PostgresRows:
+    """Every table's rows (COPY's binary format) and every used sequence's last value: a database's content."""
+
+    tables: dict[str, bytes]
+    sequences: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """One engine on the run's database for emptying and refilling it between tests."""
+    engine = db.make_engine(postgres_url)
+    yield engine
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_demo(postgres_engine: Engine) -> PostgresRows:
+    """The demo data loaded once into the run's database and read back out, for each demo test to copy in."""
+    _refill(postgres_engine, None)
+    _load_demo(postgres_engine)
+    with postgres_engine.connect() as connection, connection.connection.driver_connection.cursor() as cursor:
+        tables = {}
+        for table in SQLModel.metadata.sorted_tables:
+            with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT binary)') as copy:
+                tables[table.name] = b"".join(bytes(chunk) for chunk in copy)
+        cursor.execute(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value FROM pg_sequences"
+            " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+        )
+        sequences = dict(cursor.fetchall())
+    return PostgresRows(tables, sequences)
+
+
+def _refill(engine: Engine, rows: PostgresRows | None) -> None:
+    """Empty every table and restart its ids, then copy `rows` in (sequences where they were), in one
+    transaction."""
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        # The audit trail refuses TRUNCATE (migration 0006); triggers do not fire in replica mode, which
+        # only a superuser (the test role) may set, so tests clean up while the guard stays whole. The copied
+        # rows are whole as they were read, so neither do foreign-key triggers need to check them.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        if rows is None:
+            return
+        with connection.connection.driver_connection.cursor() as cursor:
+            for name, data in rows.tables.items():
+                with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(data)
+            for sequence, value in rows.sequences.items():
+                cursor.execute("SELECT setval(%s::regclass, %s)", (sequence, value))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty, migrated database on each backend."""
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database on each backend: empty, or holding the demo data if the test asks for `demo_data`."""
     if request.param == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("postgres_url")
-    _truncate_all(url)
+    demo_rows = request.getfixturevalue("postgres_demo") if DEMO_DATA in request.fixturenames else None
+    _refill(request.getfixturevalue("postgres_engine"), demo_rows)
     return url
+
+
+@pytest.fixture
+def demo_data(database_url: str) -> None:
+    """The demo data (`leads.demo`, loaded at PINNED_NOW) is in this test's database before it starts: a copy
+    of one load per run and backend (see `database_url`), exactly what loading it here would leave."""
 
 
 @pytest.fixture
@@ -142,8 +209,9 @@ def session(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
-def make_user(session: Session, clock: Clock):
-    """Factory: make_user(role, email=None) -> User with password PASSWORD."""
+def make_user(app: Flask, session: Session, clock: Clock):
+    """Factory: make_user(role, email=None) -> User with password PASSWORD (hashed as the testing config says:
+    one round of PBKDF2, not scrypt; see leads/config.py)."""
 
     def factory(role: str, email: str | None = None) -> User:
         return create_user(
@@ -153,26 +221,10 @@ def make_user(session: Session, clock: Clock):
             role=role,
             now=clock.now,
             actor="system:test",
+            hash_method=app.config["PASSWORD_HASH_METHOD"],
         )
 
     return factory
-
-
-class AuthActions:
-    """Log the test client in and out."""
-
-    def __init__(self, client, make_user) -> None:
-        self._client = client
-        self._make_user = make_user
-
-    def login(self, role: str = "admin", email: str | None = None) -> User:
-        user = self._make_user(role, email)
-        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 303, response.data
-        return user
-
-    def logout(self):
-        return self._client.post("/logout")
 
 
 @pytest.fixture
@@ -184,14 +236,6 @@ def auth(client, make_user) -> AuthActions:
 # --- Azurite: the real Azure Table emulator (npm `azurite`, pinned in package.json) -----------------
 
 AZURITE_BIN = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "azurite-table"
-# Azurite's documented, public development account (not a secret).
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -199,7 +243,7 @@ def azurite() -> Iterator[str]:
     """Azurite's table service on a free loopback port, in memory; yields its connection string."""
     if not AZURITE_BIN.exists():
         pytest.fail("Azurite is not installed: run `npm ci` (make test does)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             str(AZURITE_BIN),

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
+
+from leads.ingest.sources import SourceEntity
+
+SOURCE_TIMESTAMP = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # when the source last changed an entity
 
 
 def customer_info(**overrides: Any) -> dict[str, Any]:
@@ -56,3 +61,9 @@ def microsoft_test_lead(row_key: str) -> dict[str, Any]:
     value = "MSFT_TEST_636573304831318844"
     info = {key: value for key in ("FirstName", "LastName", "Email", "Phone", "Country", "Company", "Title")}
     return entity(row_key, info=info, OfferDisplayName=value, Description=value)
+
+
+def source_entity(raw: dict, at: datetime = SOURCE_TIMESTAMP) -> SourceEntity:
+    """`raw` (an entity above) as the source adapter hands it to sync, last changed at `at`."""
+    properties = {k: v for k, v in raw.items() if k not in ("PartitionKey", "RowKey")}
+    return SourceEntity(raw["PartitionKey"], raw["RowKey"], at, properties)

@@ -11,7 +11,7 @@ from leads.consent import marketing, records
 from leads.consent.records import ConsentInput
 from leads.models import ConsentRecord, Lead, MarketingList
 from leads.people import subjects
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 GRANTED_AT = PINNED_NOW - timedelta(days=10)
 

@@ -22,7 +22,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.conftest import _free_port
+from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "oidc_provider.mjs"
@@ -80,7 +80,7 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "oidc-provider").exists():
         pytest.fail("oidc-provider is not installed: run `npm ci` (make test does)")
-    folder, port = tmp_path_factory.mktemp("oidc"), _free_port()
+    folder, port = tmp_path_factory.mktemp("oidc"), free_port()
     key = RSAKey.generate_key(2048, parameters={"kid": "test-signing-key", "alg": "RS256", "use": "sig"})
     provider = Provider(f"http://127.0.0.1:{port}", key, folder / "accounts.json")
     provider.accounts = {}

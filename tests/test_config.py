@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from leads import create_app
-from leads.config import DEV_SECRET_KEY, ConfigError, build
+from leads.config import DEV_SECRET_KEY, PASSWORD_HASH, TEST_PASSWORD_HASH, ConfigError, build
 
 
 def test_defaults_use_sqlite_under_instance_and_the_documented_table_name():
@@ -127,3 +127,38 @@ def test_the_rate_limit_key_prefix_comes_from_the_environment():
     """Issue #32 (information): two deployments sharing a Redis must be able to keep their counts apart."""
     config = build("/i", {"APP_ENV": "development", "RATELIMIT_KEY_PREFIX": "radnac-staging"}, None)
     assert config["RATELIMIT_KEY_PREFIX"] == "radnac-staging"
+
+
+STRONG_PRODUCTION = {
+    "SECRET_KEY": secrets.token_hex(32),
+    "TOMBSTONE_KEY": secrets.token_hex(32),
+    "WEB_CONCURRENCY": "1",
+}
+
+
+@pytest.mark.parametrize(
+    ("environ", "method"),
+    [
+        (STRONG_PRODUCTION, PASSWORD_HASH),
+        ({"APP_ENV": "development"}, PASSWORD_HASH),
+        ({"APP_ENV": "testing"}, TEST_PASSWORD_HASH),
+    ],
+)
+def test_passwords_are_hashed_with_scrypt_except_by_the_testing_config(environ, method):
+    assert build("/i", environ, None)["PASSWORD_HASH_METHOD"] == method
+
+
+@pytest.mark.parametrize("environ", [STRONG_PRODUCTION, {"APP_ENV": "development"}])
+def test_production_and_development_refuse_the_tests_cheap_password_hash(environ):
+    with pytest.raises(ConfigError, match=r"PASSWORD_HASH_METHOD .*test suite only"):
+        build("/i", environ, {"PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH})
+
+
+def test_the_password_hash_is_not_read_from_the_environment_and_no_other_method_is_accepted(monkeypatch):
+    assert (
+        build("/i", {**STRONG_PRODUCTION, "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH}, None)["PASSWORD_HASH_METHOD"]
+        == PASSWORD_HASH
+    )
+    for env in ({"APP_ENV": "testing"}, STRONG_PRODUCTION):
+        with pytest.raises(ConfigError, match="PASSWORD_HASH_METHOD must be 'scrypt'"):
+            build("/i", env, {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})

@@ -1,14 +1,22 @@
 """The package layout, checked: every module under leads/ has a test module that mirrors it, or is named here
-with the tests that cover it. A new module with neither fails, so nothing goes untested by being forgotten."""
+with the tests that cover it. A new module with neither fails, so nothing goes untested by being forgotten.
+And tests share helpers through tests/factories.py (or another helper module), never by importing a test
+module or conftest.py."""
 
 from __future__ import annotations
 
+import ast
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LEADS = ROOT / "leads"
+TESTS = ROOT / "tests"
+# A test module (tests/**/test_*.py) or a conftest.py, as a dotted name.
+TEST_MODULE = re.compile(r"^tests(\.\w+)*\.(test_\w+|conftest)$")
 
 # Modules whose behaviour is proven through another module's tests (a page through its service's tests and the
 # browser tests, a table through the services that use it). Each names the test files that do it.
@@ -84,3 +92,48 @@ def test_the_top_level_holds_only_layers_and_domains():
     names = sorted(p.name for p in LEADS.iterdir() if p.name != "__pycache__")
     # 15 packages (each a layer or a domain), the factory, config, db and the one tombstone writer: not a drawer
     assert len(names) <= 19, names
+
+
+def _imports(source: str, package: str) -> Iterator[str]:
+    """Every module `source` (a module of `package`) imports, anywhere in it, function bodies too: `from a import
+    b` yields both `a` and `a.b`, since b may be a module."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            base = ".".join([*parts, *([node.module] if node.module else [])])
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+@pytest.mark.parametrize(
+    ("source", "package", "caught"),
+    [
+        ("from tests.retention.test_sweeper import add_lead", "tests.rights", True),
+        ("def f():\n    from tests.web.test_sessions import browser", "tests.web", True),
+        ("from tests.web import test_sessions", "tests", True),
+        ("from .test_sweeper import add_lead", "tests.retention", True),
+        ("from ..web.test_pages import add_lead", "tests.retention", True),
+        ("import tests.conftest", "tests", True),
+        ("from tests.conftest import PASSWORD", "tests.web", True),
+        ("from tests.factories import PASSWORD, add_lead", "tests.web", False),
+        ("from tests.web.walk import populate", "tests.web", False),
+        ("from . import walk", "tests.web", False),
+        ("from leads.web import test_mode", "tests.web", False),
+    ],
+)
+def test_the_import_check_catches_a_test_module_however_it_is_imported(source, package, caught):
+    assert any(TEST_MODULE.match(name) for name in _imports(source, package)) is caught
+
+
+def test_no_test_module_imports_another_or_conftest():
+    """Shared helpers live in tests/factories.py (or a helper module such as tests/browser.py); fixtures reach
+    tests through conftest.py. Importing a test module runs its module-level code a second time under
+    another name and ties one module's tests to another's helpers (issue #28)."""
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        package = ".".join(path.relative_to(ROOT).parent.parts)
+        found += [f"{path.relative_to(ROOT)} imports {name}" for name in _imports(path.read_text(), package)]
+    offenders = [line for line in found if TEST_MODULE.match(line.rpartition(" imports ")[2])]
+    assert not offenders, "move what is shared to tests/factories.py:\n" + "\n".join(offenders)

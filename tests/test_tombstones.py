@@ -13,7 +13,7 @@ from leads.db import make_engine
 from leads.ingest import sync
 from leads.ingest.sources import SourceEntity
 from leads.models import KeyFingerprint, Lead, SourceDeletion
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 from tests.lead_samples import entity
 
 KEY = "test-tombstone-key"

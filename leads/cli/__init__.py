@@ -71,7 +71,13 @@ def users_create(email: str, role: str) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = users.create_user(
-            session=db.session(), email=email, password=password, role=role, now=db.now(), actor="system:cli"
+            session=db.session(),
+            email=email,
+            password=password,
+            role=role,
+            now=db.now(),
+            actor="system:cli",
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
         )
     except users.UserError as error:
         raise click.ClickException(str(error)) from error
@@ -110,7 +116,13 @@ def demo_admin(port: int) -> None:
         secret_file.parent.mkdir(parents=True, exist_ok=True)
         password = secrets.token_urlsafe(12)
         users.create_user(
-            session=session, email=DEMO_ADMIN_EMAIL, password=password, role="admin", now=db.now(), actor="system:demo"
+            session=session,
+            email=DEMO_ADMIN_EMAIL,
+            password=password,
+            role="admin",
+            now=db.now(),
+            actor="system:demo",
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
         )
         secret_file.write_text(password + "\n")
         secret_file.chmod(0o600)

@@ -1,22 +1,35 @@
 """Staff accounts: create, authenticate, change role, activate/deactivate, change and reset passwords.
 
-Passwords are scrypt hashes, checked for strength by `leads.rules.passwords`. Everything that changes who may
-act as a user (a password, a role, deactivation, logout) raises their session version, ending their sessions.
+Passwords are scrypt hashes, checked for strength by `leads.rules.passwords`; the functions that hash take
+the app's PASSWORD_HASH_METHOD, which only the test suite may set to anything else (`leads.config`).
+Everything that changes who may act as a user (a password, a role, deactivation, logout) raises their session
+version, ending their sessions.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from leads.config import PASSWORD_HASH
 from leads.models import ROLES, User
 from leads.rules import passwords
 from leads.staff import audit
 
-# Checked against when the email is unknown, so both failures cost the same time.
-_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password", method="scrypt")
+_DUMMY_PASSWORD = "timing-equaliser-not-a-password"  # noqa: S105  # nosec B105 # hashed, never a login
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, so both failures cost the same time (made with the method
+    real hashes are made with; the production one is made at import, so no first request pays for it)."""
+    return generate_password_hash(_DUMMY_PASSWORD, method=method)
+
+
+_dummy_hash(PASSWORD_HASH)
 
 
 class UserError(ValueError):
@@ -43,7 +56,16 @@ def validate_password(password: str, *, email: str = "") -> None:
         raise PasswordError(problem)
 
 
-def create_user(*, session: Session, email: str, password: str, role: str, now: datetime, actor: User | str) -> User:
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    role: str,
+    now: datetime,
+    actor: User | str,
+    hash_method: str = PASSWORD_HASH,
+) -> User:
     """Create an active user; refuses an unknown role, a short password or a taken email. Commits."""
     email = normalise_email(email)
     if role not in ROLES:
@@ -53,7 +75,8 @@ def create_user(*, session: Session, email: str, password: str, role: str, now: 
     validate_password(password, email=email)
     if get_by_email(session=session, email=email) is not None:
         raise UserError(f"A user with email {email} already exists.")
-    user = User(email=email, password_hash=generate_password_hash(password, method="scrypt"), role=role, created_at=now)
+    password_hash = generate_password_hash(password, method=hash_method)
+    user = User(email=email, password_hash=password_hash, role=role, created_at=now)
     session.add(user)
     session.flush()
     created = {"email": email, "role": role}
@@ -71,11 +94,12 @@ def get(*, session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def authenticate(*, session: Session, email: str, password: str) -> User | None:
-    """The active user whose email and password match, else None (unknown and wrong cost the same)."""
+def authenticate(*, session: Session, email: str, password: str, hash_method: str = PASSWORD_HASH) -> User | None:
+    """The active user whose email and password match, else None (unknown and wrong cost the same when
+    `hash_method` is the one the passwords were hashed with)."""
     user = get_by_email(session=session, email=email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
@@ -124,31 +148,35 @@ def load_for_session(*, session: Session, token: str) -> User | None:
     return user
 
 
-def change_password(*, session: Session, user: User, current: str, new: str, now: datetime) -> User:
+def change_password(
+    *, session: Session, user: User, current: str, new: str, now: datetime, hash_method: str = PASSWORD_HASH
+) -> User:
     """The user chooses a new password, proving the current one: audited; every session of theirs ends (the
     caller logs the current one in again under the new version). Commits."""
     if not check_password_hash(user.password_hash, current):
         raise WrongPassword("Your current password was not right.")
     if new == current:
         raise PasswordError("Choose a password you have not used here.")
-    _set_password(session=session, user=user, password=new, must_change=False)
+    _set_password(session=session, user=user, password=new, must_change=False, hash_method=hash_method)
     audit.commit(session=session, at=now, actor=user, action="user.password_change", on=("user", user.id))
     return user
 
 
-def reset_password(*, session: Session, user: User, new: str, now: datetime, actor: User) -> User:
+def reset_password(
+    *, session: Session, user: User, new: str, now: datetime, actor: User, hash_method: str = PASSWORD_HASH
+) -> User:
     """An admin gives `user` a new password, to be changed at their next login: audited (never the password);
     every session of theirs ends. Commits."""
     if user.id == actor.id:
         raise UserError("Change your own password from your account page, with your current password.")
-    _set_password(session=session, user=user, password=new, must_change=True)
+    _set_password(session=session, user=user, password=new, must_change=True, hash_method=hash_method)
     audit.commit(session=session, at=now, actor=actor, action="user.password_reset", on=("user", user.id))
     return user
 
 
-def _set_password(*, session: Session, user: User, password: str, must_change: bool) -> None:
+def _set_password(*, session: Session, user: User, password: str, must_change: bool, hash_method: str) -> None:
     validate_password(password, email=user.email)
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = generate_password_hash(password, method=hash_method)
     user.must_change_password = must_change
     user.session_version += 1
     session.add(user)

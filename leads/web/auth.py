@@ -40,7 +40,9 @@ def login() -> object:
         abort(415, "Log in with the login form.")
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(session=db.session(), email=form.email.data, password=form.password.data)
+        user = users.authenticate(
+            session=db.session(), email=form.email.data, password=form.password.data, hash_method=_hash_method()
+        )
         if user is not None:  # the second factor, if enrolled, before the session is the user's
             return second_factor.after_password(user, inputs.safe_next(request.args.get("next")))
         signins.failed(session=db.session(), email=form.email.data, address=request.remote_addr, now=db.now())
@@ -92,6 +94,7 @@ def users_admin() -> object:
                 role=form.role.data,
                 now=db.now(),
                 actor=current_user,
+                hash_method=_hash_method(),
             )
         except users.UserError as error:
             (form.password if isinstance(error, users.PasswordError) else form.email).errors.append(str(error))
@@ -146,7 +149,12 @@ def password() -> object:
     if form.validate_on_submit():
         try:
             users.change_password(
-                session=db.session(), user=me, current=form.current.data, new=form.new.data, now=db.now()
+                session=db.session(),
+                user=me,
+                current=form.current.data,
+                new=form.new.data,
+                now=db.now(),
+                hash_method=_hash_method(),
             )
         except users.PasswordError as error:
             if isinstance(error, users.WrongPassword):  # a stolen session guessing: the account's budget
@@ -168,7 +176,14 @@ def user_password_reset(user_id: int) -> object:
         flash("Type the temporary password.", "error")
         return htmx.see_other(url_for("auth.users_admin"))
     try:
-        users.reset_password(session=db.session(), user=user, new=form.password.data, now=db.now(), actor=current_user)
+        users.reset_password(
+            session=db.session(),
+            user=user,
+            new=form.password.data,
+            now=db.now(),
+            actor=current_user,
+            hash_method=_hash_method(),
+        )
         flash(f"New password set for {user.email}: they must choose their own when they next log in.", "info")
     except users.UserError as error:
         flash(str(error), "error")
@@ -186,3 +201,8 @@ def _log_in_again(user: object) -> None:
     login_user(user)
     sessions.started()
     session[second_factor.METHOD] = "password"  # it proved the password: held to the second-factor policy
+
+
+def _hash_method() -> str:
+    """How this app hashes passwords: scrypt, except under the testing config (`leads.config`)."""
+    return current_app.config["PASSWORD_HASH_METHOD"]

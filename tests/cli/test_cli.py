@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from leads import create_app, db
 from leads.cli import DEMO_ADMIN_EMAIL
 from leads.staff import users
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_db_upgrade_creates_the_schema_on_a_new_sqlite_file(tmp_path, clock):

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leads.jobs import locks
-from tests.conftest import PINNED_NOW
-from tests.crm.test_jobstatus import add_run
-from tests.retention.test_sweeper import add_lead
+from tests.factories import PINNED_NOW, add_lead, add_run
 
 
 def status(app) -> str:

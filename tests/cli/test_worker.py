@@ -77,7 +77,7 @@ def test_a_job_wakes_for_a_deadline_before_its_interval():
 def test_next_deadline_is_the_soonest_record_not_on_hold(session, make_user):
     from leads.retention import forecast, holds
     from leads.rules import schedule
-    from tests.retention.test_sweeper import add_installation, add_lead
+    from tests.factories import add_installation, add_lead
 
     assert forecast.next_deadline(session=session) is None
     admin = make_user("admin")

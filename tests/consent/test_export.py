@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from leads.consent import export as list_export
 from leads.consent import marketing
 from leads.models import AuditEvent
-from tests.conftest import PINNED_NOW, Clock
+from tests.factories import PINNED_NOW, Clock
 from tests.marketing_samples import give, make_lead, make_list
 
 

@@ -18,7 +18,7 @@ from sqlmodel import func, select
 from leads.consent import marketing
 from leads.models import AuditEvent, ConsentRecord, Lead, MarketingEmail, MarketingList, MarketingListMember, User
 from leads.rules import consent
-from tests.conftest import PINNED_NOW, Clock
+from tests.factories import PINNED_NOW, Clock
 from tests.marketing_samples import give, make_lead, make_list
 
 HX = {"HX-Request": "true"}

@@ -13,7 +13,7 @@ from leads.consent import marketing, records
 from leads.consent.records import ConsentError, ConsentInput
 from leads.models import AuditEvent, ConsentRecord, Lead, MarketingEmail, MarketingListMember
 from leads.rules import consent
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 from tests.marketing_samples import GRANTED_AT, QueryCounter, give, make_lead, make_list
 
 NURTURE = sorted(code for code, action in consent.ACTIONS.items() if not action.marketing and action.processing)

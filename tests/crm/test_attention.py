@@ -11,7 +11,7 @@ from leads import tombstones
 from leads.crm import attention
 from leads.models import SourceDeletion, SyncRun
 from leads.retention import sweeper
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 DAY = timedelta(days=1)
 SETTINGS = {"AZURE_TABLES_CONNECTION_STRING": "", "TOMBSTONE_KEY": "k"}

@@ -10,7 +10,7 @@ from sqlmodel import select
 from leads.crm import followups, nurture
 from leads.models import AuditEvent, Lead, LeadNote
 from leads.people import subjects
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def _lead(session, n: int = 1) -> Lead:

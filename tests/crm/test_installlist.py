@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from leads import demo
 from leads.crm import installlist
 from leads.models import Installation, InstallEvent, Lead, PlanPermission
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def _all(session, **args) -> list[Installation]:
@@ -25,16 +24,14 @@ def _all(session, **args) -> list[Installation]:
         query = installlist.parse({**args, "after": window.next_cursor, "start": str(window.next_start)})
 
 
-def test_needs_help_is_failed_and_blocked_installs_only(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_needs_help_is_failed_and_blocked_installs_only(session, demo_data):
     stuck = _all(session, state="needs_help")
     expected = session.exec(select(Installation).where(Installation.state.in_(("failed", "uninstall_failed")))).all()
     assert {i.id for i in stuck} == {i.id for i in expected} and len(expected) == 60
     assert {i.state for i in _all(session, state="failed")} == {"failed"}
 
 
-def test_filters_by_plan_permission_model_and_link(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_filters_by_plan_permission_model_and_link(session, demo_data):
     managed = {p.plan_name for p in session.exec(select(PlanPermission)) if p.model == "publisher_managed"}
     assert managed and all(i.plan_name in managed for i in _all(session, model="publisher_managed"))
     assert all(i.plan_name not in managed for i in _all(session, model="locked"))
@@ -44,8 +41,7 @@ def test_filters_by_plan_permission_model_and_link(session):
     assert len(linked) + len(unlinked) == 240
 
 
-def test_search_finds_application_resource_group_subscription_and_linked_lead(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_search_finds_application_resource_group_subscription_and_linked_lead(session, demo_data):
     one = session.exec(select(Installation).where(Installation.lead_id.is_not(None))).first()
     lead = session.get(Lead, one.lead_id)
     assert one.id in {i.id for i in _all(session, q=one.application_name.upper())}
@@ -55,13 +51,12 @@ def test_search_finds_application_resource_group_subscription_and_linked_lead(se
     assert _all(session, q="no-such-app_%") == []  # LIKE wildcards are literal
 
 
-def test_needs_help_reads_each_state_in_order_and_merges_them(session):
+def test_needs_help_reads_each_state_in_order_and_merges_them(session, demo_data):
     """ "Needs help" is two states: the page reads each one's first rows in order (an equality on
     ix_installation_state_last_event) and merges them, in one newest-first order with no gap or repeat. As one
     IN list, SQLite at a million picked ix_installation_state_id and fetched every failed row to sort them."""
     from sqlalchemy import event
 
-    demo.load(session=session, now=PINNED_NOW)
     expected = session.exec(
         select(Installation)
         .where(Installation.state.in_(installlist.NEEDS_HELP))
@@ -80,10 +75,9 @@ def test_needs_help_reads_each_state_in_order_and_merges_them(session):
     assert pages and all("installation.state = " in s for s in pages), pages[:1]
 
 
-def test_several_managed_plans_are_read_plan_by_plan_in_one_order(session):
+def test_several_managed_plans_are_read_plan_by_plan_in_one_order(session, demo_data):
     """With more than one publisher-managed plan the list reads each plan's first rows from its index and merges
     them: the same installations in the same newest-first order as one sorted query, forwards and back."""
-    demo.load(session=session, now=PINNED_NOW)
     plans = sorted({i.plan_name for i in session.exec(select(Installation)) if i.plan_name})
     for permission in session.exec(select(PlanPermission)):
         session.delete(permission)
@@ -118,8 +112,7 @@ def test_several_managed_plans_are_read_plan_by_plan_in_one_order(session):
     assert first.total == len(expected)
 
 
-def test_sorts_and_pages_without_gaps_or_repeats_and_says_where_it_is(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_sorts_and_pages_without_gaps_or_repeats_and_says_where_it_is(session, demo_data):
     by_name = _all(session, sort="application", direction="asc")
     assert [i.application_name for i in by_name] == sorted(i.application_name for i in by_name)
     assert len({i.id for i in by_name}) == 240
@@ -142,8 +135,7 @@ def test_sorts_and_pages_without_gaps_or_repeats_and_says_where_it_is(session):
     assert [i.id for i in back.items] == [i.id for i in first.items] and back.label == "1-50 of 240"
 
 
-def test_a_tile_count_is_what_its_filtered_list_shows(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_a_tile_count_is_what_its_filtered_list_shows(session, demo_data):
     for happened in installlist.HAPPENED:
         args = {"happened": happened, "within": "7"}
         count = installlist.count(session=session, query=installlist.parse(args), now=PINNED_NOW)
@@ -158,8 +150,7 @@ def test_a_tile_count_is_what_its_filtered_list_shows(session):
     )
 
 
-def test_the_reason_is_the_real_cause_from_error_details(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_the_reason_is_the_real_cause_from_error_details(session, demo_data):
     stuck = _all(session, state="needs_help")
     reasons = installlist.reasons(session=session, installations=stuck)
     assert set(reasons) == {i.id for i in stuck}
@@ -181,13 +172,12 @@ def test_bad_arguments_fall_back_to_defaults():
     assert (query.state, query.sort, query.within, query.start, query.linked) == ("", "last_event", 7, 1, "")
 
 
-def test_plan_names_are_every_plan_used_once(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_plan_names_are_every_plan_used_once(session, demo_data):
     used = {i.plan_name for i in session.exec(select(Installation)) if i.plan_name}
     assert installlist.plan_names(session=session) == sorted(used) and len(used) > 1
 
 
-def test_the_list_at_a_million_reads_indexes_not_every_installation(session):
+def test_the_list_at_a_million_reads_indexes_not_every_installation(session, demo_data):
     """Issue #21: at a million installations the plan select read every row (a GROUP BY), "happened in the last
     days" counted with an EXISTS per installation (12 s on SQLite), and "not linked", "needs help" and the sort
     by application sorted hundreds of thousands of rows; a plan or permission model sorted half a million."""
@@ -195,7 +185,6 @@ def test_the_list_at_a_million_reads_indexes_not_every_installation(session):
 
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
-    demo.load(session=session, now=PINNED_NOW)
     select_plans = plans(session, lambda: installlist.plan_names(session=session), containing="installation")
     assert all("SCAN installation" not in plan for plan in select_plans), select_plans
     for args in (

@@ -6,17 +6,9 @@ from datetime import timedelta
 
 from leads.crm import jobstatus
 from leads.jobs import locks
-from leads.models import JobRun, SourceDeletion
-from tests.conftest import PINNED_NOW as NOW
-from tests.retention.test_sweeper import add_lead
-
-
-def add_run(session, job: str, outcome: str, started_at=NOW - timedelta(minutes=10), **fields) -> JobRun:
-    finished = None if outcome == "running" else started_at + timedelta(seconds=5)
-    run = JobRun(job=job, holder="host:42", started_at=started_at, finished_at=finished, outcome=outcome, **fields)
-    session.add(run)
-    session.commit()
-    return run
+from leads.models import SourceDeletion
+from tests.factories import PINNED_NOW as NOW
+from tests.factories import add_lead, add_run
 
 
 def job(report, name: str) -> jobstatus.JobStatus:

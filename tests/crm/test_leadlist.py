@@ -9,7 +9,7 @@ import pytest
 from leads.crm import leadlist, pager
 from leads.models import Lead
 from leads.people import subjects
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 PEOPLE = [  # first, last, email, company, country, offer, action, status
     ("Zoë", "Jørgensen", "zoe@contoso.example", "Contoso", "Denmark", "coremem.radnac", "INS", "new"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from leads.crm import leadpage
 from leads.retention import holds
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 from tests.marketing_samples import give, make_lead, make_list
 
 

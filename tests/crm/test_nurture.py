@@ -8,8 +8,7 @@ import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, Installation, Lead, LeadNote
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_installation, add_lead
+from tests.factories import PINNED_NOW, add_installation, add_lead
 
 
 def actions(session, record_type="lead"):

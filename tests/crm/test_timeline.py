@@ -18,7 +18,7 @@ from leads.models import (
 )
 from leads.people import subjects
 from leads.staff import audit
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def _at(hours: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leads.crm import views
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def test_a_view_keeps_filters_and_sort_but_not_where_the_page_was(session, make_user):

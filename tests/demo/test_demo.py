@@ -10,6 +10,7 @@ from leads import demo
 from leads.consent import marketing
 from leads.demo import consent
 from leads.models import (
+    AuditEvent,
     ConsentRecord,
     Installation,
     InstallEvent,
@@ -20,7 +21,8 @@ from leads.models import (
     SupportGrant,
     SyncRun,
 )
-from tests.conftest import PINNED_NOW
+from leads.staff import audit
+from tests.factories import PINNED_NOW, add_lead
 
 
 def test_demo_data_covers_what_staff_will_meet(session):
@@ -52,28 +54,35 @@ def test_demo_data_covers_what_staff_will_meet(session):
     assert all(e.caller_ip is None for e in events if PINNED_NOW - e.received_at > timedelta(days=10))
 
 
-def test_demo_shows_a_sync_run_a_quarantine_and_a_legal_hold(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_demo_shows_a_sync_run_a_quarantine_and_a_legal_hold(session, demo_data):
     assert session.exec(select(SyncRun.status)).all() == ["succeeded"]
     assert len(session.exec(select(QuarantinedEntity)).all()) == 2
     assert len(session.exec(select(LegalHold).where(LegalHold.lifted_at.is_(None))).all()) == 1
 
 
-def test_demo_shows_support_access_grants_and_linked_installations(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_demo_shows_support_access_grants_and_linked_installations(session, demo_data):
     grants_ = session.exec(select(SupportGrant)).all()
     assert sorted(g.lapsed_at is None for g in grants_) == [False, True, True]
     assert len(session.exec(select(Installation).where(Installation.lead_id.is_not(None))).all()) == 40
 
 
-def test_demo_loads_once(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_demo_loads_once(session, demo_data):
     assert demo.load(session=session, now=PINNED_NOW) == (0, 0)
     assert session.exec(select(func.count()).select_from(Lead)).one() == demo.LEAD_COUNT
 
 
-def test_demo_shows_the_consent_gate_at_work(session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_the_demo_data_fixture_is_the_whole_load_and_new_records_follow_it(session, demo_data):
+    """`demo_data` copies one load per run into each test's database (conftest.py): every row, and the ids
+    carry on where the load left them, as if the test had loaded the data itself."""
+    assert session.exec(select(func.count()).select_from(Installation)).one() == demo.INSTALL_COUNT
+    audited = session.exec(select(func.max(AuditEvent.id))).one()
+    lead = add_lead(session, PINNED_NOW, "after-the-demo")
+    audit.commit(session=session, at=PINNED_NOW, actor="system:test", action="test.after_demo")
+    assert lead.id == demo.LEAD_COUNT + 1
+    assert session.exec(select(func.max(AuditEvent.id))).one() == audited + 1
+
+
+def test_demo_shows_the_consent_gate_at_work(session, demo_data):
     records = session.exec(select(ConsentRecord)).all()
     assert sum(record.granted for record in records) == 5 and sum(not record.granted for record in records) == 1
     launch = marketing.get_list_by_name(session=session, name=consent.LIST_NAME)

@@ -14,9 +14,7 @@ from sqlmodel import func, select
 from leads.cli import worker
 from leads.grants import grants, plans
 from leads.models import GrantCommunication, GrantData, SupportGrant, Tombstone
-from tests.conftest import PINNED_NOW
-from tests.grants.test_grants import open_grant
-from tests.retention.test_sweeper import add_installation
+from tests.factories import PINNED_NOW, add_installation, open_grant
 
 SECOND = timedelta(seconds=1)
 TEN_DAYS = timedelta(days=10)

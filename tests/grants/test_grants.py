@@ -10,8 +10,7 @@ from sqlmodel import func, select
 from leads.grants import grants, plans
 from leads.models import AuditEvent, GrantCommunication, GrantData, SupportGrant, Tombstone
 from leads.retention import sweeper
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_installation
+from tests.factories import PINNED_NOW, add_installation, open_grant
 
 SECOND = timedelta(seconds=1)
 TEN_DAYS = timedelta(days=10)
@@ -28,17 +27,6 @@ def managed(session):
         session=session, plan_name="radnac-managed", model="publisher_managed", actor="system:test", now=PINNED_NOW
     )
     return installation
-
-
-def open_grant(session, installation, actor, now=PINNED_NOW, **overrides):
-    values = {
-        "support_request_ref": "SR-1042",
-        "consent_given_by": "Jo Admin (IT lead, Contoso)",
-        "consent_given_at": now,
-        "consent_evidence": "Email 12 Nov: 'You may access.'",
-    }
-    values.update(overrides)
-    return grants.open_grant(session=session, installation_id=installation.id, actor=actor, now=now, **values)
 
 
 def test_a_grant_needs_written_consent_and_a_support_request(session, managed, make_user):

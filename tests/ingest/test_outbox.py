@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from leads.ingest import outbox
 from leads.models import SourceCorrection
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def queued(session, *row_keys):

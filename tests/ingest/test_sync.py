@@ -13,16 +13,11 @@ from leads.ingest import sync, tombstones
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SyncRun, Tombstone
 from leads.rules import intake
-from tests.conftest import PINNED_NOW
-from tests.lead_samples import customer_info, entity, microsoft_test_lead
+from tests.factories import PINNED_NOW
+from tests.lead_samples import SOURCE_TIMESTAMP, customer_info, entity, microsoft_test_lead, source_entity
 
 KEY = "test-tombstone-key"
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-
-def source_entity(raw: dict, at: datetime = T0) -> SourceEntity:
-    properties = {k: v for k, v in raw.items() if k not in ("PartitionKey", "RowKey")}
-    return SourceEntity(raw["PartitionKey"], raw["RowKey"], at, properties)
+T0 = SOURCE_TIMESTAMP
 
 
 class FakeSource:

@@ -10,7 +10,7 @@ from leads.cli import worker
 from leads.ingest import sync_job
 from leads.jobs import locks
 from leads.models import JobRun
-from tests.conftest import AZURITE_KEY
+from tests.factories import AZURITE_KEY
 from tests.lead_samples import entity
 
 UNREACHABLE = (

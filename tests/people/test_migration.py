@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from leads import db
 from leads.cli import alembic_config
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 LEAD = (
     "INSERT INTO lead (id, source_partition_key, source_row_key, email, first_seen_at, received_at, is_dnc, is_test,"

@@ -15,12 +15,9 @@ from leads.models import AuditEvent, Lead, Person, PersonLink
 from leads.people import subjects
 from leads.rights import actions, register
 from leads.rules.people import emails_in, normalise_email
-from tests.conftest import PINNED_NOW
-from tests.ingest.test_sync import source_entity
-from tests.lead_samples import customer_info, entity
+from tests.factories import PINNED_NOW, add_installation, add_lead, lead_for, new_request
+from tests.lead_samples import customer_info, entity, source_entity
 from tests.marketing_samples import give
-from tests.retention.test_sweeper import add_installation, add_lead
-from tests.rights.test_register import new as new_request
 
 
 @pytest.mark.parametrize(
@@ -41,15 +38,6 @@ def test_a_person_is_found_by_the_nfkc_casefolded_trimmed_address(given, key):
 def test_an_address_is_found_inside_a_quarantined_entitys_nested_json():
     raw = {"CustomerInfo": '{"FirstName": "Ada", "Email": "ADA@x.example"}', "Other": ["n/a"]}
     assert list(emails_in(raw)) == ["ada@x.example"]
-
-
-def lead_for(session, row_key: str, email: str, days: int = 0) -> Lead:
-    at = PINNED_NOW - timedelta(days=days)
-    lead = Lead(source_partition_key="p", source_row_key=row_key, email=email, first_seen_at=at, received_at=at)
-    subjects.file_leads(session=session, leads=[lead])
-    session.add(lead)
-    session.commit()
-    return lead
 
 
 def two_leads(session):

@@ -11,7 +11,7 @@ from leads.crm import dashboard
 from leads.models import Installation, Lead, LegalHold, QuarantinedEntity, RightsRequest, SupportGrant
 from leads.retention import due, forecast, holds, sweeper
 from leads.rules import schedule
-from tests.retention.test_sweeper import add_installation, add_lead
+from tests.factories import add_installation, add_lead, seed_every_kind
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 LEADS = due.KINDS[0]
@@ -62,58 +62,6 @@ def test_weekly_totals_add_up_to_the_window(session):
     assert sum(count for _, count in weeks) == due_by(session, NOW + timedelta(weeks=12))
 
 
-def _seed_every_kind(session, admin) -> None:
-    """Records of every kind the schedule destroys, due at many moments around the next weeks, a few on hold,
-    one already outlined and one lapsed (neither counts), and leads started on and around a leap day."""
-    year3 = NOW - (datetime(2027, 11, 25, tzinfo=UTC) - datetime(2024, 11, 25, tzinfo=UTC))
-    offsets = [-2, 0.5, 3, 6.9, 7, 7.1, 15, 29.9, 30, 31, 45, 80, 120]
-    for n, days in enumerate(offsets):
-        lead = add_lead(session, year3 + timedelta(days=days), f"lead{n}", company=f"Firm {n}")
-        uninstalled = NOW - timedelta(days=90) + timedelta(days=days)
-        installation = add_installation(session, uninstalled, f"app{n}")
-        if n in (2, 9):
-            holds.place(session=session, record_type="lead", record_id=lead.id, reason="claim", actor=admin, now=NOW)
-            holds.place(
-                session=session,
-                record_type="installation",
-                record_id=installation.id,
-                reason="claim",
-                actor=admin,
-                now=NOW,
-            )
-        session.add(_quarantined(n, year3 + timedelta(days=days)))
-        session.add(_request(n, year3 + timedelta(days=days), outlined=n == 4))
-        if days >= 0:
-            session.add(_grant(installation.id, n, NOW - timedelta(days=10) + timedelta(days=days / 4)))
-    for n, start in enumerate([datetime(2024, 2, 28, 12, tzinfo=UTC), datetime(2024, 2, 29, 11, tzinfo=UTC)]):
-        add_lead(session, start, f"leap{n}")
-        add_lead(session, start + timedelta(hours=8), f"leap-late{n}")
-    session.commit()
-
-
-def _quarantined(n: int, start: datetime) -> QuarantinedEntity:
-    return QuarantinedEntity(
-        partition_key="q", row_key=f"q{n}", reason="no email", raw="{}", first_seen_at=start, last_seen_at=start,
-        clock_started_at=start,
-    )  # fmt: skip
-
-
-def _request(n: int, closed_at: datetime, outlined: bool) -> RightsRequest:
-    return RightsRequest(
-        kind="access", requester_name=f"Requester {n}", requester_email=f"r{n}@x.example", channel="email",
-        received_on=closed_at.date(), status="completed", closed_on=closed_at.date(), closed_at=closed_at,
-        outlined_at=closed_at if outlined else None, created_by="admin@x.example", created_at=closed_at,
-    )  # fmt: skip
-
-
-def _grant(installation_id: int, n: int, last: datetime) -> SupportGrant:
-    return SupportGrant(
-        installation_id=installation_id, support_request_ref=f"SR-{n}", consent_given_at=last, consent_given_by="C",
-        consent_evidence="yes", consent_evidence_sha256="0" * 64, opened_by="support@x.example", opened_at=last,
-        last_communication_at=last, lapsed_at=last if n == 12 else None,
-    )  # fmt: skip
-
-
 def _recount(session, now: datetime, days: int) -> tuple[int, int]:
     """(due, held): every record read and decided by the countdown's own rule, no SQL cleverness."""
     until, found, held = now + timedelta(days=days), 0, 0
@@ -148,7 +96,7 @@ def _recount(session, now: datetime, days: int) -> tuple[int, int]:
 def test_the_dashboard_and_the_retention_page_count_the_same_as_a_full_recount(session, make_user, later):
     """The tiles' figures, /retention's totals and a brute-force recount agree, as `now` moves (records become
     due) and after a sweep destroys what is due."""
-    _seed_every_kind(session, make_user("admin"))
+    seed_every_kind(session, make_user("admin"))
     now = NOW + later
     for moment in (now, now + timedelta(days=1)):
         figures = dashboard.figures(session=session, now=moment, staff_email="sales@x.example")

@@ -22,78 +22,15 @@ from leads.models import (
     SourceDeletion,
     Tombstone,
 )
-from leads.people import subjects
 from leads.retention import destroy, due, holds, sweeper
 from leads.rules import schedule
 from leads.staff import audit
+from tests.factories import TOMBSTONE_KEY, add_installation, add_lead, sweep
 from tests.lead_samples import entity
 
-KEY = "test-tombstone-key"
+KEY = TOMBSTONE_KEY
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
-
-
-def add_lead(session, received_at: datetime, row_key: str = "r", **fields) -> Lead:
-    lead = Lead(
-        source_partition_key="2026-11",
-        source_row_key=row_key,
-        first_name="Ada",
-        last_name="Lovelace",
-        email=f"{row_key}@x.example",
-        first_seen_at=received_at,
-        received_at=received_at,
-        **fields,
-    )
-    subjects.file_leads(session=session, leads=[lead])
-    session.add(lead)
-    session.commit()
-    return lead
-
-
-def add_installation(session, uninstalled_at: datetime | None, name: str = "app", ip_at: datetime | None = None):
-    app_id = f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Solutions/applications/{name}"
-    start = (uninstalled_at or NOW) - timedelta(days=400)
-    installation = Installation(
-        application_id=app_id,
-        subscription_id="s",
-        resource_group="rg",
-        application_name=name,
-        state="uninstalled" if uninstalled_at else "installed",
-        first_event_at=start,
-        last_event_at=uninstalled_at or start,
-        uninstalled_at=uninstalled_at,
-        clock_started_at=uninstalled_at,
-    )
-    session.add(installation)
-    session.flush()
-    session.add(
-        InstallEvent(
-            installation_id=installation.id,
-            dedupe_key=f"k-{name}",
-            event_type="PUT",
-            provisioning_state="Succeeded",
-            event_time=start,
-            received_at=ip_at or start,
-            caller_ip="20.1.2.3",
-        )
-    )
-    if uninstalled_at:
-        session.add(
-            InstallEvent(
-                installation_id=installation.id,
-                dedupe_key=f"k-{name}-deleted",
-                event_type="DELETE",
-                provisioning_state="Deleted",
-                event_time=uninstalled_at,
-                received_at=uninstalled_at,
-            )
-        )
-    session.commit()
-    return installation
-
-
-def sweep(session, now=NOW, source=None, **kwargs) -> sweeper.Report:
-    return sweeper.sweep(session=session, now=now, source=source, tombstone_key=KEY, holder="test", **kwargs)
 
 
 def count(session, model) -> int:

@@ -16,10 +16,8 @@ from sqlmodel import select
 from leads.models import AuditEvent, Installation, Lead, LeadNote, Rectification, RightsRequest, Tombstone
 from leads.retention import holds
 from leads.rights import register
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW, add_installation, add_lead, new_request
 from tests.lead_samples import customer_info, entity
-from tests.retention.test_sweeper import add_installation, add_lead
-from tests.rights.test_register import new as new_request
 
 
 @pytest.fixture

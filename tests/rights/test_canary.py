@@ -26,9 +26,8 @@ from leads.grants import grants, plans
 from leads.ingest import sources
 from leads.models import Installation, Lead, QuarantinedEntity
 from leads.rights import actions, register
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW, add_installation
 from tests.lead_samples import customer_info, entity
-from tests.retention.test_sweeper import add_installation
 
 KEPT = {"rightsrequest", "requeststep", "requestpause"}  # the request record, kept for its period (RULES.md)
 FIELDS = (

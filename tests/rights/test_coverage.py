@@ -14,9 +14,7 @@ from leads.retention import holds
 from leads.rights import register
 from leads.rules.requests import ACTIONS
 from leads.rules.rights import KINDS
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_lead
-from tests.rights.test_register import new as new_request
+from tests.factories import PINNED_NOW, add_lead, new_request
 
 ACTION_URLS = {
     "export.access": ("post", "/rights/{id}/bundle/access"),

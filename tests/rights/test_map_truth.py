@@ -16,10 +16,8 @@ from leads.models import QuarantinedEntity, SourceCorrection
 from leads.retention import sweeper
 from leads.rights import actions, register
 from leads.rules import datamap
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW, add_lead, new_request
 from tests.lead_samples import customer_info, entity
-from tests.retention.test_sweeper import add_lead
-from tests.rights.test_register import new as new_request
 
 
 def _request_for(session, make_user, lead, kind="access", email="ada@x.example"):

@@ -10,8 +10,7 @@ from sqlmodel import SQLModel
 from leads.models import RightsRequest, Tombstone
 from leads.retention import sweeper
 from leads.rights import actions, register
-from tests.conftest import PINNED_NOW
-from tests.rights.test_person_export import ada_everywhere
+from tests.factories import PINNED_NOW, ada_everywhere
 
 
 def _is_text(column) -> bool:

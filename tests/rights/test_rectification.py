@@ -14,8 +14,8 @@ from sqlmodel import select
 from leads.ingest import corrections, sources
 from leads.models import AuditEvent, Lead, Rectification, SourceCorrection
 from leads.rights import actions, register
+from tests.factories import new_request
 from tests.lead_samples import customer_info, entity
-from tests.rights.test_register import new as new_request
 
 pytestmark = pytest.mark.azurite
 

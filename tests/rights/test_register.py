@@ -12,34 +12,21 @@ from leads.models import AuditEvent, RightsRequest
 from leads.people import subjects
 from leads.rights import register
 from leads.rules import rights
-from tests.retention.test_sweeper import add_lead
+from tests.factories import add_lead, new_request
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
 
-def new(session, actor, received=date(2026, 11, 2), kind="access", email="ada@x.example"):
-    return register.create(
-        session=session,
-        kind=kind,
-        requester_name="Ada Lovelace",
-        requester_email=email,
-        channel="email",
-        received_on=received,
-        details="All my data",
-        actor=actor,
-        now=NOW,
-    )
-
-
 def test_a_new_request_is_due_a_month_later_on_a_working_day(session, make_user):
-    request = new(session, make_user("support"), received=date(2026, 11, 2))
+    request = new_request(session, make_user("support"), received=date(2026, 11, 2))
     assert (request.status, request.due_on) == ("received", date(2026, 12, 2))
-    assert new(session, make_user("support"), received=date(2026, 1, 31)).due_on == date(2026, 3, 2)  # 28 Feb is Sat
+    later = new_request(session, make_user("support"), received=date(2026, 1, 31))
+    assert later.due_on == date(2026, 3, 2)  # 28 Feb is a Saturday
 
 
 def test_asking_for_identity_stops_the_clock_until_it_arrives(session, make_user):
     actor = make_user("support")
-    request = new(session, actor)
+    request = new_request(session, actor)
     register.ask_identity(session=session, request=request, on=date(2026, 11, 3), actor=actor, now=NOW)
     assert (request.status, request.due_on) == ("awaiting_identity", None)
     register.identity_received(session=session, request=request, on=date(2026, 11, 10), actor=actor, now=NOW)
@@ -48,7 +35,7 @@ def test_asking_for_identity_stops_the_clock_until_it_arrives(session, make_user
 
 def test_clarification_moves_the_deadline_by_the_days_stopped(session, make_user):
     actor = make_user("support")
-    request = new(session, actor, received=date(2026, 11, 2))
+    request = new_request(session, actor, received=date(2026, 11, 2))
     register.ask_clarification(
         session=session, request=request, question="Which account?", on=date(2026, 11, 5), actor=actor, now=NOW
     )
@@ -59,7 +46,7 @@ def test_clarification_moves_the_deadline_by_the_days_stopped(session, make_user
 
 def test_extension_needs_a_reason_told_within_the_first_month_and_happens_once(session, make_user):
     actor = make_user("support")
-    request = new(session, actor, received=date(2026, 11, 2))
+    request = new_request(session, actor, received=date(2026, 11, 2))
     with pytest.raises(register.RequestError, match="within the first month"):
         register.extend(
             session=session,
@@ -83,7 +70,7 @@ def test_extension_needs_a_reason_told_within_the_first_month_and_happens_once(s
 
 def test_closing_needs_an_outcome_and_is_final(session, make_user):
     actor = make_user("support")
-    request = new(session, actor)
+    request = new_request(session, actor)
     with pytest.raises(register.RequestError):
         register.close(session=session, request=request, status="refused", outcome="", actor=actor, now=NOW)
     register.close(session=session, request=request, status="completed", outcome="Export sent", actor=actor, now=NOW)
@@ -96,9 +83,9 @@ def test_closing_needs_an_outcome_and_is_final(session, make_user):
 
 def test_the_register_puts_the_most_urgent_first_and_counts_them(session, make_user):
     actor = make_user("support")
-    overdue = new(session, actor, received=date(2026, 10, 1))
-    soon = new(session, actor, received=date(2026, 10, 28))
-    later = new(session, actor, received=date(2026, 11, 20))
+    overdue = new_request(session, actor, received=date(2026, 10, 1))
+    soon = new_request(session, actor, received=date(2026, 10, 28))
+    later = new_request(session, actor, received=date(2026, 11, 20))
     order = [r.id for r in register.register(session=session, open_only=True)]
     assert order == [overdue.id, soon.id, later.id]
     assert register.counts(session=session, today=NOW.date()) == {"overdue": 1, "due_this_week": 1}
@@ -112,7 +99,7 @@ def test_leads_are_matched_by_email_and_confirmed_by_staff(session, make_user):
     session.add(lead)
     session.commit()
     add_lead(session, NOW, "other")
-    request = new(session, actor, email=" ada@X.example")
+    request = new_request(session, actor, email=" ada@X.example")
     assert [c.id for c in register.candidates(session=session, request=request)] == [lead.id]
     assert register.linked_leads(session=session, request=request) == []
     register.confirm_lead(session=session, request=request, lead=lead, actor=actor, now=NOW)
@@ -124,9 +111,9 @@ def test_leads_are_matched_by_email_and_confirmed_by_staff(session, make_user):
 def test_future_receipt_and_unknown_kinds_are_refused(session, make_user):
     actor = make_user("support")
     with pytest.raises(register.RequestError):
-        new(session, actor, received=date(2026, 11, 26))
+        new_request(session, actor, received=date(2026, 11, 26))
     with pytest.raises(register.RequestError):
-        new(session, actor, kind="telepathy")
+        new_request(session, actor, kind="telepathy")
     assert session.exec(select(RightsRequest)).all() == []
 
 
@@ -188,7 +175,7 @@ def test_every_allowed_order_of_steps_ends_with_the_due_date_rules_give(
     walked = orders(identity, clarifications, extension)
     assert walked
     for order in walked:
-        request = new(session, actor, received=received)
+        request = new_request(session, actor, received=received)
         dated = {}
         for position, step in enumerate(order):
             dated[step] = received + timedelta(days=2 * position + 1)  # 3, 5, 7... November: all before NOW
@@ -203,7 +190,7 @@ def test_identity_asked_then_a_clarification_answered_still_takes_the_proof_and_
 ):
     """The defect of issue #16: the request sat "in progress" with no due date, and the proof was refused."""
     actor = make_user("support")
-    request = new(session, actor, received=date(2026, 11, 2))
+    request = new_request(session, actor, received=date(2026, 11, 2))
     take(session, request, actor, "ask-identity", date(2026, 11, 3))
     take(session, request, actor, "ask#1", date(2026, 11, 4))
     take(session, request, actor, "answer#1", date(2026, 11, 6))
@@ -224,7 +211,7 @@ def test_identity_asked_then_a_clarification_answered_still_takes_the_proof_and_
 )
 def test_dates_out_of_order_are_refused_with_a_reason_and_change_nothing(session, make_user, step, on, reason):
     actor = make_user("support")
-    request = new(session, actor, received=date(2026, 11, 1))
+    request = new_request(session, actor, received=date(2026, 11, 1))
     before = (request.status, request.due_on)
     with pytest.raises(register.RequestError, match=reason):
         take(session, request, actor, step, on)
@@ -235,7 +222,7 @@ def test_dates_out_of_order_are_refused_with_a_reason_and_change_nothing(session
 
 def test_an_answer_cannot_precede_its_question_nor_come_from_the_future(session, make_user):
     actor = make_user("support")
-    request = new(session, actor, received=date(2026, 11, 1))
+    request = new_request(session, actor, received=date(2026, 11, 1))
     take(session, request, actor, "ask#1", date(2026, 11, 10))
     with pytest.raises(register.RequestError, match="before it was asked"):
         take(session, request, actor, "answer#1", date(2026, 11, 9))
@@ -249,7 +236,7 @@ def test_an_answer_cannot_precede_its_question_nor_come_from_the_future(session,
 
 def test_each_step_is_taken_at_most_once_unless_asked_again(session, make_user):
     actor = make_user("support")
-    request = new(session, actor, received=date(2026, 11, 2))
+    request = new_request(session, actor, received=date(2026, 11, 2))
     take(session, request, actor, "ask-identity", date(2026, 11, 3))
     with pytest.raises(register.RequestError, match="already asked"):
         take(session, request, actor, "ask-identity", date(2026, 11, 4))

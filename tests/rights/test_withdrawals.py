@@ -12,9 +12,7 @@ from leads.models import ConsentRecord, MarketingListMember
 from leads.people import subjects
 from leads.rights import actions, register
 from leads.rules import consent, purposes
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_lead
-from tests.rights.test_register import new as new_request
+from tests.factories import PINNED_NOW, add_lead, new_request
 
 RECEIVED = date(2026, 11, 20)
 

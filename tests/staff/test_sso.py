@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from leads.models import AuditEvent, StaffIdentity
 from leads.staff import sso, users
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 ISSUER = "https://login.microsoftonline.com/tenant/v2.0"
 ROLE_MAP = {"Leads.Admin": "admin", "Leads.Sales": "sales", "11111111-group": "support"}

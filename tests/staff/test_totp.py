@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from leads.models import AuditEvent, RecoveryCode
 from leads.staff import totp
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def code_at(secret: str, when) -> str:

@@ -5,15 +5,27 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from leads.config import TEST_PASSWORD_HASH
 from leads.models import AuditEvent
 from leads.staff import users
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 
-def test_passwords_are_stored_as_scrypt_hashes(make_user):
-    user = make_user("sales")
-    assert user.password_hash.startswith("scrypt:")
+def test_passwords_are_stored_as_scrypt_hashes(session):
+    user = users.create_user(
+        session=session, email="s@radnac.example", password=PASSWORD, role="sales", now=PINNED_NOW, actor="system:test"
+    )
+    assert user.password_hash.startswith("scrypt:32768:8:1$")  # werkzeug's default cost, unless told otherwise
     assert PASSWORD not in user.password_hash
+    assert users.authenticate(session=session, email=user.email, password=PASSWORD).id == user.id
+
+
+def test_the_test_suite_hashes_with_the_testing_configs_cheap_method_and_still_checks_passwords(app, make_user):
+    """One PBKDF2 round instead of scrypt's ~0.1 s, chosen by APP_ENV=testing only (tests/test_config.py shows
+    production and development refuse it); what a hash proves is unchanged."""
+    assert app.config["PASSWORD_HASH_METHOD"] == TEST_PASSWORD_HASH
+    user = make_user("sales")
+    assert user.password_hash.startswith(f"{TEST_PASSWORD_HASH}$") and PASSWORD not in user.password_hash
 
 
 def test_emails_are_unique_case_insensitively(session, make_user):

@@ -11,8 +11,7 @@ from sqlmodel import select
 
 from leads.models import AuditEvent, Lead
 from leads.staff import audit
-from tests.conftest import PINNED_NOW
-from tests.web.test_sessions import browser
+from tests.factories import PINNED_NOW, logged_in
 from tests.web.walk import populate
 
 
@@ -21,7 +20,9 @@ def views(session) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).where(AuditEvent.action == audit.VIEWED).order_by(AuditEvent.id)))
 
 
-def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_when(app, session, make_user, clock):
+def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_when(
+    app, session, make_user, clock, demo_data
+):
     ids, staff = populate(session, make_user)
     lead = session.get(Lead, ids["lead_id"])
     pages = {
@@ -35,7 +36,7 @@ def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_
         "sales": [(f"/marketing/lists/{ids['list_id']}", "marketing_list", ids["list_id"])],
     }
     for role, visits in pages.items():
-        viewer = browser(app, staff[role])
+        viewer = logged_in(app, staff[role])
         for path, _kind, _id in visits:
             assert viewer.get(path).status_code == 200, path
     recorded = views(session)
@@ -45,17 +46,17 @@ def test_each_page_showing_one_persons_data_records_who_viewed_which_record_and_
     for event in recorded:  # who and which record, never what was on the page
         text = f"{event.details} {event.record_id}"
         assert not any(v and v in text for v in (lead.email, lead.first_name, lead.last_name, lead.company))
-    assert browser(app, staff["support"]).get("/leads/999999").status_code == 404
+    assert logged_in(app, staff["support"]).get("/leads/999999").status_code == 404
     assert len(views(session)) == len(expected)  # nothing shown, nothing recorded
 
 
-def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, session, make_user, clock):
+def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, session, make_user, clock, demo_data):
     ids, staff = populate(session, make_user)
-    reader = browser(app, staff["sales"])
+    reader = logged_in(app, staff["sales"])
     reader.get(f"/leads/{ids['lead_id']}")
     clock.now = PINNED_NOW + timedelta(days=2)
     reader.get(f"/installations/{ids['installation_id']}")
-    admin = browser(app, staff["admin"])
+    admin = logged_in(app, staff["admin"])
     page = admin.get("/admin/audit", query_string={"actor": staff["sales"].id}).data.decode()
     assert page.count(staff["sales"].email) >= 2 and f"lead {ids['lead_id']}" in page
     assert "When (UK time)" in page and "UTC" not in page  # the trail reads in UK time, to the second
@@ -66,7 +67,7 @@ def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, s
     dated = admin.get("/admin/audit", query_string={"actor": staff["sales"].id, "since": day, "until": day})
     text = dated.data.decode()
     assert f"installation {ids['installation_id']}" in text and f"lead {ids['lead_id']}" not in text
-    assert browser(app, staff["support"]).get("/admin/audit").status_code == 403
+    assert logged_in(app, staff["support"]).get("/admin/audit").status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, s
     ],
 )
 def test_a_malformed_filter_is_a_400_that_says_why(app, make_user, args, reason):
-    response = browser(app, make_user("admin")).get("/admin/audit", query_string=args)
+    response = logged_in(app, make_user("admin")).get("/admin/audit", query_string=args)
     assert response.status_code == 400 and reason in response.data.decode()
 
 

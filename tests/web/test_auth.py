@@ -9,7 +9,7 @@ from werkzeug.routing import Rule
 
 from leads import create_app
 from leads.web.auth import LOGIN_FAILED
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 PUBLIC_ENDPOINTS = {
     "auth.login",

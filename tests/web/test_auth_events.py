@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from leads.models import AuditEvent
 from leads.staff import totp
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 TYPED_SECRET = "my-real-password-typed-in-the-wrong-box"
 

@@ -11,17 +11,15 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from leads import demo
 from leads.models import Installation, Lead
 from tests.browser import log_in, shoot, sqlite_database_url
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
 
 
-def test_staff_log_in_and_browse_leads(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_staff_log_in_and_browse_leads(live_url, page, session, make_user, demo_data):
     user = make_user("sales", "sam.sales@radnac.example")
 
     page.goto(f"{live_url}/leads")
@@ -61,8 +59,7 @@ def test_staff_log_in_and_browse_leads(live_url, page, session, make_user):
     shoot(page, "dashboard")
 
 
-def test_search_narrows_as_you_type_and_filters_survive_paging(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_search_narrows_as_you_type_and_filters_survive_paging(live_url, page, session, make_user, demo_data):
     log_in(page, live_url, make_user("sales").email)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url) if "/leads?" in request.url else None)
@@ -84,8 +81,7 @@ def test_search_narrows_as_you_type_and_filters_survive_paging(live_url, page, s
     shoot(page, "leads-filtered")
 
 
-def test_status_changes_inline_and_installations_link(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_status_changes_inline_and_installations_link(live_url, page, session, make_user, demo_data):
     lead = session.exec(select(Lead).where(Lead.offer == "coremem.radnac").order_by(Lead.id.desc())).first()
     near = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
     near.plan_product, near.first_event_at = "radnac", lead.received_at + timedelta(hours=3)
@@ -104,8 +100,7 @@ def test_status_changes_inline_and_installations_link(live_url, page, session, m
     shoot(page, "lead-nurture")
 
 
-def test_pages_work_without_javascript(live_url, browser, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_pages_work_without_javascript(live_url, browser, session, make_user, demo_data):
     user = make_user("support")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from leads.grants import plans
 from tests.browser import WIDTHS, log_in, page_width, shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_installation
+from tests.factories import PINNED_NOW, add_installation
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)

@@ -7,27 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import shoot, sqlite_database_url
-from tests.conftest import PASSWORD
+from tests.browser import log_in, shoot, sqlite_database_url
 from tests.marketing_samples import make_lead, make_list
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
 
 
-def _log_in(page, live_url, user) -> None:
-    page.goto(f"{live_url}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_url}/leads")
-
-
 def test_record_consent_then_add_to_a_list(live_url, page, session, make_user):
     zoe = make_lead(session, 1, first_name="Zoë", last_name="Müller", company="Contoso")
     nadia = make_lead(session, 2, first_name="Nadia", last_name="Never")
     make_list(session, "RADNAC 3.0 launch")
-    _log_in(page, live_url, make_user("sales", "sam.sales@radnac.example"))
+    log_in(page, live_url, make_user("sales", "sam.sales@radnac.example").email)
 
     page.goto(f"{live_url}/leads/{zoe.id}")
     assert "Marketing is not allowed now." in page.locator("#marketing-panel").inner_text()
@@ -74,7 +65,7 @@ def test_bulk_add_works_without_javascript(live_url, browser, session, make_user
     make_list(session, "RADNAC 3.0 launch")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()  # a page without JavaScript
-    _log_in(page, live_url, make_user("sales"))
+    log_in(page, live_url, make_user("sales").email)
     page.check(f"input[name=lead_id][value='{lead.id}']")
     page.click("#bulk-add button[type=submit]")
     assert page.url == f"{live_url}/marketing/lists/add"

@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser import shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
+from tests.browser import log_in, shoot, sqlite_database_url
+from tests.factories import PINNED_NOW
 from tests.marketing_samples import give, make_lead
-from tests.web.test_browser_marketing import _log_in
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
@@ -22,7 +21,7 @@ def test_withdrawing_consent_on_the_person_page_refuses_both_leads(live_url, pag
     first = make_lead(session, 40, first_name="Ada", last_name="Lovelace", email="Ada@X.example")
     second = make_lead(session, 2, first_name="Ada", last_name="Lovelace", email="ada@x.example")
     give(session, first, at=PINNED_NOW - timedelta(days=3))
-    _log_in(page, live_url, make_user("sales", "sam.sales@radnac.example"))
+    log_in(page, live_url, make_user("sales", "sam.sales@radnac.example").email)
 
     page.goto(f"{live_url}/leads/{second.id}")
     assert "Allowed" in page.locator("#marketing-panel").inner_text()  # the consent given on the other lead

@@ -7,10 +7,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from leads import demo
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_lead
+from tests.factories import PINNED_NOW, add_lead
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
@@ -37,8 +35,7 @@ def test_countdown_ticks_in_the_page_without_asking_the_server(live_url, page, s
     shoot(page, "lead-countdown-due")
 
 
-def test_upcoming_destruction_page(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_upcoming_destruction_page(live_url, page, session, make_user, demo_data):
     user = make_user("admin")
     page.clock.install(time=PINNED_NOW.timestamp())  # countdown.js ticks from the app's pinned clock
     log_in(page, live_url, user.email)
@@ -58,9 +55,9 @@ def test_retention_and_dashboard_agree_by_name_with_countdowns(
 ):
     """Issue #19 item 9: names and countdowns on /retention, grants present, the dashboard's counts, the chart
     titled, and no sideways scroll at 820 pixels, with JavaScript on and off."""
-    from tests.retention.test_forecast import _seed_every_kind
+    from tests.factories import seed_every_kind
 
-    _seed_every_kind(session, make_user("admin"))
+    seed_every_kind(session, make_user("admin"))
     page = open_page(browser, width=width, javascript=javascript)
     if javascript:
         page.clock.install(time=PINNED_NOW.timestamp())  # countdown.js ticks from the app's pinned clock

@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from leads import demo
 from tests.browser import log_in, shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
 
 
-def test_register_a_request_erase_the_person_and_the_lead_is_gone(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_register_a_request_erase_the_person_and_the_lead_is_gone(live_url, page, session, make_user, demo_data):
     log_in(page, live_url, make_user("support").email)
     page.goto(f"{live_url}/leads?q=noah")
     lead_link = page.locator("#leads-table tbody tr td.name a").first

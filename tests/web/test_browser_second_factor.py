@@ -5,9 +5,8 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from tests.browser import log_in, shoot, sqlite_database_url
-from tests.conftest import PASSWORD, PINNED_NOW
-from tests.web.test_browser_security import watch_console
+from tests.browser import log_in, shoot, sqlite_database_url, watch_console
+from tests.factories import PASSWORD, PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)

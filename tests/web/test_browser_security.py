@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from leads import demo
-from tests.browser import log_in, shoot, sqlite_database_url
-from tests.conftest import PINNED_NOW
+from tests.browser import log_in, shoot, sqlite_database_url, watch_console
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
 
 
-def watch_console(page) -> list[str]:
-    """Every console error and page error, as text (Chromium reports CSP violations as console errors)."""
-    seen: list[str] = []
-
-    def on_console(message) -> None:
-        where = message.location["url"]
-        if message.type == "error" and not where.endswith("/favicon.ico"):  # the browser's own probe, not a page
-            seen.append(f"{message.text} at {where}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: seen.append(str(error)))
-    return seen
-
-
-def test_browsing_under_the_policy_reports_no_violation(live_url, page, session, make_user):
-    demo.load(session=session, now=PINNED_NOW)
+def test_browsing_under_the_policy_reports_no_violation(live_url, page, session, make_user, demo_data):
     user = make_user("admin")
     errors = watch_console(page)
     missing: list[str] = []

@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from leads import demo
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
@@ -22,8 +21,7 @@ def _tag(width: int, javascript: bool) -> str:
 
 
 @pytest.mark.parametrize(("width", "javascript"), BOTH)
-def test_support_finds_the_failed_installs_and_why(live_url, browser, session, make_user, width, javascript):
-    demo.load(session=session, now=PINNED_NOW)
+def test_support_finds_the_failed_installs_and_why(live_url, browser, session, make_user, width, javascript, demo_data):
     page = open_page(browser, width=width, javascript=javascript)
     log_in(page, live_url, make_user("support").email)
     page.goto(f"{live_url}/")
@@ -82,8 +80,9 @@ def _log_in_here(page, email: str) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(live_url, browser, session, make_user, width):
-    demo.load(session=session, now=PINNED_NOW)
+def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(
+    live_url, browser, session, make_user, width, demo_data
+):
     user = make_user("sales")
     page = open_page(browser, width=width)
     log_in(page, live_url, user.email)
@@ -115,8 +114,9 @@ def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(live_ur
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(live_url, browser, session, make_user, width):
-    demo.load(session=session, now=PINNED_NOW)
+def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(
+    live_url, browser, session, make_user, width, demo_data
+):
     page = open_page(browser, width=width, javascript=False)
     log_in(page, live_url, make_user("sales").email)
     page.goto(f"{live_url}/leads/1")
@@ -132,12 +132,13 @@ def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(live_ur
 
 
 @pytest.mark.parametrize(("width", "javascript"), BOTH)
-def test_my_follow_ups_queue_from_the_dashboard_tile(live_url, browser, session, make_user, width, javascript):
+def test_my_follow_ups_queue_from_the_dashboard_tile(
+    live_url, browser, session, make_user, width, javascript, demo_data
+):
     from datetime import timedelta
 
     from leads.models import LeadNote
 
-    demo.load(session=session, now=PINNED_NOW)
     user = make_user("sales")
     for n, hours in enumerate((-50, -3, 6, 30)):
         session.add(
@@ -172,12 +173,13 @@ def test_my_follow_ups_queue_from_the_dashboard_tile(live_url, browser, session,
 
 
 @pytest.mark.parametrize(("width", "javascript"), BOTH)
-def test_support_links_an_installation_to_a_lead_by_hand(live_url, browser, session, make_user, width, javascript):
+def test_support_links_an_installation_to_a_lead_by_hand(
+    live_url, browser, session, make_user, width, javascript, demo_data
+):
     from sqlmodel import select
 
     from leads.models import Installation, Lead
 
-    demo.load(session=session, now=PINNED_NOW)
     installation = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
     lead = session.get(Lead, 9)
     page = open_page(browser, width=width, javascript=javascript)
@@ -199,9 +201,8 @@ def test_support_links_an_installation_to_a_lead_by_hand(live_url, browser, sess
 
 @pytest.mark.parametrize(("width", "javascript"), BOTH)
 def test_a_leads_page_leads_with_its_controls_and_one_timeline(
-    live_url, browser, session, make_user, width, javascript
+    live_url, browser, session, make_user, width, javascript, demo_data
 ):
-    demo.load(session=session, now=PINNED_NOW)
     page = open_page(browser, width=width, javascript=javascript)
     log_in(page, live_url, make_user("sales").email)
     page.goto(f"{live_url}/leads/3")
@@ -222,8 +223,7 @@ def test_a_leads_page_leads_with_its_controls_and_one_timeline(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_names_are_found_typed_without_accents(live_url, browser, session, make_user, width):
-    demo.load(session=session, now=PINNED_NOW)
+def test_names_are_found_typed_without_accents(live_url, browser, session, make_user, width, demo_data):
     page = open_page(browser, width=width)
     log_in(page, live_url, make_user("sales").email)
     for typed, expected in (("lefevre", "Lefèvre"), ("jorgensen", "Jørgensen")):
@@ -252,8 +252,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_scrolls_sideways(live_url, browser, session, make_user, width):
-    demo.load(session=session, now=PINNED_NOW)
+def test_no_page_scrolls_sideways(live_url, browser, session, make_user, width, demo_data):
     page = open_page(browser, width=width)
     log_in(page, live_url, make_user("admin").email)
     wide = {}
@@ -268,8 +267,9 @@ def test_no_page_scrolls_sideways(live_url, browser, session, make_user, width):
 
 
 @pytest.mark.parametrize(("width", "javascript"), BOTH)
-def test_select_all_on_the_page_and_change_status_in_bulk(live_url, browser, session, make_user, width, javascript):
-    demo.load(session=session, now=PINNED_NOW)
+def test_select_all_on_the_page_and_change_status_in_bulk(
+    live_url, browser, session, make_user, width, javascript, demo_data
+):
     user = make_user("sales")
     page = open_page(browser, width=width, javascript=javascript)
     log_in(page, live_url, user.email)
@@ -289,8 +289,7 @@ def test_select_all_on_the_page_and_change_status_in_bulk(live_url, browser, ses
 
 
 @pytest.mark.parametrize(("width", "javascript"), BOTH)
-def test_a_saved_view_brings_back_its_filters(live_url, browser, session, make_user, width, javascript):
-    demo.load(session=session, now=PINNED_NOW)
+def test_a_saved_view_brings_back_its_filters(live_url, browser, session, make_user, width, javascript, demo_data):
     page = open_page(browser, width=width, javascript=javascript)
     log_in(page, live_url, make_user("support").email)
     page.goto(f"{live_url}/installations")

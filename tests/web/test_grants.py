@@ -9,9 +9,7 @@ from sqlmodel import select
 
 from leads.grants import plans
 from leads.models import PlanPermission, SupportGrant
-from tests.conftest import PINNED_NOW
-from tests.grants.test_grants import open_grant
-from tests.retention.test_sweeper import add_installation
+from tests.factories import PINNED_NOW, add_installation, open_grant
 
 
 @pytest.fixture
@@ -107,7 +105,7 @@ def test_admins_map_plans(client, auth, session):
 
 
 def test_a_linked_lead_shows_the_grant_countdown(client, auth, session, managed):
-    from tests.retention.test_sweeper import add_lead
+    from tests.factories import add_lead
 
     user = auth.login("support")
     lead = add_lead(session, PINNED_NOW - timedelta(days=3))
@@ -119,11 +117,9 @@ def test_a_linked_lead_shows_the_grant_countdown(client, auth, session, managed)
     assert "Support access" in page and "access lapses in" in page and "10 days" in page
 
 
-def test_the_grant_form_says_which_field_is_missing(client, auth, session):
-    from leads import demo
+def test_the_grant_form_says_which_field_is_missing(client, auth, session, demo_data):
     from leads.models import Installation
 
-    demo.load(session=session, now=PINNED_NOW)
     auth.login("support")
     installation = session.exec(select(Installation).where(Installation.plan_name == "radnac-managed")).first()
     page = client.post(f"/installations/{installation.id}/grants/new", data={}).get_data(as_text=True)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from leads.crm.leadlist import ListQuery
 from leads.web import forms, marketing_forms  # noqa: F401  # imported so every form class is known
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.web.walk import clients, populate
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "150"))
@@ -95,7 +95,7 @@ def send(browser, rule, method: str, path: str, value: str):
 
 
 @pytest.fixture
-def world(app, session, make_user):
+def world(app, session, make_user, demo_data):
     app.config["WEBHOOK_SECRET"] = "sweep-secret"  # unset, the webhook answers 503 by design (Azure retries)
     ids, staff = populate(session, make_user)
     ids["user_id"] = make_user("sales").id  # admins sweep another account than any sweeping client's

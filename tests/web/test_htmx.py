@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 
-from leads import demo
 from leads.models import Lead
-from tests.conftest import PINNED_NOW
 
 HX = {"HX-Request": "true"}
 
 
 def _lead(session) -> Lead:
-    demo.load(session=session, now=PINNED_NOW)
+    """The first demo lead (the test asks for `demo_data`)."""
     return session.get(Lead, 1)
 
 
-def test_a_saved_status_is_confirmed_with_an_event_app_js_shows(client, auth, session):
+def test_a_saved_status_is_confirmed_with_an_event_app_js_shows(client, auth, session, demo_data):
     lead = _lead(session)
     auth.login("sales")
     response = client.post(f"/leads/{lead.id}/status", data={"status": "qualified"}, headers=HX)
@@ -27,7 +25,7 @@ def test_a_saved_status_is_confirmed_with_an_event_app_js_shows(client, auth, se
     assert b"flash" not in response.data  # not flashed: that would surface on some later page
 
 
-def test_a_refused_status_is_said_in_the_card_and_not_confirmed(client, auth, session):
+def test_a_refused_status_is_said_in_the_card_and_not_confirmed(client, auth, session, demo_data):
     lead = _lead(session)
     auth.login("sales")
     response = client.post(f"/leads/{lead.id}/status", data={"status": "bogus"}, headers=HX)
@@ -36,14 +34,14 @@ def test_a_refused_status_is_said_in_the_card_and_not_confirmed(client, auth, se
     assert lead.nurture_status != "bogus"
 
 
-def test_without_htmx_the_confirmation_is_a_flash_on_the_page_the_redirect_lands_on(client, auth, session):
+def test_without_htmx_the_confirmation_is_a_flash_on_the_page_the_redirect_lands_on(client, auth, session, demo_data):
     lead = _lead(session)
     auth.login("sales")
     page = client.post(f"/leads/{lead.id}/status", data={"status": "contacted"}, follow_redirects=True)
     assert "Status changed to contacted." in page.data.decode()
 
 
-def test_an_ended_session_says_so_in_plain_words_and_saves_nothing(app, session):
+def test_an_ended_session_says_so_in_plain_words_and_saves_nothing(app, session, demo_data):
     lead = _lead(session)
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()  # no session: as after logging out in another tab

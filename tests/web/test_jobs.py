@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.conftest import PINNED_NOW
-from tests.crm.test_jobstatus import add_run
-from tests.retention.test_sweeper import add_lead, sweep
+from tests.factories import PINNED_NOW, add_lead, add_run, sweep
 
 
 def row(page: str, element_id: str) -> str:

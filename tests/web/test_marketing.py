@@ -12,7 +12,7 @@ from sqlmodel import select
 from leads import create_app
 from leads.consent import marketing
 from leads.models import ConsentRecord
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 from tests.marketing_samples import QueryCounter, give, make_lead, make_list
 
 HX = {"HX-Request": "true"}

@@ -12,7 +12,7 @@ from tests.web.walk import clients, populate, row_counts, urls
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|TRUNCATE|ALTER|DROP|CREATE)\b", re.IGNORECASE)
 
 
-def test_no_get_or_head_writes_a_row_in_any_table_as_any_role(app, session, make_user):
+def test_no_get_or_head_writes_a_row_in_any_table_as_any_role(app, session, make_user, demo_data):
     ids, staff = populate(session, make_user)
     browsers = clients(app, staff)
     written: list[str] = []

@@ -15,7 +15,7 @@ from joserfc.jwk import RSAKey
 
 from leads import create_app
 from leads.web import oidc
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 NONCE = "nonce-sent-with-the-request"
 NOW = int(PINNED_NOW.timestamp())

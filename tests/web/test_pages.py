@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from leads import demo
 from leads.models import Installation, InstallEvent, Lead
 from leads.people import subjects
-from tests.conftest import PINNED_NOW
+from tests.factories import PINNED_NOW
 
 
 def add_lead(session, n: int, **fields) -> Lead:
@@ -65,8 +64,7 @@ def test_missing_records_are_a_friendly_404(client, auth, url):
     assert "Not found" in response.data.decode()
 
 
-def test_installations_show_state_and_failure_in_plain_words(client, auth, session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_installations_show_state_and_failure_in_plain_words(client, auth, session, demo_data):
     auth.login("support")
     listing = client.get("/installations").data.decode()
     assert "1-20 of 240" in listing
@@ -77,8 +75,7 @@ def test_installations_show_state_and_failure_in_plain_words(client, auth, sessi
     assert event.error_message in detail
 
 
-def test_dashboard_tells_what_needs_attention(client, auth, session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_dashboard_tells_what_needs_attention(client, auth, session, demo_data):
     auth.login("sales")
     page = client.get("/").data.decode()
     assert "in the last 7 days" in page and "records due for destruction in the next 7 days" in page
@@ -88,11 +85,10 @@ def test_dashboard_tells_what_needs_attention(client, auth, session):
     assert "Grant #" in page  # the demo grant lapsing within 48 hours
 
 
-def test_every_workspace_tile_opens_the_list_filtered_to_what_it_counts(client, auth, session):
+def test_every_workspace_tile_opens_the_list_filtered_to_what_it_counts(client, auth, session, demo_data):
     import html
     import re
 
-    demo.load(session=session, now=PINNED_NOW)
     auth.login("support")
     page = client.get("/").data.decode()
     tiles = re.findall(r'<a class="tile[^"]*" href="(/(?:leads|installations)[^"]*)"><strong>(\d+)</strong>', page)
@@ -107,8 +103,7 @@ def test_every_workspace_tile_opens_the_list_filtered_to_what_it_counts(client, 
     assert "Rights requests" not in client.get("/").data.decode()  # sales cannot open the register: no dead tiles
 
 
-def test_the_installations_list_filters_searches_and_shows_the_reason(client, auth, session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_the_installations_list_filters_searches_and_shows_the_reason(client, auth, session, demo_data):
     auth.login("support")
     stuck = client.get("/installations?state=needs_help").data.decode()
     assert "60 installations match" in stuck and "Install failed" in stuck and "Uninstall blocked" in stuck
@@ -120,10 +115,9 @@ def test_the_installations_list_filters_searches_and_shows_the_reason(client, au
     assert client.get("/installations?state=nonsense&sort=drop+table&start=x").status_code == 200
 
 
-def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited(client, auth, session):
+def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited(client, auth, session, demo_data):
     from leads.models import AuditEvent
 
-    demo.load(session=session, now=PINNED_NOW)
     auth.login("support")
     installation = session.exec(select(Installation).where(Installation.lead_id.is_(None))).first()
     lead = session.get(Lead, 7)
@@ -144,8 +138,7 @@ def test_an_installation_is_linked_by_hand_to_a_lead_found_by_search_and_audited
     assert f'"installation_id": {installation.id}' in audit.details
 
 
-def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, session):
-    demo.load(session=session, now=PINNED_NOW)
+def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, session, demo_data):
     auth.login("support")
     failed = session.exec(select(Installation).where(Installation.state == "failed")).first()
     page = client.get(f"/installations/{failed.id}").get_data(as_text=True)
@@ -154,10 +147,9 @@ def test_a_failed_install_is_not_said_to_be_kept_while_installed(client, auth, s
     assert failed.application_id in page and 'data-copy="' in page  # the long id, whole, for hover and copy
 
 
-def test_bulk_status_and_owner_changes_go_through_the_gate_one_lead_at_a_time(client, auth, session):
+def test_bulk_status_and_owner_changes_go_through_the_gate_one_lead_at_a_time(client, auth, session, demo_data):
     from leads.models import AuditEvent
 
-    demo.load(session=session, now=PINNED_NOW)
     me = auth.login("sales")
     restricted = session.get(Lead, 2)
     restricted.processing_restricted = True

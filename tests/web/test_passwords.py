@@ -7,15 +7,14 @@ import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, User
-from tests.conftest import PASSWORD
-from tests.web.test_sessions import browser
+from tests.factories import PASSWORD, logged_in
 
 NEW = "violet tundra oboe lantern"
 
 
 @pytest.mark.parametrize("weak", ["aaaaaaaaaaaa", "password1234"])
 def test_an_admin_cannot_add_staff_with_a_long_but_guessable_password(app, session, make_user, weak):
-    admin = browser(app, make_user("admin"))
+    admin = logged_in(app, make_user("admin"))
     page = admin.post("/admin/users", data={"email": "new@radnac.example", "role": "sales", "password": weak})
     assert page.status_code == 200 and "too easy to guess" in page.data.decode()
     assert session.exec(select(User).where(User.email == "new@radnac.example")).first() is None
@@ -27,7 +26,7 @@ def change(client, current, new, confirm=None):
 
 def test_staff_change_their_own_password_and_their_other_sessions_end(app, session, make_user):
     user = make_user("support")
-    laptop, phone = browser(app, user), browser(app, user)
+    laptop, phone = logged_in(app, user), logged_in(app, user)
     assert laptop.get("/account/password").status_code == 200
     assert "not right" in change(laptop, "wrong password!", NEW).data.decode()
     assert "too easy to guess" in change(laptop, PASSWORD, "password1234").data.decode()
@@ -43,8 +42,8 @@ def test_staff_change_their_own_password_and_their_other_sessions_end(app, sessi
 
 
 def test_an_admin_reset_ends_the_users_sessions_and_forces_a_change_at_next_login(app, session, make_user):
-    user, admin = make_user("sales"), browser(app, make_user("admin"))
-    theirs = browser(app, user)
+    user, admin = make_user("sales"), logged_in(app, make_user("admin"))
+    theirs = logged_in(app, user)
     temporary = "temporary nebula fjord 41"
     assert admin.post(f"/admin/users/{user.id}/password", data={"password": "password1234"}).status_code == 303
     assert theirs.get("/leads").status_code == 200  # a weak temporary password was refused: nothing changed

@@ -8,8 +8,7 @@ import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, LegalHold
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_installation, add_lead
+from tests.factories import PINNED_NOW, add_installation, add_lead
 
 
 def test_leads_list_and_detail_show_the_countdown_with_its_rule(client, auth, session):
@@ -98,9 +97,9 @@ def test_retention_lists_every_kind_by_name_with_countdowns_and_the_dashboards_c
     client, auth, session, make_user, role
 ):
     """Issue #19 item 9: names, countdowns, grants included, and the dashboard's 7- and 30-day counts."""
-    from tests.retention.test_forecast import _seed_every_kind
+    from tests.factories import seed_every_kind
 
-    _seed_every_kind(session, make_user("admin"))
+    seed_every_kind(session, make_user("admin"))
     auth.login(role)
     dashboard, page = client.get("/").data.decode(), client.get("/retention?days=30").data.decode()
     for days in (7, 30):

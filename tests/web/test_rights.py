@@ -14,9 +14,7 @@ from sqlmodel import select
 
 from leads.models import Lead, RightsRequest
 from leads.rights import register
-from tests.conftest import PINNED_NOW
-from tests.retention.test_sweeper import add_installation, add_lead
-from tests.rights.test_register import new as new_request
+from tests.factories import PINNED_NOW, add_installation, add_lead, new_request
 
 
 def forms_on(page: str) -> set[str]:

@@ -62,10 +62,10 @@ def test_each_role_reaches_exactly_what_the_matrix_gives_it(app, client, auth, r
 def test_a_salesperson_cannot_reach_support_objects_by_id(client, auth, session, make_user):
     from datetime import date
 
-    from tests.rights.test_register import new
+    from tests.factories import new_request
 
     support = make_user("support")
-    request = new(session, support, received=date(2026, 11, 24), email="a@x.example")
+    request = new_request(session, support, received=date(2026, 11, 24), email="a@x.example")
     auth.login("sales")
     assert client.get(f"/rights/{request.id}").status_code == 403
     assert client.post(f"/rights/{request.id}/bundle/access").status_code == 403

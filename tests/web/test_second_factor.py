@@ -11,7 +11,7 @@ import segno
 
 from leads.staff import totp
 from leads.web.second_factor import CODE_FAILED
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def test_templates_hold_no_inline_script_style_or_handlers(template):
         assert re.search(r"\ssrc=", script), script  # external files only
 
 
-def test_no_store_on_every_response_to_a_logged_in_user_and_on_every_download(app, session, make_user):
+def test_no_store_on_every_response_to_a_logged_in_user_and_on_every_download(app, session, make_user, demo_data):
     from tests.web.walk import clients, populate, urls
 
     ids, staff = populate(session, make_user)

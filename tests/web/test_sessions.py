@@ -11,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from leads import config, create_app
 from leads.config import ConfigError
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD, logged_in
 
 
 def forge(payload: dict, key: str) -> str:
@@ -54,14 +54,6 @@ def test_a_cookie_forged_with_a_weak_key_cannot_work_because_production_refuses_
     victim_app.extensions["radnac.engine"].dispose()
 
 
-def browser(app, user, **kwargs):
-    """A plain test client logged in as `user`. Not pytest-flask's `client`: that one keeps its last request's
-    app context pushed (`with client:`), and a second client's requests would then share its `g` and user."""
-    fresh = app.test_client()
-    assert fresh.post("/login", data={"email": user.email, "password": PASSWORD}, **kwargs).status_code == 303
-    return fresh
-
-
 def cookie_of(client) -> str:
     return client.get_cookie("session").value
 
@@ -74,7 +66,7 @@ def replay(app, cookie: str, path: str = "/leads", **kwargs):
 
 
 def test_a_cookie_copied_before_logout_is_dead_after_it(app, make_user):
-    mine = browser(app, make_user("sales"))
+    mine = logged_in(app, make_user("sales"))
     copied = cookie_of(mine)
     assert replay(app, copied).status_code == 200
     assert mine.post("/logout").status_code == 303
@@ -84,7 +76,7 @@ def test_a_cookie_copied_before_logout_is_dead_after_it(app, make_user):
 
 def test_logging_out_in_one_browser_ends_the_users_other_sessions(app, make_user):
     user = make_user("sales")
-    laptop, phone = browser(app, user), browser(app, user)
+    laptop, phone = logged_in(app, user), logged_in(app, user)
     assert phone.get("/leads").status_code == 200
     laptop.post("/logout")
     assert phone.get("/leads").status_code == 302
@@ -93,9 +85,9 @@ def test_logging_out_in_one_browser_ends_the_users_other_sessions(app, make_user
 @pytest.mark.parametrize("change", [{"role": "support", "active": "y"}, {"role": "sales"}], ids=["role", "deactivate"])
 def test_a_role_change_or_deactivation_ends_every_session_at_once(app, make_user, change):
     victim = make_user("sales")
-    theirs = browser(app, victim)
+    theirs = logged_in(app, victim)
     assert theirs.get("/leads").status_code == 200
-    admin = browser(app, make_user("admin"))
+    admin = logged_in(app, make_user("admin"))
     assert admin.post(f"/admin/users/{victim.id}", data=change).status_code == 303
     assert theirs.get("/leads").status_code == 302
     assert admin.get("/admin/users").status_code == 200  # the admin's own session goes on
@@ -121,7 +113,7 @@ def test_a_session_ends_after_the_idle_timeout_and_the_absolute_lifetime(app, cl
 
 def test_a_stolen_cookie_replayed_from_elsewhere_with_a_spoofed_forwarded_for_is_refused(app, make_user):
     victim = {"REMOTE_ADDR": "192.0.2.10"}
-    mine = browser(app, make_user("sales"), environ_base=victim)
+    mine = logged_in(app, make_user("sales"), environ_base=victim)
     assert mine.get("/leads", environ_base=victim).status_code == 200
     stolen = cookie_of(mine)
     elsewhere = {"REMOTE_ADDR": "203.0.113.66"}

@@ -8,7 +8,7 @@ from sqlmodel import select
 from leads import create_app
 from leads.config import ConfigError
 from leads.models import AuditEvent
-from tests.conftest import _free_port
+from tests.factories import free_port
 
 BASE = {"APP_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": "sqlite://"}
 
@@ -48,9 +48,9 @@ def _app(database_url, clock, **settings):
 def test_an_unreachable_provider_gets_a_503_page_and_the_password_form_still_works(
     database_url, clock, make_user, oidc_provider
 ):
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
-    settings = {**oidc_provider.app_config(), "OIDC_ISSUER": f"http://127.0.0.1:{_free_port()}"}
+    settings = {**oidc_provider.app_config(), "OIDC_ISSUER": f"http://127.0.0.1:{free_port()}"}
     app = _app(database_url, clock, **settings)
     client = app.test_client()
     response = client.get("/sso/login")
@@ -127,7 +127,7 @@ def test_sign_in_starts_the_code_flow_with_pkce_state_and_nonce(database_url, cl
 
 def test_an_admin_adds_someone_for_single_sign_on_only(database_url, clock, session, make_user, oidc_provider):
     from leads.staff import sso, users
-    from tests.conftest import PASSWORD, AuthActions
+    from tests.factories import PASSWORD, AuthActions
 
     app = _app(database_url, clock, **oidc_provider.app_config())
     client = app.test_client()

@@ -11,7 +11,7 @@ import pytest
 from leads import config, create_app
 from leads.staff import users
 from leads.web.auth import LOGIN_FAILED
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 REDIS_URI = "redis://127.0.0.1:6379"
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from leads import create_app
 from leads.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.web.walk import populate, row_counts, urls
 
 TEXT = "FORGED-" + "x" * 4096

@@ -16,15 +16,15 @@ from leads import demo
 from leads.consent import marketing
 from leads.models import Installation, Lead, LegalHold, SupportGrant
 from leads.rights import register
-from tests.conftest import PASSWORD, PINNED_NOW
+from tests.factories import PASSWORD, PINNED_NOW
 
 ROLES = ("admin", "sales", "support")
 
 
 def populate(session, make_user) -> tuple[dict[str, int], dict[str, object]]:
-    """Demo data plus a rights request and a marketing list: the first id of each kind of record, and one
-    member of staff per role."""
-    demo.load(session=session, now=PINNED_NOW)
+    """Demo data (the caller asks for the `demo_data` fixture) plus a rights request and a marketing list: the
+    first id of each kind of record, and one member of staff per role."""
+    assert demo.is_loaded(session=session), "populate builds on the demo data: ask for the demo_data fixture"
     staff = {role: make_user(role) for role in ROLES}
     request = register.create(
         session=session,
