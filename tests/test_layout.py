@@ -57,6 +57,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "web/rights/page.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
     "web/rights/register.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
     "web/rights/steps.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
+    "staff/signins.py": ("tests/web/test_auth_events.py",),
     "web/sign_in_forms.py": ("tests/web/test_second_factor.py", "tests/web/test_sso.py"),
     "web/views.py": ("tests/crm/test_views.py", "tests/web/test_browser_workspace.py"),
 }
