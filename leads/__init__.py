@@ -64,16 +64,28 @@ def _register_blueprints(app: Flask) -> None:
         pages,
         people,
         retention,
+        saved_views,
         second_factor,
         sso,
-        views,
         webhooks,
     )
     from leads.web import grants as grant_pages
     from leads.web import jobs as job_pages
     from leads.web import rights as rights_pages
 
-    areas = (auth, rights_pages, nurture, followups, views, grant_pages, retention, pages, people, webhooks, marketing)
+    areas = (
+        auth,
+        rights_pages,
+        nurture,
+        followups,
+        saved_views,
+        grant_pages,
+        retention,
+        pages,
+        people,
+        webhooks,
+        marketing,
+    )
     for area in (*areas, access, second_factor, sso, job_pages):
         app.register_blueprint(area.bp)
     sso.init_app(app)  # the provider, when OIDC settings are given

@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, text
 
-from leads import db
-from leads.ingest import tombstones
+from leads import db, tombstones
 from leads.models import Lead
 from tests.lead_samples import customer_info, entity
 from tests.processes import ROOT, TEST_SECRET_KEY, app_env, flask, scalar, start, wait_for

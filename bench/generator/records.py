@@ -11,7 +11,7 @@ from datetime import timedelta
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
 from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person, requesters
 from leads import demo
-from leads.crm.nurture import NOTE_KINDS
+from leads.workspace.nurture import NOTE_KINDS
 
 NOTED = 0.10  # leads with a nurture log
 GRANTS, OPEN_GRANTS, HOLDS = 300, 100, 100

@@ -13,11 +13,11 @@ from flask.cli import AppGroup, with_appcontext
 from leads import db
 from leads.cli import worker
 from leads.cli.options import per_transaction
-from leads.crm import jobstatus
 from leads.ingest import sources
 from leads.jobs import runs
 from leads.retention import sweeper
 from leads.retention.report import LATE_AFTER
+from leads.workspace import jobstatus
 
 
 @click.group("retention", cls=AppGroup)

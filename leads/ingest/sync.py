@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import Dialect, insert
 from sqlmodel import Session, col, select
 
-from leads.ingest import corrections, failures, tombstones
+from leads import tombstones
+from leads.ingest import corrections, failures
 from leads.ingest.readahead import read_ahead, read_ahead_in_process
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys

@@ -3,7 +3,8 @@ aware UTC (`UTCDateTime`); indexes follow what the list, search, sync and retent
 
 from leads.models.base import INSTALL_STATES, KEY_TYPE, LIST_FILTERS, NURTURE_STATUSES, ROLES, text_column, utc_column
 from leads.models.consent import ConsentRecord, MarketingEmail, MarketingList, MarketingListMember
-from leads.models.install import GrantCommunication, GrantData, Installation, InstallEvent, PlanPermission, SupportGrant
+from leads.models.grants import GrantCommunication, GrantData, PlanPermission, SupportGrant
+from leads.models.install import Installation, InstallEvent
 from leads.models.jobs import RUN_OUTCOMES, JobRun
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.person import Person, PersonLink

@@ -1,10 +1,10 @@
-"""Managed-application installations, their notifications, plan permission models and support access grants."""
+"""Managed-application installations and their notifications (the grants on them: `leads.models.grants`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, text
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import text_column, utc_column
@@ -21,7 +21,7 @@ class Installation(SQLModel, table=True):
         Index("ix_installation_plan_name", "plan_name"),
         # The plan and permission-model filters newest first (migration 0020): a plan's rows come out in the list's
         # order with the id, so the page stops after one page and the capped count reads the index alone; the
-        # permission-model filter reads its plans one at a time through it (leads.crm.installlist).
+        # permission-model filter reads its plans one at a time through it (leads.workspace.installlist).
         Index("ix_installation_plan_last_event", "plan_name", "last_event_at", "id"),
         Index("ix_installation_application_name", "application_name"),
         Index("ix_installation_first_event_at", "first_event_at"),
@@ -93,60 +93,3 @@ class InstallEvent(SQLModel, table=True):
     received_at: datetime = utc_column(index=True)
     # Kept at most 10 days for abuse monitoring (notice lines 100-104); the sweeper nulls it.
     caller_ip: str | None = Field(default=None, max_length=45)
-
-
-class PlanPermission(SQLModel, table=True):
-    """Which permission model a Marketplace plan uses (notice lines 86-88). Unknown plans count as locked."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    plan_name: str = Field(max_length=200, unique=True)
-    model: str = Field(max_length=20)  # "locked" or "publisher_managed"
-    updated_by: str = Field(max_length=254)
-    updated_at: datetime = utc_column()
-
-
-class SupportGrant(SQLModel, table=True):
-    """Publisher-managed access to one installation, opened on the customer's prior written consent.
-
-    Lapses when the support request closes or 10 days after the last communication (notice line 91); then
-    everything held under it is destroyed and only this non-personal outline remains.
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    installation_id: int = Field(foreign_key="installation.id", index=True)
-    support_request_ref: str = Field(max_length=100)
-    consent_given_by: str | None = Field(default=None, max_length=200)  # destroyed at lapse
-    consent_given_at: datetime = utc_column()
-    consent_evidence: str | None = text_column()  # destroyed at lapse
-    consent_evidence_sha256: str = Field(max_length=64)  # proves what the evidence was, without keeping it
-    opened_by: str = Field(max_length=254)
-    opened_at: datetime = utc_column()
-    last_communication_at: datetime = utc_column(index=True)
-    communications: int = 0
-    closed_at: datetime | None = utc_column(nullable=True)
-    lapsed_at: datetime | None = utc_column(nullable=True, index=True)
-    lapse_reason: str | None = Field(default=None, max_length=200)
-    data_destroyed_at: datetime | None = utc_column(nullable=True)
-    data_items_destroyed: int = 0
-
-
-class GrantCommunication(SQLModel, table=True):
-    """One message with the customer under a grant; each restarts the 10-day window. Destroyed at lapse."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    grant_id: int = Field(foreign_key="supportgrant.id", index=True)
-    at: datetime = utc_column()
-    direction: str = Field(max_length=3)  # "in" or "out"
-    summary: str = Field(sa_column=Column(Text(), nullable=False))
-    recorded_by: str = Field(max_length=254)
-
-
-class GrantData(SQLModel, table=True):
-    """Something held under a grant (a note, a file name, a finding). Destroyed the moment the grant lapses."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    grant_id: int = Field(foreign_key="supportgrant.id", index=True)
-    kind: str = Field(max_length=20)  # "note", "file", "finding"
-    description: str = Field(sa_column=Column(Text(), nullable=False))
-    recorded_at: datetime = utc_column()
-    recorded_by: str = Field(max_length=254)

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import followups
 from leads.web import htmx
 from leads.web.permissions import requires
+from leads.workspace import followups
 
 bp = Blueprint("followups", __name__)
 

@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import queries
 from leads.grants import grants, plans
 from leads.rules import schedule, uktime
 from leads.web import access, htmx
 from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, PlanForm
 from leads.web.permissions import requires
+from leads.workspace import queries
 
 bp = Blueprint("grants", __name__)
 

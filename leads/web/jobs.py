@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from leads import db
-from leads.crm import jobstatus
 from leads.web.permissions import requires
+from leads.workspace import jobstatus
 
 bp = Blueprint("jobs", __name__)
 

@@ -15,12 +15,12 @@ from flask_login import current_user
 from leads import db
 from leads.consent import export as list_export
 from leads.consent import marketing, records
-from leads.crm import leadpage, queries
 from leads.rules import consent
 from leads.web import access, htmx
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import AddToListForm, ConsentForm, EmailSentForm, ListChoiceForm, ListForm, first_error
 from leads.web.permissions import can, requires
+from leads.workspace import leadpage, queries
 
 bp = Blueprint("marketing", __name__)
 

@@ -11,13 +11,13 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import nurture, queries, timeline
 from leads.rules import uktime
 from leads.rules.vocabulary import staff_label
 from leads.staff import users
 from leads.web import htmx, inputs
 from leads.web.forms import NoteForm
 from leads.web.permissions import requires
+from leads.workspace import nurture, queries, timeline
 
 bp = Blueprint("nurture", __name__)
 

@@ -9,8 +9,6 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from leads import db
-from leads.crm import attention, installlist, leadlist, leadpage, listpages, nurture, queries
-from leads.crm.dashboard import figures as dashboard_figures
 from leads.grants import grants, plans
 from leads.ingest import sync
 from leads.rules import schedule, uktime
@@ -18,6 +16,8 @@ from leads.web import access, htmx, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import ConsentForm
 from leads.web.permissions import can, requires
+from leads.workspace import attention, installlist, leadlist, leadpage, listpages, nurture, queries
+from leads.workspace.dashboard import figures as dashboard_figures
 
 bp = Blueprint("pages", __name__)
 

@@ -10,13 +10,13 @@ from flask_login import current_user
 
 from leads import db
 from leads.consent import records
-from leads.crm import person as person_page
-from leads.crm import queries
 from leads.people import subjects
 from leads.rules import consent
 from leads.web import access, htmx
 from leads.web.marketing_forms import ConsentForm, first_error
 from leads.web.permissions import requires
+from leads.workspace import person as person_page
+from leads.workspace import queries
 
 bp = Blueprint("people", __name__)
 

@@ -9,7 +9,8 @@ import pytest
 from azure.data.tables import TableClient, UpdateMode
 from sqlmodel import func, select
 
-from leads.ingest import sync, tombstones
+from leads import tombstones
+from leads.ingest import sync
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SyncRun, Tombstone
 from leads.rules import intake
@@ -57,7 +58,7 @@ def test_new_then_unchanged_then_updated(session):
 
 
 def test_new_leads_are_written_as_one_batch_and_are_searchable_at_once(session):
-    from leads.crm import leadlist
+    from leads.workspace import leadlist
     from tests.sqlplan import statements
 
     info = [customer_info(FirstName=f"Zoë{i}", Company=None if i % 2 else "Contoso", Phone=None) for i in range(4)]

@@ -9,12 +9,12 @@ import pytest
 from sqlmodel import select
 
 from leads.consent import marketing
-from leads.crm import nurture
 from leads.ingest import sync
 from leads.models import AuditEvent, Lead, Person, PersonLink
 from leads.people import subjects
 from leads.rights import actions, register
 from leads.rules.people import emails_in, normalise_email
+from leads.workspace import nurture
 from tests.factories import PINNED_NOW, add_installation, add_lead, lead_for, new_request
 from tests.lead_samples import customer_info, entity, source_entity
 from tests.marketing_samples import give

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from leads.crm import dashboard
 from leads.models import Installation, Lead, LegalHold, QuarantinedEntity, RightsRequest, SupportGrant
 from leads.retention import due, forecast, holds, sweeper
 from leads.rules import schedule
+from leads.workspace import dashboard
 from tests.factories import add_installation, add_lead, seed_every_kind
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

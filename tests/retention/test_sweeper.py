@@ -9,7 +9,7 @@ import pytest
 from azure.data.tables import TableClient
 from sqlmodel import Session, func, select
 
-from leads.ingest import tombstones
+from leads import tombstones
 from leads.ingest.sources import LeadTable
 from leads.models import (
     AuditEvent,

@@ -21,11 +21,11 @@ from sqlalchemy import JSON, LargeBinary, String, Text
 from sqlmodel import SQLModel, select
 
 from leads.consent import marketing, records
-from leads.crm import nurture, views
 from leads.grants import grants, plans
 from leads.ingest import sources
 from leads.models import Installation, Lead, QuarantinedEntity
 from leads.rights import actions, register
+from leads.workspace import nurture, views
 from tests.factories import PINNED_NOW, add_installation
 from tests.lead_samples import customer_info, entity
 

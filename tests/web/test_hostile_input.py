@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leads.crm.leadlist import ListQuery
 from leads.web import forms, marketing_forms  # noqa: F401  # imported so every form class is known
+from leads.workspace.leadlist import ListQuery
 from tests.factories import PASSWORD
 from tests.web.walk import clients, populate
 

@@ -11,13 +11,13 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import queries
 from leads.rights import register as rights_register
 from leads.rules import requests, uktime
 from leads.web import htmx, inputs
 from leads.web.forms import RequestStepForm
 from leads.web.permissions import requires
 from leads.web.rights.page import bp, load_request, refused
+from leads.workspace import queries
 
 
 def _on(form: RequestStepForm, now: datetime) -> date:

@@ -11,10 +11,11 @@ from typing import Any
 from sqlmodel import Session
 
 from leads.consent import marketing, records
-from leads.crm import installlist, leadlist, queries, views
 from leads.models import Lead, LegalHold, MarketingList, SavedView, User
 from leads.retention import holds
 from leads.staff import users
+from leads.workspace import installlist, leadlist, queries
+from leads.workspace.saved_views import for_user as saved_views_of
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def leads_page(
         options=leadlist.filter_options(session=session, now=now, ttl=options_ttl),
         staff=users.list_users(session=session),
         lists=marketing.all_lists(session=session),
-        saved_views=views.for_user(session=session, user=user, page="leads"),
+        saved_views=saved_views_of(session=session, user=user, page="leads"),
     )
 
 
@@ -72,6 +73,6 @@ def installations_page(
     held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in shown])
     reasons = installlist.reasons(session=session, installations=shown)
     plans = installlist.plan_names(session=session)
-    saved_views = views.for_user(session=session, user=user, page="installations")
+    saved_views = saved_views_of(session=session, user=user, page="installations")
     leads = queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in shown if i.lead_id])
     return InstallationsPage(listing, held, reasons, plans, saved_views, leads)

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from leads.crm import leadlist, pager
 from leads.models import Lead
 from leads.people import subjects
+from leads.workspace import leadlist, pager
 from tests.factories import PINNED_NOW
 
 PEOPLE = [  # first, last, email, company, country, offer, action, status

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from leads import tombstones
-from leads.crm import attention
 from leads.models import SourceDeletion, SyncRun
 from leads.retention import sweeper
+from leads.workspace import attention
 from tests.factories import PINNED_NOW
 
 DAY = timedelta(days=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from leads.crm import nurture, timeline
 from leads.models import (
     ConsentRecord,
     Installation,
@@ -18,6 +17,7 @@ from leads.models import (
 )
 from leads.people import subjects
 from leads.staff import audit
+from leads.workspace import nurture, timeline
 from tests.factories import PINNED_NOW
 
 

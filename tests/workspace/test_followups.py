@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from leads.crm import followups, nurture
 from leads.models import AuditEvent, Lead, LeadNote
 from leads.people import subjects
+from leads.workspace import followups, nurture
 from tests.factories import PINNED_NOW
 
 

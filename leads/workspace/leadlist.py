@@ -22,9 +22,9 @@ from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from leads.crm import pager
 from leads.models import NURTURE_STATUSES, ConsentRecord, Lead, search_key
 from leads.rules import schedule
+from leads.workspace import pager
 
 FEW = 5_000  # a search with at most this many matches reads them by id (see the module docstring)
 TOP = chr(0x10FFFF)  # sorts after every other character, in UTF-8 byte order too

@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from leads.consent import marketing, records
-from leads.crm import nurture, timeline
 from leads.grants import grants
 from leads.models import Lead
 from leads.retention import holds
 from leads.staff import users
+from leads.workspace import nurture, timeline
 
 
 def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -> dict[str, object]:

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from leads.crm import followups, installlist, leadlist
 from leads.grants import grants
 from leads.models import SupportGrant
 from leads.retention import forecast
 from leads.rights import register
+from leads.workspace import followups, installlist, leadlist
 
 NEW_LEADS = {"since": "7"}  # the "new leads" tile's filter; the tile links to the leads list with it
 

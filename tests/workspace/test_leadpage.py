@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from leads.crm import leadpage
 from leads.retention import holds
+from leads.workspace import leadpage
 from tests.factories import PINNED_NOW
 from tests.marketing_samples import give, make_lead, make_list
 

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
-from leads.crm import pager
 from leads.models import INSTALL_STATES, Installation, InstallEvent, Lead, PlanPermission, search_key
+from leads.workspace import pager
 
 NEEDS_HELP = ("failed", "uninstall_failed")
 SORTS: dict[str, tuple[Any, str]] = {  # name -> (column, natural direction)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from leads.crm import installlist
 from leads.models import Installation, InstallEvent, Lead, PlanPermission
+from leads.workspace import installlist
 from tests.factories import PINNED_NOW
 
 

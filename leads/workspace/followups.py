@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from leads.crm import pager
 from leads.models import Lead, LeadNote, User
 from leads.staff import audit
+from leads.workspace import pager
 
 SHOWS = {"overdue": "Overdue", "due": "Due", "done": "Done"}
 SOON = timedelta(days=1)  # the dashboard tile counts what is overdue or due by this time tomorrow

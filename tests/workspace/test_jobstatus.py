@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leads.crm import jobstatus
 from leads.jobs import locks
 from leads.models import SourceDeletion
+from leads.workspace import jobstatus
 from tests.factories import PINNED_NOW as NOW
 from tests.factories import add_lead, add_run
 

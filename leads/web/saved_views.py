@@ -8,9 +8,9 @@ from flask import Blueprint, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.crm import views
 from leads.web import htmx
 from leads.web.permissions import requires
+from leads.workspace import saved_views
 
 bp = Blueprint("views", __name__)
 LISTS = {"leads": "pages.leads_list", "installations": "pages.installations_list"}
@@ -23,7 +23,7 @@ def save_view() -> object:
     page = request.form.get("page", "")
     args = dict(parse_qsl(request.form.get("query", "")))
     try:
-        saved = views.save(
+        saved = saved_views.save(
             session=db.session(),
             user=current_user,
             page=page,
@@ -31,7 +31,7 @@ def save_view() -> object:
             args=args,
             now=db.now(),
         )
-    except views.ViewError as error:
+    except saved_views.ViewError as error:
         htmx.say(str(error), ok=False)
         # The list again with its filters, as a query string: never as url_for keywords, where `_method`,
         # `_external`, `_scheme` or `_anchor` would be url_for's own (a 500, or a URL on the Host header).
@@ -46,8 +46,8 @@ def save_view() -> object:
 def remove_view(view_id: int) -> object:
     """Remove one of one's views."""
     try:
-        removed = views.remove(session=db.session(), user=current_user, view_id=view_id)
-    except views.ViewError as error:
+        removed = saved_views.remove(session=db.session(), user=current_user, view_id=view_id)
+    except saved_views.ViewError as error:
         htmx.say(str(error), ok=False)
         return htmx.see_other(url_for("pages.leads_list"))
     htmx.say(f"Removed the view “{removed.name}”.")

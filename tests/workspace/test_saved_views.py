@@ -4,46 +4,48 @@ from __future__ import annotations
 
 import pytest
 
-from leads.crm import views
+from leads.workspace import saved_views
 from tests.factories import PINNED_NOW
 
 
 def test_a_view_keeps_filters_and_sort_but_not_where_the_page_was(session, make_user):
     me = make_user("sales")
     args = {"status": "new", "sort": "name", "after": "x~1", "start": "21", "q": "", "country": "France"}
-    saved = views.save(session=session, user=me, page="leads", name="  French  new ", args=args, now=PINNED_NOW)
+    saved = saved_views.save(session=session, user=me, page="leads", name="  French  new ", args=args, now=PINNED_NOW)
     assert (saved.name, saved.query) == ("French new", "country=France&sort=name&status=new")
-    again = views.save(
+    again = saved_views.save(
         session=session, user=me, page="leads", name="French new", args={"status": "lost"}, now=PINNED_NOW
     )
     assert again.id == saved.id and again.query == "status=lost"  # same name: overwritten, not doubled
-    assert [v.name for v in views.for_user(session=session, user=me, page="leads")] == ["French new"]
-    assert views.for_user(session=session, user=me, page="installations") == []
+    assert [v.name for v in saved_views.for_user(session=session, user=me, page="leads")] == ["French new"]
+    assert saved_views.for_user(session=session, user=me, page="installations") == []
 
 
 def test_a_view_never_keeps_the_search_text_which_may_name_someone(session, make_user):
     args = {"q": "jane.doe@contoso.example", "country": "France"}
-    saved = views.save(session=session, user=make_user("sales"), page="leads", name="x", args=args, now=PINNED_NOW)
+    saved = saved_views.save(
+        session=session, user=make_user("sales"), page="leads", name="x", args=args, now=PINNED_NOW
+    )
     assert saved.query == "country=France"
 
 
 def test_views_are_per_member_of_staff(session, make_user):
     me, colleague = make_user("sales"), make_user("sales")
-    mine = views.save(
+    mine = saved_views.save(
         session=session, user=me, page="installations", name="Stuck", args={"state": "needs_help"}, now=PINNED_NOW
     )
-    assert views.for_user(session=session, user=colleague, page="installations") == []
-    with pytest.raises(views.ViewError):
-        views.remove(session=session, user=colleague, view_id=mine.id)
-    views.remove(session=session, user=me, view_id=mine.id)
-    assert views.for_user(session=session, user=me, page="installations") == []
+    assert saved_views.for_user(session=session, user=colleague, page="installations") == []
+    with pytest.raises(saved_views.ViewError):
+        saved_views.remove(session=session, user=colleague, view_id=mine.id)
+    saved_views.remove(session=session, user=me, view_id=mine.id)
+    assert saved_views.for_user(session=session, user=me, page="installations") == []
 
 
 def test_a_view_needs_a_name_and_a_known_list(session, make_user):
     me = make_user("sales")
     for page, name in (("leads", "  "), ("nowhere", "x")):
-        with pytest.raises(views.ViewError):
-            views.save(session=session, user=me, page=page, name=name, args={}, now=PINNED_NOW)
+        with pytest.raises(saved_views.ViewError):
+            saved_views.save(session=session, user=me, page=page, name=name, args={}, now=PINNED_NOW)
 
 
 def test_saving_a_view_from_the_page_and_opening_it(client, auth, session):

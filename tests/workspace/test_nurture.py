@@ -109,8 +109,8 @@ def test_installation_page_suggests_leads(client, auth, session):
 
 
 def test_destroying_a_lead_takes_its_log_and_unlinks_installations(session):
-    from leads.crm import nurture
     from leads.retention import sweeper
+    from leads.workspace import nurture
 
     lead = add_lead(session, PINNED_NOW - timedelta(days=1200))
     inst = add_installation(session, None, "kept")
@@ -150,7 +150,7 @@ def test_do_not_contact_leads_take_notes_but_no_follow_up(client, auth, session)
 
 
 def test_link_suggestions_read_only_the_offers_installations_near_the_lead(session):
-    from leads.crm import nurture
+    from leads.workspace import nurture
     from tests.sqlplan import plans
 
     if session.get_bind().dialect.name != "sqlite":

@@ -1,5 +1,5 @@
 """Queries for the lead and installation pages. Read-only; each function takes the session first. (Lists page
-through `leads.crm.pager`, the one keyset pager.)"""
+through `leads.workspace.pager`, the one keyset pager.)"""
 
 from __future__ import annotations
 
