@@ -6,7 +6,6 @@ Screenshots land in test-artifacts/ (git-ignored) so a person can look at what s
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests import clock_shift
 from tests.factories import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -48,23 +48,19 @@ def live_url(app) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-# `make test-any-date` runs the suite under Debian's faketime (LD_PRELOAD libfaketime), which hangs Chromium's
-# page loads; Chromium gets the real clock through the environment and the shifted one through Playwright's.
-FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED", "FAKETIME_DONT_FAKE_MONOTONIC")
-
-
 class ShiftedBrowser:
     """The Browser, whose every new context's clock starts at this process's wall clock.
 
-    Under faketime that clock is moved (a year and a half ahead, a year back), and so is the browser's: every
-    browser test then runs as on that date. Without faketime the contexts are left as they are."""
+    Under `make test-any-date` that clock is moved (a year and a half ahead, a year back: tests/clock_shift.py),
+    and so is the browser's: every browser test then runs as on that date. Otherwise contexts are left as
+    they are."""
 
     def __init__(self, browser) -> None:
         self._browser = browser
 
     def new_context(self, **options):
         context = self._browser.new_context(**options)
-        context.clock.install(time=time.time())  # the faked wall clock; it runs on from there
+        context.clock.install(time=time.time())  # the moved wall clock; it runs on from there
         return context
 
     def __getattr__(self, name: str):
@@ -73,16 +69,14 @@ class ShiftedBrowser:
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole run (its clock moved with this process's under faketime)."""
+    """One headless Chromium for the whole run (its clock moved with this process's under a shift)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
-    shifted = "FAKETIME" in os.environ
-    env = {name: value for name, value in os.environ.items() if name not in FAKETIME_VARIABLES}
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env)
-        yield ShiftedBrowser(chromium) if shifted else chromium
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield ShiftedBrowser(chromium) if clock_shift.SHIFT else chromium
         chromium.close()
 
 

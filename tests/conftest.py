@@ -33,6 +33,7 @@ from leads import create_app, db, demo
 from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
+from tests import clock_shift
 from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, free_port
 
 pytest_plugins = ["tests.browser", "tests.oidc"]
@@ -245,17 +246,20 @@ def azurite() -> Iterator[str]:
         pytest.fail("Azurite is not installed: run `npm ci` (make test does)")
     port = free_port()
     process = subprocess.Popen(
-        [
-            str(AZURITE_BIN),
-            "--tableHost",
-            "127.0.0.1",
-            "--tablePort",
-            str(port),
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-            "--disableTelemetry",
-            "--silent",
-        ],
+        clock_shift.node_command(
+            [
+                str(AZURITE_BIN),
+                "--tableHost",
+                "127.0.0.1",
+                "--tablePort",
+                str(port),
+                "--inMemoryPersistence",
+                "--skipApiVersionCheck",
+                "--disableTelemetry",
+                "--silent",
+            ]
+        ),
+        env=clock_shift.node_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

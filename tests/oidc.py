@@ -22,6 +22,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests import clock_shift
 from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +103,8 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
     (folder / "config.json").write_text(json.dumps(config))
     log = folder / "provider.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([node, str(SCRIPT), str(folder / "config.json")], stdout=out, stderr=out)
+        command = clock_shift.node_command([node, str(SCRIPT), str(folder / "config.json")])
+        process = subprocess.Popen(command, stdout=out, stderr=out, env=clock_shift.node_env())
     _wait_for_port(port, process, log)
     yield provider
     process.terminate()
