@@ -5,6 +5,7 @@ Templates run no queries: these are pure functions and constants; pages pass eve
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from flask import Flask
@@ -56,6 +57,12 @@ def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup
     rule = f"{escape(cd.rule.label)}: {escape(cd.rule.rule_text)} ({escape(cd.citation)})"
     span = f'<span class="countdown countdown-{escape(cd.state)}"\n  {ticking}\n  title="{rule}{when}">{text}</span>'
     return Markup(span)  # noqa: S704  # nosec B704 # every value above went through escape()
+
+
+def named(page: Any) -> dict[str, Any]:
+    """A page's dataclass as its template's keyword arguments, one a field, the values themselves (not
+    `dataclasses.asdict`, which would copy every row)."""
+    return {field.name: getattr(page, field.name) for field in fields(page)}
 
 
 def init_app(app: Flask) -> None:
