@@ -25,8 +25,8 @@ from leads.retention import forecast, watch
 WAKES: dict[str, Callable[[Session], datetime | None]] = {
     "sweep": lambda session: forecast.next_deadline(session=session),
 }
-# Work waiting for a job, one counting function each. Issue #16 (rights) adds the rectifications still to
-# send to the source here, e.g. `lambda session: rights.rectifications.queue(session=session)` -> Queue.
+# Work waiting for a job, one counting function each: a backlog added here shows in `jobs status` and
+# /admin/jobs.
 QUEUES: tuple[Callable[[Session], Queue], ...] = (lambda session: watch.source_deletions(session=session),)
 
 
