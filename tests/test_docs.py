@@ -14,13 +14,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted([*(ROOT / "docs").glob("*.md"), ROOT / "README.md", ROOT / "CONTRIBUTING.md"])
 # A test file, then optionally the test in it (`::test_x`, or `::TestClass::test_x`); a parameter id is ignored.
-REFERENCE = re.compile(r"\btests/[\w/]+\.py(?:::\w+)*")
+# A bare `::test_y` later on the same line is another test of the last file that line named.
+REFERENCE = re.compile(r"\btests/[\w/]+\.py(?:::\w+)*|(?<![\w.])(?:::\w+)+")
 MODULE = re.compile(r"\bleads/[\w/]+\.py\b")
 
 
 def _references(pattern: re.Pattern[str] = REFERENCE) -> list[tuple[str, str]]:
-    """(page, reference) for every match of `pattern` in the docs, each once."""
-    found = {(page.relative_to(ROOT).as_posix(), ref) for page in PAGES for ref in pattern.findall(page.read_text())}
+    """(page, reference) for every match of `pattern` in the docs, each once, bare `::name`s given their file."""
+    found = set()
+    for page in PAGES:
+        for line in page.read_text().splitlines():
+            file = ""
+            for ref in pattern.findall(line):
+                file = file if ref.startswith("::") else ref.split("::")[0]
+                found.add((page.relative_to(ROOT).as_posix(), file + ref if ref.startswith("::") else ref))
     return sorted(found)
 
 
@@ -50,6 +57,7 @@ def test_the_docs_cite_tests():
 def test_every_cited_test_exists(page, reference):
     file, *names = reference.split("::")
     path = ROOT / file
+    assert file, f"{page} cites {reference} on a line that names no test file before it"
     assert path.is_file(), f"{page} cites {file}, which does not exist"
     assert _defines(path, names), f"{page} cites {reference}: {file} defines no {'::'.join(names)}"
 
