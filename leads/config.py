@@ -68,9 +68,9 @@ WELL_KNOWN_SECRETS = frozenset(
         DEV_SECRET_KEY,
     }
 )
-#: How staff passwords are hashed everywhere but in tests: werkzeug's scrypt (N=2**15, r=8, p=1), ~0.1 s a hash.
+#: How staff passwords are hashed everywhere but in tests: werkzeug's scrypt (N=2**15, r=8, p=1), slow on purpose.
 PASSWORD_HASH = "scrypt"  # noqa: S105  # nosec B105 # the name of a hash method, not a password
-#: The testing config's hash: one round of PBKDF2, so the suite does not spend its time in scrypt (issue #27).
+#: The testing config's hash: one round of PBKDF2, so the suite does not spend its time in scrypt.
 #: Worthless against an offline attack, so `validate` refuses it outside APP_ENV=testing.
 TEST_PASSWORD_HASH = "pbkdf2:sha256:1"  # noqa: S105  # nosec B105 # a hash method, refused outside tests
 ENTRA_ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
@@ -113,7 +113,7 @@ DEFAULTS: Mapping[str, Any] = {
     "OIDC_CLOCK_SKEW_SECONDS": 60,  # leeway on the ID token's exp/iat/nbf; at most MAX_CLOCK_SKEW_SECONDS
     "SYNC_OVERLAP_MINUTES": 15,
     "WEBHOOK_MAX_BYTES": 64 * 1024,
-    # Any request body larger than this is refused (413) before it is read (issue #32); the largest form
+    # Any request body larger than this is refused (413) before it is read; the largest form
     # staff post is a few KB. Werkzeug enforces it on Content-Length and on chunked bodies alike.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "LEADS_PER_PAGE": 50,
@@ -143,7 +143,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     is_dev = config["APP_ENV"] in DEV_ENVS
     config.setdefault("SESSION_COOKIE_SECURE", not is_dev)
     config.setdefault("REMEMBER_COOKIE_SECURE", not is_dev)
-    # `__Host-`: browsers keep it only if Secure, Path=/ and without Domain (issue #32); plain HTTP locally.
+    # `__Host-`: browsers keep it only if Secure, Path=/ and without Domain; plain HTTP locally.
     config.setdefault("SESSION_COOKIE_NAME", "__Host-radnac-session" if config["SESSION_COOKIE_SECURE"] else "session")
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])

@@ -53,7 +53,7 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite connections get WAL, a busy timeout and enforced foreign keys."""
     url = normalise_url(url)
-    # Errors and logs never carry the statement's values: they are personal data (issue #17).
+    # Errors and logs never carry the statement's values: they are personal data.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)

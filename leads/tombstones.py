@@ -53,8 +53,8 @@ def _hmac(key: str, message: str) -> str:
 
 
 def write(*, session: Session, kind: str, rule: str, now: datetime, actor: str, entries: Iterable[Entry]) -> int:
-    """One tombstone per entry, as one batch (no ORM object per row: at a hundred thousand leads, building
-    those took half the sweep). The caller commits. Returns how many were written."""
+    """One tombstone per entry, as one batch, with no ORM object per row (building those would be a large
+    part of a big sweep). The caller commits. Returns how many were written."""
     rows = [
         {"kind": kind, "opaque_id": uuid.uuid4().hex, "rule": rule[:200], "destroyed_at": now, "actor": actor}
         | {"source_key_hash": entry.source_key_hash, "covers_until": entry.covers_until}

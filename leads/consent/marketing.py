@@ -74,7 +74,7 @@ def create_list(*, session: Session, name: str, description: str | None, actor: 
     )
     session.add(created)
     session.flush()
-    # By id only: the audit trail is never erased, and a list's name may name someone (issue #29).
+    # By id only: the audit trail is never erased, and a list's name may name someone.
     audit_list(session, created, "marketing_list.create", {}, actor, now)
     session.commit()
     return created
@@ -82,7 +82,7 @@ def create_list(*, session: Session, name: str, description: str | None, actor: 
 
 def about(target: MarketingList) -> dict[str, Any]:
     """How audit events name a list: by id only, since the audit trail is never erased and a list's name may
-    name someone (issue #29); the list page shows its name."""
+    name someone; the list page shows its name."""
     return {"list_id": target.id}
 
 

@@ -6,7 +6,7 @@ overlaps the two. At most `depth` pages wait, so memory stays flat whatever the 
 
 Two readers. `read_ahead` runs the iterator on a thread: fine for a source that mostly waits, but the SDK's
 parsing then competes with ours for the GIL, and on a busy machine every hand-over of the GIL costs a trip
-through the OS scheduler (measured: a thread made the sync up to twice as slow against Azurite on loopback).
+through the OS scheduler (so a thread can make the sync slower, not faster, against a source on loopback).
 `read_ahead_in_process` runs it in a forked child process that hands over finished pages through a pipe, so
 parsing and storing truly run at once. The child only reads: it never touches the database connections it
 inherited, and leaves with `os._exit` (multiprocessing's fork start does), so they are never closed under us.

@@ -286,8 +286,8 @@ def _by_key(
 ) -> dict[tuple[str, str], Any]:
     """The rows of `model` with these (partition, row) keys.
 
-    The keys are joined as a VALUES list: a row IN list of a thousand pairs took 300 ms a page on SQLite at a
-    million leads, and as long to plan on a PostgreSQL table without statistics yet. That SQL is written once
+    The keys are joined as a VALUES list: a row IN list of a thousand pairs is slow to run on SQLite at a
+    million leads, and as slow to plan on a PostgreSQL table without statistics yet. That SQL is written once
     per page length and handed to the driver as it is (compiling a thousand-row VALUES construct every page
     cost more than running it); only the rows it finds are loaded as objects.
     """

@@ -1,4 +1,4 @@
-"""The lead sync as a job: assembled here once for `leads sync` and the worker alike (issue #14's leftover).
+"""The lead sync as a job: assembled here once for `leads sync` and the worker alike.
 
 The configured lead table, the sync settings, the `sync` job's lock (one sync at a time: two would read the
 same pages twice for nothing) and its run record (leads/jobs/runs.py), then `sync.run`.
@@ -55,7 +55,7 @@ def _sync(
     should_stop: Callable[[], bool],
     corrected: Callable[[corrections.Flushed], None],
 ) -> SyncRun:
-    """Under the job's lock: rectifications to the source first (issue #16: a re-read confirms them), then the sync."""
+    """Under the job's lock: rectifications to the source first (so the sync's re-read confirms them), then the sync."""
     flushed = corrections.flush(session=session, source=table)
     corrected(flushed)
     done = sync.run(

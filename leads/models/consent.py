@@ -1,4 +1,4 @@
-"""Consent history and marketing lists (issue #5)."""
+"""Consent history and marketing lists: what each lead agreed to, when and how, and who is on which list."""
 
 from __future__ import annotations
 

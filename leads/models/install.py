@@ -16,7 +16,7 @@ class Installation(SQLModel, table=True):
     # A lead's page suggests installations of its offer that began within two days of it (nurture).
     __table_args__ = (
         Index("ix_installation_product_first_event", "plan_product", "first_event_at"),
-        # The installations list at a million (issue #21, migration 0018): its plan select, its sort by
+        # The installations list at a million (migration 0018): its plan select, its sort by
         # application, and "needs help" and "not linked" in the newest-first order without a sort.
         Index("ix_installation_plan_name", "plan_name"),
         # The plan and permission-model filters newest first (migration 0020): a plan's rows come out in the list's
@@ -53,7 +53,7 @@ class Installation(SQLModel, table=True):
     clock_started_at: datetime | None = utc_column(nullable=True, index=True)
     last_error_code: str | None = Field(default=None, max_length=200)
     last_error_message: str | None = text_column()
-    # The lead staff confirmed this installation belongs to (no shared key exists; see issue #6).
+    # The lead staff confirmed this installation belongs to (the Marketplace shares no key between them).
     lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True, ondelete="SET NULL")
 
 

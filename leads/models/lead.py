@@ -29,7 +29,7 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_list_order", "received_at", "id"),
         # Each list filter with the default newest-first order: the filter's rows come out already sorted.
         *(Index(f"ix_lead_{column}_received", column, "received_at") for column in LIST_FILTERS),
-        # Filters combined (issue #21): each index leads with a pair staff combine, then the list's order (id
+        # Filters combined: each index leads with a pair staff combine, then the list's order (id
         # included, so the order is the index's), then every other filter, so a combination's capped count
         # reads the index alone and its page comes out sorted (migration 0018).
         *(Index(f"ix_lead_filter_{name}", *columns) for name, columns in FILTER_INDEXES.items()),

@@ -1,4 +1,4 @@
-"""Data-protection rights requests (issue #8)."""
+"""Data-protection rights requests: each request, its steps and pauses, the leads it covers."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class RightsRequest(SQLModel, table=True):
     extension_reason: str | None = text_column()
     extension_told_on: date | None = None
     outcome: str | None = text_column()  # what was done, or why it was refused
-    # An erasure completed while something it covers remains: the exemption or hold that kept it (issue #16).
+    # An erasure completed while something it covers remains: the exemption or hold that kept it.
     exemption: str | None = text_column()
     closed_on: date | None = None
     # When it closed: the clock of its retention row (personal details kept 3 years, then reduced to an outline).
@@ -92,7 +92,7 @@ class Rectification(SQLModel, table=True):
     changed_by: str = Field(max_length=254)
     changed_at: datetime = utc_column()
     # What the source table held when corrected: a sync bringing that value back does not undo the correction;
-    # a sync bringing a third value means the source changed it again, and the correction gives way (issue #16).
+    # a sync bringing a third value means the source changed it again, and the correction gives way.
     source_value: str | None = Field(default=None, max_length=300)
     superseded_at: datetime | None = utc_column(nullable=True)
     superseded_value: str | None = Field(default=None, max_length=300)

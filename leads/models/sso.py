@@ -1,5 +1,5 @@
 """Sign-in beyond the password: identities at the OpenID Connect provider, TOTP second factors, recovery codes,
-and the few sign-in policies admins set (issue #20)."""
+and the few sign-in policies admins set."""
 
 from __future__ import annotations
 

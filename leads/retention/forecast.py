@@ -208,7 +208,7 @@ def next_deadline(*, session: Session) -> datetime | None:
     """The soonest deadline of any record not on hold (the worker wakes for it, so nothing is swept late).
 
     Each start is the first row in index order, not min(): PostgreSQL turns min() over an anti-join (the
-    NOT EXISTS hold check) into a full scan (95-130 ms each at a million leads, issue #21); ORDER BY ... LIMIT 1
+    NOT EXISTS hold check) into a full scan of the table; ORDER BY ... LIMIT 1
     walks the index and stops at the first record not on hold (holds are few)."""
     deadlines = []
     for kind in due.KINDS:

@@ -2,7 +2,7 @@
 override; and the "erasure pending" flag that follows from every open erasure request.
 
 The coverage decision is made here and nowhere else: `candidates`, `covered_leads` and `erasure_pending_for`.
-Rights belong to the person (issue #15): the register's matches are every lead of the people the requester's
+Rights belong to the person: the register's matches are every lead of the people the requester's
 address finds (a lead staff attached under another address included), and "erasure pending" is the person's,
 held while any open erasure request covers any of their leads.
 """
@@ -33,8 +33,8 @@ def candidates(*, session: Session, request: RightsRequest) -> list[Lead]:
     that address: the only leads staff may confirm without an override."""
     key = people.normalise_email(request.requester_email)
     # One person at most (email_key is unique): a scalar subquery, not IN (subquery). PostgreSQL cannot OR a
-    # hashed IN-subplan with an index condition and walked the whole lead table (333 ms at a million leads,
-    # issue #21); with `person_id = (SELECT ...)` it ORs the two index scans (under a millisecond).
+    # hashed IN-subplan with an index condition, so it would walk the whole lead table; with
+    # `person_id = (SELECT ...)` it ORs the two index scans.
     person_id = select(Person.id).where(Person.email_key == key).scalar_subquery()
     query = select(Lead).where(
         or_(col(Lead.person_id) == person_id, Lead.email_key == search_key(request.requester_email))

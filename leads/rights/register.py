@@ -204,7 +204,7 @@ def close(
     if status == "completed":
         request.exemption = _kept_by(session, request, covered, exemption)
     request.status, request.outcome, request.closed_on = status, outcome.strip(), uktime.today(now)
-    request.closed_at = now  # the clock of the request's own retention row (issue #15)
+    request.closed_at = now  # the clock of the request's own retention row
     settle_erasure_flags(session=session, lead_ids=covered)
     _save(session, request, actor, now, status, uktime.today(now), outcome.strip())
 

@@ -149,7 +149,7 @@ def _created_time(value: Any) -> datetime | None:
 def own_email(properties: Mapping[str, Any]) -> str | None:
     """The entity's own customer address (its `Email` customer field, where `parse` reads it) as written, if it can
     be read at all, else None: whose a quarantined entity is. An address merely mentioned elsewhere (a
-    Description saying "referred by ...") is not its owner's (issue #29)."""
+    Description saying "referred by ...") is not its owner's."""
     try:
         customer = _customer(properties)
     except MalformedLead:

@@ -16,7 +16,7 @@ from leads.rules.vocabulary import MIN_PASSWORD_LENGTH
 MIN_SCORE = 3
 ESTIMATED_PREFIX = 72  # zxcvbn refuses longer input (and slows quadratically); more characters only add strength
 APP_WORDS = ("radnac", "leads", "coremem", "marketplace", "azure", "crm")
-#: Letters a password must hold beyond the product's own words, digits and separators (issue #32: zxcvbn scored
+#: Letters a password must hold beyond the product's own words, digits and separators (zxcvbn alone scores
 #: `Radnac-Leads-2026` 4 of 4, reading "-2026" as random characters).
 MIN_OWN_LETTERS = 6
 

@@ -1,4 +1,4 @@
-"""Authentication events in the audit trail (issue #32): password log-ins that succeed or fail, wrong
+"""Authentication events in the audit trail: password log-ins that succeed or fail, wrong
 second-factor codes, log-outs and lock-outs. Single sign-on audits its own (`leads.staff.sso`).
 
 Never the typed secret, and never a typed email that names nobody (people type passwords into the email

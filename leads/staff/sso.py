@@ -1,4 +1,4 @@
-"""Who may come in through the OpenID Connect provider, and as what (issue #20).
+"""Who may come in through the OpenID Connect provider, and as what.
 
 The rule, applied to the claims of an ID token that `leads.web.oidc` has already verified:
 
@@ -123,7 +123,7 @@ def _take_role(session: Session, user: User, role: str | None, details: dict[str
     if role is not None and role != user.role:
         details["role_before"] = user.role
         user.role = role
-        user.session_version += 1  # a role change ends the user's other sessions at once (issue #18)
+        user.session_version += 1  # a role change ends the user's other sessions at once
         session.add(user)
 
 

@@ -1,4 +1,4 @@
-"""The second factor for local accounts: TOTP (RFC 6238, pyotp) and one-use recovery codes (issue #20).
+"""The second factor for local accounts: TOTP (RFC 6238, pyotp) and one-use recovery codes.
 
 - Enrolment is two steps: `start_enrolment` makes a secret (unconfirmed; shown as a QR code), and
   `confirm_enrolment` turns it on only when a code from the authenticator matches, returning the recovery

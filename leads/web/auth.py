@@ -63,7 +63,7 @@ def logout() -> object:
     session.clear()
     flash("You are logged out.", "info")
     response = htmx.see_other(url_for("auth.login"))
-    # The browser drops whatever it kept of the pages it was shown (issue #32); not "cookies": the flash lives there.
+    # The browser drops whatever it kept of the pages it was shown; not "cookies": the flash lives there.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
@@ -76,7 +76,7 @@ def healthz() -> tuple[dict[str, object], int]:
     if not db.ping():
         return {"status": "database unavailable"}, 503
     late = runs.late_jobs(session=db.session(), now=db.now(), every=schedule.EVERY)
-    # Which jobs, and since when, is for staff (/admin/jobs): anyone can ask this probe (issue #32).
+    # Which jobs, and since when, is for staff (/admin/jobs): anyone can ask this probe.
     return {"status": "jobs late" if late else "ok"}, 200
 
 

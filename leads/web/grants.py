@@ -22,7 +22,7 @@ def grant_list() -> str:
     """Open grants, soonest lapse first, and the latest lapsed outlines.
 
     Each row's text is made here, once, and the template writes it in one loop: an include and a handful of
-    calls a row made this page 6x its SQL with a hundred open grants (issue #21)."""
+    calls a row would cost the page far more than its SQL."""
     session, now = db.session(), db.now()
     detail = url_for("grants.grant_detail", grant_id=0).rsplit("/", 1)[0]
     open_rows = []

@@ -146,7 +146,7 @@ def link_installation(installation_id: int) -> object:
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     lead_id = request.form.get("lead_id", type=inputs.record_id)
     lead = _lead(lead_id) if lead_id else None
-    try:  # linking is a gated action: a restricted or objecting person's installation is not linked (#15)
+    try:  # linking is a gated action: a restricted or objecting person's installation is not linked
         nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
         htmx.say("Linked." if lead else "Link undone.")
     except nurture.NurtureError as error:

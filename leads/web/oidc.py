@@ -32,7 +32,7 @@ ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 
 
 #: The error codes a provider may send back (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6); any other is not
-#: repeated, and the free-text `error_description` never is (it is the caller's text: issue #32).
+#: repeated, and the free-text `error_description` never is (it is the caller's text).
 OAUTH_ERRORS = frozenset(
     {
         "invalid_request",

@@ -9,15 +9,13 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from leads import db
-from leads.grants import grants, plans
-from leads.ingest import sync
 from leads.rules import schedule, uktime
 from leads.web import access, htmx, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import ConsentForm
 from leads.web.permissions import can, requires
-from leads.workspace import attention, installlist, leadlist, leadpage, listpages, nurture, queries
-from leads.workspace.dashboard import figures as dashboard_figures
+from leads.workspace import installlist, installpage, jobstatus, leadlist, leadpage, listpages, queries
+from leads.workspace.dashboard import page as dashboard_page
 
 bp = Blueprint("pages", __name__)
 
@@ -26,10 +24,14 @@ bp = Blueprint("pages", __name__)
 @requires("leads.view")
 def dashboard() -> str:
     """What needs attention: stuck work (admins), this week's leads and installs, upcoming destruction, grants."""
-    session, now = db.session(), db.now()
-    figures = dashboard_figures(session=session, now=now, staff_email=current_user.email)
-    stuck = attention.items(session=session, now=now, settings=current_app.config) if can("attention.view") else []
-    return render_template("dashboard.html", figures=figures, attention=stuck)
+    page = dashboard_page(
+        session=db.session(),
+        now=db.now(),
+        staff_email=current_user.email,
+        settings=current_app.config,
+        with_attention=can("attention.view"),
+    )
+    return render_template("dashboard.html", **templating.named(page))
 
 
 @bp.get("/leads")
@@ -61,8 +63,8 @@ def leads_list() -> str:
 
 def _lead_rows(leads: list[Any], *, held: Any, consent: Any, now: datetime) -> list[tuple[Any, ...]]:
     """Each row's text made once, here, for the table to write in one loop: (lead, name, detail link, consent
-    state, received day, countdown span). A macro call, a countdown and a date a row in the template were two
-    thirds of the page's time at 50 rows (issue #21)."""
+    state, received day, countdown span). Made in Python, not a macro call, a countdown and a date a row in the
+    template, because those calls would cost more than the rest of the page."""
     base = url_for("pages.leads_list")
     return [
         (
@@ -106,51 +108,26 @@ def installations_list() -> str:
         "_partials/installations-table.html",
         query=query,
         happened_labels=installlist.HAPPENED_LABELS,
-        **page.context(),
+        **templating.named(page),
     )
 
 
 @bp.get("/installations/<int:installation_id>")
 @requires("installations.view")
 def installation_detail(installation_id: int) -> str:
-    """One installation and its notifications in order."""
-    found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
-    installation, events = found
+    """One installation and its notifications in order; with `lead_q`, just the lead panel and its search."""
+    lead_q = request.args.get("lead_q", "").strip()[:200]
+    page = installpage.data(session=db.session(), installation_id=installation_id, lead_q=lead_q, now=db.now())
+    if page is None:
+        abort(404)
     access.viewed("installation", installation_id)
-    context = leadpage.hold(session=db.session(), record_type="installation", record_id=installation_id)
-    model = plans.model_for(session=db.session(), plan_name=installation.plan_name)
-    context.update(_lead_link_context(installation))
-    context.update(
-        installation_grants=grants.for_installations(
-            session=db.session(), installation_ids=[installation_id], now=db.now()
-        ),
-        plan_model=model,
-        plan_model_label=plans.MODELS[model],
-        earlier=queries.earlier_deployments(events),
-        event_reasons={e.id: installlist.reason_of(e) for e in events if e.provisioning_state == "Failed"},
-    )
     fragment = "_partials/installation-lead.html" if "lead_q" in request.args else "installations/detail.html"
-    return htmx.render("installations/detail.html", fragment, installation=installation, events=events, **context)
-
-
-def _lead_link_context(installation: Any) -> dict[str, object]:
-    """The linked lead, or suggestions and (when staff searched, `lead_q`) the leads that match by hand."""
-    session, lead_q = db.session(), request.args.get("lead_q", "").strip()[:200]
-    linked = queries.get_lead(session=session, lead_id=installation.lead_id) if installation.lead_id else None
-    query = leadlist.parse({"q": lead_q})
-    found = leadlist.list_leads(session=session, query=query, now=db.now(), per_page=8).items if lead_q else []
-    suggested = [] if linked else nurture.lead_suggestions(session=session, installation=installation)
-    return {"linked_lead": linked, "suggested_leads": suggested, "lead_q": lead_q, "found_leads": found}
+    return htmx.render("installations/detail.html", fragment, **templating.named(page))
 
 
 @bp.get("/admin/sync")
 @requires("sync.view")
 def sync_status() -> str:
     """The last lead sync runs and the quarantine of entities that could not become leads."""
-    session = db.session()
-    return htmx.render(
-        "admin/sync.html",
-        "admin/sync.html",
-        runs=sync.recent_runs(session=session),
-        quarantine=sync.quarantine(session=session),
-    )
+    page = jobstatus.sync_page(session=db.session())
+    return htmx.render("admin/sync.html", "admin/sync.html", **templating.named(page))

@@ -1,4 +1,4 @@
-"""The second factor of a password log-in: the code step, enrolment by QR code, and the admins' policy (#20).
+"""The second factor of a password log-in: the code step, enrolment by QR code, and the admins' policy.
 
 A right password for an enrolled account does not log in: it parks the account in the session (for at most
 PENDING_SECONDS) and asks for a code; only a right code logs in. The code step shares the login throttle
@@ -25,7 +25,7 @@ bp = Blueprint("totp", __name__)
 METHOD = "auth_method"  # how this session signed in: "password" or "sso"
 PENDING_SECONDS = 300
 _PENDING_USER, _PENDING_NEXT, _PENDING_AT = "totp_pending_user", "totp_pending_next", "totp_pending_at"
-# A forced password change comes first (issue #32: the two redirects sent each other round for ever).
+# A forced password change comes first (otherwise the two redirects would send each other round for ever).
 _OPEN_WHILE_ENROLLING = frozenset({"totp.enrol", "auth.logout", "auth.password", "static"})
 CODE_FAILED = "That code is not right, or it was already used. Try the next one."
 
@@ -38,7 +38,7 @@ def after_password(user: Any, next_url: str) -> Any:
         session[throttle.SECOND_STEP_EMAIL], session[_PENDING_AT] = user.email, db.now().timestamp()
         return htmx.see_other(url_for("totp.login_code"))
     login_user(user)
-    sessions.started()  # the session's birth, last use and binding (issue #18)
+    sessions.started()  # the session's birth, last use and binding
     session[METHOD] = "password"
     signins.succeeded(session=db.session(), user=user, method="password", address=request.remote_addr, now=db.now())
     return htmx.see_other(next_url)
@@ -74,8 +74,8 @@ def login_code() -> Any:
 def enrol() -> Any:
     """Set up TOTP: scan the QR code, type the first code; the recovery codes are shown once, here.
 
-    Only a POST writes (issue #18): the first visit offers a button that makes the secret; the QR code then
-    shows on every visit until a code confirms it."""
+    Only a POST writes (a GET never changes state): the first visit offers a button that makes the secret; the
+    QR code then shows on every visit until a code confirms it."""
     db_session, form = db.session(), CodeForm()
     if totp.is_enrolled(session=db_session, user=current_user):
         left = totp.remaining_recovery_codes(session=db_session, user=current_user)

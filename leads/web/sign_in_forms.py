@@ -1,4 +1,4 @@
-"""Forms of the single sign-on and second-factor pages (issue #20), beside `forms` so both stay small."""
+"""Forms of the single sign-on and second-factor pages, beside `forms` so both stay small."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Single sign-on with the OpenID Connect provider (Microsoft Entra ID in production; issue #20).
+"""Single sign-on with the OpenID Connect provider (Microsoft Entra ID in production).
 
 `/sso/login` starts the authorization code flow; `/sso/callback` checks the answer (`leads.web.oidc`), applies
 the rule of who may come in (`leads.staff.sso`) and logs in with Flask-Login, the session layer for both ways
@@ -76,7 +76,7 @@ def callback() -> Any:
     next_url = session.get(_NEXT) or url_for("pages.leads_list")
     session.clear()  # a fresh session at login: no fixation
     login_user(user)
-    sessions.started()  # the session's birth, last use and binding (issue #18)
+    sessions.started()  # the session's birth, last use and binding
     session[METHOD] = "sso"
     return redirect(next_url, code=303)
 

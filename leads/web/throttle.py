@@ -61,9 +61,9 @@ def init_app(app: Flask) -> None:
     for endpoint in (LOGIN_ENDPOINT, SECOND_STEP_ENDPOINT):
         app.view_functions[endpoint] = per_account(per_address(app.view_functions[endpoint]))
     # Wrong current passwords on the password page spend the account's budget too: a stolen session cannot
-    # guess the password (and then take the account) faster than a log-in could (issue #32).
+    # guess the password (and then take the account) faster than a log-in could.
     app.view_functions[ACCOUNT_PAGE_ENDPOINT] = per_account(app.view_functions[ACCOUNT_PAGE_ENDPOINT])
-    # A refused single sign-on callback (a GET) names no account; it spends the address's budget (issue #32).
+    # A refused single sign-on callback (a GET) names no account; it spends the address's budget.
     callback_per_address = limiter.shared_limit(
         config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", methods=["GET"], deduct_when=_failed
     )
@@ -117,7 +117,7 @@ def _retry_at() -> float:
 
 
 def _audit_lock_outs() -> None:
-    """Audit each breached limit once per window (issue #32): the first refusal of a lock-out is recorded, the
+    """Audit each breached limit once per window: the first refusal of a lock-out is recorded, the
     rest of the window's are not, so a caller hammering a paused account adds one row, not one per request."""
     limiter: Limiter = current_app.extensions[_EXT_KEY]
     for limit in limiter.current_limits:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -11,7 +13,7 @@ from leads.grants import grants
 from leads.models import SupportGrant
 from leads.retention import forecast
 from leads.rights import register
-from leads.workspace import followups, installlist, leadlist
+from leads.workspace import attention, followups, installlist, leadlist
 
 NEW_LEADS = {"since": "7"}  # the "new leads" tile's filter; the tile links to the leads list with it
 
@@ -40,6 +42,24 @@ class Figures:
 CHART_WEEKS = 12
 LAPSING = timedelta(hours=48)  # grants shown as lapsing soon
 WEEK_DAYS = tuple(7 * (n + 1) for n in range(CHART_WEEKS))
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    """The dashboard: its figures, and the stuck work shown above them (empty for staff who may not see it)."""
+
+    figures: Figures
+    attention: list[attention.Item]
+
+
+def page(
+    *, session: Session, now: datetime, staff_email: str, settings: Mapping[str, Any], with_attention: bool
+) -> DashboardPage:
+    """The dashboard as of `now` for `staff_email`; `with_attention` is whether the viewer sees the stuck work
+    (only then is it looked for, with the app's `settings`)."""
+    shown = figures(session=session, now=now, staff_email=staff_email)
+    stuck = attention.items(session=session, now=now, settings=settings) if with_attention else []
+    return DashboardPage(figures=shown, attention=stuck)
 
 
 def figures(*, session: Session, now: datetime, staff_email: str) -> Figures:

@@ -232,7 +232,7 @@ def reasons(*, session: Session, installations: list[Installation]) -> dict[int,
         return {}
     # The page's installations' notifications (a few each) by ix_installevent_installation_time, failures kept
     # here: with the state in the WHERE, SQLite read every failed notification by ix_installevent_happened and
-    # sorted them (~20 ms at a million, the "state failed" and "needs help" pages' cost; bench/NOTES.md).
+    # sorted them (most of the "state failed" and "needs help" pages' cost at a million; bench/NOTES.md).
     stored = session.exec(
         select(InstallEvent)
         .where(col(InstallEvent.installation_id).in_(stuck))

@@ -1,5 +1,6 @@
 """The scheduled jobs seen from outside (`jobs status` and /admin/jobs): each job's last run, whether a
-live process holds its lock, when it runs next, the queues waiting for it, and late destructions.
+live process holds its lock, when it runs next, the queues waiting for it, and late destructions. And the lead
+sync's own page (/admin/sync): its last runs and what it quarantined.
 
 A job whose last run is still `running` but whose lock nobody holds was killed: it is shown as `died`,
 exactly as the next holder of its lock will record it.
@@ -14,17 +15,18 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from leads.ingest import sync
 from leads.jobs import locks, runs
 from leads.jobs.schedule import EVERY, Queue
-from leads.models import JobRun
+from leads.models import JobRun, QuarantinedEntity, SyncRun
 from leads.retention import forecast, watch
 
 # What each job also wakes for, besides its interval (the worker's `wake_at`).
 WAKES: dict[str, Callable[[Session], datetime | None]] = {
     "sweep": lambda session: forecast.next_deadline(session=session),
 }
-# Work waiting for a job, one counting function each. Issue #16 (rights) adds the rectifications still to
-# send to the source here, e.g. `lambda session: rights.rectifications.queue(session=session)` -> Queue.
+# Work waiting for a job, one counting function each: a backlog added here shows in `jobs status` and
+# /admin/jobs.
 QUEUES: tuple[Callable[[Session], Queue], ...] = (lambda session: watch.source_deletions(session=session),)
 
 
@@ -96,3 +98,17 @@ def _next_run(session: Session, name: str, every: timedelta, last: JobRun | None
     planned = last.started_at + every
     wake = WAKES[name](session) if name in WAKES else None
     return min(planned, wake) if wake is not None else planned
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    """The lead sync's latest runs, newest first, and the entities it could not make leads of, most recently
+    seen first."""
+
+    runs: list[SyncRun]
+    quarantine: list[QuarantinedEntity]
+
+
+def sync_page(*, session: Session) -> SyncPage:
+    """What /admin/sync shows: `sync.recent_runs` and `sync.quarantine` at their default lengths."""
+    return SyncPage(runs=sync.recent_runs(session=session), quarantine=sync.quarantine(session=session))

@@ -6,9 +6,9 @@ total is counted only up to pager.COUNT_CAP, so no request reads the whole table
 
 A search that matches few leads is read by id. Walking the newest-first index until a page is full is quick
 when matches are many and everywhere, but a rare prefix (a full email address, a typo) or matches that all
-came long ago walk most of the index: at a million leads, 320 ms on SQLite (whose planner cannot tell the
-cases apart) and 230 ms on PostgreSQL (whose statistics assume matches are spread evenly). The capped count
-says which case it is; reading up to FEW leads by id costs at most ~15 ms.
+came long ago walk most of the index, on SQLite (whose planner cannot tell the cases apart) and on
+PostgreSQL (whose statistics assume matches are spread evenly) alike. The capped count says which case it is;
+reading up to FEW leads by id stays cheap whatever the table's size (bench/NOTES.md has the figures).
 """
 
 from __future__ import annotations

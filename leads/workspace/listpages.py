@@ -4,7 +4,7 @@ marketing lists, saved views, linked leads) is read for those rows alone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,10 +58,6 @@ class InstallationsPage:
     plans: list[str]
     saved_views: list[SavedView]
     leads: dict[int, Lead]  # lead id -> the lead an installation on the page is linked to
-
-    def context(self) -> dict[str, Any]:
-        """The fields by name, as the list's templates call them."""
-        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def installations_page(

@@ -13,7 +13,7 @@ from leads.models import SavedView, User
 PAGES = ("leads", "installations")
 PAGING = ("after", "before", "start", "select")  # where a page sits is not part of a view
 # Nor is the search text: it may name a person, and a saved view is kept as long as its member of staff is,
-# outside every retention clock (issue #17: no personal data where no clock reaches it).
+# outside every retention clock (no personal data where no clock reaches it).
 NOT_KEPT = (*PAGING, "q")
 
 

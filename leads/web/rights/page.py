@@ -8,10 +8,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, render_template
 
 from leads import db
-from leads.rights import actions, rectification
 from leads.rights import register as rights_register
-from leads.rules import requests, uktime
-from leads.web import access
+from leads.rights import requestpage
+from leads.web import access, templating
 from leads.web.forms import LinkOverrideForm, RequestStepForm
 from leads.web.permissions import requires
 
@@ -24,30 +23,9 @@ def load_request(request_id: int) -> Any:
 
 
 def page_context(item: Any) -> dict[str, Any]:
-    """Everything the request page shows (refusals re-render it with their reason)."""
-    session = db.session()
-    linked = rights_register.linked_leads(session=session, request=item)
-    state = rights_register.state(session=session, request=item)
-    return {
-        "item": item,
-        "today": uktime.today(db.now()),
-        "linked": linked,
-        "links": rights_register.links(session=session, request=item),
-        "candidates": [c for c in rights_register.candidates(session=session, request=item) if c not in linked],
-        "advice": actions.advice(session=session, request=item),
-        "pauses": rights_register.pauses(session=session, request=item),
-        "history": rights_register.steps(session=session, request=item),
-        "superseded": rectification.superseded(session=session, request=item),
-        "steps_offered": requests.steps_offered(state),
-        "actions_offered": requests.actions_offered(state),
-        "actions_blocked": {
-            name: reason
-            for name, action in requests.ACTIONS.items()
-            if item.kind in action.kinds and (reason := requests.action_refusal(name, state))
-        },
-        "step": RequestStepForm(),
-        "override": LinkOverrideForm(formdata=None),
-    }
+    """Everything the request page shows, and its two forms (refusals re-render it with their reason)."""
+    page = requestpage.data(session=db.session(), request=item, now=db.now())
+    return {**templating.named(page), "step": RequestStepForm(), "override": LinkOverrideForm(formdata=None)}
 
 
 @bp.get("/rights/<int:request_id>")
