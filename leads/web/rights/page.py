@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, render_template
 
 from leads import db
-from leads.rights import actions, rectification
+from leads.rights import actions, mentions, rectification
 from leads.rights import register as rights_register
 from leads.rules import requests, uktime
 from leads.web import access
@@ -33,6 +33,7 @@ def page_context(item: Any) -> dict[str, Any]:
         "today": uktime.today(db.now()),
         "linked": linked,
         "links": rights_register.links(session=session, request=item),
+        "mentions": mentions.mentions(session=session, request=item),
         "candidates": [c for c in rights_register.candidates(session=session, request=item) if c not in linked],
         "advice": actions.advice(session=session, request=item),
         "pauses": rights_register.pauses(session=session, request=item),
