@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 
 from leads.models import Person, QuarantinedEntity
 from leads.rules import datamap
-from leads.rules.people import emails_in, normalise_email
+from leads.rules.people import emails_in, mentions, needles, normalise_email
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -137,3 +137,20 @@ def mentioning(*, session: Session, keys: Iterable[str]) -> list[QuarantinedEnti
         if is_ambiguous(entity) and addresses_in(entity) & wanted:
             found.append(entity)
     return found
+
+
+def mentioned(*, session: Session, person: Person) -> Rows:
+    """Staff's free text that names `person` (the map's `mentions` columns: a saved view called "Ada Lovelace
+    search", a list named after her), by table: the rows whose text holds one of the person's addresses or full
+    names (`rules.people.needles`), as the erasure finds them to clear."""
+    lead = _table("lead")
+    query = select(lead.c.email, lead.c.first_name, lead.c.last_name).where(lead.c.person_id == person.id)
+    found = session.execute(query).all()
+    wanted = needles(emails=[person.email_key, *(row[0] for row in found)], names=[row[1:3] for row in found])
+    rows: Rows = {}
+    for name, entry in datamap.MAP.items():
+        if entry.mentions and wanted:
+            table = _table(name)
+            every = session.execute(select(table).order_by(table.c.id)).mappings()
+            rows[name] = [dict(row) for row in every if any(mentions(row[c], wanted) for c in entry.mentions)]
+    return rows
