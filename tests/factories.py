@@ -184,6 +184,17 @@ def open_grant(session: Session, installation: Installation, actor, now: datetim
     return grants.open_grant(session=session, installation_id=installation.id, actor=actor, now=now, **values)
 
 
+def store_entities(session: Session, *entities: dict, now: datetime = PINNED_NOW) -> None:
+    """Store lead table entities (`lead_samples.entity`) as the sync does, one page, and commit."""
+    from leads.ingest import sync
+    from leads.ingest.sources import SourceEntity
+
+    keys = ("PartitionKey", "RowKey")
+    found = [SourceEntity(e[keys[0]], e[keys[1]], now, {k: v for k, v in e.items() if k not in keys}) for e in entities]
+    sync.store_page(session=session, entities=found, now=now, tombstone_key="k")
+    session.commit()
+
+
 def new_request(
     session: Session, actor, received: date = date(2026, 11, 2), kind: str = "access", email: str = "ada@x.example"
 ) -> RightsRequest:

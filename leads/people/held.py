@@ -7,15 +7,16 @@ without touching this module.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Table, and_, or_, select
 from sqlmodel import Session, SQLModel
 
-from leads.models import Person
+from leads.models import Person, QuarantinedEntity
 from leads.rules import datamap
-from leads.rules.people import normalise_email
+from leads.rules.people import emails_in, mentions, needles, normalise_email
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -106,3 +107,50 @@ def people_for(*, session: Session, lead_ids: Iterable[int], email: str | None) 
             session.execute(select(_table("person").c.id).where(_table("person").c.email_key == key)).scalars()
         )
     return [p for p in (session.get(Person, i) for i in sorted(i for i in person_ids if i)) if p is not None]
+
+
+def addresses_in(entity: QuarantinedEntity) -> set[str]:
+    """Every normalised address anywhere in a quarantined entity (its own and any it mentions)."""
+    try:
+        return set(emails_in(json.loads(entity.raw)))
+    except ValueError:
+        return set(emails_in(entity.raw))
+
+
+def is_ambiguous(entity: QuarantinedEntity) -> bool:
+    """Whether staff must say whose `entity` is: it mentions an address that is not its own customer address
+    (or has none of its own and mentions one). Only its own address, the source keys of a person's leads or a
+    confirmation by staff (`person_id`) make it someone's."""
+    return bool(addresses_in(entity) - {entity.email_key})
+
+
+def mentioning(*, session: Session, keys: Iterable[str]) -> list[QuarantinedEntity]:
+    """The ambiguous quarantined entities that mention one of `keys` (normalised addresses), oldest first.
+
+    Read in Python, a page at a time: an address can be anywhere in the entity, even inside a JSON string, and
+    only normalised does it compare (the quarantine holds the few entities that could not be read)."""
+    wanted, found = {key for key in keys if key}, []
+    if not wanted:
+        return []
+    query = select(QuarantinedEntity).order_by(QuarantinedEntity.id).execution_options(yield_per=200)
+    for entity in session.scalars(query):
+        if is_ambiguous(entity) and addresses_in(entity) & wanted:
+            found.append(entity)
+    return found
+
+
+def mentioned(*, session: Session, person: Person) -> Rows:
+    """Staff's free text that names `person` (the map's `mentions` columns: a saved view called "Ada Lovelace
+    search", a list named after her), by table: the rows whose text holds one of the person's addresses or full
+    names (`rules.people.needles`), as the erasure finds them to clear."""
+    lead = _table("lead")
+    query = select(lead.c.email, lead.c.first_name, lead.c.last_name).where(lead.c.person_id == person.id)
+    found = session.execute(query).all()
+    wanted = needles(emails=[person.email_key, *(row[0] for row in found)], names=[row[1:3] for row in found])
+    rows: Rows = {}
+    for name, entry in datamap.MAP.items():
+        if entry.mentions and wanted:
+            table = _table(name)
+            every = session.execute(select(table).order_by(table.c.id)).mappings()
+            rows[name] = [dict(row) for row in every if any(mentions(row[c], wanted) for c in entry.mentions)]
+    return rows

@@ -21,6 +21,7 @@ from leads.models import (
     Lead,
     LegalHold,
     Person,
+    PersonLink,
     QuarantinedEntity,
     RequestPause,
     RequestStep,
@@ -51,11 +52,14 @@ def destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, k
         .returning(Lead.id, Lead.source_partition_key, Lead.source_row_key, Lead.person_id, Lead.email,
                    Lead.first_name, Lead.last_name)
     )  # fmt: skip
+    # The people these leads were attached away from: left without a lead, they would keep the address.
+    moved = select(PersonLink.from_person_id).where(col(PersonLink.lead_id).in_(ids))
+    left_behind = {person_id for person_id in session.exec(moved) if person_id is not None}
     rows = session.exec(statement).all()  # type: ignore[call-overload]
     _forget_keyed(session, [row[1:3] for row in rows])
     _forget_mentions(session, people.needles(emails=[row[4] for row in rows], names=[row[5:7] for row in rows]))
     _forget_lifted_holds(session, "lead", [row[0] for row in rows])
-    _forget_people_without_leads(session, {row[3] for row in rows if row[3] is not None})
+    _forget_people_without_leads(session, {row[3] for row in rows if row[3] is not None} | left_behind)
     return _tombstone_source_rows(session, [row[1:3] for row in rows], now, actor, key)
 
 

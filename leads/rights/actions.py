@@ -68,7 +68,34 @@ def sections(*, session: Session, request: RightsRequest) -> list[bundle.Section
     for person in people:
         for table, rows in held.held(session=session, person=person).items():
             found.setdefault(table, {}).update({row["id"]: row for row in rows})
-    return [_map_section(session, name, list(found.get(name, {}).values())) for name in _customer_tables()]
+    named: dict[str, dict[int, dict[str, Any]]] = {}
+    for person in people:
+        for table, rows in held.mentioned(session=session, person=person).items():
+            named.setdefault(table, {}).update({row["id"]: row for row in rows})
+    customer = [_map_section(session, name, list(found.get(name, {}).values())) for name in _customer_tables()]
+    return customer + [_mention_section(name, list(named.get(name, {}).values())) for name in _mention_tables()]
+
+
+def _mention_tables() -> list[str]:
+    return [name for name, entry in datamap.MAP.items() if entry.mentions]
+
+
+def _mention_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
+    """Names our staff gave (a saved view, a list) that name the person: theirs to see, not to take elsewhere."""
+    entry = datamap.MAP[name]
+    info = {
+        "categories": datamap.CATEGORIES["correspondence"],
+        "source": f"{datamap.SOURCES['ours']} (privacy notice lines {datamap.SOURCE_LINES})",
+        "recipients": datamap.RECIPIENTS["none"],
+        "retention": "Cleared when the last of your lead details is destroyed (lines 58-69).",
+        "rights": _rights_text(("service",)),
+        "erasure": f"On erasure: the name is cleared. {entry.why}",
+    }
+    fields = tuple(entry.mentions)
+    return bundle.Section(
+        f"{name}_names", f"Names our staff gave that mention you: {entry.label.lower()}", "service", fields,
+        [_plain_row(row, fields) for row in rows], portable_scope=False, info=info,
+    )  # fmt: skip
 
 
 def _customer_tables() -> list[str]:

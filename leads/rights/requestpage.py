@@ -1,4 +1,5 @@
 """What one rights request's page shows, from one call: who it covers and who it might, the advice, its
+the quarantined entities that only mention the requester, its
 pauses and history, the rectifications since superseded, and what its state allows next (and why not).
 
 One place, so the page and every refusal that re-renders it with a reason show the same data, and the
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from leads.models import Lead, Rectification, RequestLead, RequestPause, RequestStep, RightsRequest
-from leads.rights import actions, rectification, register
+from leads.rights import actions, mentions, rectification, register
 from leads.rules import requests, rights, uktime
 
 
@@ -26,6 +27,7 @@ class RequestPage:
     linked: list[Lead]
     links: dict[int, RequestLead]  # lead id -> its link: who confirmed it, any override's reason
     candidates: list[Lead]  # leads that may be the requester's, not yet linked
+    mentions: list[mentions.Mention]  # quarantined entities that only mention the requester: staff decide
     advice: list[rights.Advice]
     pauses: list[RequestPause]
     history: list[RequestStep]
@@ -45,6 +47,7 @@ def data(*, session: Session, request: RightsRequest, now: datetime) -> RequestP
         linked=linked,
         links=register.links(session=session, request=request),
         candidates=[c for c in register.candidates(session=session, request=request) if c not in linked],
+        mentions=mentions.mentions(session=session, request=request),
         advice=actions.advice(session=session, request=request),
         pauses=register.pauses(session=session, request=request),
         history=register.steps(session=session, request=request),

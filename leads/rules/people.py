@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 EMAIL_KEY_LENGTH = 254
-_EMAILISH = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# No quote, bracket or separator inside an address, so one in compact JSON ('{"Email":"ada@x.example"}') is found.
+_EMAILISH = re.compile(r"[^@\s\"'<>()\[\]{},;:]+@[^@\s\"'<>()\[\]{},;:]+\.[^@\s\"'<>()\[\]{},;:]+")
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -41,7 +42,7 @@ def emails_in(value: Any) -> Iterator[str]:
             yield from emails_in(item)
     elif isinstance(value, str):
         for found in _EMAILISH.findall(value):
-            key = normalise_email(found.strip("\"'{}[],:;<>"))
+            key = normalise_email(found.strip("\"'{}[],:;<>."))
             if key:
                 yield key
 

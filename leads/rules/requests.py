@@ -79,6 +79,8 @@ HISTORY: dict[str, str] = {
     "lead.confirmed": "Lead confirmed as the person's",
     "lead.override": "Lead linked by override",
     "lead.unlinked": "Lead unlinked",
+    "quarantine.theirs": "Unreadable lead details confirmed as the person's",
+    "quarantine.not_theirs": "Unreadable lead details found not to be the person's",
     "export.access": "Access export downloaded",
     "export.portability": "Portability bundle downloaded",
     "rectification": "Details corrected",

@@ -38,6 +38,8 @@ def test_a_person_is_found_by_the_nfkc_casefolded_trimmed_address(given, key):
 def test_an_address_is_found_inside_a_quarantined_entitys_nested_json():
     raw = {"CustomerInfo": '{"FirstName": "Ada", "Email": "ADA@x.example"}', "Other": ["n/a"]}
     assert list(emails_in(raw)) == ["ada@x.example"]
+    compact = {"CustomerInfo": '{"Email":"ADA@x.example","Phone":"1"}', "Description": "Ask bob@y.example."}
+    assert list(emails_in(compact)) == ["ada@x.example", "bob@y.example"]
 
 
 def two_leads(session):

@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from leads.ingest import corrections, sync
-from leads.ingest.sources import SourceEntity
 from leads.models import QuarantinedEntity, SourceCorrection
 from leads.retention import sweeper
 from leads.rights import actions, register
 from leads.rules import datamap
-from tests.factories import PINNED_NOW, add_lead, new_request
+from tests.factories import PINNED_NOW, add_lead, new_request, store_entities
 from tests.lead_samples import customer_info, entity
 
 
@@ -28,13 +27,6 @@ def _request_for(session, make_user, lead, kind="access", email="ada@x.example")
     return request, actor
 
 
-def _store(session, *entities: dict, now: datetime = PINNED_NOW) -> None:
-    keys = ("PartitionKey", "RowKey")
-    found = [SourceEntity(e[keys[0]], e[keys[1]], now, {k: v for k, v in e.items() if k not in keys}) for e in entities]
-    sync.store_page(session=session, entities=found, now=now, tombstone_key="k")
-    session.commit()
-
-
 def _export(session, request, actor) -> dict:
     chunks = actions.export(session=session, request=request, kind="access", actor=actor, now=PINNED_NOW)
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
@@ -42,10 +34,12 @@ def _export(session, request, actor) -> dict:
 
 
 def test_a_quarantined_copy_of_the_persons_lead_without_an_email_is_exported_and_erased(session, make_user):
-    _store(session, entity("ada", info=customer_info(Email="ada@x.example", FirstName="Ada", Phone="+44 20 1")))
+    store_entities(session, entity("ada", info=customer_info(Email="ada@x.example", FirstName="Ada", Phone="+44 20 1")))
     # Microsoft rewrites the row without an email: customer details without one are quarantined.
     later = PINNED_NOW + timedelta(minutes=5)
-    _store(session, entity("ada", info=customer_info(Email=None, FirstName="Ada", Phone="+44 20 7946 0000")), now=later)
+    store_entities(
+        session, entity("ada", info=customer_info(Email=None, FirstName="Ada", Phone="+44 20 7946 0000")), now=later
+    )
     held = session.exec(select(QuarantinedEntity)).one()
     assert "+44 20 7946 0000" in held.raw
     lead = session.exec(select(sync.Lead)).one()
@@ -77,7 +71,7 @@ def test_an_entity_is_filed_under_its_own_address_not_one_its_description_mentio
     bob_info = customer_info(Email="bob@x.example", FirstName="Bob", Phone="0" * 101)  # too long: quarantined
     bobs = entity("bob-q", info=bob_info)
     bobs = {"Description": "Referred by ada@x.example", **{k: v for k, v in bobs.items() if k != "Description"}}
-    _store(session, bobs)
+    store_entities(session, bobs)
     held = session.exec(select(QuarantinedEntity)).one()
     assert held.email_key == "bob@x.example"
     request, actor = _request_for(session, make_user, ada)

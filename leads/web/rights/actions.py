@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.ingest import sources
-from leads.rights import actions
+from leads.rights import actions, mentions
 from leads.rights import register as rights_register
 from leads.rules import requests
 from leads.web import access, htmx
@@ -88,8 +88,9 @@ def confirm_erase(request_id: int) -> object:
     access.viewed("rights_request", request_id, what="erase-confirm")
     preview = actions.erasure_preview(session=db.session(), request=item)
     linked = rights_register.linked_leads(session=db.session(), request=item)
+    pending = mentions.pending(session=db.session(), request=item)
     return render_template(
-        "rights/erase.html", item=item, linked=linked, what=requests.counted(preview), form=EmptyForm()
+        "rights/erase.html", item=item, linked=linked, what=requests.counted(preview), pending=pending, form=EmptyForm()
     )
 
 

@@ -11,6 +11,7 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user
 
 from leads import db
+from leads.rights import mentions
 from leads.rights import register as rights_register
 from leads.rules import requests, uktime
 from leads.web import htmx, inputs
@@ -94,6 +95,21 @@ def link_lead(request_id: int) -> object:
             rights_register.confirm_lead(
                 session=db.session(), request=item, lead=lead, actor=current_user, now=db.now(), override=override
             )
+    except rights_register.RequestError as error:
+        return refused(item, str(error))
+    return htmx.see_other(url_for("rights.detail", request_id=request_id))
+
+
+@bp.post("/rights/<int:request_id>/quarantine/<int:entity_id>")
+@requires("rights.manage")
+def decide_mention(request_id: int, entity_id: int) -> object:
+    """Say whether unreadable lead details that mention the requester are theirs (into their export and erasure)
+    or not (kept out, not asked again on this request)."""
+    item, theirs = load_request(request_id), request.form.get("theirs") == "1"
+    try:
+        mentions.decide(
+            session=db.session(), request=item, entity_id=entity_id, theirs=theirs, actor=current_user, now=db.now()
+        )
     except rights_register.RequestError as error:
         return refused(item, str(error))
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
