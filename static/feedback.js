@@ -1,6 +1,6 @@
 // In-place saves say how they went, beside the control that changed (leads/web/htmx.py sends the words):
 // a confirmation after a swap, or the failure when htmx swaps nothing (the select is put back to what the
-// record still has). Focus returns to the control after a swap. What is typed in a form marked data-draft is
+// record still has). Focus returns to the control after a swap that took it away. What is typed in a form marked data-draft is
 // kept in this tab's sessionStorage until it is saved, so an ended session loses nothing: log in again and it
 // is put back.
 (function () {
@@ -56,7 +56,10 @@
   document.addEventListener("leads:said", function (event) { said = event.detail; });
   document.addEventListener("htmx:afterSettle", function () {
     var element = control ? document.getElementById(control) : null;
-    if (element && document.activeElement !== element) { element.focus({ preventScroll: true }); }
+    // Only when the swap took the focus away (it replaced the focused control): a person who moved on to
+    // another field while the request ran keeps their place (search results must never move the focus).
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (element && lost) { element.focus({ preventScroll: true }); }
     var swapped = target ? document.getElementById(target) : null;
     var near = element || (swapped && (swapped.querySelector("form") || swapped));
     if (said && near) { show(near, said.message, said.ok, false); }

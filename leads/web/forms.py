@@ -1,8 +1,11 @@
-"""One form per screen (flask-wtf: every form carries a CSRF token)."""
+"""One form per screen (flask-wtf: every form carries a CSRF token), all built on `KeptForm`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +24,44 @@ from leads.rules import rights, uktime
 from leads.rules.vocabulary import CHANNELS, MIN_PASSWORD_LENGTH, NOTE_KINDS, ROLES
 from leads.staff.roles import PERMISSIONS
 
+
+class KeptForm(FlaskForm):
+    """A form that, refused, says why beside each field it refused and puts the focus on the first one.
+
+    Rendering a field with errors adds `aria-invalid`, `aria-describedby` naming the reason written after it,
+    and `autofocus` on the form's first refused field (the browser scrolls it into view, with or without
+    JavaScript). What was typed is rendered back by WTForms itself, as long as the view renders the same form
+    object it validated rather than redirecting."""
+
+    class Meta:
+        first_error: str | None = None
+
+        def render_field(self, field: Any, render_kw: dict[str, Any]) -> Markup:
+            """The field's widget, and after it the first reason it was refused."""
+            if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
+                return super().render_field(field, render_kw)  # type: ignore[misc]
+            said = f"{render_kw.get('id', field.id)}-error"
+            render_kw = {**render_kw, "aria-invalid": "true", "aria-describedby": said}
+            if self.first_error == field.name:
+                render_kw["autofocus"] = True
+            widget = super().render_field(field, render_kw)  # type: ignore[misc]
+            return Markup('{}<p class="field-error" id="{}">{}</p>').format(widget, said, field.errors[0])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Validate, remembering the first refused field for `Meta.render_field`."""
+        valid = super().validate(extra_validators)
+        self.refuse()
+        return valid
+
+    def refuse(self, field: Any = None, reason: str | None = None) -> None:
+        """Refuse `field` for `reason` (a rule the service checks), and note the first refused field again."""
+        if field is not None and reason:
+            field.errors = [*field.errors, reason]
+        self.meta.first_error = next((f.name for f in self if f.errors), None)
+
+
+# How a datetime-local input is filled (to the minute, as browsers send it back) and what is read from it.
+LOCAL_MINUTE = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 # A new member of staff starts with the role that may do least; an admin raises it on purpose.
 LEAST_PRIVILEGED = min(ROLES, key=lambda role: sum(role in roles for roles in PERMISSIONS.values()))
@@ -35,14 +76,14 @@ def uk_wall_clock(_form: object, field: DateTimeLocalField) -> None:
         )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(KeptForm):
     """Email and password."""
 
     email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(KeptForm):
     """An admin adds a member of staff."""
 
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
@@ -50,7 +91,7 @@ class UserCreateForm(FlaskForm):
     password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(KeptForm):
     """A member of staff chooses a new password (strength is checked by the service, with the reason)."""
 
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
@@ -60,36 +101,36 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(KeptForm):
     """An admin sets a temporary password, which its owner must change at their next login."""
 
     password = PasswordField("Temporary password", validators=[DataRequired(), Length(max=1024)])
 
 
-class UserUpdateForm(FlaskForm):
+class UserUpdateForm(KeptForm):
     """An admin changes a user's role or active flag."""
 
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(KeptForm):
     """A form with only the CSRF token, for POST-only buttons (logout)."""
 
 
-class HoldForm(FlaskForm):
+class HoldForm(KeptForm):
     """Place a legal hold on one record."""
 
     reason = StringField("Reason for the hold", validators=[DataRequired(), Length(max=1000)])
 
 
-class LiftHoldForm(FlaskForm):
+class LiftHoldForm(KeptForm):
     """Lift a legal hold."""
 
     reason = StringField("Reason for lifting", validators=[DataRequired(), Length(max=1000)])
 
 
-class GrantOpenForm(FlaskForm):
+class GrantOpenForm(KeptForm):
     """Open a support access grant: the customer's prior written consent and the support request."""
 
     support_request_ref = StringField(
@@ -102,6 +143,7 @@ class GrantOpenForm(FlaskForm):
     )
     consent_given_at = DateTimeLocalField(
         "Consent given at (UK time)",
+        format=LOCAL_MINUTE,
         validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock],
     )
     consent_evidence = TextAreaField(
@@ -110,7 +152,7 @@ class GrantOpenForm(FlaskForm):
     )
 
 
-class CommunicationForm(FlaskForm):
+class CommunicationForm(KeptForm):
     """Log one message with the customer under a grant."""
 
     direction = SelectField(
@@ -122,11 +164,12 @@ class CommunicationForm(FlaskForm):
     # When the message was really sent or received: the window runs from then, not from when it is logged.
     at = DateTimeLocalField(
         "Sent or received at (UK time)",
+        format=LOCAL_MINUTE,
         validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock],
     )
 
 
-class GrantDataForm(FlaskForm):
+class GrantDataForm(KeptForm):
     """Record data held under a grant."""
 
     kind = SelectField(
@@ -136,7 +179,7 @@ class GrantDataForm(FlaskForm):
     description = TextAreaField("Description", validators=[DataRequired("Say what is held."), Length(max=5000)])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(KeptForm):
     """Map a plan to its permission model."""
 
     plan_name = StringField("Plan name", validators=[DataRequired(), Length(max=200)])
@@ -146,15 +189,15 @@ class PlanForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(KeptForm):
     """Add an entry to a lead's log."""
 
     kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
     body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
-    follow_up_on = DateTimeLocalField("Follow up on (optional, UK time)", validators=[Optional()])
+    follow_up_on = DateTimeLocalField("Follow up on (optional, UK time)", format=LOCAL_MINUTE, validators=[Optional()])
 
 
-class RightsRequestForm(FlaskForm):
+class RightsRequestForm(KeptForm):
     """Register a data-protection rights request."""
 
     kind = SelectField("Kind of request", choices=[SelectChoice(k, v) for k, v in rights.KINDS.items()])
@@ -167,7 +210,7 @@ class RightsRequestForm(FlaskForm):
     details = TextAreaField("What they asked for", validators=[Length(max=10000)])
 
 
-class RequestStepForm(FlaskForm):
+class RequestStepForm(KeptForm):
     """One step on a request: a date, a text (question, reason or outcome), and a status for closing."""
 
     on = DateField("Date", validators=[Optional()])
@@ -181,7 +224,7 @@ class RequestStepForm(FlaskForm):
     confirm = BooleanField("I have checked: closing is final")
 
 
-class LinkOverrideForm(FlaskForm):
+class LinkOverrideForm(KeptForm):
     """Link a lead the register did not match: who (the user), why, and on what evidence."""
 
     lead_id = IntegerField("Lead number", validators=[DataRequired()])
@@ -189,7 +232,7 @@ class LinkOverrideForm(FlaskForm):
     evidence = TextAreaField("Evidence (what shows it)", validators=[DataRequired(), Length(max=10000)])
 
 
-class RectifyForm(FlaskForm):
+class RectifyForm(KeptForm):
     """Correct a lead's contact fields."""
 
     first_name = StringField("First name", validators=[Length(max=200)])

@@ -9,7 +9,7 @@ from leads import db
 from leads.grants import grants, plans
 from leads.rules import schedule, uktime
 from leads.web import access, htmx
-from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, PlanForm
+from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, KeptForm, PlanForm
 from leads.web.permissions import requires
 from leads.workspace import queries
 
@@ -77,10 +77,20 @@ def grant_new(installation_id: int) -> object:
 @requires("grants.view")
 def grant_detail(grant_id: int) -> str:
     """One grant: its countdown, communications, data held, and the actions while it is open."""
-    session = db.session()
-    grant = grants.get(session=session, grant_id=grant_id, now=db.now()) or abort(404)
+    grant = grants.get(session=db.session(), grant_id=grant_id, now=db.now()) or abort(404)
     access.viewed("grant", grant_id)
-    messages, held = grants.detail(session=session, grant=grant)
+    return _detail_page(grant)
+
+
+def _detail_page(grant: object, **forms: object) -> str:
+    """The grant's page; a refused form among `forms` is shown as it was sent, with why."""
+    messages, held = grants.detail(session=db.session(), grant=grant)
+    forms = {
+        "message_form": CommunicationForm(formdata=None, at=uktime.for_input(db.now())),
+        "data_form": GrantDataForm(formdata=None),
+        "close_form": EmptyForm(),
+        **forms,
+    }
     return render_template(
         "grants/detail.html",
         grant=grant,
@@ -88,9 +98,7 @@ def grant_detail(grant_id: int) -> str:
         held=held,
         lapse_at=grants.lapse_at(grant),
         is_open=grants.is_open(grant, db.now()),
-        message_form=CommunicationForm(at=uktime.for_input(db.now())),
-        data_form=GrantDataForm(),
-        close_form=EmptyForm(),
+        **forms,
     )
 
 
@@ -100,6 +108,7 @@ def grant_message(grant_id: int) -> object:
     """Log a message in or out at the time it was sent or received (restarts the 10-day window from then)."""
     return _act(
         grant_id,
+        "message_form",
         CommunicationForm(),
         lambda grant, form: grants.add_communication(
             session=db.session(),
@@ -120,6 +129,7 @@ def grant_data(grant_id: int) -> object:
     """Record data held under the grant."""
     return _act(
         grant_id,
+        "data_form",
         GrantDataForm(),
         lambda grant, form: grants.record_data(
             session=db.session(),
@@ -139,24 +149,25 @@ def grant_close(grant_id: int) -> object:
     """Close the support request: the grant lapses now and its data is destroyed."""
     return _act(
         grant_id,
+        "close_form",
         EmptyForm(),
         lambda grant, _form: grants.close_request(session=db.session(), grant=grant, actor=current_user, now=db.now()),
         "Support request closed: access has lapsed and the data held under it was destroyed.",
     )
 
 
-def _act(grant_id: int, form: object, action: object, done: str) -> object:
+def _act(grant_id: int, name: str, form: KeptForm, action: object, done: str) -> object:
+    """Validate `form` and carry out `action`; refused, the grant's page again with the form as it was sent."""
     grant = grants.get(session=db.session(), grant_id=grant_id, now=db.now()) or abort(404)
-    if not form.validate_on_submit():  # type: ignore[attr-defined]
-        errors = [error for field in form for error in field.errors]  # type: ignore[attr-defined]
-        flash(errors[0] if errors else "Fill in every field.", "error")
-    else:
+    if form.validate_on_submit():
         try:
             action(grant, form)  # type: ignore[operator]
-            flash(done, "info")
         except grants.GrantError as error:
             flash(str(error), "error")
-    return htmx.see_other(url_for("grants.grant_detail", grant_id=grant_id))
+        else:
+            flash(done, "info")
+            return htmx.see_other(url_for("grants.grant_detail", grant_id=grant_id))
+    return _detail_page(grant, **{name: form}), 400
 
 
 @bp.route("/admin/plans", methods=["GET", "POST"])

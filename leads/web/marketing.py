@@ -16,7 +16,7 @@ from leads import db
 from leads.consent import export as list_export
 from leads.consent import marketing, records
 from leads.rules import consent
-from leads.web import access, htmx
+from leads.web import access, htmx, refusals
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import AddToListForm, ConsentForm, EmailSentForm, ListChoiceForm, ListForm, first_error
 from leads.web.permissions import can, requires
@@ -94,7 +94,8 @@ def lead_email_sent(lead_id: int) -> Any:
     lead = _lead_or_404(lead_id)
     form = EmailSentForm()
     if not form.validate_on_submit():
-        return _marketing_answer(lead, first_error(form), ok=False)
+        field = next((name for name, errors in form.errors.items() if errors), None)
+        return _marketing_answer(lead, first_error(form), ok=False, field=field)
     try:
         result = marketing.mark_email_sent(
             session=db.session(),
@@ -117,7 +118,12 @@ def _said(result: records.Result, done: str, unchanged: str) -> tuple[str, bool]
     return (done if result.done else unchanged), True
 
 
-def _marketing_answer(lead: Any, message: str, *, ok: bool) -> Any:
+def _marketing_answer(lead: Any, message: str, *, ok: bool, field: str | None = None) -> Any:
+    """The lead's marketing panel again, with how the action went; refused, the form as it was sent."""
+    if not ok and not htmx.wants_fragment():
+        return refusals.show_again("pages.lead_detail", field=field, reason=message, lead_id=lead.id)
+    if not ok:
+        refusals.note(field=field, reason=message)
     if not htmx.wants_fragment():
         flash(message, "info" if ok else "error")
         return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -25,14 +24,14 @@ from leads.rules import consent, uktime
 from leads.rules.purposes import CONSENT_PURPOSES
 from leads.rules.vocabulary import CURRENT_WORDING, MAX_EVIDENCE
 from leads.web import inputs
-from leads.web.forms import uk_wall_clock
+from leads.web.forms import KeptForm, uk_wall_clock
 
 PURPOSE_CHOICES = [SelectChoice(code, consent.PURPOSES[code].label) for code in CONSENT_PURPOSES]
 METHOD_CHOICES = [SelectChoice(code, label) for code, label in consent.METHODS]
 DECISION_CHOICES = [SelectChoice("granted", "gave consent"), SelectChoice("withdrawn", "withdrew consent")]
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(KeptForm):
     """Staff record that a person gave or withdrew consent, and how we know."""
 
     purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="marketing")
@@ -64,14 +63,14 @@ class ConsentForm(FlaskForm):
         )
 
 
-class ListForm(FlaskForm):
+class ListForm(KeptForm):
     """A new marketing list."""
 
     name = StringField("Name", validators=[DataRequired(message="Give the list a name."), Length(max=200)])
     description = TextAreaField("What it is for", validators=[Optional(), Length(max=2000)])
 
 
-class ListChoiceForm(FlaskForm):
+class ListChoiceForm(KeptForm):
     """A marketing list to add the lead on this page to."""
 
     list_id = IntegerField(
@@ -90,14 +89,14 @@ class AddToListForm(ListChoiceForm):
     )
 
 
-class EmailSentForm(FlaskForm):
+class EmailSentForm(KeptForm):
     """A marketing email that was sent to a lead (the app sends no mail; this records it)."""
 
     subject = StringField("Subject", validators=[DataRequired(message="Give the email's subject."), Length(max=300)])
     list_id = IntegerField("Part of the campaign for", validators=[Optional(), inputs.ID_RANGE])
 
 
-def first_error(form: FlaskForm) -> str:
+def first_error(form: KeptForm) -> str:
     """The form's first error message, for a one-line answer."""
     for errors in form.errors.values():
         if errors:

@@ -14,7 +14,7 @@ from leads import db
 from leads.rules import uktime
 from leads.rules.vocabulary import staff_label
 from leads.staff import users
-from leads.web import htmx, inputs
+from leads.web import htmx, inputs, refusals
 from leads.web.forms import NoteForm
 from leads.web.permissions import requires
 from leads.workspace import nurture, queries, timeline
@@ -89,6 +89,8 @@ def add_note(lead_id: int) -> object:
     )
     if error is None:
         form = NoteForm(formdata=None)
+    elif not htmx.wants_fragment():
+        return refusals.show_again("pages.lead_detail", form, lead_id=lead_id)
     return _back(lead, "_partials/lead-log.html", note_form=form, note_error=error)
 
 

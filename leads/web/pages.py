@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.rules import schedule, uktime
-from leads.web import access, htmx, templating
+from leads.web import access, htmx, refusals, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import ConsentForm
 from leads.web.permissions import can, requires
@@ -91,7 +91,7 @@ def lead_detail(lead_id: int) -> str:
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
     access.viewed("lead", lead.id)
     page = leadpage.data(session=db.session(), lead=lead, now=db.now(), with_marketing=can("marketing.act"))
-    forms = {"note_form": NoteForm(formdata=None), "consent_form": ConsentForm(formdata=None)}
+    forms = {"note_form": refusals.shown(NoteForm), "consent_form": refusals.shown(ConsentForm)}
     return htmx.render("leads/detail.html", "leads/detail.html", **page, **forms)
 
 

@@ -12,8 +12,8 @@ from leads import db
 from leads.consent import records
 from leads.people import subjects
 from leads.rules import consent
-from leads.web import access, htmx
-from leads.web.marketing_forms import ConsentForm, first_error
+from leads.web import access, htmx, refusals
+from leads.web.marketing_forms import ConsentForm
 from leads.web.permissions import requires
 from leads.workspace import person as person_page
 from leads.workspace import queries
@@ -27,7 +27,7 @@ def detail(person_id: int) -> str:
     """Everything held about the person: leads, installations, consent, requests, grants, notes."""
     found = person_page.profile(session=db.session(), person_id=person_id, now=db.now()) or abort(404)
     access.viewed("person", person_id)
-    return render_template("people/detail.html", profile=found, form=ConsentForm(formdata=None))
+    return render_template("people/detail.html", profile=found, form=refusals.shown(ConsentForm))
 
 
 @bp.post("/people/<int:person_id>/consent")
@@ -37,8 +37,7 @@ def record_consent(person_id: int) -> Any:
     person = subjects.get(session=db.session(), person_id=person_id) or abort(404)
     form = ConsentForm()
     if not form.validate_on_submit():
-        flash(first_error(form), "error")
-        return htmx.see_other(url_for("people.detail", person_id=person_id))
+        return refusals.show_again("people.detail", form, person_id=person_id)
     given = form.to_input()
     try:
         decision = records.record_for_person(
@@ -60,16 +59,20 @@ def move_lead(lead_id: int) -> Any:
     """Attach the lead to the person with the address given, or detach it to a person of its own, with a reason."""
     session = db.session()
     lead = queries.get_lead(session=session, lead_id=lead_id) or abort(404)
-    reason, email = request.form.get("reason", ""), request.form.get("email", "")
+    reason, email = request.form.get("reason", "").strip(), request.form.get("email", "")
+    if not reason:
+        why = "Give the reason: it is kept with the lead."
+        return refusals.show_again("pages.lead_detail", field="reason", reason=why, lead_id=lead_id)
     try:
         if request.form.get("detach"):
             subjects.detach(session=session, lead=lead, reason=reason, actor=current_user, now=db.now())
         else:
             target = subjects.for_email(session=session, email=email)
             if target is None:
-                raise subjects.PersonError("No person has that email address: give the address of one of their leads.")
+                why = "No person has that email address: give the address of one of their leads."
+                return refusals.show_again("pages.lead_detail", field="email", reason=why, lead_id=lead_id)
             subjects.attach(session=session, lead=lead, person=target, reason=reason, actor=current_user, now=db.now())
         flash("Saved: the lead now belongs to that person.", "info")
     except subjects.PersonError as error:
-        flash(str(error), "error")
+        return refusals.show_again("pages.lead_detail", reason=str(error), lead_id=lead_id)
     return htmx.see_other(url_for("pages.lead_detail", lead_id=lead_id))

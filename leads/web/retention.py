@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.retention import forecast, holds
-from leads.web import htmx
+from leads.web import htmx, refusals
 from leads.web.forms import HoldForm, LiftHoldForm
 from leads.web.permissions import requires
 
@@ -49,9 +49,11 @@ def place_hold(record_type: str, record_id: int) -> object:
     """Place a legal hold on one lead or installation."""
     if record_type not in RECORD_PAGES:
         abort(404)
-    form = HoldForm()
+    form, page = HoldForm(), RECORD_PAGES[record_type]
     if not form.validate_on_submit():
-        flash("Give the reason for the hold.", "error")
+        return refusals.show_again(
+            page, field="reason", reason="Give the reason for the hold.", **{f"{record_type}_id": record_id}
+        )
     else:
         try:
             holds.place(
@@ -75,7 +77,9 @@ def lift_hold(hold_id: int) -> object:
     form = LiftHoldForm()
     hold = holds.get(session=db.session(), hold_id=hold_id) or abort(404)
     if not form.validate_on_submit():
-        flash("Give the reason for lifting the hold.", "error")
+        values = {f"{hold.record_type}_id": hold.record_id}
+        reason = "Give the reason for lifting the hold."
+        return refusals.show_again(RECORD_PAGES[hold.record_type], field="reason", reason=reason, **values)
     else:
         try:
             holds.lift(session=db.session(), hold_id=hold_id, reason=form.reason.data, actor=current_user, now=db.now())

@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from leads.web.forms import ROLE_CHOICES
+from leads.web.forms import ROLE_CHOICES, KeptForm
 
 
-class CodeForm(FlaskForm):
+class CodeForm(KeptForm):
     """A six-digit code from the authenticator app, or a recovery code."""
 
     code = StringField("Code", validators=[DataRequired(), Length(max=32)])
 
 
-class RequireTotpForm(FlaskForm):
+class RequireTotpForm(KeptForm):
     """An admin requires (or stops requiring) a second factor of everyone who signs in with a password."""
 
     required = BooleanField("Require a second factor for password sign-in")
 
 
-class ResetTotpForm(FlaskForm):
+class ResetTotpForm(KeptForm):
     """An admin removes one member of staff's second factor."""
 
     user_id = IntegerField("Member of staff", validators=[DataRequired()])
 
 
-class SsoMemberForm(FlaskForm):
+class SsoMemberForm(KeptForm):
     """An admin adds a member of staff who signs in only through the provider (no password to hand over)."""
 
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from leads import db
 from leads.grants import grants
 from leads.rules import consent, lifecycle, requests, rights, schedule, uktime, vocabulary
-from leads.web import permissions
+from leads.web import permissions, refusals
 
 #: What every template may call or read, by name: pure functions and the fixed vocabularies.
 GLOBALS: dict[str, Any] = {
@@ -42,6 +42,8 @@ GLOBALS: dict[str, Any] = {
     "rights_steps": requests.STEPS,
     "rights_history": requests.HISTORY,
     "rights_actions": requests.ACTIONS,
+    "refusal": refusals.refusal,
+    "typed": refusals.typed,
 }
 
 

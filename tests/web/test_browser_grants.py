@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from leads.grants import plans
-from tests.browser import WIDTHS, log_in, page_width, shoot, sqlite_database_url
-from tests.factories import PINNED_NOW, add_installation
+from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
+from tests.factories import PINNED_NOW, add_installation, open_grant
 
 pytestmark = pytest.mark.browser
 database_url = pytest.fixture(sqlite_database_url)
@@ -94,4 +94,32 @@ def test_a_grants_times_are_typed_and_shown_in_uk_time(width, live_url, browser,
     page.goto(f"{live_url}/grants")
     expect(page.locator("table.grid tbody tr").first).to_contain_text("01 Jul 2026 10:20 BST")
     shoot(page, f"grants-list-uk-time-{width}")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_refused_message_keeps_what_was_typed_and_focuses_the_field(width, live_url, browser, session, make_user):
+    """Issue #31: the message form, below the fold, refused for its empty summary keeps the direction and time
+    typed and puts the focus (scrolled into view) on the summary, with why beside it."""
+    installation = add_installation(session, None, "northwind-radnac")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=PINNED_NOW)
+    user = make_user("support")
+    grant = open_grant(session, installation, user, now=PINNED_NOW)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, user.email)
+    page.set_viewport_size({"width": width, "height": 500})
+    page.goto(f"{live_url}/grants/{grant.id}")
+    page.select_option("#direction", "out")
+    page.fill("#at", "2026-11-24T15:45")
+    page.click("button:has-text('Log message')")
+    page.wait_for_load_state()
+    expect(page.locator("#direction")).to_have_value("out")
+    expect(page.locator("#at")).to_have_value("2026-11-24T15:45")
+    expect(page.locator("#summary")).to_be_focused()
+    expect(page.locator("#summary")).to_be_in_viewport()
+    expect(page.locator("#summary-error")).to_be_visible()
+    shoot(page, f"grant-message-refused-{width}")
     page.context.close()

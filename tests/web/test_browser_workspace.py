@@ -308,3 +308,18 @@ def test_a_saved_view_brings_back_its_filters(live_url, browser, session, make_u
     shoot(page, f"saved-view-{_tag(width, javascript)}")
     assert page_width(page)[0] <= page_width(page)[1]
     page.context.close()
+
+
+def test_search_results_never_take_the_focus_back(live_url, browser, session, make_user, demo_data):
+    """Issue #31: typing a search, then moving to another field before the results arrive, leaves the focus
+    where it went; the results swap in around it."""
+    page = open_page(browser, width=1440)
+    log_in(page, live_url, make_user("sales").email)
+    with page.expect_response(lambda answer: "q=" in answer.url):
+        page.fill("#q", "a")
+        page.focus("#view-name")
+    page.wait_for_timeout(200)  # let htmx settle the swap
+    expect(page.locator("#view-name")).to_be_focused()
+    page.keyboard.type("Mine")
+    expect(page.locator("#view-name")).to_have_value("Mine")
+    page.context.close()

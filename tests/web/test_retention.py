@@ -45,7 +45,8 @@ def test_upcoming_page(client, auth, session):
 def test_admins_place_and_lift_holds_with_a_reason(client, auth, session):
     lead = add_lead(session, PINNED_NOW - timedelta(days=1000))
     auth.login("admin")
-    assert client.post(f"/holds/lead/{lead.id}", data={"reason": ""}).status_code == 303
+    refused = client.post(f"/holds/lead/{lead.id}", data={"reason": ""})
+    assert refused.status_code == 400 and "Give the reason for the hold." in refused.data.decode()
     assert session.exec(select(LegalHold)).all() == []
     client.post(f"/holds/lead/{lead.id}", data={"reason": "claim C-7"})
     hold = session.exec(select(LegalHold)).one()

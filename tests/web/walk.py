@@ -6,7 +6,10 @@ keeps its last app context pushed and clients would share one `g` (see tests/web
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
+from html.parser import HTMLParser
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -93,3 +96,98 @@ def row_counts(session) -> dict[str, int]:
         table.name: session.exec(select(func.count()).select_from(table)).one()[0]
         for table in SQLModel.metadata.sorted_tables
     }
+
+
+@dataclass
+class Field:
+    """One control of a page's form: its tag, type, name, value (a select's selected one) and what else it has."""
+
+    tag: str
+    type: str
+    name: str
+    value: str
+    attrs: dict[str, str]
+    options: list[str] = dc_field(default_factory=list)
+
+
+@dataclass
+class PageForm:
+    """One `<form method=post>` of a page: its action, id and controls (including those outside it that name
+    it with `form=`)."""
+
+    action: str
+    id: str | None
+    fields: list[Field] = dc_field(default_factory=list)
+
+
+class _Parser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[PageForm] = []
+        self.links: list[str] = []
+        self._open: PageForm | None = None
+        self._outside: list[Field] = []
+        self._select: Field | None = None
+        self._option: str | None = None
+        self._text: Field | None = None
+
+    def _place(self, field: Field) -> None:
+        owner = field.attrs.get("form")
+        if owner:
+            self._outside.append(field)
+        elif self._open is not None:
+            self._open.fields.append(field)
+
+    def handle_starttag(self, tag, attrs):
+        found = {name: value or "" for name, value in attrs}
+        if tag == "a" and found.get("href"):
+            self.links.append(found["href"])
+        elif tag == "form" and found.get("method", "get").lower() == "post":
+            self._open = PageForm(found.get("action", ""), found.get("id"))
+            self.forms.append(self._open)
+        elif tag == "input" and found.get("name"):
+            kind = found.get("type", "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in found:
+                field = Field(tag, kind, found["name"], "", found, [found.get("value", "on")])
+            else:
+                field = Field(tag, kind, found["name"], found.get("value", "on" if kind == "checkbox" else ""), found)
+            self._place(field)
+        elif tag == "select" and found.get("name"):
+            self._select = Field(tag, "select", found["name"], "", found)
+            self._place(self._select)
+        elif tag == "option" and self._select is not None:
+            self._option = found.get("value")
+            self._select.options.append(self._option or "")
+            if "selected" in found or not self._select.value:
+                self._select.value = self._option or ""
+        elif tag == "textarea" and found.get("name"):
+            self._text = Field(tag, "textarea", found["name"], "", found)
+            self._place(self._text)
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.value += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._open = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._text is not None:
+            self._text.value = self._text.value.removeprefix("\n")
+            self._text = None
+
+    def close(self):
+        super().close()
+        for field in self._outside:
+            for form in self.forms:
+                if form.id == field.attrs.get("form"):
+                    form.fields.append(field)
+
+
+def parse(html: str) -> _Parser:
+    """The page's post forms (`.forms`) and link targets (`.links`)."""
+    parser = _Parser()
+    parser.feed(html)
+    parser.close()
+    return parser

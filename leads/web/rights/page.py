@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, render_template
 from leads import db
 from leads.rights import register as rights_register
 from leads.rights import requestpage
-from leads.web import access, templating
+from leads.web import access, refusals, templating
 from leads.web.forms import LinkOverrideForm, RequestStepForm
 from leads.web.permissions import requires
 
@@ -37,7 +37,10 @@ def detail(request_id: int) -> str:
     return render_template("rights/detail.html", **page_context(item))
 
 
-def refused(item: Any, reason: str, status: int = 409) -> tuple[str, int]:
-    """The request page again with the reason a step or action was refused (4xx: nothing changed)."""
-    flash(reason, "error")
+def refused(item: Any, reason: str, status: int = 409, *, field: str | None = None) -> tuple[str, int]:
+    """The request page again with the reason a step or action was refused (4xx: nothing changed): beside the
+    form's `field` (which has the focus) and what was typed, or at the top when no field is to blame."""
+    refusals.note(field=field, reason=reason)
+    if field is None:
+        flash(reason, "error")
     return render_template("rights/detail.html", **page_context(item)), status

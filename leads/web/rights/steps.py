@@ -50,6 +50,14 @@ STEPS: dict[str, tuple[Callable[..., None], dict[str, Callable[[RequestStepForm,
 }
 
 
+#: Steps that say something to the person, and what to ask for when it is left out.
+TEXT_NEEDED = {
+    "ask-clarification": "Write the question asked: the clock stops until they answer it.",
+    "extend": "Give the reason for the extension, as told to the person.",
+    "close": "Say what was done, or why it was refused, as told to the person.",
+}
+
+
 def _take(step: str, item: Any, form: RequestStepForm, now: datetime) -> None:
     """Call the step's service with what it reads from the form."""
     service, reads = STEPS[step]
@@ -65,9 +73,12 @@ def take_step(request_id: int, step: str) -> object:
     if step not in STEPS:
         abort(404)
     if not form.validate_on_submit():
-        return refused(item, "Check the date (day, month and year) and the text.", 400)
+        field = next((name for name, errors in form.errors.items() if errors), None)
+        return refused(item, "Check the date (day, month and year) and the text.", 400, field=field)
+    if step in TEXT_NEEDED and not (form.text.data or "").strip():
+        return refused(item, TEXT_NEEDED[step], 400, field="text")
     if step == "close" and not form.confirm.data:
-        return refused(item, "Tick the box to confirm: closing a request is final.", 400)
+        return refused(item, "Tick the box to confirm: closing a request is final.", 400, field="confirm")
     form.on.data = form.on.data or uktime.today(db.now())  # no date typed: today in the UK, not in UTC
     try:
         _take(step, item, form, db.now())
