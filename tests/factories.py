@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from leads.consent import marketing
 from leads.grants import grants
@@ -247,6 +247,35 @@ def ada_everywhere(session: Session, make_user, kind: str = "access"):
     register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)  # rights need it (#16)
     register.confirm_lead(session=session, request=request, lead=first, actor=actor, now=PINNED_NOW)
     return request, earlier, actor
+
+
+ADA_DETAILS = {
+    "first_name": "Ada", "last_name": "Lovelace", "phone": "+44 20 7946 4912", "country": "United Kingdom",
+    "company": "Analytical Engines Ltd", "job_title": "Chief Technology Officer", "offer": "coremem.radnac",
+    "offer_title": "RADNAC", "source_channel": "AzureMarketplace",
+}  # fmt: skip
+
+
+def ada_in_full(session: Session, make_user, kind: str = "access"):
+    """`ada_everywhere` with her leads as Microsoft sends them (name, phone, offer, lead source): the first
+    asked to be contacted, the second started an install. Returns the same three."""
+    request, earlier, actor = ada_everywhere(session, make_user, kind=kind)
+    leads = session.exec(select(Lead).order_by(Lead.id)).all()
+    for lead, action, days in zip(leads, ("PLT", "INS"), (8, 3), strict=True):
+        for name, value in {**ADA_DETAILS, "action_code": action}.items():
+            setattr(lead, name, value)
+        lead.lead_source = f"AzureMarketplace-{action}|coremem.radnac"
+        lead.created_at_ms = lead.received_at = PINNED_NOW - timedelta(days=days)
+    session.commit()
+    return request, earlier, actor
+
+
+def nobody(session: Session, make_user, kind: str = "access"):
+    """A verified request of `kind` from an address nothing is held under: (the request, the admin)."""
+    actor = make_user("admin", "dpo@radnac.example")
+    request = new_request(session, actor, received=date(2026, 11, 20), kind=kind, email="nobody@y.example")
+    register.verify_identity(session=session, request=request, actor=actor, now=PINNED_NOW)
+    return request, actor
 
 
 def seed_every_kind(session: Session, admin) -> None:

@@ -18,7 +18,7 @@ from leads.models import (
 )
 from leads.people import held
 from leads.retention import holds, sweeper
-from leads.rights import rectification
+from leads.rights import letters, rectification
 from leads.rights.register import audit_request, linked_leads, state
 from leads.rules import bundle, consent, datamap, purposes, requests, rights, schedule
 
@@ -125,11 +125,17 @@ def _map_section(session: Session, name: str, rows: list[dict[str, Any]]) -> bun
         "erasure": f"On erasure: {datamap.ERASURE[entry.erasure]}. {entry.why}",
     }
     fields = entry.shown
+    until = [_deadline(rule.kind, row.get(datamap.CLOCKS.get(name, ""))) for row in rows]
+    facts = {"source": entry.source, "recipients": entry.recipients, "retention": rule.kind, "until": until}
     rows = [{**row, **_in_words(session, entry, row)} for row in rows]
     return bundle.Section(
         name, entry.label, entry.purposes[0], fields, [_plain_row(row, fields) for row in rows],
-        purposes=entry.purposes, portable_scope=entry.portable, info=info,
+        purposes=entry.purposes, portable_scope=entry.portable, info=info, facts=facts,
     )  # fmt: skip
+
+
+def _deadline(kind: str, start: Any) -> datetime | None:
+    return schedule.deadline(kind, _aware(start)) if isinstance(start, datetime) else None
 
 
 def _until(kind: str, start: Any) -> str:
@@ -160,11 +166,29 @@ def export(*, session: Session, request: RightsRequest, kind: str, actor: User, 
     if kind not in bundle.KINDS:
         raise ActionError("Choose the access export or the portability bundle.")
     guard(session=session, request=request, action=f"export.{kind}")
-    person = {"name": request.requester_name, "email": request.requester_email, "request_id": request.id}
+    person = addressee(request)
     parts = sections(session=session, request=request)
     _audit(session, request, actor, now, f"export.{kind}", sections={s.name: len(s.rows) for s in parts})
     session.commit()
-    return bundle.stream(kind=kind, person=person, sections=parts, generated_at=now)
+    page = letters.render(kind=kind, person=person, sections=parts, now=now)
+    files = {"letter.html": page.encode()}
+    if printed := letters.pdf(page):
+        files["letter.pdf"] = printed
+    return bundle.stream(kind=kind, person=person, sections=parts, generated_at=now, letter=files)
+
+
+def letter(*, session: Session, request: RightsRequest, kind: str, now: datetime) -> str:
+    """The letter the person will read in the access export or portability bundle, for staff to preview."""
+    if kind not in bundle.KINDS:
+        raise ActionError("Choose the access export or the portability bundle.")
+    guard(session=session, request=request, action=f"export.{kind}")
+    parts = sections(session=session, request=request)
+    return letters.render(kind=kind, person=addressee(request), sections=parts, now=now)
+
+
+def addressee(request: RightsRequest) -> dict[str, Any]:
+    """Whom the letter is to: the requester as registered."""
+    return {"name": request.requester_name, "email": request.requester_email, "request_id": request.id}
 
 
 def rectify(

@@ -1,15 +1,18 @@
 """The access export and the portability bundle: one ZIP per person, streamed. Pure: no Flask, no database.
 
-Contents: `person.json` (the data, schema-versioned), `schema.json` (its JSON Schema), one spreadsheet-safe
-CSV per section, `summary.html` for the person to read, and `manifest.json` last, listing every file with its
-SHA-256 and, per section, its purpose, lawful basis and whether it is in portability scope (notice line 36:
-data held on legitimate interests is not portable, though the access export still covers it).
+Contents: the letter the person reads (`letter.html`, and `letter.pdf` when the caller could render one),
+`person.json` (the data exactly as held, schema-versioned), `schema.json` (its JSON Schema), one CSV per kind of
+record the person has rows of, named for what it holds (`marketplace-leads.csv`), and `manifest.json` last,
+listing every file with its SHA-256 and what it is in words and, per section, its purpose, lawful basis and
+whether it is in portability scope (notice line 36: data held on legitimate interests is not portable, though
+the access export still covers it). The person's CSVs keep values exactly as held: the spreadsheet formula
+guard (`csvsafe`) is for staff exports, and here it would change the copy portability exists for.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
-import html
 import io
 import json
 import zipfile
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from leads.rules import csvsafe, rights
+from leads.rules import rights
 
 SCHEMA_ID = "https://radnac.com/schemas/person-export"
 SCHEMA_VERSION = "1.0"
@@ -28,6 +31,35 @@ COMPLAINTS = (
     "Wilmslow, Cheshire SK9 5AF; helpline 0303 123 1113 (lines 52-55)."
 )
 KINDS = {"access": "Access export (right of access, line 25)", "portability": "Portability bundle (line 30)"}
+# Each kind of record's CSV, named for what it holds; a kind not named here is named from its title.
+CSV_NAMES = {
+    "person": "you",
+    "lead": "marketplace-leads",
+    "leadnote": "notes-about-our-contact-with-you",
+    "consentrecord": "consent-history",
+    "marketinglistmember": "marketing-lists",
+    "marketingemail": "marketing-emails",
+    "installation": "installations",
+    "installevent": "install-notifications",
+    "supportgrant": "support-access-permissions",
+    "grantcommunication": "support-access-messages",
+    "grantdata": "support-access-data",
+    "quarantinedentity": "lead-details-we-could-not-read",
+    "rightsrequest": "your-requests",
+    "requestpause": "questions-about-your-requests",
+    "requeststep": "steps-on-your-requests",
+    "sourcecorrection": "corrections-to-send-to-microsoft",
+    "requestlead": "records-your-requests-cover",
+    "rectification": "corrections",
+    "personlink": "records-we-matched-to-you",
+    "legalhold": "legal-holds",
+}
+FILES = {
+    "letter.html": "A letter to you saying what we hold about you, why, and what you can do (open it in a browser).",
+    "letter.pdf": "The same letter as a PDF, to print or keep.",
+    "person.json": "Everything in this download, exactly as we hold it, for computers to read.",
+    "schema.json": "A description of person.json's layout (JSON Schema), for computers to read.",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +69,7 @@ class Section:
     `purpose` is the main purpose (a code of rights.PURPOSES); `purposes` all of them when several. `portable`
     overrides the purpose's own answer (the data map says: provided by the person and held on consent).
     `info` is the Art. 15 supplementary information: categories, source, recipients, retention, rights.
+    `facts` are the same as codes and dates, for the letter to put into words (never written to a file).
     """
 
     name: str
@@ -47,6 +80,7 @@ class Section:
     purposes: Sequence[str] = ()
     portable_scope: bool | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)  # for the letter only: source, recipients, retention
 
     @property
     def portable(self) -> bool:
@@ -153,17 +187,30 @@ class _Sink(io.RawIOBase):
         return data
 
 
+def csv_name(section: Section) -> str:
+    """The file a section's rows are written to, named for what they are."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in section.title.lower()).split())
+    return f"{CSV_NAMES.get(section.name, slug)}.csv"
+
+
 def stream(
-    *, kind: str, person: Mapping[str, Any], sections: Sequence[Section], generated_at: datetime
+    *,
+    kind: str,
+    person: Mapping[str, Any],
+    sections: Sequence[Section],
+    generated_at: datetime,
+    letter: Mapping[str, bytes] | None = None,
 ) -> Iterator[bytes]:
-    """The ZIP, chunk by chunk. The manifest is written last, with the SHA-256 of every other file."""
+    """The ZIP, chunk by chunk: `letter` (file name -> content, e.g. "letter.html") first, then the data; the
+    manifest last, with the SHA-256 of every other file and what it is."""
     if kind not in KINDS:
         raise ValueError(f"unknown bundle kind {kind!r}")
     sink, files = _Sink(), []
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in _files(kind, person, sections, generated_at):
+        for name, content, what in _files(kind, person, sections, generated_at, letter or {}):
             archive.writestr(name, content)
-            files.append({"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+            digest = hashlib.sha256(content).hexdigest()
+            files.append({"name": name, "what": what, "bytes": len(content), "sha256": digest})
             yield sink.drain()
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -177,16 +224,28 @@ def stream(
 
 
 def _files(
-    kind: str, person: Mapping[str, Any], sections: Sequence[Section], generated_at: datetime
-) -> Iterable[tuple[str, bytes]]:
+    kind: str, person: Mapping[str, Any], sections: Sequence[Section], generated_at: datetime, letter: Mapping
+) -> Iterable[tuple[str, bytes, str]]:
+    for name, content in letter.items():
+        yield name, content, FILES.get(name, "Part of the letter to you.")
     doc = document(kind=kind, person=person, sections=sections, generated_at=generated_at)
-    yield "person.json", json.dumps(doc, indent=2, ensure_ascii=False, default=str).encode()
-    yield "schema.json", json.dumps(json_schema(), indent=2).encode()
+    yield "person.json", json.dumps(doc, indent=2, ensure_ascii=False, default=str).encode(), FILES["person.json"]
+    yield "schema.json", json.dumps(json_schema(), indent=2).encode(), FILES["schema.json"]
     for section in sections:
-        if included(kind, section):
-            rows = ([row.get(field) for field in section.fields] for row in section.rows)
-            yield f"{section.name}.csv", "".join(csvsafe.write_csv(rows, section.fields)).encode("utf-8-sig")
-    yield "summary.html", _summary(doc).encode()
+        if included(kind, section) and section.rows:
+            what = f"{section.title}: one row per record, values exactly as we hold them (the same as person.json)."
+            yield csv_name(section), exact_csv(section), what
+
+
+def exact_csv(section: Section) -> bytes:
+    """A section's rows as UTF-8 CSV (with a byte-order mark, so spreadsheets read accents), values exactly as
+    held: None is an empty cell; nothing is prefixed or changed."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(section.fields)
+    for row in section.rows:
+        writer.writerow(["" if row.get(f) is None else row.get(f) for f in section.fields])
+    return out.getvalue().encode("utf-8-sig")
 
 
 def in_words(value: Any) -> str:
@@ -205,70 +264,3 @@ def in_words(value: Any) -> str:
     if isinstance(value, date):
         return f"{value.day} {value:%B %Y}"
     return str(value)
-
-
-def label(name: str) -> str:
-    """A field's name as a person reads it."""
-    return LABELS.get(name, name.replace("_", " ").capitalize())
-
-
-INFO_TITLES = {
-    "categories": "What it is",
-    "source": "Where it came from",
-    "recipients": "Who else holds it",
-    "retention": "How long we keep it",
-    "rights": "Your rights",
-    "erasure": "If you ask us to erase it",
-}
-LABELS = {
-    "email": "Email address",
-    "created_at_ms": "Created at Microsoft",
-    "first_seen_at": "First received by us",
-    "action_code": "What you did in the Marketplace",
-    "raw": "What Microsoft sent",
-    "requester_name": "Your name",
-    "requester_email": "Your email address",
-    "at": "When",
-    "granted": "Consent given",
-    "wording_version": "Wording you were shown",
-    "list": "Marketing list",
-    "reason": "Why we could not read it",
-    "fields": "Corrections we are sending to Microsoft",
-}
-
-
-def _summary(doc: Mapping[str, Any]) -> str:
-    """A letter the person can read: what we hold, why, on what basis, from where, shared with whom, for how
-    long (with their own dates), their rights, and how to complain."""
-    e = html.escape
-    person = doc["person"]
-    parts = [
-        f"<!doctype html><meta charset='utf-8'><title>Your data</title><h1>{e(KINDS[doc['kind']])}</h1>",
-        f"<p>Dear {e(in_words(person.get('name')))},</p><p>This is everything coreMem Limited holds about you in "
-        f"RADNAC Leads, as of {e(in_words(doc['generated_at']))}. For each kind of record we say why we hold it, "
-        "on what lawful basis, where it came from, who else holds it, how long we keep it, and your rights.</p>",
-    ]
-    for section in doc["sections"].values():
-        parts.append(_section_html(section))
-    if complaints := doc.get("complaints"):
-        parts.append(f"<h2>How to complain</h2><p>{e(complaints)}</p>")
-    return "\n".join(parts)
-
-
-def _section_html(section: Mapping[str, Any]) -> str:
-    e = html.escape
-    why = "; ".join(
-        f"{p['purpose']} ({p['lawful_basis'].lower()}, privacy notice lines {p['notice_lines']})"
-        for p in section.get("purposes") or [section]
-    )
-    lines = [f"<h2>{e(section['title'])} ({section['records']})</h2>"]
-    lines.append(f"<p><b>Why we hold it:</b> {e(why)}.</p>")
-    for key, title in INFO_TITLES.items():
-        if section.get(key):
-            lines.append(f"<p><b>{title}:</b> {e(str(section[key]))}</p>")
-    portability = "yes" if section["portability_scope"] else "no (but it is all in your access export)"
-    lines.append(f"<p><b>Covered by the right to data portability:</b> {portability}.</p>")
-    for record in section["data"]:
-        items = "".join(f"<li>{e(label(str(k)))}: {e(in_words(v))}</li>" for k, v in record.items())
-        lines.append(f"<ul>{items}</ul>")
-    return "\n".join(lines)

@@ -32,12 +32,12 @@ def test_the_access_export_holds_every_record_of_the_person_and_says_why_from_wh
     lead = document["sections"]["lead"]
     assert "Microsoft" in lead["source"] and "46-48" in lead["source"] and "UK South" in lead["recipients"]
     assert "three (3) years" in lead["retention"] and "58-69" in lead["retention"] and "kept until" in lead["retention"]
-    summary = archive.read("summary.html").decode()
-    wanted = ("Why we hold it", "legitimate interests", "consent", "Where it came from", "Who else holds it")
-    wanted += ("How long we keep it", "ICO", "0303 123 1113", "Hi Ada", "not supplied", "25 November 2026")
+    letter = archive.read("letter.html").decode()
+    wanted = ("legitimate interest", "you agreed to it", "Microsoft sent it to us", "Nobody outside coreMem")
+    wanted += ("We will delete yours by", "ICO", "0303 123 1113", "Hi Ada", "25 November 2026 at 9:30am (UK time)")
     for words in wanted:
-        assert words in summary, words
-    assert "T09:30" not in summary and ".123" not in summary and "None" not in summary
+        assert words in letter, words
+    assert "T09:30" not in letter and ".123" not in letter and "None" not in letter
 
 
 def test_the_portability_bundle_holds_what_the_person_gave_on_consent(session, make_user):
@@ -45,6 +45,6 @@ def test_the_portability_bundle_holds_what_the_person_gave_on_consent(session, m
     chunks = actions.export(session=session, request=request, kind="portability", actor=actor, now=PINNED_NOW)
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     names = set(archive.namelist())
-    assert {"lead.csv", "consentrecord.csv", "rightsrequest.csv", "manifest.json", "schema.json"} <= names
-    assert "installation.csv" not in names and "leadnote.csv" not in names
+    assert {"marketplace-leads.csv", "consent-history.csv", "your-requests.csv", "manifest.json"} <= names
+    assert "installations.csv" not in names and not [name for name in names if "notes" in name]
     assert session.exec(select(Lead)).all() and session.exec(select(MarketingListMember)).all()

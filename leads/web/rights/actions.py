@@ -44,6 +44,28 @@ def download(request_id: int, kind: str) -> object:
     )
 
 
+# The letter carries its own stylesheet (it travels alone in the ZIP): inline style, nothing else, and only the
+# request page of this app may frame it.
+LETTER_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; "
+    "base-uri 'none'; form-action 'none'; sandbox",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+@bp.get("/rights/<int:request_id>/letter/<kind>")
+@requires("rights.export")
+def letter(request_id: int, kind: str) -> object:
+    """The letter the person will find in the access export or portability bundle, as they will read it."""
+    item = load_request(request_id)
+    try:
+        page = actions.letter(session=db.session(), request=item, kind=kind, now=db.now())
+    except actions.ActionError as error:
+        return refused(item, str(error))
+    access.viewed("rights_request", item.id, what=f"letter-{kind}")
+    return Response(page, mimetype="text/html", headers=LETTER_HEADERS)
+
+
 @bp.route("/rights/<int:request_id>/leads/<int:lead_id>/rectify", methods=["GET", "POST"])
 @requires("rights.manage")
 def rectify(request_id: int, lead_id: int) -> object:
