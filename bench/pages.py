@@ -266,9 +266,9 @@ def services_ms(site: Site, repeat: int) -> float:
     """Median ms of the first page's service calls alone (what the view asks of leadlist, holds and users, ORM
     included, no Flask and no template), to show where a page's time goes beyond its SQL."""
     from leads import db
-    from leads.workspace import leadlist
     from leads.retention import holds
     from leads.staff import users
+    from leads.workspace import leadlist
 
     config, times = site.app.config, []
     for _ in range(repeat):
