@@ -9,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from leads import db, mailer
+from leads import db
 from leads.cli.worker import sender
-from leads.consent import export, mailings, marketing, records, sending
+from leads.consent import export, mailer, mailings, marketing, records, sending
 from leads.staff import roles, users
 
 

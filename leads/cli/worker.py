@@ -18,8 +18,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from leads import db, mailer
-from leads.consent import sending
+from leads import db
+from leads.consent import mailer, sending
 from leads.grants import grants
 from leads.ingest import sources, sync_job
 from leads.jobs import runs

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, or_, select
 
-from leads import mailer
+from leads.consent import mailer
 from leads.consent.mailings import QUEUED, SEND, fields
 from leads.consent.records import gate
 from leads.models import ConsentRecord, Lead, Mailing, MailingMessage, Person

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import col, func, select
 
-from leads import mailer
-from leads.consent import mailings, marketing, sending
+from leads.consent import mailer, mailings, marketing, sending
 from leads.models import AuditEvent, ConsentRecord, MailingMessage, Person
 from tests.marketing_samples import give, make_lead, make_list
 

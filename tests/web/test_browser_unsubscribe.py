@@ -10,8 +10,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from leads import mailer
-from leads.consent import mailings, marketing, sending
+from leads.consent import mailer, mailings, marketing, sending
 from leads.models import ConsentRecord
 from tests.browser import open_page, shoot, sqlite_database_url
 from tests.marketing_samples import give, make_lead, make_list
