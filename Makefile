@@ -4,14 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-# `make run` is a local demo: development settings, the SQLite default under instance/.
-DEV_ENV := APP_ENV=development
+# `make run` is a local demo: development settings, the SQLite default under instance/, and marketing email
+# sent to maildev, a local mail catcher whose web inbox shows every email the demo sent (nothing leaves the machine).
+MAIL_PORT ?= 1025
+MAIL_WEB_PORT ?= 1080
+DEV_ENV := APP_ENV=development MAIL_URL=smtp://127.0.0.1:$(MAIL_PORT) PUBLIC_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: run test test-any-date lint setup setup-test chromium faketime clean vendor bench
 
 # It runs what the Procfile runs (web and worker, through honcho), so the sync, the sweeper and the grant lapse
 # work as in production; the Procfile's commands find gunicorn and flask on the venv's PATH.
-run: $(BIN)/.installed
+run: $(BIN)/.installed node_modules/.installed
 	$(DEV_ENV) $(BIN)/flask --app app db upgrade
 	$(DEV_ENV) $(BIN)/flask --app app demo load
 	@echo
@@ -19,9 +22,14 @@ run: $(BIN)/.installed
 	@echo
 	@echo "Starting the Procfile's web and worker with honcho (Ctrl-C stops both):"
 	@echo "  web:    gunicorn on http://127.0.0.1:$(PORT)"
-	@echo "  worker: the lead sync every 5 minutes, the retention sweep hourly and at each deadline, grant lapses"
+	@echo "  worker: the lead sync every 5 minutes, the retention sweep hourly and at each deadline, grant lapses,"
+	@echo "          marketing email every minute (the demo's is queued: it goes out within a minute)"
+	@echo "  mail:   maildev, a local mail catcher (not in the Procfile: development only)."
+	@echo "          Its inbox, with every email the app sent: http://127.0.0.1:$(MAIL_WEB_PORT)"
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho start --port $(PORT) web worker
+	node_modules/.bin/maildev --ip 127.0.0.1 --smtp $(MAIL_PORT) --web-ip 127.0.0.1 --web $(MAIL_WEB_PORT) \
+	  >instance/maildev.log 2>&1 & maildev=$$!; trap 'kill $$maildev' EXIT; \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho start --port $(PORT) web worker
 
 test: $(BIN)/.installed-dev node_modules/.installed chromium lint
 	$(BIN)/python -m pytest

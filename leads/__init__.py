@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
         access,
         auth,
         followups,
+        mailings,
         marketing,
         nurture,
         pages,
@@ -67,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
         saved_views,
         second_factor,
         sso,
+        unsubscribe,
         webhooks,
     )
     from leads.web import grants as grant_pages
@@ -85,11 +87,14 @@ def _register_blueprints(app: Flask) -> None:
         people,
         webhooks,
         marketing,
+        mailings,
+        unsubscribe,
     )
     for area in (*areas, access, second_factor, sso, job_pages):
         app.register_blueprint(area.bp)
     sso.init_app(app)  # the provider, when OIDC settings are given
     csrf.exempt(webhooks.bp)  # Azure authenticates with the sig parameter; it has no session to forge
+    csrf.exempt(unsubscribe.bp)  # mail providers post one-click unsubscribes without a session; the token is signed
 
 
 def _register_error_pages(app: Flask) -> None:

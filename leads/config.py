@@ -35,6 +35,13 @@ ENV_VARS = (
     "OIDC_CLOCK_SKEW_SECONDS",
     "WEB_CONCURRENCY",
     "RATELIMIT_PER_PROCESS",
+    # Marketing email (docs/consent-and-marketing.md): unset MAIL_URL and the worker sends nothing.
+    "MAIL_URL",
+    "MAIL_FROM",
+    "MAIL_REPLY_TO",
+    "MAIL_UNSUBSCRIBE_MAILTO",
+    "MAIL_RATE_PER_SECOND",
+    "PUBLIC_URL",
 )
 #: Settings that key something an attacker would love to forge: each must be a real secret in production.
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
@@ -102,6 +109,18 @@ DEFAULTS: Mapping[str, Any] = {
     "RATELIMIT_PER_PROCESS": "",  # "1": accept memory:// counting per worker (limits times workers)
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",  # failed log-ins for one email, from anywhere
     "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",  # failed log-ins from one address, for any email
+    # Unsubscribe links refused (forged, altered, unknown) from one address: a guesser is stopped, while a mail
+    # provider posting many people's good links is never slowed (only refusals count).
+    "UNSUBSCRIBE_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+    "MAIL_URL": UNSET,  # smtp+starttls://user:password@host:587, smtps://…:465, or smtp://127.0.0.1:1025 (a catcher)
+    "MAIL_FROM": "RADNAC <marketing@radnac.example>",
+    "MAIL_REPLY_TO": UNSET,  # replies go here (a mailbox staff read); unset: to MAIL_FROM
+    "MAIL_UNSUBSCRIBE_MAILTO": UNSET,  # the List-Unsubscribe mailto address (a mailbox staff read); unset: none
+    "MAIL_RATE_PER_SECOND": 10,  # messages handed to the server per second, at most
+    "MAIL_BATCH_SIZE": 500,  # messages per worker pass (each committed on its own)
+    "MAIL_MAX_ATTEMPTS": 5,  # temporary failures before a message is given up as failed
+    "MAIL_RETRY_AFTER": timedelta(minutes=5),  # doubled after each temporary failure
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # where people reach the app: the unsubscribe links point here
     # Not read from the environment: `build` picks PASSWORD_HASH, or TEST_PASSWORD_HASH under APP_ENV=testing.
     "PASSWORD_HASH_METHOD": UNSET,
     "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
@@ -148,6 +167,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config["TESTING"] = config["APP_ENV"] == "testing" or bool(config.get("TESTING"))
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
+    config["MAIL_RATE_PER_SECOND"] = float(config["MAIL_RATE_PER_SECOND"])
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
     testing = config["APP_ENV"] == "testing"
     config["PASSWORD_HASH_METHOD"] = config["PASSWORD_HASH_METHOD"] or (
@@ -231,6 +251,8 @@ def validate(config: Mapping[str, Any]) -> None:
             "would count failed log-ins on its own (the limits multiplied). Set RATELIMIT_STORAGE_URI=redis://…, "
             "or WEB_CONCURRENCY=1, or RATELIMIT_PER_PROCESS=1 to accept it"
         )
+    if env not in DEV_ENVS and config["MAIL_URL"] and not str(config["PUBLIC_URL"]).startswith("https://"):
+        raise ConfigError("MAIL_URL is set: set PUBLIC_URL to the app's https:// address (unsubscribe links use it)")
     _validate_password_hash(config)
     _validate_oidc(config)
     if not isinstance(config["CLOCK"], Callable):  # type: ignore[arg-type]

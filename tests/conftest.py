@@ -34,7 +34,7 @@ from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
 from tests import clock_shift
-from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, free_port
+from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, Inbox, free_port
 
 pytest_plugins = ["tests.browser", "tests.oidc"]
 DEMO_DATA = "demo_data"  # the fixture that makes a test's database start with the demo data
@@ -226,6 +226,22 @@ def make_user(app: Flask, session: Session, clock: Clock):
         )
 
     return factory
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) on a loopback port for this test; its `Inbox` holds what it received, and
+    `inbox.url` is the MAIL_URL that reaches it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{controller.port}"
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 @pytest.fixture

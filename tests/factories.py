@@ -330,3 +330,36 @@ def _grant(installation_id: int, n: int, last: datetime) -> SupportGrant:
         consent_evidence="yes", consent_evidence_sha256="0" * 64, opened_by="support@x.example", opened_at=last,
         last_communication_at=last, lapsed_at=last if n == 12 else None,
     )  # fmt: skip
+
+
+# --- Mail: a real SMTP server on loopback (aiosmtpd) ---------------------------------------------------------
+
+
+class Inbox:
+    """The handler of an aiosmtpd server on loopback: keeps every message it accepts (parsed), and refuses for
+    good (550 at RCPT, a hard bounce) the addresses in `refuse`, or for now (451) those in `defer`."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.refuse: set[str] = set()
+        self.defer: set[str] = set()
+        self.url = ""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's name
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        if address in self.defer:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's name
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        """The messages received for `address`."""
+        return [message for message in self.messages if message["To"] == address]

@@ -21,6 +21,11 @@ TEST_MODULE = re.compile(r"^tests(\.\w+)*\.(test_\w+|conftest)$")
 # Modules whose behaviour is proven through another module's tests (a page through its service's tests and the
 # browser tests, a table through the services that use it). Each names the test files that do it.
 COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "consent/mailings.py": ("tests/consent/test_sending.py", "tests/consent/test_marketing.py"),
+    "consent/unsubscribe.py": ("tests/consent/test_sending.py", "tests/web/test_unsubscribe.py"),
+    "consent/mailer.py": ("tests/consent/test_sending.py",),
+    "rules/mailtext.py": ("tests/consent/test_sending.py", "tests/web/test_unsubscribe.py"),
+    "web/mailings.py": ("tests/consent/test_marketing.py",),
     "cli/marketing.py": ("tests/web/test_marketing.py",),
     "cli/options.py": ("tests/cli/test_cli.py", "tests/cli/test_jobs.py"),
     "workspace/dashboard.py": ("tests/web/test_pages.py", "tests/web/test_browser.py"),

@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from leads import db
-from leads.consent import export, marketing, records
+from leads.cli.worker import sender
+from leads.consent import export, mailer, mailings, marketing, records, sending
 from leads.staff import roles, users
 
 
@@ -92,6 +94,43 @@ def marketing_mark_sent(lead_ids: tuple[int, ...], subject: str, list_name: str 
     except marketing.MarketingError as error:
         raise click.ClickException(str(error)) from error
     _report(result, "Recorded as sent")
+
+
+@marketing_cli.command("send")
+@click.argument("list_name")
+@click.option("--subject", required=True, help="The subject; {first_name}, {last_name}, {company} are filled in.")
+@click.option("--body", required=True, help="The text, with the same placeholders.")
+@click.option("--queue-only", is_flag=True, help="Leave the sending to the worker.")
+@click.option("--as", "actor", required=True, metavar="EMAIL", help="The member of staff acting.")
+def marketing_send(list_name: str, subject: str, body: str, queue_only: bool, actor: str) -> None:
+    """Write a marketing email for a list and send it through MAIL_URL now (or leave it to the worker): each copy
+    passes the consent gate at the moment it is sent; prints each refusal with its reason, and exits 1 if any."""
+    session = db.session()
+    try:
+        target = marketing.get_list_by_name(session=session, name=list_name)
+        mailing = mailings.create(session=session, list_id=target.id, subject=subject, body=body,
+                                  actor=_marketer(actor), now=db.now())  # fmt: skip
+        queued = mailings.queue(session=session, mailing_id=mailing.id, actor=_marketer(actor), now=db.now())
+    except marketing.MarketingError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Queued {queued} copies of email {mailing.id} to {target.name!r}.")
+    if queue_only or not current_app.config["MAIL_URL"]:
+        click.echo("The worker sends them (MAIL_URL must be set).")
+        return
+    with mailer.Transport(mailer.parse_url(current_app.config["MAIL_URL"])) as transport:
+        counts = sending.send_due(session=session, sender=sender(current_app.config, transport), clock=db.now,
+                                  batch_size=queued, mailing_id=mailing.id)  # fmt: skip
+    _report_mailing(mailing.id, counts)
+
+
+def _report_mailing(mailing_id: int, counts: dict[str, int]) -> None:
+    click.echo(", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())) or "Nothing sent.")
+    shown = mailings.outcomes(session=db.session(), mailing_id=mailing_id)
+    refused = [(message, lead) for message, lead in shown.messages if message.status not in ("sent", "queued")]
+    for message, lead in refused:
+        click.echo(f"  {message.status} lead {lead.id} ({lead.display_name}): {message.reason}")
+    if refused:
+        raise click.exceptions.Exit(1)
 
 
 @marketing_cli.command("export")

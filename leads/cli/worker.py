@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
 
 from leads import db
+from leads.consent import mailer, sending
 from leads.grants import grants
 from leads.ingest import sources, sync_job
 from leads.jobs import runs
@@ -121,8 +123,46 @@ def run_grant_lapse() -> str:
     return f"{lapsed} grants lapsed"
 
 
+def run_mail() -> str:
+    """Send the queued marketing email that is due, each through the consent gate at the moment it is sent, at
+    MAIL_RATE_PER_SECOND; a summary line. Single-runner, so no message is sent twice by two workers."""
+    config = current_app.config
+    if not config["MAIL_URL"]:
+        return "skipped: MAIL_URL is not set"
+    session = db.session()
+    with runs.exclusive(session=session, job="mail", holder=runs.holder(), clock=db.now) as tracked:
+        if tracked is None:
+            return "another mail sender is running"
+        with mailer.Transport(mailer.parse_url(config["MAIL_URL"])) as transport:
+            counts = sending.send_due(
+                session=session,
+                sender=sender(config, transport),
+                clock=db.now,
+                batch_size=config["MAIL_BATCH_SIZE"],
+                pause=lambda: STOP.wait(1 / config["MAIL_RATE_PER_SECOND"]),
+                should_stop=STOP.is_set,
+            )
+        tracked.outcome, tracked.counts = "succeeded", dict(counts)
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())) or "nothing to send"
+
+
+def sender(config: Any, transport: sending.Transport) -> sending.Sender:
+    """The worker's (and `marketing send`'s) sender, from the MAIL_* settings."""
+    return sending.Sender(
+        transport=transport,
+        sender=config["MAIL_FROM"],
+        reply_to=config["MAIL_REPLY_TO"] or None,
+        public_url=config["PUBLIC_URL"],
+        unsubscribe_mailto=config["MAIL_UNSUBSCRIBE_MAILTO"] or None,
+        secret=config["SECRET_KEY"],
+        max_attempts=config["MAIL_MAX_ATTEMPTS"],
+        retry_after=config["MAIL_RETRY_AFTER"],
+    )
+
+
 JOBS = (
     Job("sync", EVERY["sync"], run_sync),
+    Job("mail", EVERY["mail"], run_mail),
     # Woken at the next lapse, so "destroyed immediately" holds to the worker's tick, not the sweeper's hour.
     Job("grants", EVERY["grants"], run_grant_lapse, wake_at=lambda: grants.next_lapse(session=db.session())),
     Job("sweep", EVERY["sweep"], run_sweep, wake_at=lambda: forecast.next_deadline(session=db.session())),

@@ -97,6 +97,7 @@ def _subject(lead: Lead, person: Person | None, history: Sequence[ConsentRecord]
         objected=bool(person and person.objected),
         do_not_contact=lead.is_dnc,
         test_lead=lead.is_test,
+        undeliverable=bool(person and person.undeliverable_at),
     )
 
 

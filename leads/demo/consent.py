@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from leads.models import ConsentRecord, Lead, MarketingList, MarketingListMember
+from leads.models import ConsentRecord, Lead, Mailing, MailingMessage, MarketingList, MarketingListMember
 from leads.rules.vocabulary import CURRENT_WORDING
 
 ACTOR = "system:demo"
@@ -19,6 +19,9 @@ GRANTS = [
     ("signed_form", "Signed the marketing preferences form at the partner event; scan kept in the shared drive."),
     ("email_reply", "Wrote back “happy to receive your newsletter”."),
 ]
+
+
+DEMO_BODY = "Dear {first_name},\n\nRADNAC 3.0 ships next month. Reply to this email to book a demo for {company}."
 
 
 def load(*, session: Session, leads: list[Lead], now: datetime) -> None:
@@ -44,6 +47,17 @@ def load(*, session: Session, leads: list[Lead], now: datetime) -> None:
         )
     withdrew = people[len(GRANTS) - 1]  # after joining the list: the export leaves them out
     session.add(_record(withdrew, False, now - timedelta(days=3), "email_reply", "Replied “please take me off”."))
+    _queue_mailing(session, launch, [lead for lead, _ in zip(people, GRANTS, strict=False)], now)
+
+
+def _queue_mailing(session: Session, launch: MarketingList, members: list[Lead], now: datetime) -> None:
+    """An email to the list, queued: `make run`'s worker sends it to the local mail catcher through the gate
+    (the person who withdrew is refused), so a newcomer sees what the app sends and what it refuses."""
+    mailing = Mailing(list_id=launch.id, subject="RADNAC 3.0 is coming, {first_name}", body=DEMO_BODY,
+                      created_by=ACTOR, created_at=now, queued_at=now)  # fmt: skip
+    session.add(mailing)
+    session.flush()
+    session.add_all(MailingMessage(mailing_id=mailing.id, lead_id=lead.id, status="queued") for lead in members)
 
 
 def _record(lead: Lead, granted: bool, at: datetime, method: str, evidence: str) -> ConsentRecord:

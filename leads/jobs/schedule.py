@@ -11,6 +11,7 @@ EVERY: dict[str, timedelta] = {
     "sync": timedelta(minutes=5),
     "sweep": timedelta(hours=1),  # and at each deadline (the worker wakes for it)
     "grants": timedelta(hours=1),  # and at each grant's lapse (the worker wakes for it)
+    "mail": timedelta(minutes=1),  # queued marketing email; skipped while MAIL_URL is unset
 }
 
 

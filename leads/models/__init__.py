@@ -2,7 +2,14 @@
 aware UTC (`UTCDateTime`); indexes follow what the list, search, sync and retention sweeper filter on."""
 
 from leads.models.base import INSTALL_STATES, KEY_TYPE, LIST_FILTERS, NURTURE_STATUSES, ROLES, text_column, utc_column
-from leads.models.consent import ConsentRecord, MarketingEmail, MarketingList, MarketingListMember
+from leads.models.consent import (
+    ConsentRecord,
+    Mailing,
+    MailingMessage,
+    MarketingEmail,
+    MarketingList,
+    MarketingListMember,
+)
 from leads.models.grants import GrantCommunication, GrantData, PlanPermission, SupportGrant
 from leads.models.install import Installation, InstallEvent
 from leads.models.jobs import RUN_OUTCOMES, JobRun
@@ -38,6 +45,8 @@ __all__ = [
     "Lead",
     "LeadNote",
     "LegalHold",
+    "Mailing",
+    "MailingMessage",
     "MarketingEmail",
     "MarketingList",
     "MarketingListMember",

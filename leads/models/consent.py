@@ -69,3 +69,39 @@ class MarketingEmail(SQLModel, table=True):
     recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
     recorded_by: str = Field(max_length=254)
     consent_record_id: int = Field(foreign_key="consentrecord.id", index=True)
+
+
+class Mailing(SQLModel, table=True):
+    """A marketing email staff wrote for a list: the template (subject and body with placeholders), and when it
+    was queued. Its messages, one per person, are `MailingMessage`s; the worker sends them through the gate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int | None = Field(default=None, foreign_key="marketinglist.id", ondelete="SET NULL", index=True)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text(), nullable=False))
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_by: str = Field(max_length=254)
+    created_at: datetime = utc_column()
+    queued_at: datetime | None = utc_column(nullable=True)
+
+
+class MailingMessage(SQLModel, table=True):
+    """One person's copy of a mailing, from queued to its outcome: sent, refused by the gate (with why), bounced
+    (refused for good by the server) or failed (gave up after retries). Part of the lead's data: it holds what was
+    sent to whom, and goes with the lead (erasure, the sweep)."""
+
+    __table_args__ = (Index("ix_mailingmessage_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailing_id: int = Field(foreign_key="mailing.id", ondelete="CASCADE", index=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE", index=True)
+    status: str = Field(max_length=16)  # queued, sent, refused, bounced, failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = utc_column(nullable=True)
+    to_address: str | None = Field(default=None, max_length=254)  # as sent: the lead's address at that moment
+    subject: str | None = Field(default=None, max_length=300)  # as sent, filled in for the person
+    body: str | None = text_column()  # the plain-text part as sent (the HTML part is derived from it)
+    reason: str | None = text_column()  # why the gate refused, or what the server said
+    decided_at: datetime | None = utc_column(nullable=True)
+    consent_record_id: int | None = Field(default=None, foreign_key="consentrecord.id", ondelete="SET NULL")
+    unsubscribed_at: datetime | None = utc_column(nullable=True)  # its one-click link was used (once)

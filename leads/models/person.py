@@ -23,6 +23,8 @@ class Person(SQLModel, table=True):
     processing_restricted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     objected: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     erasure_pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The mail server refused their address for good (a hard bounce): no marketing is sent to it any more.
+    undeliverable_at: datetime | None = utc_column(nullable=True)
     created_at: datetime = utc_column()
 
 

@@ -29,6 +29,7 @@ METHODS: tuple[tuple[str, str], ...] = (
     ("signed_form", "Signed a form"),
     ("in_person", "Said so in person"),
     ("other", "Other (see the evidence)"),
+    ("unsubscribe_link", "Used the unsubscribe link in our email"),
 )
 METHOD_LABELS = dict(METHODS)
 
@@ -141,6 +142,8 @@ ACTIONS: dict[str, Action] = {
         # Checked again for each person at the moment of export: consent may have been withdrawn since they joined.
         Action("marketing_list.export", "Export a marketing list as CSV", True, "marketing"),
         Action("marketing_email.mark_sent", "Record that a marketing email was sent", True, "marketing", contacts=True),
+        # Decided for each person at the moment the worker sends: a withdrawal since the list was built counts.
+        Action("marketing_email.send", "Send a marketing email", True, "marketing", contacts=True),
         Action("lead.note.add", "Add a note to the lead", False, "service"),
         Action("lead.status.change", "Change the lead's status", False, "service"),
         Action("lead.owner.change", "Change who owns the lead", False, "service"),
@@ -184,6 +187,7 @@ class Subject:
     do_not_contact: bool = False
     objected: bool = False  # the person objected to processing on legitimate interests (line 29)
     test_lead: bool = False
+    undeliverable: bool = False  # the person's address bounced for good: no email can reach it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "consent_events", tuple(self.consent_events))  # a list would make it unhashable
@@ -257,9 +261,14 @@ def _consent_reasons(action: Action, subject: Subject, now: datetime) -> tuple[C
     return latest, []
 
 
-def _contact_reasons(subject: Subject) -> list[str]:
-    """Reasons from where the lead came from, which stop marketing and any contact."""
+def _contact_reasons(action: Action, subject: Subject) -> list[str]:
+    """Reasons from where the lead came from, which stop marketing and any contact, and an address that bounced,
+    which stops marketing email."""
     reasons = []
+    if subject.undeliverable and action.marketing and action.contacts:
+        reasons.append(
+            "Their email address was refused for good by their mail server (a hard bounce): no email reaches it."
+        )
     if subject.do_not_contact:
         reasons.append(
             "Microsoft marked this lead Do Not Contact (DNC): the customer asked another partner, not us, "
@@ -283,6 +292,6 @@ def check(action_code: str, subject: Subject, *, now: datetime) -> Decision:
         relied_on, missing = _consent_reasons(action, subject, now)
         reasons += missing
     if action.marketing or action.contacts:
-        reasons += _contact_reasons(subject)
+        reasons += _contact_reasons(action, subject)
     allowed = not reasons
     return Decision(allowed, action, tuple(reasons), relied_on if allowed else None)

@@ -107,7 +107,8 @@ MAP: dict[str, Held] = {
     "person": Held(
         "You, as one person across our records", "customer",
         {**_c(None, "id", "created_at"), **_c("contact", "email_key"),
-         **_c("consent_proof", "processing_restricted", "objected", "erasure_pending")},
+         **_c("consent_proof", "processing_restricted", "objected", "erasure_pending"),
+         **_c("contact", "undeliverable_at")},
         LEAD_PURPOSES, "microsoft", "none", "lead", (Find("self"),), "delete",
         "Goes with your last lead; nothing is left to point at.",
     ),
@@ -163,6 +164,22 @@ MAP: dict[str, Held] = {
         ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
         "Part of the lead's record; the subject may name you, so it lives only here.",
         export=("subject", "sent_at", "list"), names={"list": LIST_NAME},
+    ),
+    "mailing": Held(
+        "Marketing emails staff wrote", "none",
+        {**_c(None, "id", "list_id", "created_at", "queued_at"), **_c("correspondence", "subject", "body"),
+         **_c("staff", "created_by_user_id", "created_by")},
+        why="The template staff wrote for a list (each person's copy is a mailing message); staff may name "
+        "someone in it, so it goes when that person's last lead does.", mentions=("subject", "body"),
+    ),
+    "mailingmessage": Held(
+        "Marketing emails we sent you, and what became of each", "customer",
+        {**_c(None, "id", "mailing_id", "lead_id", "attempts", "next_attempt_at", "consent_record_id"),
+         **_c("contact", "to_address"),
+         **_c("correspondence", "subject", "body", "status", "reason", "decided_at", "unsubscribed_at")},
+        ("marketing",), "ours", "none", "lead", (Find("parent", "lead_id", "lead"),), "with_parent",
+        "Part of the lead's record (notice lines 58-69): what was sent to you and its outcome go with the lead.",
+        export=("to_address", "subject", "body", "status", "reason", "decided_at", "unsubscribed_at"),
     ),
     "installation": Held(
         "Your managed-application installations", "customer",

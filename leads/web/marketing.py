@@ -14,11 +14,19 @@ from flask_login import current_user
 
 from leads import db
 from leads.consent import export as list_export
-from leads.consent import marketing, records
+from leads.consent import mailings, marketing, records
 from leads.rules import consent
 from leads.web import access, htmx, refusals
 from leads.web.forms import NoteForm
-from leads.web.marketing_forms import AddToListForm, ConsentForm, EmailSentForm, ListChoiceForm, ListForm, first_error
+from leads.web.marketing_forms import (
+    AddToListForm,
+    ConsentForm,
+    EmailSentForm,
+    ListChoiceForm,
+    ListForm,
+    MailingForm,
+    first_error,
+)
 from leads.web.permissions import can, requires
 from leads.workspace import leadpage, queries
 
@@ -182,7 +190,9 @@ def list_detail(list_id: int) -> Any:
         abort(404)
     people, total = marketing.members(session=session, list_id=list_id, now=db.now())
     access.viewed("marketing_list", list_id)  # names and consent of everyone on it
-    return render_template("marketing/list.html", target=target, people=people, total=total)
+    written = mailings.for_list(session=session, list_id=list_id)
+    return render_template("marketing/list.html", target=target, people=people, total=total, mailings=written,
+                           mailing_form=MailingForm(formdata=None))  # fmt: skip
 
 
 @bp.post("/marketing/lists/<int:list_id>/export")

@@ -102,3 +102,13 @@ def first_error(form: KeptForm) -> str:
         if errors:
             return str(errors[0])
     return "The form was not valid."
+
+
+class MailingForm(FlaskForm):
+    """Staff write a marketing email for a list: a subject and a body, with the person's name as placeholders."""
+
+    subject = StringField("Subject", validators=[DataRequired("Give the email a subject."), Length(max=300)])
+    body = TextAreaField(
+        "Text", validators=[DataRequired("Write the email's text."), Length(max=50_000)],
+        description="{first_name}, {last_name} and {company} are filled in for each person.",
+    )  # fmt: skip

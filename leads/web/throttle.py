@@ -34,6 +34,8 @@ SECOND_STEP_ENDPOINT = "totp.login_code"  # the TOTP step of a password log-in (
 SECOND_STEP_EMAIL = "totp_pending_email"  # the session key where that step keeps the account's email
 ACCOUNT_PAGE_ENDPOINT = "auth.password"  # proves the current password: counted against the account
 SSO_CALLBACK_ENDPOINT = "sso.callback"  # the provider's answer (leads/web/sso.py): refusals count per address
+UNSUBSCRIBE_ENDPOINT = "unsubscribe.one_click"  # a refused unsubscribe token counts per address (issue #34)
+_REFUSED_UNSUBSCRIBE = "radnac_unsubscribe_refused"
 
 
 def init_app(app: Flask) -> None:
@@ -68,12 +70,24 @@ def init_app(app: Flask) -> None:
         config["LOGIN_LIMIT_PER_ADDRESS"], "login-address", methods=["GET"], deduct_when=_failed
     )
     app.view_functions[SSO_CALLBACK_ENDPOINT] = callback_per_address(app.view_functions[SSO_CALLBACK_ENDPOINT])
+    # Only refused tokens count: a mail provider posting many people's good links from one address is not slowed.
+    unsubscribe_per_address = limiter.limit(
+        config["UNSUBSCRIBE_LIMIT_PER_ADDRESS"],
+        methods=["POST"],
+        deduct_when=lambda _r: bool(g.get(_REFUSED_UNSUBSCRIBE)),
+    )
+    app.view_functions[UNSUBSCRIBE_ENDPOINT] = unsubscribe_per_address(app.view_functions[UNSUBSCRIBE_ENDPOINT])
     app.register_error_handler(RateLimitExceeded, _too_many)
 
 
 def record_failed_login() -> None:
     """Called by the login view when credentials were refused: this request counts against the limits."""
     g.setdefault(_FAILED, True)
+
+
+def record_refused_unsubscribe() -> None:
+    """Called by the unsubscribe view when a token was refused: this request counts against the address."""
+    g.setdefault(_REFUSED_UNSUBSCRIBE, True)
 
 
 def _failed(_response: Response) -> bool:
@@ -97,11 +111,14 @@ def _account_key() -> str:
 
 
 def _too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-    """429 with a plain page saying when to try again (the same page whichever limit was reached)."""
-    _audit_lock_outs()
+    """429 with a plain page saying when to try again (the same page whichever login limit was reached; the
+    unsubscribe link's own page, unaudited: nobody's account is at stake there)."""
     retry_at = _retry_at()
     wait = max(1, round(retry_at - time.time()))
     when = datetime.fromtimestamp(retry_at, tz=UTC)
+    if request.endpoint == UNSUBSCRIBE_ENDPOINT:
+        return render_template("unsubscribe/throttled.html", retry_at=when), 429, {"Retry-After": str(wait)}
+    _audit_lock_outs()
     log.warning("login throttled for %s", request.remote_addr)
     page = render_template("auth/throttled.html", retry_at=when, minutes=max(1, -(-wait // 60)))
     return page, 429, {"Retry-After": str(wait)}

@@ -15,8 +15,19 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
+from leads.cli import worker
 from leads.consent import marketing
-from leads.models import AuditEvent, ConsentRecord, Lead, MarketingEmail, MarketingList, MarketingListMember, User
+from leads.models import (
+    AuditEvent,
+    ConsentRecord,
+    Lead,
+    Mailing,
+    MailingMessage,
+    MarketingEmail,
+    MarketingList,
+    MarketingListMember,
+    User,
+)
 from leads.rules import consent
 from tests.factories import PINNED_NOW, Clock
 from tests.marketing_samples import give, make_lead, make_list
@@ -71,6 +82,18 @@ def _export_cli(ctx: Ctx) -> Seen:
     return Seen(result.stderr, result.stdout)
 
 
+def _send(ctx: Ctx, *, htmx: bool) -> Seen:
+    """Write an email for the list and send it (the worker does), then read its page: where staff see outcomes."""
+    headers = HX if htmx else {}
+    written = {"subject": "Launch", "body": "Dear {first_name}"}
+    ctx.client.post(f"/marketing/lists/{ctx.target.id}/mailings", data=written, headers=headers)
+    mailing = ctx.session.exec(select(Mailing).order_by(Mailing.id.desc())).first()
+    ctx.client.post(f"/marketing/mailings/{mailing.id}/send", headers=headers)
+    with ctx.app.app_context():
+        worker.run_mail()
+    return Seen(ctx.client.get(f"/marketing/mailings/{mailing.id}").get_data(as_text=True))
+
+
 Path = Callable[[Ctx, Lead], Seen]
 PATHS: dict[str, dict[str, Path]] = {
     "marketing_list.add": {
@@ -94,6 +117,11 @@ PATHS: dict[str, dict[str, Path]] = {
         "htmx": lambda c, lead: _post(c, f"/leads/{lead.id}/marketing-emails", {"subject": "Launch"}, htmx=True),
         "cli": lambda c, lead: _cli(c, "mark-sent", str(lead.id), "--subject", "Launch"),
     },
+    "marketing_email.send": {
+        "page": lambda c, _lead: _send(c, htmx=False),
+        "htmx": lambda c, _lead: _send(c, htmx=True),
+        "cli": lambda c, _lead: _cli(c, "send", c.target.name, "--subject", "Launch", "--body", "Dear {first_name}"),
+    },
 }
 
 
@@ -102,13 +130,16 @@ def _happened(code: str, ctx: Ctx, lead: Lead, seen: Seen) -> bool:
     if code == "marketing_list.export":
         assert seen.csv is not None and seen.csv.startswith("\ufeffFirst name,Last name,Email")
         return lead.email in seen.csv
+    if code == "marketing_email.send":
+        sent = select(func.count()).where(MailingMessage.lead_id == lead.id, MailingMessage.status == "sent")
+        return ctx.session.exec(sent).one() > 0
     model = MarketingListMember if code == "marketing_list.add" else MarketingEmail
     return ctx.session.exec(select(func.count()).select_from(model).where(model.lead_id == lead.id)).one() > 0
 
 
 def _prepare(code: str, ctx: Ctx, lead: Lead) -> None:
-    """An export needs the person on the list: they joined while their consent stood."""
-    if code == "marketing_list.export":
+    """An export or a send needs the person on the list: they joined while their consent stood."""
+    if code in ("marketing_list.export", "marketing_email.send"):
         give(ctx.session, lead)
         marketing.add_to_list(
             session=ctx.session, list_id=ctx.target.id, lead_ids=[lead.id], actor="system:test", now=PINNED_NOW
@@ -152,7 +183,8 @@ WALK = [(code, path) for code in MARKETING_ACTIONS for path in PATHS.get(code, {
 
 
 @pytest.fixture
-def ctx(app, client, auth, session, clock) -> Ctx:
+def ctx(app, client, auth, session, clock, smtp_server) -> Ctx:
+    app.config["MAIL_URL"] = smtp_server.url  # the send paths hand their mail to a real server on loopback
     user = auth.login("sales")
     return Ctx(app, client, user, make_list(session), session, clock)
 

@@ -16,6 +16,8 @@ PUBLIC = {
     "sso.login",
     "sso.callback",
     "totp.login_code",
+    "unsubscribe.confirm",  # the token in the link is the authentication (tests/web/test_unsubscribe.py)
+    "unsubscribe.one_click",
 }
 LOGIN_ONLY = {"auth.logout", "auth.password", "totp.enrol"}  # end their own session, change their password, 2FA
 
