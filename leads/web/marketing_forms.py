@@ -104,7 +104,7 @@ def first_error(form: KeptForm) -> str:
     return "The form was not valid."
 
 
-class MailingForm(FlaskForm):
+class MailingForm(KeptForm):
     """Staff write a marketing email for a list: a subject and a body, with the person's name as placeholders."""
 
     subject = StringField("Subject", validators=[DataRequired("Give the email a subject."), Length(max=300)])
