@@ -363,3 +363,17 @@ class Inbox:
     def to(self, address: str) -> list:
         """The messages received for `address`."""
         return [message for message in self.messages if message["To"] == address]
+
+
+def stored_anywhere(session: Session, needle: str) -> set[str]:
+    """Every table.column whose text value holds `needle` (case-insensitive): proof that something is gone."""
+    from sqlalchemy import String, Text
+    from sqlmodel import SQLModel
+
+    hits = set()
+    for table in SQLModel.metadata.sorted_tables:
+        for column in (c for c in table.columns if isinstance(c.type, String | Text)):
+            values = session.execute(select(column).where(column.is_not(None))).scalars()
+            if any(needle.casefold() in str(value).casefold() for value in values):
+                hits.add(f"{table.name}.{column.name}")
+    return hits

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from sqlmodel import col, func, select
 
 from leads.consent import mailer, mailings, marketing, sending
-from leads.models import AuditEvent, ConsentRecord, MailingMessage, Person
+from leads.models import AuditEvent, ConsentRecord, Lead, MailingMessage, Person
+from leads.retention import sweeper
+from tests.factories import PINNED_NOW, TOMBSTONE_KEY, stored_anywhere, sweep
 from tests.marketing_samples import give, make_lead, make_list
 
 PUBLIC_URL = "https://leads.radnac.example"
@@ -162,3 +164,33 @@ def test_a_temporary_failure_is_retried_later_then_given_up(session, clock, smtp
     assert _send(session, smtp_server, clock, max_attempts=2) == {"failed": 1}
     (failed,) = session.exec(select(MailingMessage)).all()
     assert failed.attempts == 2 and failed.reason.startswith("451")
+
+
+def _sent_to_a_canary(session, clock, smtp_server):
+    """A lead named with a unique word, sent one email that names them; the word as sent."""
+    ada = make_lead(session, 1, first_name="Cnrymailada")
+    give(session, ada)
+    _mail(session, _on_list(session, "Launch", [ada], clock), clock)
+    assert _send(session, smtp_server, clock) == {"sent": 1}
+    (sent,) = session.exec(select(MailingMessage)).all()
+    assert "Cnrymailada" in sent.subject and "Cnrymailada" in sent.body
+    return ada
+
+
+def test_an_erasure_takes_the_sent_email_and_what_it_said(session, clock, smtp_server):
+    ada = _sent_to_a_canary(session, clock, smtp_server)
+    person = session.get(Person, ada.person_id)
+    sweeper.erase_person(session=session, person=person, now=clock.now, actor="system:test",
+                         tombstone_key=TOMBSTONE_KEY, source=None)  # fmt: skip
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(MailingMessage)).one() == 0
+    assert stored_anywhere(session, "cnrymailada") == set()
+
+
+def test_the_sweep_takes_the_sent_email_with_the_lead_at_its_deadline(session, clock, smtp_server):
+    ada = _sent_to_a_canary(session, clock, smtp_server)
+    sweep(session, now=PINNED_NOW + timedelta(days=3 * 366))
+    session.expire_all()
+    assert session.get(Lead, ada.id) is None
+    assert session.exec(select(func.count()).select_from(MailingMessage)).one() == 0
+    assert stored_anywhere(session, "cnrymailada") == set()
