@@ -144,6 +144,19 @@ def outcomes(*, session: Session, mailing_id: int, limit: int = MESSAGES_SHOWN) 
     return Outcomes(counts, list(session.exec(shown).all()))  # type: ignore[arg-type]
 
 
+def sent_to(*, session: Session, lead_ids: list[int], limit: int = MESSAGES_SHOWN) -> list[tuple[MailingMessage, str]]:
+    """The app's emails to these leads, newest first, each with its mailing's subject (what a queued copy will
+    say before it is filled in)."""
+    query = (
+        select(MailingMessage, Mailing.subject)
+        .join(Mailing, col(Mailing.id) == col(MailingMessage.mailing_id))
+        .where(col(MailingMessage.lead_id).in_(lead_ids))
+        .order_by(col(MailingMessage.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())  # type: ignore[arg-type]
+
+
 def for_list(*, session: Session, list_id: int) -> list[Mailing]:
     """The list's marketing emails, newest first."""
     query = select(Mailing).where(Mailing.list_id == list_id).order_by(col(Mailing.id).desc())

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from leads.consent import marketing, records
+from leads.consent import mailings, marketing, records
 from leads.grants import grants
-from leads.models import Lead
+from leads.models import Lead, Person
 from leads.retention import holds
 from leads.staff import users
 from leads.workspace import nurture, timeline
@@ -34,6 +34,8 @@ def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -
         "timeline": timeline.for_lead(session=session, lead=lead),
         **hold(session=session, record_type="lead", record_id=lead.id),
         "consent_panel": records.panel(session=session, lead_id=lead.id, now=now),
+        "app_emails": mailings.sent_to(session=session, lead_ids=[lead.id]),
+        "undeliverable_at": person.undeliverable_at if (person := session.get(Person, lead.person_id or 0)) else None,
         "lead_marketing": marketing.lead_marketing(session=session, lead=lead, now=now) if with_marketing else None,
     }
 

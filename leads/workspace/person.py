@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from leads.consent import records
+from leads.consent import mailings, records
 from leads.models import (
     GrantCommunication,
     Installation,
@@ -51,6 +51,7 @@ class Profile:
     counts: dict[str, int]  # every customer table of the map -> how many rows are the person's
     consent: records.Panel
     marketing: dict[int, consent.Decision]
+    app_emails: list[tuple[Any, str]]  # the emails the app sent (or queued) to their leads, with the mailing's subject
 
 
 def profile(*, session: Session, person_id: int, now: datetime) -> Profile | None:
@@ -67,4 +68,5 @@ def profile(*, session: Session, person_id: int, now: datetime) -> Profile | Non
         {name: len(rows) for name, rows in found.items()},
         records.person_panel(session=session, person_id=person.id, now=now),  # type: ignore[arg-type]
         records.preview(session=session, leads=leads, action_code="marketing_list.add", now=now),
+        mailings.sent_to(session=session, lead_ids=[lead.id for lead in leads]),
     )

@@ -194,3 +194,21 @@ def test_the_sweep_takes_the_sent_email_with_the_lead_at_its_deadline(session, c
     assert session.get(Lead, ada.id) is None
     assert session.exec(select(func.count()).select_from(MailingMessage)).one() == 0
     assert stored_anywhere(session, "cnrymailada") == set()
+
+
+def test_the_lead_and_person_pages_show_the_apps_emails_and_an_undeliverable_address(
+    client, auth, session, clock, smtp_server
+):
+    ada, bob = make_lead(session, 1), make_lead(session, 2)
+    give(session, ada), give(session, bob)
+    smtp_server.refuse.add(ada.email)
+    _mail(session, _on_list(session, "Launch", [ada, bob], clock), clock)
+    assert _send(session, smtp_server, clock) == {"bounced": 1, "sent": 1}
+    auth.login("support")
+    for path in (f"/leads/{ada.id}", f"/people/{ada.person_id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Emails the app sent" in page and "Undeliverable" in page, path
+        assert "bounced" in page and "“Hello Person1”" in page and "550 5.1.1 No such mailbox" in page, path
+    page = client.get(f"/leads/{bob.id}").get_data(as_text=True)
+    assert "<strong>sent</strong>" in page and "“Hello Person2” to p2@x.example" in page
+    assert "Undeliverable" not in page
