@@ -1,5 +1,5 @@
 """The command line: `run` (everything, the default), `generate` (just the data), `report` (the report again from
-a kept run's figures) and `job` (one child job)."""
+a kept run's figures), `mail` (the marketing email sender, on its own) and `job` (one child job)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench import jobs
+from bench import jobs, mailbench
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,12 +20,16 @@ def main(argv: list[str] | None = None) -> None:
     generate.add_argument("--leads", type=int, default=int(os.environ.get("BENCH_LEADS", "1000000")))
     again = commands.add_parser("report", help="write BENCHMARKS.md again from a kept run (after editing NOTES.md)")
     again.add_argument("results", nargs="?", help="a JSON file in bench/results/ (default: the newest)")
+    mail = commands.add_parser("mail", help="the marketing email sender beside plain smtplib (not part of run)")
+    mail.add_argument("--messages", type=int, default=int(os.environ.get("BENCH_MAIL_MESSAGES", "10000")))
     job = commands.add_parser("job", help="run one job in this process and print its JSON (used internally)")
     job.add_argument("name", choices=sorted(jobs.JOBS))
     job.add_argument("args", nargs="*")
     options = parser.parse_args(argv)
     if options.command == "job":
         jobs.main(options.name, *options.args)
+    elif options.command == "mail":
+        mailbench.main(options.messages)
     elif options.command == "report":
         from bench.suite import rewrite
 

@@ -123,3 +123,14 @@ def test_the_bundle_bench_exports_a_person_with_something_in_every_part(tmp_path
     for part in ("person", "lead", "installation", "installevent", "leadnote", "consentrecord", "requeststep"):
         assert sections[part] > 0, (part, sections)
     assert sections["lead"] >= 2  # a returning person
+
+
+def test_the_marketing_email_bench_sends_every_message_on_both_sides():
+    from bench import mailbench
+
+    said = []
+    answers = mailbench.run(50, log=said.append)
+    assert set(answers) == {"app", "raw"} and len(said) == 2
+    for answer in answers.values():
+        assert answer["sent"] == 50 and answer["per_second"] > 0 and answer["peak_mb"] > 0
+        assert len(answer["rss_mb"]) == 3
