@@ -28,6 +28,7 @@ run: $(BIN)/.installed node_modules/.installed
 	@echo "          Its inbox, with every email the app sent: http://127.0.0.1:$(MAIL_WEB_PORT)"
 	@echo
 	node_modules/.bin/maildev --ip 127.0.0.1 --smtp $(MAIL_PORT) --web-ip 127.0.0.1 --web $(MAIL_WEB_PORT) \
+	  --mail-directory instance/maildev \
 	  >instance/maildev.log 2>&1 & maildev=$$!; trap 'kill $$maildev' EXIT; \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" $(DEV_ENV) $(BIN)/honcho start --port $(PORT) web worker
 
