@@ -19,6 +19,7 @@ from leads.rules import schedule
 from leads.staff import audit
 
 SILENCE = "10 days without communication"
+REF_DESTROYED = "(reference destroyed at lapse)"
 RULE = f"{schedule.SCHEDULE['support_grant'].label}: {schedule.SCHEDULE['support_grant'].citation}"
 
 
@@ -43,6 +44,7 @@ def lapse(*, session: Session, grant: SupportGrant, now: datetime, reason: str, 
     tombstones.write(session=session, kind="support_grant_data", rule=RULE, now=now, actor=actor, entries=entries)
     grant.lapsed_at, grant.lapse_reason = min(now, lapse_at(grant)), reason
     grant.consent_given_by, grant.consent_evidence = None, None
+    grant.support_request_ref = REF_DESTROYED  # free text staff typed: it may name the person
     grant.data_destroyed_at, grant.data_items_destroyed = now, len(items)
     session.add(grant)
     lapsed = {"installation_id": grant.installation_id, "reason": reason, "data_items_destroyed": len(items)}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from leads.grants import grants, plans
+from leads.grants import grants, lapse, plans
 from leads.models import AuditEvent, GrantCommunication, GrantData, SupportGrant, Tombstone
 from leads.retention import sweeper
 from tests.factories import PINNED_NOW, add_installation, open_grant
@@ -111,7 +111,7 @@ def assert_lapsed(session, grant, when, reason, *, items):
     assert session.exec(select(GrantCommunication)).all() == []
     assert (grant.lapsed_at, grant.lapse_reason, grant.data_items_destroyed) == (when, reason, items)
     assert grant.consent_given_by is None and grant.consent_evidence is None
-    assert grant.support_request_ref == "SR-1042" and len(grant.consent_evidence_sha256) == 64
+    assert grant.support_request_ref == lapse.REF_DESTROYED and len(grant.consent_evidence_sha256) == 64
     assert (
         session.exec(select(func.count()).select_from(Tombstone).where(Tombstone.kind == "support_grant_data")).one()
         == items
