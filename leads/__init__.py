@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
         nurture,
         pages,
         people,
+        privacy,
         retention,
         saved_views,
         second_factor,
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
         marketing,
         mailings,
         unsubscribe,
+        privacy,
     )
     for area in (*areas, access, second_factor, sso, job_pages):
         app.register_blueprint(area.bp)

@@ -42,6 +42,7 @@ ENV_VARS = (
     "MAIL_UNSUBSCRIBE_MAILTO",
     "MAIL_RATE_PER_SECOND",
     "PUBLIC_URL",
+    "PRIVACY_PAGE",
 )
 #: Settings that key something an attacker would love to forge: each must be a real secret in production.
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
@@ -121,6 +122,13 @@ DEFAULTS: Mapping[str, Any] = {
     "MAIL_MAX_ATTEMPTS": 5,  # temporary failures before a message is given up as failed
     "MAIL_RETRY_AFTER": timedelta(minutes=5),  # doubled after each temporary failure
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where people reach the app: the unsubscribe links point here
+    # The person's own privacy page (/privacy): off until switched on, and then only with MAIL_URL set (it emails
+    # one-time codes). "1" turns it on; `make run` does, against its local mail catcher.
+    "PRIVACY_PAGE": UNSET,
+    "PRIVACY_CODE_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # codes asked for from one client address
+    "PRIVACY_CODE_LIMIT_PER_EMAIL": "3 per 15 minutes",  # codes sent to one email address, from anywhere
+    "PRIVACY_VERIFY_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # wrong codes typed from one client address
+    "PRIVACY_SESSION": timedelta(minutes=30),  # how long a verified address may use the page
     # Not read from the environment: `build` picks PASSWORD_HASH, or TEST_PASSWORD_HASH under APP_ENV=testing.
     "PASSWORD_HASH_METHOD": UNSET,
     "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
@@ -168,6 +176,7 @@ def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str
     config["TRUSTED_PROXY_COUNT"] = int(config["TRUSTED_PROXY_COUNT"])
     config["WEB_CONCURRENCY"] = int(config["WEB_CONCURRENCY"])
     config["MAIL_RATE_PER_SECOND"] = float(config["MAIL_RATE_PER_SECOND"])
+    config["PRIVACY_PAGE"] = str(config["PRIVACY_PAGE"]).strip().lower() in {"1", "true", "yes", "on"}
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_MAX_AGE"]  # the cookie never outlives the session
     testing = config["APP_ENV"] == "testing"
     config["PASSWORD_HASH_METHOD"] = config["PASSWORD_HASH_METHOD"] or (
@@ -251,6 +260,8 @@ def validate(config: Mapping[str, Any]) -> None:
             "would count failed log-ins on its own (the limits multiplied). Set RATELIMIT_STORAGE_URI=redis://…, "
             "or WEB_CONCURRENCY=1, or RATELIMIT_PER_PROCESS=1 to accept it"
         )
+    if config["PRIVACY_PAGE"] and not config["MAIL_URL"]:
+        raise ConfigError("PRIVACY_PAGE is on: set MAIL_URL too (the page emails one-time codes)")
     if env not in DEV_ENVS and config["MAIL_URL"] and not str(config["PUBLIC_URL"]).startswith("https://"):
         raise ConfigError("MAIL_URL is set: set PUBLIC_URL to the app's https:// address (unsubscribe links use it)")
     _validate_password_hash(config)

@@ -17,6 +17,7 @@ from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombst
 from leads.models.person import Person, PersonLink
 from leads.models.retention import KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import (
+    PrivacyCode,
     Rectification,
     RequestLead,
     RequestPause,
@@ -53,6 +54,7 @@ __all__ = [
     "Person",
     "PersonLink",
     "PlanPermission",
+    "PrivacyCode",
     "QuarantinedEntity",
     "RecoveryCode",
     "Rectification",

@@ -41,6 +41,21 @@ class RightsRequest(SQLModel, table=True):
     outlined_at: datetime | None = utc_column(nullable=True)  # when the sweeper reduced it to an outline
     created_by: str = Field(max_length=254)
     created_at: datetime = utc_column()
+    # Where it came from: "staff" (typed in from an email, a call...) or "privacy_page" (the person's own page).
+    source: str = Field(default="staff", max_length=20, sa_column_kwargs={"server_default": "staff"})
+
+
+class PrivacyCode(SQLModel, table=True):
+    """A one-time code emailed to an address from the privacy page. Only keyed hashes are kept (of the address
+    and of the code), so the row names nobody; it is deleted when used, after too many wrong tries, or once
+    expired (the next code issued sweeps those)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    address_hash: str = Field(max_length=64, index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = utc_column()
+    expires_at: datetime = utc_column(index=True)
+    attempts: int = 0
 
 
 class RequestPause(SQLModel, table=True):

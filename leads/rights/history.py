@@ -20,7 +20,7 @@ def audit_request(
     *,
     session: Session,
     request: RightsRequest,
-    actor: User,
+    actor: User | str,
     now: datetime,
     action: str,
     details: dict[str, object] | None = None,
@@ -43,7 +43,7 @@ def audit_request(
 
 
 def _step(
-    request: RightsRequest, action: str, on: date, *, actor: User, now: datetime, note: str | None
+    request: RightsRequest, action: str, on: date, *, actor: User | str, now: datetime, note: str | None
 ) -> RequestStep:
     """One step of the request's history: what was done, the day it took effect, who recorded it and when."""
     return RequestStep(

@@ -71,7 +71,13 @@ def _check(session: Session, request: RightsRequest, step: str, on: date | None,
 
 
 def _save(
-    session: Session, request: RightsRequest, actor: User, now: datetime, action: str, on: date | None, note: str | None
+    session: Session,
+    request: RightsRequest,
+    actor: User | str,
+    now: datetime,
+    action: str,
+    on: date | None,
+    note: str | None,
 ) -> None:
     """Derive the open status, recompute the due date, audit and keep the step; commit."""
     session.add(request)
@@ -101,10 +107,12 @@ def create(
     channel: str,
     received_on: date,
     details: str,
-    actor: User,
+    actor: User | str,
     now: datetime,
+    source: str = "staff",
 ) -> RightsRequest:
-    """Register a request (any member of staff may); its due date runs from the day of receipt. Commits."""
+    """Register a request (any member of staff may, or the person on the privacy page: `source`
+    "privacy_page", `actor` a "system:" name); its due date runs from the day of receipt. Commits."""
     _check_new(kind, requester_name, requester_email, channel, received_on, now)
     request = RightsRequest(
         kind=kind,
@@ -114,8 +122,9 @@ def create(
         details=details.strip() or None,
         received_on=received_on,
         status="received",
-        created_by=actor.email,
+        created_by=getattr(actor, "email", str(actor)),
         created_at=now,
+        source=source,
     )
     _save(session, request, actor, now, "create", received_on, f"{rights.KINDS[kind]}, by {CHANNELS[channel]}")
     return request
@@ -146,12 +155,20 @@ def identity_received(*, session: Session, request: RightsRequest, on: date, act
 
 
 def verify_identity(
-    *, session: Session, request: RightsRequest, actor: User, now: datetime, on: date | None = None
+    *,
+    session: Session,
+    request: RightsRequest,
+    actor: User | str,
+    now: datetime,
+    on: date | None = None,
+    by_emailed_code: bool = False,
 ) -> None:
-    """Identity checked without asking for proof (e.g. it came from the email on record); the clock runs on."""
+    """Identity checked without asking for proof (e.g. it came from the email on record, or the person proved
+    they hold the address with a one-time code the privacy page emailed: `by_emailed_code`); the clock runs on."""
     _check(session, request, "verify-identity", on or uktime.today(now), now)
     request.identity_verified = True
-    _save(session, request, actor, now, "identity.verified", on or uktime.today(now), None)
+    action = "identity.emailed_code" if by_emailed_code else "identity.verified"
+    _save(session, request, actor, now, action, on or uktime.today(now), None)
 
 
 def ask_clarification(

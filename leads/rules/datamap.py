@@ -246,7 +246,7 @@ MAP: dict[str, Held] = {
         "Your data-protection requests", "customer",
         {**_c(None, "id", "kind", "identity_requested", "identity_verified", "status", "due_on", "extended",
               "received_on", "identity_received_on", "extension_told_on", "closed_on", "closed_at", "outlined_at",
-              "created_at", "identity_requested_on"),
+              "created_at", "identity_requested_on", "source"),
          **_c("contact", "requester_name", "requester_email"),
          **_c("request", "channel", "details", "extension_reason", "outcome", "exemption"),
          **_c("staff", "created_by")},
@@ -326,6 +326,10 @@ MAP: dict[str, Held] = {
                       why="A member of staff's filters and sort; the search text is never saved, but the name "
                       "staff give a view may name someone, so it goes when that person's last lead does.",
                       mentions=("name",)),
+    "privacycode": Held("One-time codes sent from the privacy page (hashed)", "none",
+                        _c(None, "id", "address_hash", "code_hash", "created_at", "expires_at", "attempts"),
+                        why="Keyed hashes of the address and the code only; deleted when used or at most 15 "
+                        "minutes after they were sent."),
     "keyfingerprint": Held("Fingerprints of the keys our hashes use", "none",
                            _c(None, "name", "fingerprint", "recorded_at"),
                            why="An HMAC of a fixed text: it reveals nothing of the key or of anyone."),

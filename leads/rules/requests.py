@@ -69,6 +69,7 @@ STEPS: dict[str, str] = {
 HISTORY: dict[str, str] = {
     "create": "Request registered",
     "identity.verified": "Identity checked without asking for proof",
+    "identity.emailed_code": "Identity verified by a one-time code emailed to the address",
     "identity.requested": "Proof of identity asked for",
     "identity.received": "Proof of identity arrived",
     "clarification.asked": "Clarification asked (clock stopped)",

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from leads.rules import rights, uktime
+from leads.rules.purposes import CONSENT_PURPOSES
 from leads.rules.vocabulary import CHANNELS, MIN_PASSWORD_LENGTH, NOTE_KINDS, ROLES
 from leads.staff.roles import PERMISSIONS
 
@@ -242,3 +243,31 @@ class RectifyForm(KeptForm):
     country = StringField("Country", validators=[Length(max=100)])
     company = StringField("Company", validators=[Length(max=300)])
     job_title = StringField("Job title", validators=[Length(max=200)])
+
+
+class PrivacyEmailForm(KeptForm):
+    """The privacy page's first step: the address to email a one-time code to."""
+
+    email = EmailField("Your email address", validators=[DataRequired(), Email(check_deliverability=False),
+                                                         Length(max=254)])  # fmt: skip
+
+
+class PrivacyCodeForm(KeptForm):
+    """The code we emailed (6 digits)."""
+
+    code = StringField("The 6-digit code we emailed you", validators=[DataRequired(), Length(min=6, max=6)])
+
+
+class PrivacyChoiceForm(KeptForm):
+    """One consent button: a purpose, and give, withdraw or object (choices only, no text)."""
+
+    purpose = SelectField("Purpose", choices=[SelectChoice(p, p) for p in CONSENT_PURPOSES])
+    choice = SelectField("Choice", choices=[SelectChoice(c, c) for c in ("give", "withdraw", "object")])
+
+
+class PrivacyRequestForm(KeptForm):
+    """A rights request made on the privacy page."""
+
+    kind = SelectField("What would you like us to do?", choices=[SelectChoice(k, v) for k, v in rights.KINDS.items()])
+    details = TextAreaField("Details (for a correction: what is wrong and what it should say)",
+                            validators=[Length(max=5000)])  # fmt: skip

@@ -36,6 +36,9 @@ ACCOUNT_PAGE_ENDPOINT = "auth.password"  # proves the current password: counted 
 SSO_CALLBACK_ENDPOINT = "sso.callback"  # the provider's answer (leads/web/sso.py): refusals count per address
 UNSUBSCRIBE_ENDPOINT = "unsubscribe.one_click"  # a refused unsubscribe token counts per address (issue #34)
 _REFUSED_UNSUBSCRIBE = "radnac_unsubscribe_refused"
+PRIVACY_CODE_ENDPOINT = "privacy.send_code"  # codes emailed: per client address and per email (issue #35)
+PRIVACY_VERIFY_ENDPOINT = "privacy.verify"  # wrong codes typed: per client address
+_REFUSED_PRIVACY_CODE = "radnac_privacy_code_refused"
 
 
 def init_app(app: Flask) -> None:
@@ -77,7 +80,35 @@ def init_app(app: Flask) -> None:
         deduct_when=lambda _r: bool(g.get(_REFUSED_UNSUBSCRIBE)),
     )
     app.view_functions[UNSUBSCRIBE_ENDPOINT] = unsubscribe_per_address(app.view_functions[UNSUBSCRIBE_ENDPOINT])
+    _throttle_privacy_page(app, limiter)
     app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+def _throttle_privacy_page(app: Flask, limiter: Limiter) -> None:
+    """Every code asked for counts (per client address, and per email as a keyed hash): each one writes a row
+    and sends an email. Only wrong codes count on the verify step."""
+    config = app.config
+    per_client = limiter.limit(config["PRIVACY_CODE_LIMIT_PER_ADDRESS"], methods=["POST"])
+    per_email = limiter.limit(config["PRIVACY_CODE_LIMIT_PER_EMAIL"], key_func=_privacy_email_key, methods=["POST"])
+    app.view_functions[PRIVACY_CODE_ENDPOINT] = per_client(per_email(app.view_functions[PRIVACY_CODE_ENDPOINT]))
+    wrong_codes = limiter.limit(
+        config["PRIVACY_VERIFY_LIMIT_PER_ADDRESS"],
+        methods=["POST"],
+        deduct_when=lambda _r: bool(g.get(_REFUSED_PRIVACY_CODE)),
+    )
+    app.view_functions[PRIVACY_VERIFY_ENDPOINT] = wrong_codes(app.view_functions[PRIVACY_VERIFY_ENDPOINT])
+
+
+def _privacy_email_key() -> str:
+    """A keyed hash of the address a code is asked for (never the address)."""
+    email = users.normalise_email(request.form.get("email", ""))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "privacy:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def record_refused_privacy_code() -> None:
+    """Called by the privacy page when a code was refused: this request counts against the client address."""
+    g.setdefault(_REFUSED_PRIVACY_CODE, True)
 
 
 def record_failed_login() -> None:
@@ -118,6 +149,9 @@ def _too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
     when = datetime.fromtimestamp(retry_at, tz=UTC)
     if request.endpoint == UNSUBSCRIBE_ENDPOINT:
         return render_template("unsubscribe/throttled.html", retry_at=when), 429, {"Retry-After": str(wait)}
+    if request.endpoint in (PRIVACY_CODE_ENDPOINT, PRIVACY_VERIFY_ENDPOINT):
+        said = (f"Too many tries. Please wait {max(1, -(-wait // 60))} minutes, then ask for a new code.",)
+        return render_template("privacy/layout.html", said=said), 429, {"Retry-After": str(wait)}
     _audit_lock_outs()
     log.warning("login throttled for %s", request.remote_addr)
     page = render_template("auth/throttled.html", retry_at=when, minutes=max(1, -(-wait // 60)))

@@ -30,7 +30,7 @@ from leads.installs import events
 from leads.models import Installation, Lead, Person, RightsRequest
 from leads.people import subjects
 from leads.retention import holds, sweeper
-from leads.rights import actions, mentions, register
+from leads.rights import actions, mentions, privacy_page, register
 from leads.rules import notifications
 from leads.web import forms, marketing_forms, sign_in_forms
 from leads.workspace import nurture, saved_views
@@ -43,7 +43,7 @@ FIELDS = (
     "first", "last", "phone", "company", "title", "country", "desc", "offer", "qphone", "qjson", "note",
     "followup", "evidence", "rectified", "grantby", "grantev", "grantref", "comm", "held", "list", "view",
     "details", "pause", "step", "whapp", "whmsg", "personev", "ovreason", "ovevid", "movereason", "second",
-    "subject", "holdreason", "liftreason",
+    "subject", "holdreason", "liftreason", "ppdetails",
 )  # fmt: skip
 # Every POST route that takes free text, and the field(s) `plant` fills through the same service (test_the_walk...).
 PLANTED = {
@@ -54,13 +54,15 @@ PLANTED = {
     "grants.grant_message": ("comm",), "grants.grant_data": ("held",), "marketing.lists_index": ("list",),
     "views.save_view": ("view",), "webhooks.azure_resource": ("whapp", "whmsg"),
     "marketing.lead_email_sent": ("subject",), "retention.place_hold": ("holdreason",),
-    "retention.lift_hold": ("liftreason",),
+    "retention.lift_hold": ("liftreason",), "privacy.request": ("ppdetails",),
 }  # fmt: skip
 # Free text that is never about a customer: staff accounts, sign-in, settings; each with why.
 NOT_CUSTOMER = {
     "auth.login": "staff sign-in", "auth.users_admin": "a member of staff's address",
     "sso.add_member": "a member of staff's address", "totp.enrol": "a staff one-time code",
     "totp.login_code": "a staff one-time code", "grants.plan_mapping": "a Marketplace plan's name",
+    "privacy.send_code": "an address, kept only as a keyed hash for 15 minutes (the code is emailed, not stored)",
+    "privacy.verify": "the person's one-time code, compared with its hash and never stored",
 }  # fmt: skip
 # Not yet destroyed by the sweep (open): none. (A lapsed grant's support request reference was one, until the
 # lapse destroyed it with the rest of the free text held under the grant.)
@@ -154,6 +156,8 @@ def plant(app, session, table: TableClient, who: str, c: dict[str, str], actor, 
     marketing.mark_email_sent(session=session, lead_ids=[lead.id], subject=c["subject"], list_id=target.id,
                               actor=staff, now=PINNED_NOW)  # fmt: skip
     saved_views.save(session=session, user=staff, page="leads", name=f"{named} {c['view']}", args={}, now=PINNED_NOW)
+    privacy_page.make_request(session=session, email=email, kind="rectification", details=c["ppdetails"],
+                              now=PINNED_NOW)  # the person's own page  # fmt: skip
     return lead, rectify
 
 

@@ -19,6 +19,15 @@ PUBLIC_ENDPOINTS = {
     "sso.login",
     "sso.callback",
     "totp.login_code",
+    "unsubscribe.confirm",
+    "unsubscribe.one_click",
+    # the person's own privacy page: its own code by email is the authentication (tests/web/test_privacy.py)
+    "privacy.start",
+    "privacy.send_code",
+    "privacy.verify",
+    "privacy.mine",
+    "privacy.choose",
+    "privacy.request",
 }
 
 
