@@ -92,9 +92,11 @@ def _mention_section(name: str, rows: list[dict[str, Any]]) -> bundle.Section:
         "erasure": f"On erasure: the name is cleared. {entry.why}",
     }
     fields = tuple(entry.mentions)
+    # The letter's words for where it came from, who holds it and how long (cleared with the lead details).
+    facts = {"source": "ours", "recipients": "none", "retention": "lead", "until": []}
     return bundle.Section(
         f"{name}_names", f"Names our staff gave that mention you: {entry.label.lower()}", "service", fields,
-        [_plain_row(row, fields) for row in rows], portable_scope=False, info=info,
+        [_plain_row(row, fields) for row in rows], portable_scope=False, info=info, facts=facts,
     )  # fmt: skip
 
 

@@ -112,7 +112,10 @@ def test_htmx_is_configured_to_need_no_eval_inline_script_or_inline_style():
 @pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_templates_hold_no_inline_script_style_or_handlers(template):
     html = template.read_text()
-    assert not re.search(r"<style", html, re.I)
+    # A letter to the person is one file they keep and open anywhere (from the ZIP, offline), so its stylesheet
+    # is inside it; on our pages it is only ever shown in a sandboxed frame under its own policy.
+    if template.relative_to(TEMPLATES).parts[0] != "letters":
+        assert not re.search(r"<style", html, re.I)
     assert not re.search(r"\sstyle=", html, re.I)
     assert not re.search(r"\son[a-z]+=", html, re.I)  # onclick= and friends
     assert not re.search(r"hx-on|hx-vars|js:|javascript:", html, re.I)
