@@ -92,6 +92,9 @@ def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(
     assert page.evaluate("document.activeElement.id") == "status"  # focus stays on the control that changed
     shoot(page, f"lead-saved-{width}")
 
+    # Every response refreshes the session cookie, static files too: one Chromium fetches after the page's
+    # load (its favicon) would set it again after the clearing below. Wait for the network to go quiet.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()  # the session ends (as when logging out in another tab)
     page.select_option("#status", "lost")
     expect(page.locator("#nurture-card .save-status")).to_contain_text("Your session has ended")
@@ -123,6 +126,7 @@ def test_without_javascript_saves_are_confirmed_on_the_page_they_land_on(
     page.select_option("#status", "contacted")
     page.click("#nurture-card form:has(#status) button")
     expect(page.locator(".flash-info")).to_have_text("Status changed to contacted.")
+    page.wait_for_load_state("networkidle")  # no late response sets the session cookie again (see above)
     page.context.clear_cookies()
     page.fill("#body", "typed")
     page.click("#lead-log button[type=submit]")
