@@ -43,6 +43,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rightsrequest") as batch:
-        batch.drop_column("source")
+    # In place, not a batch copy: copying `rightsrequest` on SQLite drops the table its steps point at.
+    op.execute("ALTER TABLE rightsrequest DROP COLUMN source")
     op.drop_table("privacycode")

@@ -82,7 +82,7 @@ def test_the_portability_bundle_labels_scope_and_leaves_out_legitimate_interests
         "included": False,
         "lawful_basis": "Legitimate interests",
     }
-    assert "installation.csv" not in archive.namelist() and "lead.csv" in archive.namelist()
+    assert "installations.csv" not in archive.namelist() and "marketplace-leads.csv" in archive.namelist()
 
 
 @pytest.mark.parametrize("request_kind", ["rectification"])
