@@ -31,7 +31,8 @@ def test_countdown_ticks_in_the_page_without_asking_the_server(live_url, page, s
     assert badge.inner_text() == "29 minutes 55 seconds"
     page.clock.run_for(30 * 60 * 1000)
     assert badge.inner_text() == "due for destruction now"
-    assert requests == []  # no request per second (nor any at all)
+    # No request per second (nor any at all): a late favicon or stylesheet fetch of the load itself aside.
+    assert [url for url in requests if "/static/" not in url] == []
     shoot(page, "lead-countdown-due")
 
 
