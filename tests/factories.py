@@ -377,3 +377,25 @@ def stored_anywhere(session: Session, needle: str) -> set[str]:
             if any(needle.casefold() in str(value).casefold() for value in values):
                 hits.add(f"{table.name}.{column.name}")
     return hits
+
+
+# Every endpoint that answers without a staff login, each with its own authentication or none needed: the one list
+# the login walk (tests/web/test_auth.py) and the role matrix (tests/web/test_role_matrix.py) both hold the app to.
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.healthz",
+    "static",
+    "webhooks.azure_resource",
+    "sso.login",
+    "sso.callback",
+    "totp.login_code",
+    "unsubscribe.confirm",  # the token in the link is the authentication (tests/web/test_unsubscribe.py)
+    "unsubscribe.one_click",
+    # the person's own privacy page: a code emailed to them is the authentication (tests/web/test_privacy.py)
+    "privacy.start",
+    "privacy.send_code",
+    "privacy.verify",
+    "privacy.mine",
+    "privacy.choose",
+    "privacy.request",
+}

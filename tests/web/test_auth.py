@@ -9,26 +9,7 @@ from werkzeug.routing import Rule
 
 from leads import create_app
 from leads.web.auth import LOGIN_FAILED
-from tests.factories import PASSWORD
-
-PUBLIC_ENDPOINTS = {
-    "auth.login",
-    "auth.healthz",
-    "static",
-    "webhooks.azure_resource",
-    "sso.login",
-    "sso.callback",
-    "totp.login_code",
-    "unsubscribe.confirm",
-    "unsubscribe.one_click",
-    # the person's own privacy page: its own code by email is the authentication (tests/web/test_privacy.py)
-    "privacy.start",
-    "privacy.send_code",
-    "privacy.verify",
-    "privacy.mine",
-    "privacy.choose",
-    "privacy.request",
-}
+from tests.factories import PASSWORD, PUBLIC_ENDPOINTS
 
 
 def _example_url(app, rule: Rule) -> str:

@@ -7,25 +7,8 @@ from flask import url_for
 
 from leads.models import ROLES
 from leads.web.permissions import PERMISSIONS
+from tests.factories import PUBLIC_ENDPOINTS as PUBLIC
 
-PUBLIC = {
-    "auth.login",
-    "auth.healthz",
-    "static",
-    "webhooks.azure_resource",
-    "sso.login",
-    "sso.callback",
-    "totp.login_code",
-    "unsubscribe.confirm",  # the token in the link is the authentication (tests/web/test_unsubscribe.py)
-    "unsubscribe.one_click",
-    # the person's own page: a code emailed to their address is the authentication (tests/web/test_privacy.py)
-    "privacy.start",
-    "privacy.send_code",
-    "privacy.verify",
-    "privacy.mine",
-    "privacy.choose",
-    "privacy.request",
-}
 LOGIN_ONLY = {"auth.logout", "auth.password", "totp.enrol"}  # end their own session, change their password, 2FA
 
 
