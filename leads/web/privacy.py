@@ -38,6 +38,18 @@ def _page_on(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def _with_code(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view only for a browser that proved its address with an emailed code (given that address as the
+    view's first argument); any other goes back to the start."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        email = _verified()
+        return view(email, *args, **kwargs) if email else htmx.see_other(url_for("privacy.start"))
+
+    return wrapped
+
+
 def _verified() -> str | None:
     """The address this browser proved it holds, while that proof lasts."""
     found = session.get(VERIFIED) or {}
@@ -104,20 +116,19 @@ def _mine(email: str, said: tuple[str, ...] = (), ask: PrivacyRequestForm | None
 @bp.get("/privacy/mine")
 @public
 @_page_on
-def mine() -> Any:
+@_with_code
+def mine(email: str) -> Any:
     """The verified address's consent per purpose, its requests, and the forms to change them."""
-    email = _verified()
-    return _mine(email) if email else htmx.see_other(url_for("privacy.start"))
+    return _mine(email)
 
 
 @bp.post("/privacy/choose")
 @public
 @_page_on
-def choose() -> Any:
+@_with_code
+def choose(email: str) -> Any:
     """Give, withdraw or object, recorded on the person at once."""
-    email, form = _verified(), PrivacyChoiceForm()
-    if not email:
-        return htmx.see_other(url_for("privacy.start"))
+    form = PrivacyChoiceForm()
     if not form.validate():
         return _mine(email, ("Choose one of the buttons.",), status=400)
     try:
@@ -132,11 +143,10 @@ def choose() -> Any:
 @bp.post("/privacy/request")
 @public
 @_page_on
-def request() -> Any:
+@_with_code
+def request(email: str) -> Any:
     """A rights request, into the register as received now, identity verified by the emailed code."""
-    email, form = _verified(), PrivacyRequestForm()
-    if not email:
-        return htmx.see_other(url_for("privacy.start"))
+    form = PrivacyRequestForm()
     if not form.validate():
         return _mine(email, ask=form, status=400)
     try:
