@@ -156,17 +156,23 @@ def _protect_consent(bind: sa.Connection, person_id: int, now: datetime) -> int:
             continue
         found += 1
         withdrew = next(lead_id for lead_id, row in latest_per_lead.items() if not row.granted)
-        if max(mine, key=_order).granted:
+        latest = max(mine, key=_order)
+        if latest.granted:
+            # Dated now, but never before the grant it must outrank: a clock behind the records (or records
+            # dated ahead) would otherwise leave the grant latest; at the same moment the withdrawal wins.
+            granted_at = _order(latest)[0]
+            at = max(now, granted_at if granted_at.tzinfo else granted_at.replace(tzinfo=UTC))
             bind.execute(
                 sa.text(
                     "INSERT INTO consentrecord (person_id, lead_id, purpose, granted, at, method, evidence, "
-                    "wording_version, recorded_by, created_at) VALUES (:p, :lead, :purpose, false, :now, 'other', "
+                    "wording_version, recorded_by, created_at) VALUES (:p, :lead, :purpose, false, :at, 'other', "
                     ":evidence, 'migration 0011', :actor, :now)"
                 ),
                 {
                     "p": person_id,
                     "lead": withdrew,  # lead_id is still NOT NULL here: filed on the lead that withdrew
                     "purpose": purpose,
+                    "at": at,
                     "now": now,
                     "actor": ACTOR,
                     "evidence": "Leads of this person disagreed (one granted, one withdrawn) when consent moved from "
