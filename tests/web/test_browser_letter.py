@@ -24,7 +24,9 @@ def test_staff_preview_the_letter_on_the_request_page(live_url, page, session, m
     expect(letter.locator("h1")).to_have_text("The information we hold about you")
     expect(letter.locator("body")).to_contain_text("as Microsoft sent them when you asked us to contact you")
     shoot(page, "letter-preview-on-request-page")
-    assert errors == []
+    # The letter has no script; under `make test-any-date` Playwright's clock injects one into every frame,
+    # which the letter's sandbox rightly blocks. Anything else in the console is an error of ours.
+    assert [e for e in errors if "the document's frame is sandboxed" not in e] == []
 
 
 @pytest.mark.parametrize("who", ["rich", "empty"])
