@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from leads.models import AuditEvent
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
 from tests.factories import PASSWORD, PINNED_NOW
 
@@ -88,12 +90,14 @@ def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(
     log_in(page, live_url, user.email)
     page.goto(f"{live_url}/leads/1")
     page.select_option("#status", "qualified")
+    page.click("#nurture-card form:has(#status) button")
     expect(page.locator("#nurture-card .save-status")).to_have_text("Status changed to qualified.")
-    assert page.evaluate("document.activeElement.id") == "status"  # focus stays on the control that changed
+    assert page.evaluate("document.activeElement.id") == "status"  # focus goes back to the control that changed
     shoot(page, f"lead-saved-{width}")
 
     page.context.clear_cookies()  # the session ends (as when logging out in another tab)
     page.select_option("#status", "lost")
+    page.click("#nurture-card form:has(#status) button")
     expect(page.locator("#nurture-card .save-status")).to_contain_text("Your session has ended")
     expect(page.locator("#status")).to_have_value("qualified")  # the select shows what the lead still has
     page.fill("#body", "Called: wants a demo next week")
@@ -209,8 +213,7 @@ def test_a_leads_page_leads_with_its_controls_and_one_timeline(
     for control in ("#status", "#body"):
         assert page.locator(control).bounding_box()["y"] < 700, control  # near the top, not under the page
     page.select_option("#status", "qualified")
-    if not javascript:
-        page.click("#nurture-card form:has(#status) button")
+    page.click("#nurture-card form:has(#status) button")
     expect(page.locator("#lead-timeline li").first).to_contain_text("Status changed")
     page.fill("#body", "Sent the pricing sheet")
     page.click("#lead-log button[type=submit]")
@@ -322,4 +325,32 @@ def test_search_results_never_take_the_focus_back(live_url, browser, session, ma
     expect(page.locator("#view-name")).to_be_focused()
     page.keyboard.type("Mine")
     expect(page.locator("#view-name")).to_have_value("Mine")
+    page.context.close()
+
+
+@pytest.mark.parametrize("control", ["#status", "#owner_id"])
+def test_arrowing_through_a_select_changes_nothing_until_saved(
+    live_url, browser, session, make_user, control, demo_data
+):
+    """Issue #31: a keyboard or screen-reader user browsing the Status or Owner options changes nothing; the
+    change is made (once, one timeline row) when they press Save, or Enter on the select."""
+    page = open_page(browser, width=1440)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/3")
+    rows = page.locator("#lead-timeline li").count()
+    page.focus(control)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)  # long enough for a save-on-change to have answered
+    assert session.exec(select(AuditEvent).where(AuditEvent.action.like("lead.%.change"))).all() == []
+    expect(page.locator("#lead-timeline li")).to_have_count(rows)
+    chosen = page.locator(control).input_value()
+    if control == "#status":
+        page.locator(f"#nurture-card form:has({control}) button").click()
+    else:
+        page.keyboard.press("Enter")  # Enter saves, as in a text field
+    expect(page.locator("#nurture-card .save-status")).to_contain_text("changed")
+    expect(page.locator(control)).to_have_value(chosen)
+    expect(page.locator("#lead-timeline li")).to_have_count(rows + 1)
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action.like("lead.%.change"))).all()) == 1
     page.context.close()
