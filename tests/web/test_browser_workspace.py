@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from leads.models import AuditEvent
+from leads.models import AuditEvent, Lead
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
 from tests.factories import PASSWORD, PINNED_NOW
 
@@ -353,4 +353,39 @@ def test_arrowing_through_a_select_changes_nothing_until_saved(
     expect(page.locator(control)).to_have_value(chosen)
     expect(page.locator("#lead-timeline li")).to_have_count(rows + 1)
     assert len(session.exec(select(AuditEvent).where(AuditEvent.action.like("lead.%.change"))).all()) == 1
+    page.context.close()
+
+
+def test_a_bulk_change_shows_in_the_rows_and_tells_refused_namesakes_apart(
+    live_url, browser, session, make_user, demo_data
+):
+    """Issue #31: after a bulk change the rows it changed show their new status without a reload, and two
+    refused people with one name are told apart (email, company)."""
+    page = open_page(browser, width=1440)
+    log_in(page, live_url, make_user("sales").email)
+    boxes = page.locator("#leads-table input[form=bulk-add]")
+    ids = [int(boxes.nth(n).get_attribute("value")) for n in range(4)]
+    for n, lead_id in enumerate(ids[2:]):
+        lead = session.get(Lead, lead_id)
+        lead.first_name, lead.last_name, lead.company = "Freja", "Hansen", f"Company {n}"
+        lead.processing_restricted = True
+        session.add(lead)
+    session.commit()
+    emails = [session.get(Lead, lead_id).email for lead_id in ids[2:]]
+    page.reload()
+    for lead_id in ids:
+        page.check(f"#leads-table input[value='{lead_id}']")
+    page.select_option("#bulk-status", "qualified")
+    page.click("button:has-text('Set status')")
+    expect(page.locator("#bulk-result")).to_contain_text("Changed 2 to “qualified”.")
+    for lead_id in ids[:2]:
+        expect(page.locator(f"#leads-table tr:has(input[value='{lead_id}']) span.status").first).to_have_text(
+            "qualified"
+        )
+    refusals = page.locator("#bulk-result .refusals li")
+    expect(refusals).to_have_count(2)
+    said = refusals.all_inner_texts()
+    assert sorted(n for n, text in enumerate(said) for e in emails if e in text) == [0, 1]  # one each
+    assert {n for n, text in enumerate(said) for c in ("Company 0", "Company 1") if c in text} == {0, 1}
+    shoot(page, "leads-bulk-refused-1440")
     page.context.close()
