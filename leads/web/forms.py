@@ -37,7 +37,11 @@ class KeptForm(FlaskForm):
         first_error: str | None = None
 
         def render_field(self, field: Any, render_kw: dict[str, Any]) -> Markup:
-            """The field's widget, and after it the first reason it was refused."""
+            """The field's widget, and after it the first reason it was refused.
+
+            No `maxlength` is rendered from a Length validator: the browser would cut a pasted value without a
+            word; the server refuses it instead, saying the limit, with the whole value shown back."""
+            render_kw = {"maxlength": False, **render_kw}
             if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
                 return super().render_field(field, render_kw)  # type: ignore[misc]
             said = f"{render_kw.get('id', field.id)}-error"
@@ -135,7 +139,10 @@ class GrantOpenForm(KeptForm):
 
     support_request_ref = StringField(
         "Support request reference",
-        validators=[DataRequired("Give the support request's reference, e.g. SR-1042."), Length(max=100)],
+        validators=[
+            DataRequired("Give the support request's reference, e.g. SR-1042."),
+            Length(max=100, message="A reference has at most %(max)d characters; this one has %(length)d."),
+        ],
     )
     consent_given_by = StringField(
         "Consent given by (name and role)",

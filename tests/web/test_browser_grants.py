@@ -123,3 +123,24 @@ def test_a_refused_message_keeps_what_was_typed_and_focuses_the_field(width, liv
     expect(page.locator("#summary-error")).to_be_visible()
     shoot(page, f"grant-message-refused-{width}")
     page.context.close()
+
+
+def test_an_over_long_support_reference_is_refused_with_a_reason_not_cut(live_url, page, session, make_user):
+    """Issue #31: a 700-character reference pasted into the form is kept whole and refused with why, rather than
+    cut to 100 characters by the browser without a word."""
+    installation = add_installation(session, None, "northwind-radnac")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=PINNED_NOW)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/installations/{installation.id}/grants/new")
+    reference = "SR-4242 " + "x" * 692
+    page.fill("#support_request_ref", reference)
+    page.fill("#consent_given_by", "Priya Shah, IT lead at Northwind")
+    page.fill("#consent_given_at", "2026-11-24T16:00")
+    page.fill("#consent_evidence", "Email of 24 Nov 16:00: 'Yes, please look.'")
+    page.click("button:has-text('Open grant')")
+    expect(page.locator("#support_request_ref-error")).to_contain_text("100 characters")
+    expect(page.locator("#support_request_ref")).to_have_value(reference)  # all of it, to shorten by hand
+    assert "/grants/new" in page.url
