@@ -25,13 +25,16 @@ def grant_list() -> str:
     calls a row would cost the page far more than its SQL."""
     session, now = db.session(), db.now()
     detail = url_for("grants.grant_detail", grant_id=0).rsplit("/", 1)[0]
-    open_rows = []
-    for grant in grants.open_grants(session=session, now=now):
+    open_rows, opened = [], grants.open_grants(session=session, now=now)
+    lapsed = grants.recently_lapsed(session=session, now=now)
+    whose = grants.whose(session=session, grants=opened + lapsed)
+    for grant in opened:
         lapses = grants.lapse_at(grant)
         open_rows.append(
             (
                 f"{detail}/{grant.id}",
                 grant,
+                whose.get(grant.installation_id, ("", "")),
                 (lapses - now).total_seconds() < 48 * 3600,
                 uktime.show(grant.opened_at, with_time=False),
                 uktime.show(grant.last_communication_at),
@@ -39,8 +42,8 @@ def grant_list() -> str:
             )
         )
     lapsed_rows = [
-        (f"{detail}/{grant.id}", grant, uktime.show(grant.lapsed_at))
-        for grant in grants.recently_lapsed(session=session, now=now)
+        (f"{detail}/{grant.id}", grant, whose.get(grant.installation_id, ("", "")), uktime.show(grant.lapsed_at))
+        for grant in lapsed
     ]
     return render_template("grants/list.html", open_rows=open_rows, lapsed_rows=lapsed_rows)
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from leads.grants import plans
 from leads.models import PlanPermission, SupportGrant
-from tests.factories import PINNED_NOW, add_installation, open_grant
+from tests.factories import PINNED_NOW, add_installation, add_lead, open_grant
 
 
 @pytest.fixture
@@ -85,6 +85,19 @@ def test_the_list_flags_grants_lapsing_within_48_hours(client, auth, session, ma
     open_grant(session, managed, user, support_request_ref="SR-fresh")
     page = client.get("/grants").data.decode()
     assert page.count("lapses within 48 hours") == 1 and "SR-fresh" in page
+
+
+def test_the_list_names_each_grants_customer_and_installation(client, auth, session, managed):
+    """Issue #31: a row says whose deployment the access is to, not only a grant number and a reference."""
+    user = auth.login("support")
+    lead = add_lead(session, PINNED_NOW, "cust", company="Contoso Ltd")
+    managed.lead_id = lead.id
+    session.add(managed)
+    session.commit()
+    open_grant(session, managed, user, support_request_ref="SR-open")
+    lapsed = open_grant(session, managed, user, support_request_ref="SR-old", now=PINNED_NOW - timedelta(days=30))
+    page = client.get("/grants").data.decode()
+    assert lapsed.id and page.count("Contoso Ltd") == 2 and page.count("managed-app") == 2
 
 
 @pytest.mark.parametrize("role", ["sales"])
