@@ -163,12 +163,13 @@ def test_my_follow_ups_queue_from_the_dashboard_tile(
     expect(tile).to_contain_text("2 of your follow-ups overdue, 1 due by this time tomorrow")
     tile.click()
     page.wait_for_url("**/follow-ups")
-    expect(page.locator("#followups-table tbody tr")).to_have_count(2)
+    expect(page.locator("#followups-table tbody tr")).to_have_count(4)  # everything open, overdue first
     expect(page.locator("#followups-table tbody tr").first).to_contain_text("Ring back (-50h)")
+    expect(page.locator("nav.tabs a")).to_have_text(["Open (4)", "Overdue (2)", "Due (2)", "Done (0)"])
     assert page_width(page)[0] <= page_width(page)[1]
     shoot(page, f"follow-ups-{_tag(width, javascript)}")
     page.locator("#followups-table tbody tr").first.get_by_role("button", name="Mark the follow-up").click()
-    expect(page.locator("#followups-table tbody tr")).to_have_count(1)
+    expect(page.locator("#followups-table tbody tr")).to_have_count(3)
     expect(page.locator(".save-status" if javascript else ".flash-info")).to_have_text("Marked done.")
     page.click("nav.tabs >> text=Done")
     expect(page.locator("#followups-table tbody tr")).to_have_count(1)
