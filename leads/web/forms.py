@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -80,6 +81,16 @@ def uk_wall_clock(_form: object, field: DateTimeLocalField) -> None:
         )
 
 
+EARLIEST = date(2000, 1, 1)  # nothing this app records (consent, requests, messages) happened before it
+
+
+def since_2000(_form: object, field: Any) -> None:
+    """A date (or time) typed must be on or after 1 January 2000: an earlier one is a typo (1926 for 2026)."""
+    day = field.data.date() if isinstance(field.data, datetime) else field.data
+    if day is not None and day < EARLIEST:
+        raise ValidationError(f"Give a date from 1 January 2000 on: {day:%d %b %Y} is before any of this happened.")
+
+
 class LoginForm(KeptForm):
     """Email and password."""
 
@@ -151,7 +162,7 @@ class GrantOpenForm(KeptForm):
     consent_given_at = DateTimeLocalField(
         "Consent given at (UK time)",
         format=LOCAL_MINUTE,
-        validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock],
+        validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock, since_2000],
     )
     consent_evidence = TextAreaField(
         "The written consent (its text, or where it is kept)",
@@ -172,7 +183,7 @@ class CommunicationForm(KeptForm):
     at = DateTimeLocalField(
         "Sent or received at (UK time)",
         format=LOCAL_MINUTE,
-        validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock],
+        validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock, since_2000],
     )
 
 
@@ -213,14 +224,17 @@ class RightsRequestForm(KeptForm):
         "Person's email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
     )
     channel = SelectField("Received by", choices=[SelectChoice(k, v) for k, v in CHANNELS.items()])
-    received_on = DateField("Received on", validators=[DataRequired()])
+    received_on = DateField("Received on", validators=[DataRequired(), since_2000])
     details = TextAreaField("What they asked for", validators=[Length(max=10000)])
+    # Shown when the date is a month or more back: its deadline may have passed, so staff confirm it.
+    really = BooleanField("Yes, it really arrived on that date")
+    asked_really = False
 
 
 class RequestStepForm(KeptForm):
     """One step on a request: a date, a text (question, reason or outcome), and a status for closing."""
 
-    on = DateField("Date", validators=[Optional()])
+    on = DateField("Date", validators=[Optional(), since_2000])
     text = TextAreaField("Text", validators=[Optional(), Length(max=10000)])
     status = SelectField(
         "Outcome",
