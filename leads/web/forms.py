@@ -170,6 +170,15 @@ class GrantOpenForm(KeptForm):
     )
 
 
+class GrantCloseForm(KeptForm):
+    """Close a grant's support request: access lapses and what is held under it is destroyed, once ticked."""
+
+    confirm = BooleanField(
+        "I understand: close the request and destroy what is held under this grant",
+        validators=[DataRequired("Tick the box to confirm: closing destroys what is held, and cannot be undone.")],
+    )
+
+
 class CommunicationForm(KeptForm):
     """Log one message with the customer under a grant."""
 

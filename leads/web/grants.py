@@ -9,7 +9,7 @@ from leads import db
 from leads.grants import grants, plans
 from leads.rules import schedule, uktime
 from leads.web import access, htmx
-from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, KeptForm, PlanForm
+from leads.web.forms import CommunicationForm, GrantCloseForm, GrantDataForm, GrantOpenForm, KeptForm, PlanForm
 from leads.web.permissions import requires
 from leads.workspace import queries
 
@@ -91,7 +91,7 @@ def _detail_page(grant: object, **forms: object) -> str:
     forms = {
         "message_form": CommunicationForm(formdata=None, at=uktime.for_input(db.now())),
         "data_form": GrantDataForm(formdata=None),
-        "close_form": EmptyForm(),
+        "close_form": GrantCloseForm(formdata=None),
         **forms,
     }
     return render_template(
@@ -149,11 +149,11 @@ def grant_data(grant_id: int) -> object:
 @bp.post("/grants/<int:grant_id>/close")
 @requires("grants.manage")
 def grant_close(grant_id: int) -> object:
-    """Close the support request: the grant lapses now and its data is destroyed."""
+    """Close the support request, once confirmed: the grant lapses now and its data is destroyed."""
     return _act(
         grant_id,
         "close_form",
-        EmptyForm(),
+        GrantCloseForm(),
         lambda grant, _form: grants.close_request(session=db.session(), grant=grant, actor=current_user, now=db.now()),
         "Support request closed: access has lapsed and the data held under it was destroyed.",
     )

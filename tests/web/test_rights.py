@@ -190,3 +190,13 @@ def test_a_request_received_over_a_month_ago_asks_whether_it_really_arrived_then
     assert client.post("/rights/new", data={**old, "really": "y"}).status_code == 303
     assert session.exec(select(RightsRequest)).one().received_on == date(2026, 10, 20)
     assert client.post("/rights/new", data={**REGISTERED, "received_on": "2026-11-01"}).status_code == 303
+
+
+def test_closing_a_request_says_what_will_be_destroyed_and_when(client, auth, session):
+    auth.login("support")
+    client.post("/rights/new", data={**REGISTERED, "received_on": "2026-11-20"})
+    request = session.exec(select(RightsRequest)).one()
+    page = client.get(f"/rights/{request.id}").data.decode()
+    close = page[page.index('id="close-request"') :]
+    assert "name and email, what they asked" in close and "destroyed 3 years after it closes" in close
+    assert 'name="confirm" value="y" required' in close  # a tick first, with or without JavaScript
