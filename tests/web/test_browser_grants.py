@@ -145,3 +145,29 @@ def test_an_over_long_support_reference_is_refused_with_a_reason_not_cut(live_ur
     expect(page.locator("#support_request_ref-error")).to_contain_text("100 characters")
     expect(page.locator("#support_request_ref")).to_have_value(reference)  # all of it, to shorten by hand
     assert "/grants/new" in page.url
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_closing_asks_for_a_tick_and_the_list_says_whose_grant(width, live_url, browser, session, make_user):
+    """Issue #31: the close form says what goes and waits for its box (a browser-required checkbox too);
+    the list names the installation. Both fit the width without sideways scroll."""
+    installation = add_installation(session, None, "tailspin-radnac")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=PINNED_NOW)
+    user = make_user("support")
+    grant = open_grant(session, installation, user)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, user.email)
+    page.goto(f"{live_url}/grants")
+    expect(page.locator("table.grid tbody tr").first).to_contain_text("tailspin-radnac")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"grants-list-{width}")
+    page.goto(f"{live_url}/grants/{grant.id}")
+    page.click("button:has-text('Close the support request')")  # not ticked: the browser holds it back
+    expect(page.locator("#grant-status")).not_to_contain_text("support request closed")
+    expect(page.locator("#grant-status")).to_contain_text("This cannot be undone.")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"grant-close-confirm-{width}")
+    page.context.close()
