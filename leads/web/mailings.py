@@ -13,9 +13,9 @@ from flask_login import current_user
 
 from leads import db
 from leads.consent import mailings, marketing
-from leads.web import htmx
+from leads.web import htmx, refusals
 from leads.web.forms import EmptyForm
-from leads.web.marketing_forms import MailingForm, first_error
+from leads.web.marketing_forms import MailingForm
 from leads.web.permissions import requires
 
 bp = Blueprint("mailings", __name__)
@@ -30,9 +30,8 @@ def _me() -> Any:
 def create(list_id: int) -> Any:
     """Save a new marketing email for the list (not sent yet) and show its preview."""
     form = MailingForm()
-    if not form.validate_on_submit():
-        flash(first_error(form), "error")
-        return htmx.see_other(url_for("marketing.list_detail", list_id=list_id))
+    if not form.validate_on_submit():  # the list's page again, with what was typed and why beside it
+        return refusals.show_again("marketing.list_detail", form, list_id=list_id)
     try:
         mailing = mailings.create(session=db.session(), list_id=list_id, subject=form.subject.data,
                                   body=form.body.data, actor=_me(), now=db.now())  # fmt: skip

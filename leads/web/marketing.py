@@ -192,7 +192,7 @@ def list_detail(list_id: int) -> Any:
     access.viewed("marketing_list", list_id)  # names and consent of everyone on it
     written = mailings.for_list(session=session, list_id=list_id)
     return render_template("marketing/list.html", target=target, people=people, total=total, mailings=written,
-                           mailing_form=MailingForm(formdata=None))  # fmt: skip
+                           mailing_form=refusals.shown(MailingForm))  # fmt: skip
 
 
 @bp.post("/marketing/lists/<int:list_id>/export")
