@@ -40,3 +40,13 @@ document.addEventListener("click", function (event) {
   var tick = Array.prototype.some.call(boxes, function (box) { return !box.checked; });
   boxes.forEach(function (box) { box.checked = tick; });
 });
+
+// A select marked data-enter-saves saves its form on Enter, as a text field does; arrowing through its options
+// changes nothing until then (or until the Save button beside it is pressed).
+document.addEventListener("keydown", function (event) {
+  "use strict";
+  var select = event.target;
+  if (event.key !== "Enter" || !select.matches || !select.matches("select[data-enter-saves]") || !select.form) { return; }
+  event.preventDefault();
+  select.form.requestSubmit();
+});

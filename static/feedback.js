@@ -49,7 +49,9 @@
     var config = event.detail.requestConfig || {};
     var trigger = config.triggeringEvent && config.triggeringEvent.target;
     var active = document.activeElement;
-    control = (trigger && trigger.id) || (active && active.id) || event.detail.elt.id || null;
+    var changed = event.detail.elt.querySelector && event.detail.elt.querySelector("select[data-enter-saves]");
+    // A Save button (no id) gives the focus back to the select it saved.
+    control = (trigger && trigger.id) || (active && active.id) || (changed && changed.id) || event.detail.elt.id || null;
     target = event.detail.target ? event.detail.target.id : null;
     said = null;
   });

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from leads.grants import plans
 from leads.grants.lapse import is_open, lapse, lapse_at, lapse_due, next_lapse, settle  # noqa: F401 - re-exported
-from leads.models import GrantCommunication, GrantData, Installation, SupportGrant, User
+from leads.models import GrantCommunication, GrantData, Installation, Lead, SupportGrant, User
 from leads.rules import schedule, uktime
 from leads.staff import audit
 
@@ -227,3 +227,23 @@ def for_installations(*, session: Session, installation_ids: list[int], now: dat
         .order_by(col(SupportGrant.id).desc())
     )
     return list(session.exec(query))
+
+
+def whose(*, session: Session, grants: list[SupportGrant]) -> dict[int, tuple[str, str]]:
+    """For each grant's installation id: (the installation's name, its customer), the customer being the linked
+    lead's company, else the lead's name, else "customer not linked". Reads only."""
+    ids = {grant.installation_id for grant in grants}
+    if not ids:
+        return {}
+    query = (
+        select(Installation, Lead)
+        .join(Lead, col(Installation.lead_id) == col(Lead.id), isouter=True)
+        .where(col(Installation.id).in_(ids))
+    )
+    return {
+        installation.id: (
+            installation.application_name,
+            (lead.company or lead.display_name) if lead else "customer not linked",
+        )
+        for installation, lead in session.exec(query)
+    }

@@ -1,4 +1,4 @@
-"""My follow-ups: the queue of one's own follow-ups (overdue, due, done), each marked done with one click."""
+"""My follow-ups: the queue of one's own follow-ups (open, overdue, due, done), each marked done with one click."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def queue() -> str:
         leads=followups.leads_for(session=session, notes=listing.items),
         counts=followups.counts(session=session, author=current_user.email, now=db.now()),
         shows=followups.SHOWS,
+        now=db.now(),
     )
 
 
@@ -46,5 +47,5 @@ def mark_done(note_id: int) -> object:
         htmx.say(str(error), ok=False)
     else:
         htmx.say("Marked done.")
-    back = url_for("followups.queue", show=request.form.get("show") or "overdue")
+    back = url_for("followups.queue", show=request.form.get("show") or "open")
     return queue() if htmx.wants_fragment() else htmx.see_other(back)

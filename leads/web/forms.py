@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -38,7 +39,11 @@ class KeptForm(FlaskForm):
         first_error: str | None = None
 
         def render_field(self, field: Any, render_kw: dict[str, Any]) -> Markup:
-            """The field's widget, and after it the first reason it was refused."""
+            """The field's widget, and after it the first reason it was refused.
+
+            No `maxlength` is rendered from a Length validator: the browser would cut a pasted value without a
+            word; the server refuses it instead, saying the limit, with the whole value shown back."""
+            render_kw = {"maxlength": False, **render_kw}
             if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
                 return super().render_field(field, render_kw)  # type: ignore[misc]
             said = f"{render_kw.get('id', field.id)}-error"
@@ -75,6 +80,16 @@ def uk_wall_clock(_form: object, field: DateTimeLocalField) -> None:
             f"{field.data:%H:%M} never showed on UK clocks on {field.data:%d %b %Y}: they went forward from 01:00 "
             "GMT to 02:00 BST. Give the time as the clock showed it."
         )
+
+
+EARLIEST = date(2000, 1, 1)  # nothing this app records (consent, requests, messages) happened before it
+
+
+def since_2000(_form: object, field: Any) -> None:
+    """A date (or time) typed must be on or after 1 January 2000: an earlier one is a typo (1926 for 2026)."""
+    day = field.data.date() if isinstance(field.data, datetime) else field.data
+    if day is not None and day < EARLIEST:
+        raise ValidationError(f"Give a date from 1 January 2000 on: {day:%d %b %Y} is before any of this happened.")
 
 
 class LoginForm(KeptForm):
@@ -136,7 +151,10 @@ class GrantOpenForm(KeptForm):
 
     support_request_ref = StringField(
         "Support request reference",
-        validators=[DataRequired("Give the support request's reference, e.g. SR-1042."), Length(max=100)],
+        validators=[
+            DataRequired("Give the support request's reference, e.g. SR-1042."),
+            Length(max=100, message="A reference has at most %(max)d characters; this one has %(length)d."),
+        ],
     )
     consent_given_by = StringField(
         "Consent given by (name and role)",
@@ -145,11 +163,20 @@ class GrantOpenForm(KeptForm):
     consent_given_at = DateTimeLocalField(
         "Consent given at (UK time)",
         format=LOCAL_MINUTE,
-        validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock],
+        validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock, since_2000],
     )
     consent_evidence = TextAreaField(
         "The written consent (its text, or where it is kept)",
         validators=[DataRequired("Paste the written consent, or say where it is kept."), Length(max=10000)],
+    )
+
+
+class GrantCloseForm(KeptForm):
+    """Close a grant's support request: access lapses and what is held under it is destroyed, once ticked."""
+
+    confirm = BooleanField(
+        "I understand: close the request and destroy what is held under this grant",
+        validators=[DataRequired("Tick the box to confirm: closing destroys what is held, and cannot be undone.")],
     )
 
 
@@ -166,7 +193,7 @@ class CommunicationForm(KeptForm):
     at = DateTimeLocalField(
         "Sent or received at (UK time)",
         format=LOCAL_MINUTE,
-        validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock],
+        validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock, since_2000],
     )
 
 
@@ -207,14 +234,17 @@ class RightsRequestForm(KeptForm):
         "Person's email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
     )
     channel = SelectField("Received by", choices=[SelectChoice(k, v) for k, v in CHANNELS.items()])
-    received_on = DateField("Received on", validators=[DataRequired()])
+    received_on = DateField("Received on", validators=[DataRequired(), since_2000])
     details = TextAreaField("What they asked for", validators=[Length(max=10000)])
+    # Shown when the date is a month or more back: its deadline may have passed, so staff confirm it.
+    really = BooleanField("Yes, it really arrived on that date")
+    asked_really = False
 
 
 class RequestStepForm(KeptForm):
     """One step on a request: a date, a text (question, reason or outcome), and a status for closing."""
 
-    on = DateField("Date", validators=[Optional()])
+    on = DateField("Date", validators=[Optional(), since_2000])
     text = TextAreaField("Text", validators=[Optional(), Length(max=10000)])
     status = SelectField(
         "Outcome",

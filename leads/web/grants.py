@@ -9,7 +9,7 @@ from leads import db
 from leads.grants import grants, plans
 from leads.rules import schedule, uktime
 from leads.web import access, htmx
-from leads.web.forms import CommunicationForm, EmptyForm, GrantDataForm, GrantOpenForm, KeptForm, PlanForm
+from leads.web.forms import CommunicationForm, GrantCloseForm, GrantDataForm, GrantOpenForm, KeptForm, PlanForm
 from leads.web.permissions import requires
 from leads.workspace import queries
 
@@ -25,13 +25,16 @@ def grant_list() -> str:
     calls a row would cost the page far more than its SQL."""
     session, now = db.session(), db.now()
     detail = url_for("grants.grant_detail", grant_id=0).rsplit("/", 1)[0]
-    open_rows = []
-    for grant in grants.open_grants(session=session, now=now):
+    open_rows, opened = [], grants.open_grants(session=session, now=now)
+    lapsed = grants.recently_lapsed(session=session, now=now)
+    whose = grants.whose(session=session, grants=opened + lapsed)
+    for grant in opened:
         lapses = grants.lapse_at(grant)
         open_rows.append(
             (
                 f"{detail}/{grant.id}",
                 grant,
+                whose.get(grant.installation_id, ("", "")),
                 (lapses - now).total_seconds() < 48 * 3600,
                 uktime.show(grant.opened_at, with_time=False),
                 uktime.show(grant.last_communication_at),
@@ -39,8 +42,8 @@ def grant_list() -> str:
             )
         )
     lapsed_rows = [
-        (f"{detail}/{grant.id}", grant, uktime.show(grant.lapsed_at))
-        for grant in grants.recently_lapsed(session=session, now=now)
+        (f"{detail}/{grant.id}", grant, whose.get(grant.installation_id, ("", "")), uktime.show(grant.lapsed_at))
+        for grant in lapsed
     ]
     return render_template("grants/list.html", open_rows=open_rows, lapsed_rows=lapsed_rows)
 
@@ -88,7 +91,7 @@ def _detail_page(grant: object, **forms: object) -> str:
     forms = {
         "message_form": CommunicationForm(formdata=None, at=uktime.for_input(db.now())),
         "data_form": GrantDataForm(formdata=None),
-        "close_form": EmptyForm(),
+        "close_form": GrantCloseForm(formdata=None),
         **forms,
     }
     return render_template(
@@ -146,11 +149,11 @@ def grant_data(grant_id: int) -> object:
 @bp.post("/grants/<int:grant_id>/close")
 @requires("grants.manage")
 def grant_close(grant_id: int) -> object:
-    """Close the support request: the grant lapses now and its data is destroyed."""
+    """Close the support request, once confirmed: the grant lapses now and its data is destroyed."""
     return _act(
         grant_id,
         "close_form",
-        EmptyForm(),
+        GrantCloseForm(),
         lambda grant, _form: grants.close_request(session=db.session(), grant=grant, actor=current_user, now=db.now()),
         "Support request closed: access has lapsed and the data held under it was destroyed.",
     )

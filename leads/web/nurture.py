@@ -137,7 +137,11 @@ def _bulk(changed_to: str, change: Callable[[Any], object]) -> object:
     )
     error = None if ids else "Tick at least one lead."
     return htmx.render(
-        "marketing/added.html", "_partials/bulk-result.html", result=result if ids else None, error=error
+        "marketing/added.html",
+        "_partials/bulk-result.html",
+        result=result if ids else None,
+        error=error,
+        oob_rows=htmx.wants_fragment(),
     )
 
 

@@ -28,6 +28,7 @@ GLOBALS: dict[str, Any] = {
     "server_now": db.now,  # the server's clock, for countdown.js's offset (base.html)
     "grant_lapse_at": grants.lapse_at,
     "uk_time": uktime.show,
+    "retention_rules": schedule.SCHEDULE,
     "staff_label": vocabulary.staff_label,
     "install_states": vocabulary.INSTALL_STATES,
     "nurture_statuses": vocabulary.NURTURE_STATUSES,

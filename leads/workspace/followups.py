@@ -1,7 +1,8 @@
 """Follow-ups as a queue: each member of staff's own, overdue, due and done, marked done with one click.
 
-A follow-up is a log entry with a `follow_up_on` time; it belongs to its author (who planned it). Overdue
-means its time has passed and it is not done; due means it is still ahead; done is newest-done first.
+A follow-up is a log entry with a `follow_up_on` time; it belongs to its author (who planned it). Open is every
+one not done, overdue first (the queue opens on it); overdue means its time has passed and it is not done; due
+means it is still ahead; done is newest-done first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from leads.models import Lead, LeadNote, User
 from leads.staff import audit
 from leads.workspace import pager
 
-SHOWS = {"overdue": "Overdue", "due": "Due", "done": "Done"}
+SHOWS = {"open": "Open", "overdue": "Overdue", "due": "Due", "done": "Done"}
 SOON = timedelta(days=1)  # the dashboard tile counts what is overdue or due by this time tomorrow
 
 
@@ -29,7 +30,7 @@ class FollowUpError(ValueError):
 class QueueQuery:
     """Which part of one's queue, and the pager's cursor."""
 
-    show: str = "overdue"
+    show: str = "open"
     after: str = ""
     before: str = ""
     start: int = 1
@@ -40,8 +41,8 @@ class QueueQuery:
 
 
 def parse(args: Mapping[str, str]) -> QueueQuery:
-    """A QueueQuery from request arguments; unknown values fall back to the overdue list."""
-    show = args.get("show", "") if args.get("show") in SHOWS else "overdue"
+    """A QueueQuery from request arguments; unknown values fall back to everything open."""
+    show = args.get("show", "") if args.get("show") in SHOWS else "open"
     cursors = {f: args.get(f, "").strip()[:200] for f in ("after", "before")}
     return QueueQuery(show=show, **cursors, start=pager.start_arg(args.get("start")))
 
@@ -51,11 +52,13 @@ def _conditions(author: str, show: str, now: datetime) -> list[Any]:
     if show == "done":
         return [*mine, col(LeadNote.follow_up_done_at).is_not(None)]
     open_ = [*mine, col(LeadNote.follow_up_done_at).is_(None)]
+    if show == "open":
+        return open_
     return [*open_, col(LeadNote.follow_up_on) < now] if show == "overdue" else [*open_, LeadNote.follow_up_on >= now]
 
 
 def queue(*, session: Session, author: str, query: QueueQuery, now: datetime, per_page: int) -> pager.Window[Any]:
-    """One page of `author`'s follow-ups: overdue oldest first, due soonest first, done latest first."""
+    """One page of `author`'s follow-ups: open and overdue oldest first, due soonest first, done latest first."""
     column = LeadNote.follow_up_done_at if query.show == "done" else LeadNote.follow_up_on
     asked = pager.Request(after=query.after, before=query.before, ascending=query.show != "done", start=query.start)
     return pager.page(
@@ -69,12 +72,11 @@ def queue(*, session: Session, author: str, query: QueueQuery, now: datetime, pe
 
 
 def counts(*, session: Session, author: str, now: datetime) -> dict[str, int]:
-    """How many of `author`'s follow-ups are overdue, and how many are due by this time tomorrow (the tile)."""
+    """How many of `author`'s follow-ups each tab holds (capped as the pager caps), and how many are due by this
+    time tomorrow (the dashboard tile)."""
     due = [*_conditions(author, "due", now), col(LeadNote.follow_up_on) <= now + SOON]
-    return {
-        "overdue": pager.capped_count(session, LeadNote, _conditions(author, "overdue", now)),
-        "due_soon": session.exec(select(func.count()).select_from(LeadNote).where(*due)).one(),
-    }
+    tabs = {show: pager.capped_count(session, LeadNote, _conditions(author, show, now)) for show in SHOWS}
+    return {**tabs, "due_soon": session.exec(select(func.count()).select_from(LeadNote).where(*due)).one()}
 
 
 def leads_for(*, session: Session, notes: list[LeadNote]) -> dict[int, Lead]:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from leads.consent import records
 from leads.models import NURTURE_STATUSES, Installation, Lead, LeadNote, User
+from leads.rules import schedule, uktime
 from leads.rules.vocabulary import NOTE_KINDS
 from leads.staff import audit
 
@@ -82,8 +83,10 @@ def add_note(
 ) -> None:
     """Add a timestamped, attributed entry to the lead's log. Gated; audited without its text. Commits.
 
-    A follow-up must lie ahead of `now`: one dated in the past would be overdue before anyone saw it."""
+    A follow-up must lie ahead of `now` (one dated in the past would be overdue before anyone saw it) and
+    before the lead's retention deadline; a "follow-up planned" entry needs its date."""
     _check_note(kind, body, follow_up_on, now)
+    _check_follow_up(lead, kind, follow_up_on)
 
     def change() -> dict[str, Any]:
         session.add(
@@ -102,6 +105,18 @@ def _check_note(kind: str, body: str, follow_up_on: datetime | None, now: dateti
         raise NurtureError("Choose what kind of entry this is and write it.")
     if follow_up_on is not None and follow_up_on <= now:
         raise NurtureError("Choose a follow-up time in the future.")
+
+
+def _check_follow_up(lead: Lead, kind: str, follow_up_on: datetime | None) -> None:
+    """A planned follow-up has a date, and a follow-up falls before the lead is destroyed."""
+    if kind == "follow_up" and follow_up_on is None:
+        raise NurtureError("A planned follow-up needs the date to follow up on, or it never reaches the queue.")
+    gone = schedule.deadline("lead", lead.received_at)
+    if follow_up_on is not None and gone is not None and follow_up_on >= gone:
+        raise NurtureError(
+            f"Choose a follow-up before {uktime.show(gone, with_time=False)}: the lead is destroyed then "
+            "(its retention deadline)."
+        )
 
 
 def notes(*, session: Session, lead_id: int) -> list[LeadNote]:

@@ -27,7 +27,7 @@ from leads.models import (
     RequestLead,
     User,
 )
-from leads.rules import consent, lifecycle
+from leads.rules import consent, lifecycle, uktime
 from leads.rules.vocabulary import NOTE_KINDS, staff_label
 
 LIMIT = 200
@@ -70,7 +70,13 @@ def _newest(session: Session, query: Any, column: Any) -> list[Any]:
 
 def _notes(session: Session, lead_id: int) -> list[Entry]:
     rows = _newest(session, select(LeadNote).where(LeadNote.lead_id == lead_id), LeadNote.at)
-    return [Entry(n.at, "note", NOTE_KINDS.get(n.kind, n.kind), n.body, n.author) for n in rows]
+    return [Entry(n.at, "note", _note_title(n), n.body, n.author) for n in rows]
+
+
+def _note_title(note: LeadNote) -> str:
+    """The entry's kind, and for a follow-up when it is due."""
+    kind = NOTE_KINDS.get(note.kind, note.kind)
+    return f"{kind}: follow up, due {uktime.show(note.follow_up_on)}" if note.follow_up_on else kind
 
 
 def _audited(session: Session, lead_id: int, names: dict[str, str]) -> list[Entry]:

@@ -90,11 +90,11 @@ def test_status_changes_inline_and_installations_link(live_url, page, session, m
     log_in(page, live_url, make_user("sales").email)
     page.goto(f"{live_url}/leads/{lead.id}")
     page.select_option("#status", "qualified")
+    page.click("#nurture-card form:has(#status) button")  # saved deliberately, not on change (issue #31)
+    expect(page.locator("#nurture-card .save-status")).to_have_text("Status changed to qualified.")
     expect(page.locator("#status")).to_have_value("qualified")
-    page.wait_for_timeout(300)
     session.refresh(lead)
     assert lead.nurture_status == "qualified"
-    assert page.locator("#nurture-card button.nojs").first.is_hidden()  # htmx saves on change
     page.click(f"#lead-installations form:has-text('{near.application_name}') button")
     expect(page.locator("#lead-installations")).to_contain_text("Undo link")
     shoot(page, "lead-nurture")

@@ -46,6 +46,7 @@ def test_open_a_grant_log_a_message_and_close_the_request(live_url, page, sessio
     assert page.locator("text=radius.log, 3 MB").is_visible()
     shoot(page, "grant-open")
 
+    page.check("#confirm")  # closing destroys what is held: it waits for a tick (issue #31)
     page.click("button:has-text('Close the support request')")
     assert "support request closed" in page.locator("#grant-status").inner_text()
     assert page.locator("text=radius.log, 3 MB").count() == 0
@@ -122,4 +123,51 @@ def test_a_refused_message_keeps_what_was_typed_and_focuses_the_field(width, liv
     expect(page.locator("#summary")).to_be_in_viewport()
     expect(page.locator("#summary-error")).to_be_visible()
     shoot(page, f"grant-message-refused-{width}")
+    page.context.close()
+
+
+def test_an_over_long_support_reference_is_refused_with_a_reason_not_cut(live_url, page, session, make_user):
+    """Issue #31: a 700-character reference pasted into the form is kept whole and refused with why, rather than
+    cut to 100 characters by the browser without a word."""
+    installation = add_installation(session, None, "northwind-radnac")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=PINNED_NOW)
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/installations/{installation.id}/grants/new")
+    reference = "SR-4242 " + "x" * 692
+    page.fill("#support_request_ref", reference)
+    page.fill("#consent_given_by", "Priya Shah, IT lead at Northwind")
+    page.fill("#consent_given_at", "2026-11-24T16:00")
+    page.fill("#consent_evidence", "Email of 24 Nov 16:00: 'Yes, please look.'")
+    page.click("button:has-text('Open grant')")
+    expect(page.locator("#support_request_ref-error")).to_contain_text("100 characters")
+    expect(page.locator("#support_request_ref")).to_have_value(reference)  # all of it, to shorten by hand
+    assert "/grants/new" in page.url
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_closing_asks_for_a_tick_and_the_list_says_whose_grant(width, live_url, browser, session, make_user):
+    """Issue #31: the close form says what goes and waits for its box (a browser-required checkbox too);
+    the list names the installation. Both fit the width without sideways scroll."""
+    installation = add_installation(session, None, "tailspin-radnac")
+    installation.plan_name = "radnac-managed"
+    session.add(installation)
+    session.commit()
+    plans.set_model(session=session, plan_name="radnac-managed", model="publisher_managed", actor="t", now=PINNED_NOW)
+    user = make_user("support")
+    grant = open_grant(session, installation, user)
+    page = open_page(browser, width=width)
+    log_in(page, live_url, user.email)
+    page.goto(f"{live_url}/grants")
+    expect(page.locator("table.grid tbody tr").first).to_contain_text("tailspin-radnac")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"grants-list-{width}")
+    page.goto(f"{live_url}/grants/{grant.id}")
+    page.click("button:has-text('Close the support request')")  # not ticked: the browser holds it back
+    expect(page.locator("#grant-status")).not_to_contain_text("support request closed")
+    expect(page.locator("#grant-status")).to_contain_text("This cannot be undone.")
+    assert page_width(page)[0] <= page_width(page)[1]
+    shoot(page, f"grant-close-confirm-{width}")
     page.context.close()

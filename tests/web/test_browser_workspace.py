@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from leads.models import AuditEvent, Lead
 from tests.browser import WIDTHS, log_in, open_page, page_width, shoot, sqlite_database_url
 from tests.factories import PASSWORD, PINNED_NOW
 
@@ -88,8 +90,9 @@ def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(
     log_in(page, live_url, user.email)
     page.goto(f"{live_url}/leads/1")
     page.select_option("#status", "qualified")
+    page.click("#nurture-card form:has(#status) button")
     expect(page.locator("#nurture-card .save-status")).to_have_text("Status changed to qualified.")
-    assert page.evaluate("document.activeElement.id") == "status"  # focus stays on the control that changed
+    assert page.evaluate("document.activeElement.id") == "status"  # focus goes back to the control that changed
     shoot(page, f"lead-saved-{width}")
 
     # Every response refreshes the session cookie, static files too: one Chromium fetches after the page's
@@ -97,6 +100,7 @@ def test_saves_say_how_they_went_keep_focus_and_survive_an_ended_session(
     page.wait_for_load_state("networkidle")
     page.context.clear_cookies()  # the session ends (as when logging out in another tab)
     page.select_option("#status", "lost")
+    page.click("#nurture-card form:has(#status) button")
     expect(page.locator("#nurture-card .save-status")).to_contain_text("Your session has ended")
     expect(page.locator("#status")).to_have_value("qualified")  # the select shows what the lead still has
     page.fill("#body", "Called: wants a demo next week")
@@ -163,12 +167,13 @@ def test_my_follow_ups_queue_from_the_dashboard_tile(
     expect(tile).to_contain_text("2 of your follow-ups overdue, 1 due by this time tomorrow")
     tile.click()
     page.wait_for_url("**/follow-ups")
-    expect(page.locator("#followups-table tbody tr")).to_have_count(2)
+    expect(page.locator("#followups-table tbody tr")).to_have_count(4)  # everything open, overdue first
     expect(page.locator("#followups-table tbody tr").first).to_contain_text("Ring back (-50h)")
+    expect(page.locator("nav.tabs a")).to_have_text(["Open (4)", "Overdue (2)", "Due (2)", "Done (0)"])
     assert page_width(page)[0] <= page_width(page)[1]
     shoot(page, f"follow-ups-{_tag(width, javascript)}")
     page.locator("#followups-table tbody tr").first.get_by_role("button", name="Mark the follow-up").click()
-    expect(page.locator("#followups-table tbody tr")).to_have_count(1)
+    expect(page.locator("#followups-table tbody tr")).to_have_count(3)
     expect(page.locator(".save-status" if javascript else ".flash-info")).to_have_text("Marked done.")
     page.click("nav.tabs >> text=Done")
     expect(page.locator("#followups-table tbody tr")).to_have_count(1)
@@ -213,8 +218,7 @@ def test_a_leads_page_leads_with_its_controls_and_one_timeline(
     for control in ("#status", "#body"):
         assert page.locator(control).bounding_box()["y"] < 700, control  # near the top, not under the page
     page.select_option("#status", "qualified")
-    if not javascript:
-        page.click("#nurture-card form:has(#status) button")
+    page.click("#nurture-card form:has(#status) button")
     expect(page.locator("#lead-timeline li").first).to_contain_text("Status changed")
     page.fill("#body", "Sent the pricing sheet")
     page.click("#lead-log button[type=submit]")
@@ -326,4 +330,67 @@ def test_search_results_never_take_the_focus_back(live_url, browser, session, ma
     expect(page.locator("#view-name")).to_be_focused()
     page.keyboard.type("Mine")
     expect(page.locator("#view-name")).to_have_value("Mine")
+    page.context.close()
+
+
+@pytest.mark.parametrize("control", ["#status", "#owner_id"])
+def test_arrowing_through_a_select_changes_nothing_until_saved(
+    live_url, browser, session, make_user, control, demo_data
+):
+    """Issue #31: a keyboard or screen-reader user browsing the Status or Owner options changes nothing; the
+    change is made (once, one timeline row) when they press Save, or Enter on the select."""
+    page = open_page(browser, width=1440)
+    log_in(page, live_url, make_user("sales").email)
+    page.goto(f"{live_url}/leads/3")
+    rows = page.locator("#lead-timeline li").count()
+    page.focus(control)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)  # long enough for a save-on-change to have answered
+    assert session.exec(select(AuditEvent).where(AuditEvent.action.like("lead.%.change"))).all() == []
+    expect(page.locator("#lead-timeline li")).to_have_count(rows)
+    chosen = page.locator(control).input_value()
+    if control == "#status":
+        page.locator(f"#nurture-card form:has({control}) button").click()
+    else:
+        page.keyboard.press("Enter")  # Enter saves, as in a text field
+    expect(page.locator("#nurture-card .save-status")).to_contain_text("changed")
+    expect(page.locator(control)).to_have_value(chosen)
+    expect(page.locator("#lead-timeline li")).to_have_count(rows + 1)
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action.like("lead.%.change"))).all()) == 1
+    page.context.close()
+
+
+def test_a_bulk_change_shows_in_the_rows_and_tells_refused_namesakes_apart(
+    live_url, browser, session, make_user, demo_data
+):
+    """Issue #31: after a bulk change the rows it changed show their new status without a reload, and two
+    refused people with one name are told apart (email, company)."""
+    page = open_page(browser, width=1440)
+    log_in(page, live_url, make_user("sales").email)
+    boxes = page.locator("#leads-table input[form=bulk-add]")
+    ids = [int(boxes.nth(n).get_attribute("value")) for n in range(4)]
+    for n, lead_id in enumerate(ids[2:]):
+        lead = session.get(Lead, lead_id)
+        lead.first_name, lead.last_name, lead.company = "Freja", "Hansen", f"Company {n}"
+        lead.processing_restricted = True
+        session.add(lead)
+    session.commit()
+    emails = [session.get(Lead, lead_id).email for lead_id in ids[2:]]
+    page.reload()
+    for lead_id in ids:
+        page.check(f"#leads-table input[value='{lead_id}']")
+    page.select_option("#bulk-status", "qualified")
+    page.click("button:has-text('Set status')")
+    expect(page.locator("#bulk-result")).to_contain_text("Changed 2 to “qualified”.")
+    for lead_id in ids[:2]:
+        expect(page.locator(f"#leads-table tr:has(input[value='{lead_id}']) span.status").first).to_have_text(
+            "qualified"
+        )
+    refusals = page.locator("#bulk-result .refusals li")
+    expect(refusals).to_have_count(2)
+    said = refusals.all_inner_texts()
+    assert sorted(n for n, text in enumerate(said) for e in emails if e in text) == [0, 1]  # one each
+    assert {n for n, text in enumerate(said) for c in ("Company 0", "Company 1") if c in text} == {0, 1}
+    shoot(page, "leads-bulk-refused-1440")
     page.context.close()

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from leads.grants import plans
 from leads.models import PlanPermission, SupportGrant
-from tests.factories import PINNED_NOW, add_installation, open_grant
+from tests.factories import PINNED_NOW, add_installation, add_lead, open_grant
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_message_data_and_close_through_the_pages(client, auth, session, managed
     page = client.get(f"/grants/{grant.id}").data.decode()
     assert "Sent logs" in page and "radius.log" in page
     clock.now += timedelta(hours=1)
-    client.post(f"/grants/{grant.id}/close")
+    client.post(f"/grants/{grant.id}/close", data={"confirm": "y"})
     page = client.get(f"/grants/{grant.id}").data.decode()
     assert "support request closed" in page and "radius.log" not in page and "Sent logs" not in page
     assert "Destroyed when the grant lapsed" in page
@@ -85,6 +85,19 @@ def test_the_list_flags_grants_lapsing_within_48_hours(client, auth, session, ma
     open_grant(session, managed, user, support_request_ref="SR-fresh")
     page = client.get("/grants").data.decode()
     assert page.count("lapses within 48 hours") == 1 and "SR-fresh" in page
+
+
+def test_the_list_names_each_grants_customer_and_installation(client, auth, session, managed):
+    """Issue #31: a row says whose deployment the access is to, not only a grant number and a reference."""
+    user = auth.login("support")
+    lead = add_lead(session, PINNED_NOW, "cust", company="Contoso Ltd")
+    managed.lead_id = lead.id
+    session.add(managed)
+    session.commit()
+    open_grant(session, managed, user, support_request_ref="SR-open")
+    lapsed = open_grant(session, managed, user, support_request_ref="SR-old", now=PINNED_NOW - timedelta(days=30))
+    page = client.get("/grants").data.decode()
+    assert lapsed.id and page.count("Contoso Ltd") == 2 and page.count("managed-app") == 2
 
 
 @pytest.mark.parametrize("role", ["sales"])
@@ -178,3 +191,20 @@ def test_message_times_across_the_march_change(client, auth, session, managed, c
     assert answer.status_code == 400 and "never showed on UK clocks" in page and 'value="2026-03-29T01:30"' in page
     session.refresh(grant)
     assert grant.communications == 2 and grant.last_communication_at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+def test_closing_a_grant_says_what_it_destroys_and_waits_for_a_tick(client, auth, session, managed):
+    """Issue #31: one click closed the request and destroyed everything held under the grant, unwarned."""
+    user = auth.login("support")
+    grant = open_grant(session, managed, user)
+    client.post(f"/grants/{grant.id}/data", data={"kind": "file", "description": "radius.log"})
+    page = client.get(f"/grants/{grant.id}").data.decode()
+    assert "destroys at once: the 1 item of data held under it" in page and 'name="confirm"' in page
+    refused = client.post(f"/grants/{grant.id}/close", data={})
+    assert refused.status_code == 400 and "Tick the box" in refused.data.decode()
+    assert "radius.log" in refused.data.decode()
+    session.refresh(grant)
+    assert grant.lapsed_at is None
+    assert client.post(f"/grants/{grant.id}/close", data={"confirm": "y"}).status_code == 303
+    session.refresh(grant)
+    assert grant.lapse_reason and grant.data_items_destroyed == 1

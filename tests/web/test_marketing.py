@@ -238,3 +238,17 @@ def test_templates_call_no_query_helpers_and_no_blueprint_offers_them(app, clien
     assert "Recorded: consent given for information updates and marketing." in answer and 'hx-swap-oob="true"' in answer
     added = client.post(f"/leads/{lead.id}/marketing-lists", data={"list_id": 1}, headers=HX).get_data(as_text=True)
     assert "Added to Launch." in added and 'id="marketing-panel"' in added
+
+
+@pytest.mark.parametrize(
+    ("at", "says"),
+    [("1999-12-31T10:00", "1 January 2000"), ("2026-11-26T10:00", "in the future")],
+    ids=["before-2000", "future"],
+)
+def test_a_consent_date_before_2000_or_in_the_future_is_refused_beside_it(client, auth, session, at, says):
+    """Issue #31: consent dated 1999 (a typo for 2019) or tomorrow is refused with why, nothing recorded."""
+    lead = make_lead(session, 1)
+    auth.login("sales")
+    answer = client.post(f"/leads/{lead.id}/consent", data={**CONSENT, "at": at}, headers=HX).get_data(as_text=True)
+    assert says in answer and f'value="{at}"' in answer
+    assert session.exec(select(ConsentRecord)).all() == []

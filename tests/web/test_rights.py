@@ -167,3 +167,36 @@ def test_the_register_csv_keeps_utc_and_says_so(client, auth, session, clock):
     rows = list(csv.DictReader(io.StringIO(client.post("/rights/export.csv").data.decode())))
     assert rows[0]["received_on"] == "2026-03-30"
     assert "recorded 2026-03-29 23:30 UTC)" in rows[0]["history"]
+
+
+REGISTERED = {"kind": "access", "requester_name": "Ada", "requester_email": "ada@x.example", "channel": "email"}
+
+
+def test_a_request_received_before_2000_is_refused(client, auth, session):
+    auth.login("support")
+    answer = client.post("/rights/new", data={**REGISTERED, "received_on": "1926-11-20"})
+    assert answer.status_code == 200 and "1 January 2000" in answer.data.decode()
+    assert session.exec(select(RightsRequest)).all() == []
+
+
+def test_a_request_received_over_a_month_ago_asks_whether_it_really_arrived_then(client, auth, session):
+    """Issue #31: a date a month or more back (2025 typed for 2026?) starts a deadline already passed; it is
+    registered only once staff tick that it really arrived then, the box shown again with the refusal."""
+    auth.login("support")
+    old = {**REGISTERED, "received_on": "2026-10-20"}  # PINNED_NOW is 25 Nov 2026
+    answer = client.post("/rights/new", data=old).data.decode()
+    assert "more than a month ago" in answer and 'name="really"' in answer and 'value="2026-10-20"' in answer
+    assert session.exec(select(RightsRequest)).all() == []
+    assert client.post("/rights/new", data={**old, "really": "y"}).status_code == 303
+    assert session.exec(select(RightsRequest)).one().received_on == date(2026, 10, 20)
+    assert client.post("/rights/new", data={**REGISTERED, "received_on": "2026-11-01"}).status_code == 303
+
+
+def test_closing_a_request_says_what_will_be_destroyed_and_when(client, auth, session):
+    auth.login("support")
+    client.post("/rights/new", data={**REGISTERED, "received_on": "2026-11-20"})
+    request = session.exec(select(RightsRequest)).one()
+    page = client.get(f"/rights/{request.id}").data.decode()
+    close = page[page.index('id="close-request"') :]
+    assert "name and email, what they asked" in close and "destroyed 3 years after it closes" in close
+    assert 'name="confirm" value="y" required' in close  # a tick first, with or without JavaScript

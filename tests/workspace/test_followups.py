@@ -56,8 +56,10 @@ def test_each_member_of_staff_sees_their_own_queue_in_order(session, make_user):
     _follow_up(session, lead, colleague, -1)
     assert _bodies(session, me, "overdue") == ["call in -30h", "call in -2h"]  # oldest first
     assert _bodies(session, me, "due") == ["call in 5h", "call in 20h", "call in 50h"]  # soonest first
-    assert followups.counts(session=session, author=me.email, now=PINNED_NOW) == {"overdue": 2, "due_soon": 2}
-    assert followups.counts(session=session, author=colleague.email, now=PINNED_NOW) == {"overdue": 1, "due_soon": 0}
+    mine = {"open": 5, "overdue": 2, "due": 3, "done": 0, "due_soon": 2}
+    assert followups.counts(session=session, author=me.email, now=PINNED_NOW) == mine
+    theirs = {"open": 1, "overdue": 1, "due": 0, "done": 0, "due_soon": 0}
+    assert followups.counts(session=session, author=colleague.email, now=PINNED_NOW) == theirs
 
 
 def test_marking_done_moves_it_to_done_once_and_is_audited(session, make_user):
@@ -114,3 +116,43 @@ def test_a_follow_up_typed_in_summer_is_uk_time(client, auth, session, clock):
     client.post(f"/leads/{lead.id}/notes", data={"kind": "call", "body": "x", "follow_up_on": "2027-07-01T10:00"})
     note = session.exec(select(LeadNote)).one()
     assert note.follow_up_on.hour == 9  # 10:00 BST is 09:00 UTC
+
+
+def test_the_queue_opens_on_everything_open_overdue_first_and_every_tab_counts(client, auth, session, make_user):
+    """Issue #31: the queue opened on "Overdue (0) - nothing overdue" while follow-ups were due tomorrow."""
+    me = auth.login("sales")
+    lead = _lead(session)
+    for hours in (20, -2, 50):
+        _follow_up(session, lead, me, hours)
+    followups.mark_done(session=session, note_id=_follow_up(session, lead, me, -9).id, actor=me, now=PINNED_NOW)
+    assert _bodies(session, me, "open") == ["call in -2h", "call in 20h", "call in 50h"]  # overdue first, then due
+    page = client.get("/follow-ups").get_data(as_text=True)
+    assert page.index("call in -2h") < page.index("call in 20h") < page.index("call in 50h")
+    assert "call in -9h" not in page  # done is its own tab
+    for tab in ("Open (3)", "Overdue (1)", "Due (2)", "Done (1)"):
+        assert tab in page, tab
+
+
+@pytest.mark.parametrize(
+    ("kind", "follow_up_on", "refused"),
+    [
+        ("follow_up", None, "needs the date"),  # a planned follow-up with no date never reaches the queue
+        ("call", PINNED_NOW + timedelta(days=100 * 365), "destroyed"),  # after the lead is gone (2126 vs 2029)
+        ("follow_up", PINNED_NOW + timedelta(days=2), None),
+    ],
+)
+def test_a_planned_follow_up_needs_a_date_within_the_leads_lifetime(session, make_user, kind, follow_up_on, refused):
+    me, lead = make_user("sales"), _lead(session)
+
+    def add():
+        nurture.add_note(
+            session=session, lead=lead, kind=kind, body="call", actor=me, now=PINNED_NOW, follow_up_on=follow_up_on
+        )
+
+    if refused:
+        with pytest.raises(nurture.NurtureError, match=refused):
+            add()
+        assert session.exec(select(LeadNote)).all() == []
+    else:
+        add()
+        assert session.exec(select(LeadNote)).one().follow_up_on == follow_up_on

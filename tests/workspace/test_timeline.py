@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from leads.models import (
     ConsentRecord,
@@ -18,7 +18,7 @@ from leads.models import (
 from leads.people import subjects
 from leads.staff import audit
 from leads.workspace import nurture, timeline
-from tests.factories import PINNED_NOW
+from tests.factories import PINNED_NOW, add_lead
 
 
 def _at(hours: int):
@@ -138,3 +138,20 @@ def test_another_leads_activity_is_not_in_the_timeline(session, make_user):
     session.commit()
     nurture.add_note(session=session, lead=other, kind="note", body="not yours", actor=actor, now=_at(1))
     assert timeline.for_lead(session=session, lead=mine) == []
+
+
+def test_the_timeline_shows_when_a_follow_up_is_due(session, make_user):
+    """Issue #31: a planned follow-up's entry says its due date, not only that one was planned."""
+    me = make_user("sales")
+    lead = add_lead(session, PINNED_NOW - timedelta(days=3))
+    nurture.add_note(
+        session=session,
+        lead=lead,
+        kind="follow_up",
+        body="Call back",
+        actor=me,
+        now=PINNED_NOW,
+        follow_up_on=datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+    )
+    entry = timeline.for_lead(session=session, lead=lead)[0]
+    assert "due 02 Dec 2026 10:00 GMT" in entry.title

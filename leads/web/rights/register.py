@@ -12,6 +12,7 @@ from flask_login import current_user
 from leads import db
 from leads.rights import register as rights_register
 from leads.rules import csvsafe, requests, rights, uktime
+from leads.rules.months import add_months
 from leads.web import htmx
 from leads.web.forms import RightsRequestForm
 from leads.web.permissions import can, requires
@@ -32,7 +33,7 @@ def register() -> str:
 def new() -> object:
     """Register a request (any member of staff); its deadline is computed at once."""
     form = RightsRequestForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _arrived_then(form):
         try:
             created = rights_register.create(
                 session=db.session(),
@@ -50,6 +51,20 @@ def new() -> object:
         else:
             return _registered(created)
     return render_template("rights/new.html", form=form)
+
+
+def _arrived_then(form: RightsRequestForm) -> bool:
+    """A date more than a month back (a year mistyped?) starts a deadline already passed: it is taken only once
+    staff tick that the request really arrived then; otherwise the form is refused, with the box to tick."""
+    if form.really.data or add_months(form.received_on.data, 1) >= uktime.today(db.now()):
+        return True
+    form.asked_really = True  # the template shows the box to tick
+    form.refuse(
+        form.received_on,
+        f"{form.received_on.data:%d %b %Y} is more than a month ago, so the answer would already be due. "
+        "Check the year; if it really arrived then, tick the box below and register it.",
+    )
+    return False
 
 
 def _registered(created: Any) -> object:
