@@ -112,7 +112,8 @@ def plant(app, session, table: TableClient, who: str, c: dict[str, str], actor, 
     lead = session.exec(select(Lead).where(Lead.email == email)).one()
     second = session.exec(select(Lead).where(Lead.email == f"{c['second']}@x.example")).one()
     nurture.add_note(session=session, lead=lead, kind="call", body=c["note"], actor=staff, now=PINNED_NOW)
-    nurture.add_note(session=session, lead=lead, kind="follow_up", body=c["followup"], actor=staff, now=PINNED_NOW)
+    nurture.add_note(session=session, lead=lead, kind="follow_up", body=c["followup"], actor=staff, now=PINNED_NOW,
+                     follow_up_on=PINNED_NOW + timedelta(days=1))  # fmt: skip
     given = records.ConsentInput("marketing", True, "email_reply", c["evidence"], "v1", PINNED_NOW - timedelta(days=9))
     records.record(session=session, lead=lead, given=given, actor=staff, now=PINNED_NOW)
     given = records.ConsentInput("queries", True, "email_reply", c["personev"], "v1", PINNED_NOW - timedelta(days=8))
