@@ -1,5 +1,6 @@
 """Authentication events in the audit trail: password log-ins that succeed or fail, wrong
-second-factor codes, log-outs and lock-outs. Single sign-on audits its own (`leads.staff.sso`).
+second-factor codes, wrong current passwords on the change-password page, log-outs and lock-outs. Single
+sign-on audits its own (`leads.staff.sso`).
 
 Never the typed secret, and never a typed email that names nobody (people type passwords into the email
 field): a failure names the account only when one exists, as the record it was against. The actor of a failure
@@ -19,6 +20,7 @@ from leads.staff import audit, users
 ANONYMOUS = "anonymous"
 LOGIN_SUCCEEDED, LOGIN_FAILED, CODE_FAILED = "login.succeeded", "login.failed", "login.code_failed"
 LOGGED_OUT, LOCKED_OUT = "logout", "login.locked_out"
+CHANGE_PROOF_FAILED = "login.current_password_failed"
 
 
 def succeeded(*, session: Session, user: User, method: str, address: str | None, now: datetime) -> None:
@@ -40,6 +42,15 @@ def code_failed(*, session: Session, user: User, address: str | None, now: datet
     """A wrong second-factor code after `user`'s right password (the code is not kept). Commits."""
     details = {"address": address}
     audit.commit(session=session, at=now, actor=ANONYMOUS, action=CODE_FAILED, on=("user", user.id), details=details)
+
+
+def current_password_failed(*, session: Session, user: User, address: str | None, now: datetime) -> None:
+    """A signed-in session typed a wrong current password when changing `user`'s password: a stolen session
+    guessing looks like this. The actor is anonymous, as for any failed proof; the password is not kept. Commits."""
+    details = {"address": address}
+    audit.commit(
+        session=session, at=now, actor=ANONYMOUS, action=CHANGE_PROOF_FAILED, on=("user", user.id), details=details
+    )
 
 
 def logged_out(*, session: Session, user: User, address: str | None, now: datetime) -> None:

@@ -159,6 +159,9 @@ def password() -> object:
         except users.PasswordError as error:
             if isinstance(error, users.WrongPassword):  # a stolen session guessing: the account's budget
                 throttle.record_failed_login()
+                signins.current_password_failed(
+                    session=db.session(), user=me, address=request.remote_addr, now=db.now()
+                )
             form.new.errors.append(str(error))
         else:
             _log_in_again(me)

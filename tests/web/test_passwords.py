@@ -75,3 +75,13 @@ def test_wrong_current_passwords_spend_the_accounts_login_budget(client, auth):
     assert client.post("/account/password", data=right).status_code == 429
     client.post("/logout")
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 429
+
+
+def test_a_wrong_current_password_is_audited_against_the_account_and_kept_out_of_the_trail(app, session, make_user):
+    user = make_user("sales")
+    thief = logged_in(app, user)
+    for guess in ("guess number one!", "guess number two!"):
+        assert "not right" in change(thief, guess, NEW).data.decode()
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "login.current_password_failed")).all()
+    assert [(e.actor, e.record_type, e.record_id) for e in events] == [("anonymous", "user", str(user.id))] * 2
+    assert not any("guess" in str(e.details) for e in events)  # never the typed secret
