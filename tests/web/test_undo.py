@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from leads.models import Installation, Lead, LeadNote
+from sqlmodel import select
+
+from leads.models import Installation, Lead, LeadNote, MarketingListMember
 from leads.workspace import undo
 from tests.factories import PINNED_NOW, add_installation, add_lead
+from tests.marketing_samples import give, make_lead, make_list
 
 
 def _undo_form(html: str) -> dict[str, list[str]]:
@@ -121,3 +124,15 @@ def test_an_installation_link_offers_undo_and_undo_unlinks_it(client, auth, sess
     client.post("/undo", data=fields)
     session.expire_all()
     assert session.get(Installation, installation.id).lead_id is None
+
+
+def test_an_addition_to_a_marketing_list_offers_undo_in_the_marketing_panel(client, auth, session):
+    lead, launch = make_lead(session, 1), make_list(session)
+    give(session, lead, at=PINNED_NOW - timedelta(days=1))
+    auth.login("sales")
+    panel = client.post(
+        f"/leads/{lead.id}/marketing-lists", data={"list_id": launch.id}, headers={"HX-Request": "true"}
+    )
+    assert "Added to Launch." in panel.data.decode()
+    client.post("/undo", data=_undo_form(panel.data.decode()))
+    assert session.exec(select(MarketingListMember)).all() == []
