@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
         saved_views,
         second_factor,
         sso,
+        undo,
         unsubscribe,
         webhooks,
     )
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         rights_pages,
         nurture,
+        undo,
         followups,
         saved_views,
         grant_pages,

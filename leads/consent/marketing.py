@@ -156,6 +156,33 @@ def add_to_list(*, session: Session, list_id: int, lead_ids: Iterable[int], acto
     return result
 
 
+def remove_from_list(
+    *, session: Session, list_id: int, lead_id: int, actor: Actor, now: datetime, undoes: int | None = None
+) -> bool:
+    """Take one lead off a list (`undoes`: the audit event of the addition this puts back, if any); False when
+    they were not on it. Never refused: it only stops processing. Audited. Commits."""
+    member = session.exec(
+        select(MarketingListMember).where(
+            MarketingListMember.list_id == list_id, MarketingListMember.lead_id == lead_id
+        )
+    ).first()
+    if member is None:
+        return False
+    session.delete(member)
+    details = {"list_id": list_id, **({"undoes": undoes} if undoes is not None else {})}
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="marketing_list.remove",
+        record_type="lead",
+        record_id=lead_id,
+        details=details,
+    )
+    session.commit()
+    return True
+
+
 # --- marketing emails ----------------------------------------------------------------------------------------
 
 

@@ -237,12 +237,20 @@ def erase_leads(
 
 
 def erase_person(
-    *, session: Session, person: Person, now: datetime, actor: str, tombstone_key: str, source: SourceTable | None
+    *,
+    session: Session,
+    person: Person,
+    now: datetime,
+    actor: str,
+    tombstone_key: str,
+    source: SourceTable | None,
+    request_id: int | None = None,
 ) -> Report:
     """The right to erasure, driven by the personal-data map: every table the map finds the person in is
     destroyed (through the retention machinery: tombstones, source deletions), goes with its parent, or is
     deleted, as the map says; request records are kept as the map's outline rule says. Then the map is walked
-    again, and anything left that should have gone is an error (RuntimeError). Audited with counts only."""
+    again, and anything left that should have gone is an error (RuntimeError). Audited with counts only, against
+    the rights request it answers (`request_id`) when there is one."""
     report = Report(as_of=now, dry_run=False)
     found = held.held(session=session, person=person)
     _erase_found(session, found, report, now, actor, tombstone_key)
@@ -250,7 +258,16 @@ def erase_person(
     session.commit()
     _flush_source(session, source, report)
     left = _left(session, found, held.held(session=session, person=person))
-    audit.record(session=session, at=now, actor=actor, action="rights.erasure", details=report.summary())
+    answered = ("rights_request", request_id) if request_id is not None else (None, None)
+    audit.record(
+        session=session,
+        at=now,
+        actor=actor,
+        action="rights.erasure",
+        record_type=answered[0],
+        record_id=answered[1],
+        details=report.summary(),
+    )
     session.commit()
     if left:
         raise RuntimeError(f"erasure left records the data map says must go: {left}")

@@ -237,7 +237,8 @@ def erase(
     report = sweeper.Report(as_of=now, dry_run=False)
     for person in people:
         _add_up(report, sweeper.erase_person(
-            session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source
+            session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source,
+            request_id=request.id,
         ))  # fmt: skip
     return report
 

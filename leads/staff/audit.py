@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import tuple_
+from sqlalchemy import or_, tuple_
 from sqlmodel import Session, col, select
 
-from leads.models import AuditEvent, User
+from leads.models import AuditEvent, Lead, User
+from leads.rules import auditwords
+from leads.rules.vocabulary import staff_label
 
 #: The action of an access-log entry: a page or file showing one person's data was served (see `viewed`).
 VIEWED = "record.viewed"
@@ -104,6 +106,7 @@ class TrailQuery:
     since: datetime | None = None
     until: datetime | None = None  # exclusive
     after: tuple[datetime, int] | None = None
+    kind: str | None = None  # a key of auditwords.KINDS
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ def trail(*, session: Session, query: TrailQuery, per_page: int = 50) -> TrailPa
         where.append(AuditEvent.at >= query.since)
     if query.until is not None:
         where.append(AuditEvent.at < query.until)
+    if query.kind in auditwords.KINDS:
+        prefixes = auditwords.KINDS[query.kind][1]
+        where.append(or_(*(col(AuditEvent.action).startswith(prefix, autoescape=True) for prefix in prefixes)))
     if query.after is not None:
         where += [AuditEvent.at <= query.after[0], tuple_(AuditEvent.at, AuditEvent.id) < query.after]
     limit = min(max(per_page, 1), MAX_PER_PAGE)
@@ -140,3 +146,59 @@ def trail(*, session: Session, query: TrailQuery, per_page: int = 50) -> TrailPa
 def encode_cursor(event: AuditEvent) -> str:
     """The cursor that resumes the trail just after (older than) `event`."""
     return f"{event.at.astimezone(UTC).isoformat()}~{event.id}"
+
+
+#: How the trail names a record that is not a lead or a member of staff.
+RECORD_WORDS = {
+    "installation": "installation",
+    "support_grant": "support grant",
+    "grant": "support grant",
+    "rights_request": "rights request",
+    "person": "person",
+    "marketing_list": "marketing list",
+    "mailing": "mailing",
+    "plan": "plan",
+    "sync_run": "sync run",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One event as the audit page shows it: the event, what happened in one sentence, and its kind."""
+
+    event: AuditEvent
+    sentence: str
+    kind: str | None
+
+
+def described(*, session: Session, events: list[AuditEvent]) -> list[Line]:
+    """Each event in words (`auditwords`), naming staff and the leads' people as they are now (a destroyed
+    lead is named by its id only). Two queries, whatever the number of events."""
+    lead_ids = {int(e.record_id) for e in events if e.record_type == "lead" and (e.record_id or "").isdigit()}
+    leads = session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))) if lead_ids else []
+    names = {lead.id: lead.display_name for lead in leads}
+    staff = {user.id: staff_label(user.email) for user in session.exec(select(User))}
+    lines = []
+    for event in events:
+        details = json.loads(event.details) if event.details else {}
+        what = _named(event, names, staff)
+        text = auditwords.sentence(event.action, who=_who(event.actor), what=what, details=details, staff=staff)
+        lines.append(Line(event, text, auditwords.kind_of(event.action)))
+    return lines
+
+
+def _who(actor: str) -> str:
+    return "Someone not signed in" if actor == "anonymous" else staff_label(actor)
+
+
+def _named(event: AuditEvent, leads: dict[int | None, str], staff: dict[int | None, str]) -> str:
+    """The record as the sentence names it: a lead by its person's name, staff by name, the rest by kind and id."""
+    kind, key = event.record_type, event.record_id or ""
+    if kind is None:
+        return "no single record"
+    number = int(key) if key.isdigit() else None
+    if kind == "lead":
+        return leads.get(number) or f"lead {key} (since destroyed)"
+    if kind == "user":
+        return staff.get(number) or f"member of staff {key}"
+    return f"{RECORD_WORDS.get(kind, kind.replace('_', ' '))} {key}".strip()

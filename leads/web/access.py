@@ -11,8 +11,9 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from leads import db
+from leads.rules import auditwords
 from leads.staff import audit, users
-from leads.web import inputs
+from leads.web import htmx, inputs
 from leads.web.permissions import requires
 
 bp = Blueprint("access", __name__)
@@ -23,6 +24,7 @@ RECORD_PAGES = {
     "lead": ("pages.lead_detail", "lead_id"),
     "installation": ("pages.installation_detail", "installation_id"),
     "grant": ("grants.grant_detail", "grant_id"),
+    "support_grant": ("grants.grant_detail", "grant_id"),
     "rights_request": ("rights.detail", "request_id"),
     "marketing_list": ("marketing.list_detail", "list_id"),
     "user": ("auth.users_admin", None),
@@ -30,7 +32,11 @@ RECORD_PAGES = {
 
 
 def viewed(record_type: str, record_id: object, what: str = "") -> None:
-    """Log that the current member of staff is being shown this record (call it in the view, before rendering)."""
+    """Log that the current member of staff is being shown this record (call it in the view, before rendering).
+    Once per page a person opened: a fragment htmx swaps into a page already logged (a search within it, a
+    tab) is part of that view, so it logs nothing of its own."""
+    if htmx.wants_fragment():
+        return
     actor = current_user._get_current_object()  # type: ignore[attr-defined]
     audit.viewed(
         session=db.session(), actor=actor, record_type=record_type, record_id=record_id, now=db.now(), what=what
@@ -40,16 +46,19 @@ def viewed(record_type: str, record_id: object, what: str = "") -> None:
 @bp.get("/admin/audit")
 @requires("audit.view")
 def audit_trail() -> str:
-    """Who did or viewed what, newest first; filter by member of staff, record and dates (UTC, inclusive)."""
+    """Who did or viewed what, each in a sentence, newest first; filter by member of staff, record, kind of
+    action and dates (UTC, inclusive)."""
     query = parse(request.args)
     page = audit.trail(session=db.session(), query=query, per_page=PER_PAGE)
     return render_template(
         "admin/audit.html",
         page=page,
+        lines=audit.described(session=db.session(), events=page.events),
         args={k: v for k, v in request.args.items() if k != "after" and v},
         staff=users.list_users(session=db.session()),
         record_types=sorted({*audit.VIEWABLE, "user"}),
         record_pages=RECORD_PAGES,
+        kinds={key: label for key, (label, _) in auditwords.KINDS.items()},
     )
 
 
@@ -66,7 +75,14 @@ def parse(args: Any) -> audit.TrailQuery:
         since=datetime.combine(since, time(), tzinfo=UTC) if since else None,
         until=datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC) if until and until < date.max else None,
         after=_cursor(args.get("after")),
+        kind=_kind(args.get("kind")),
     )
+
+
+def _kind(raw: str | None) -> str | None:
+    if raw and raw not in auditwords.KINDS:
+        abort(400, f"kind must be one of: {', '.join(auditwords.KINDS)}.")
+    return raw or None
 
 
 def _id(raw: str | None, name: str) -> int | None:

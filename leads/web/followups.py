@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.web import htmx
+from leads.web import htmx, undo
 from leads.web.permissions import requires
 from leads.workspace import followups
 
@@ -15,8 +15,9 @@ bp = Blueprint("followups", __name__)
 
 @bp.get("/follow-ups")
 @requires("leads.nurture")
-def queue() -> str:
-    """The signed-in member of staff's follow-ups; htmx swaps just the table."""
+def queue(offer: undo.Offer | None = None) -> str:
+    """The signed-in member of staff's follow-ups; htmx swaps just the table (with `offer`, after marking one
+    done, the table offers to undo it)."""
     session, query = db.session(), followups.parse(request.values)  # a POST to mark done says which part
     listing = followups.queue(
         session=session,
@@ -34,6 +35,7 @@ def queue() -> str:
         counts=followups.counts(session=session, author=current_user.email, now=db.now()),
         shows=followups.SHOWS,
         now=db.now(),
+        undo=offer,
     )
 
 
@@ -41,6 +43,7 @@ def queue() -> str:
 @requires("leads.nurture")
 def mark_done(note_id: int) -> object:
     """Mark one follow-up done, then show the same part of the queue again."""
+    since = undo.mark()
     try:
         followups.mark_done(session=db.session(), note_id=note_id, actor=current_user, now=db.now())
     except followups.FollowUpError as error:
@@ -48,4 +51,8 @@ def mark_done(note_id: int) -> object:
     else:
         htmx.say("Marked done.")
     back = url_for("followups.queue", show=request.form.get("show") or "open")
-    return queue() if htmx.wants_fragment() else htmx.see_other(back)
+    offer = undo.offer(since, back)
+    if htmx.wants_fragment():
+        return queue(offer=offer)
+    undo.flash_offer(offer)
+    return htmx.see_other(back)

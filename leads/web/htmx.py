@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_htmx import HTMX
@@ -50,6 +51,16 @@ def wants_fragment() -> bool:
 def render(page_template: str, fragment_template: str, /, **context: Any) -> str:
     """Render the fragment template for an htmx swap, else the whole page (which includes it)."""
     return render_template(fragment_template if wants_fragment() else page_template, **context)
+
+
+def current_page(default: str) -> str:
+    """The path and query of the page a request was made from (htmx's HX-Current-URL, else the Referer), or
+    `default` when neither names one. Not trusted: callers pass it through `inputs.safe_next`."""
+    came_from = request.headers.get("HX-Current-URL") or request.referrer
+    if not came_from:
+        return default
+    parts = urlsplit(came_from)
+    return parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else default
 
 
 def say(message: str, *, ok: bool = True) -> None:

@@ -16,7 +16,7 @@ from leads import db
 from leads.consent import export as list_export
 from leads.consent import mailings, marketing, records
 from leads.rules import consent
-from leads.web import access, htmx, refusals
+from leads.web import access, htmx, refusals, undo
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import (
     AddToListForm,
@@ -81,7 +81,7 @@ def _consent_answer(lead: Any, form: ConsentForm, message: str, *, ok: bool) -> 
 @requires("marketing.act")
 def lead_add_to_list(lead_id: int) -> Any:
     """Add this lead to a marketing list, if the consent gate allows."""
-    lead = _lead_or_404(lead_id)
+    lead, since = _lead_or_404(lead_id), undo.mark()
     form = ListChoiceForm()
     if not form.validate_on_submit():
         return _marketing_answer(lead, first_error(form), ok=False)
@@ -92,7 +92,7 @@ def lead_add_to_list(lead_id: int) -> Any:
     except marketing.MarketingError as error:
         return _marketing_answer(lead, str(error), ok=False)
     message, ok = _said(result, f"Added to {result.about}.", f"Already on {result.about}.")
-    return _marketing_answer(lead, message, ok=ok)
+    return _marketing_answer(lead, message, ok=ok, since=since)
 
 
 @bp.post("/leads/<int:lead_id>/marketing-emails")
@@ -126,17 +126,21 @@ def _said(result: records.Result, done: str, unchanged: str) -> tuple[str, bool]
     return (done if result.done else unchanged), True
 
 
-def _marketing_answer(lead: Any, message: str, *, ok: bool, field: str | None = None) -> Any:
-    """The lead's marketing panel again, with how the action went; refused, the form as it was sent."""
+def _marketing_answer(lead: Any, message: str, *, ok: bool, field: str | None = None, since: int | None = None) -> Any:
+    """The lead's marketing panel again, with how the action went; refused, the form as it was sent. With
+    `since` (an undo mark), it offers Undo for what was changed after it."""
     if not ok and not htmx.wants_fragment():
         return refusals.show_again("pages.lead_detail", field=field, reason=message, lead_id=lead.id)
     if not ok:
         refusals.note(field=field, reason=message)
+    page = url_for("pages.lead_detail", lead_id=lead.id)
+    offer = undo.offer(since, page) if since is not None else None
     if not htmx.wants_fragment():
         flash(message, "info" if ok else "error")
-        return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
+        undo.flash_offer(offer)
+        return htmx.see_other(page)
     shown = marketing.lead_marketing(session=db.session(), lead=lead, now=db.now())
-    answer = {"marketing_message": message, "marketing_ok": ok}
+    answer = {"marketing_message": message, "marketing_ok": ok, "undo": offer}
     return render_template("_partials/marketing-panel.html", lead=lead, lead_marketing=shown, **answer)
 
 
@@ -147,7 +151,7 @@ def _marketing_answer(lead: Any, message: str, *, ok: bool, field: str | None = 
 @requires("marketing.act")
 def bulk_add() -> Any:
     """Add the leads ticked on the leads list to a marketing list: how many were added, who was refused and why."""
-    form = AddToListForm()
+    form, since = AddToListForm(), undo.mark()
     result, error = None, None
     if not form.validate_on_submit():
         error = first_error(form)
@@ -158,7 +162,8 @@ def bulk_add() -> Any:
             )
         except marketing.MarketingError as problem:
             error = str(problem)
-    return htmx.render("marketing/added.html", "_partials/bulk-result.html", result=result, error=error)
+    offer = undo.offer(since, htmx.current_page(url_for("pages.leads_list")))
+    return htmx.render("marketing/added.html", "_partials/bulk-result.html", result=result, error=error, undo=offer)
 
 
 @bp.route("/marketing/lists", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from leads import db
 from leads.rules import uktime
 from leads.rules.vocabulary import staff_label
 from leads.staff import users
-from leads.web import htmx, inputs, refusals
+from leads.web import htmx, inputs, refusals, undo
 from leads.web.forms import NoteForm
 from leads.web.permissions import requires
 from leads.workspace import nurture, queries, timeline
@@ -26,14 +26,17 @@ def _lead(lead_id: int) -> Any:
     return queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
 
 
-def _back(lead: Any, fragment: str, /, **context: object) -> object:
+def _back(lead: Any, fragment: str, /, since: int | None = None, **context: object) -> object:
     """The updated fragment and the timeline for htmx (200, so htmx swaps it, errors included); a redirect
-    otherwise."""
+    otherwise. With `since` (an undo mark), the answer offers Undo for the changes made after it."""
+    page = url_for("pages.lead_detail", lead_id=lead.id)
+    offer = undo.offer(since, page) if since is not None else None
     if htmx.wants_fragment():
         entries = timeline.for_lead(session=db.session(), lead=lead)
         answer = "_partials/lead-log-answer.html"
-        return htmx.render(answer, answer, fragment=fragment, timeline=entries, lead=lead, **context)
-    return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
+        return htmx.render(answer, answer, fragment=fragment, timeline=entries, lead=lead, undo=offer, **context)
+    undo.flash_offer(offer)
+    return htmx.see_other(page)
 
 
 @bp.post("/leads/<int:lead_id>/status")
@@ -61,9 +64,10 @@ def change_owner(lead_id: int) -> object:
 
 
 def _nurture_card(lead: Any, action: Callable[[], object], done: str) -> object:
+    since = undo.mark()
     error = _try(action, done)
     staff = users.list_users(session=db.session())
-    return _back(lead, "_partials/nurture-card.html", staff=staff, nurture_error=error)
+    return _back(lead, "_partials/nurture-card.html", since=since, staff=staff, nurture_error=error)
 
 
 @bp.post("/leads/<int:lead_id>/notes")
@@ -123,7 +127,7 @@ def bulk_owner() -> object:
 
 def _bulk(changed_to: str, change: Callable[[Any], object]) -> object:
     """Apply `change` to each ticked lead; the answer says how many changed and who was refused, and why."""
-    ids = request.form.getlist("lead_id", type=inputs.record_id)
+    ids, since = request.form.getlist("lead_id", type=inputs.record_id), undo.mark()
     leads = queries.leads_by_id(session=db.session(), lead_ids=ids)
     done, refused = [], []
     for lead in leads.values():
@@ -136,12 +140,15 @@ def _bulk(changed_to: str, change: Callable[[Any], object]) -> object:
         done=done, refused=refused, unchanged=[], changed_to=changed_to, missing=[i for i in ids if i not in leads]
     )
     error = None if ids else "Tick at least one lead."
+    staff = users.list_users(session=db.session())
     return htmx.render(
         "marketing/added.html",
         "_partials/bulk-result.html",
         result=result if ids else None,
         error=error,
         oob_rows=htmx.wants_fragment(),
+        undo=undo.offer(since, htmx.current_page(url_for("pages.leads_list"))),
+        owners={user.id: staff_label(user.email) for user in staff},
     )
 
 
@@ -151,18 +158,19 @@ def link_installation(installation_id: int) -> object:
     """Confirm that an installation belongs to a lead (lead_id given) or undo the link (no lead_id)."""
     found = queries.get_installation(session=db.session(), installation_id=installation_id) or abort(404)
     lead_id = request.form.get("lead_id", type=inputs.record_id)
-    lead = _lead(lead_id) if lead_id else None
+    lead, since = (_lead(lead_id) if lead_id else None), undo.mark()
+    back = request.form.get("back") == "lead" and (lead_id or found[0].lead_id)
     try:  # linking is a gated action: a restricted or objecting person's installation is not linked
         nurture.link(session=db.session(), installation=found[0], lead=lead, actor=current_user, now=db.now())
         htmx.say("Linked." if lead else "Link undone.")
     except nurture.NurtureError as error:
         htmx.say(str(error), ok=False)
-    back = request.form.get("back") == "lead" and (lead_id or found[0].lead_id)
     target = (
         url_for("pages.lead_detail", lead_id=back)
         if back
         else url_for("pages.installation_detail", installation_id=installation_id)
     )
+    undo.flash_offer(undo.offer(since, target))
     return htmx.see_other(target)
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from leads import db
 from leads.rules import schedule, uktime
+from leads.rules.vocabulary import staff_label
 from leads.web import access, htmx, refusals, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import ConsentForm
@@ -55,6 +56,7 @@ def leads_list() -> str:
         query=query,
         options=page.options,
         staff=page.staff,
+        owners={user.id: staff_label(user.email) for user in page.staff},
         select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
         lists=page.lists,
         saved_views=page.saved_views,

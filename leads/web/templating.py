@@ -15,6 +15,7 @@ from leads import db
 from leads.grants import grants
 from leads.rules import consent, lifecycle, requests, rights, schedule, uktime, vocabulary
 from leads.web import permissions, refusals
+from leads.workspace import undo
 
 #: What every template may call or read, by name: pure functions and the fixed vocabularies.
 GLOBALS: dict[str, Any] = {
@@ -30,6 +31,7 @@ GLOBALS: dict[str, Any] = {
     "uk_time": uktime.show,
     "retention_rules": schedule.SCHEDULE,
     "staff_label": vocabulary.staff_label,
+    "undo_minutes": int(undo.UNDO_WINDOW.total_seconds() // 60),
     "install_states": vocabulary.INSTALL_STATES,
     "nurture_statuses": vocabulary.NURTURE_STATUSES,
     "note_kinds": vocabulary.NOTE_KINDS,

@@ -95,5 +95,18 @@ def mark_done(*, session: Session, note_id: int, actor: User, now: datetime) -> 
     if note.follow_up_done_at is None:
         note.follow_up_done_at, note.follow_up_done_by = now, actor.email
         session.add(note)
-        audit.commit(session=session, at=now, actor=actor, action="lead.follow_up.done", on=("lead", note.lead_id))
+        done = {"note_id": note.id}
+        audit.commit(
+            session=session, at=now, actor=actor, action="lead.follow_up.done", on=("lead", note.lead_id), details=done
+        )
     return note
+
+
+def reopen(*, session: Session, note: LeadNote, actor: User, now: datetime, undoes: int) -> None:
+    """Put a follow-up marked done back in the queue, undoing audit event `undoes`. Audited. Commits."""
+    note.follow_up_done_at, note.follow_up_done_by = None, None
+    session.add(note)
+    details = {"note_id": note.id, "undoes": undoes}
+    audit.commit(
+        session=session, at=now, actor=actor, action="lead.follow_up.reopen", on=("lead", note.lead_id), details=details
+    )

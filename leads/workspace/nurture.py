@@ -26,9 +26,16 @@ class NurtureError(ValueError):
 
 
 def _through_gate(
-    session: Session, action_code: str, lead: Lead, actor: User, now: datetime, change: Callable[[], dict[str, Any]]
+    session: Session,
+    action_code: str,
+    lead: Lead,
+    actor: User,
+    now: datetime,
+    change: Callable[[], dict[str, Any]],
+    undoes: int | None = None,
 ) -> None:
-    """Run a nurture change through the consent gate (refused while restricted or being erased), audited there."""
+    """Run a nurture change through the consent gate (refused while restricted or being erased), audited there;
+    `undoes` is the audit event of the change this one puts back, if it is an undo."""
     outcome = records.gate(
         session=session,
         action_code=action_code,
@@ -36,30 +43,50 @@ def _through_gate(
         actor=actor,
         now=now,
         act=lambda _lead, _relied_on: change(),
+        details=undone(undoes),
     )[0]
     session.commit()
     if not outcome.decision.allowed:
         raise NurtureError(outcome.decision.reason_text)
 
 
-def set_status(*, session: Session, lead: Lead, status: str, actor: User, now: datetime) -> Lead:
-    """Change the nurture status. Gated and audited. Commits."""
+def undone(undoes: int | None) -> dict[str, Any] | None:
+    """The audit details that mark a change as the undo of audit event `undoes` (None: not an undo)."""
+    return {"undoes": undoes} if undoes is not None else None
+
+
+def set_status(
+    *, session: Session, lead: Lead, status: str, actor: User, now: datetime, undoes: int | None = None
+) -> Lead:
+    """Change the nurture status (`undoes`: the audit event this puts back, if any). Gated and audited. Commits."""
     if status not in NURTURE_STATUSES:
         raise NurtureError(f"Unknown status {status!r}.")
-    return _set_field(session, lead, "nurture_status", status, "lead.status.change", actor, now)
+    return _set_field(session, lead, ("nurture_status", status), "lead.status.change", actor, now, undoes)
 
 
-def set_owner(*, session: Session, lead: Lead, owner_id: int | None, actor: User, now: datetime) -> Lead:
-    """Assign the lead to an active member of staff (or nobody). Gated and audited. Commits."""
+def set_owner(
+    *, session: Session, lead: Lead, owner_id: int | None, actor: User, now: datetime, undoes: int | None = None
+) -> Lead:
+    """Assign the lead to an active member of staff (or nobody); `undoes` as for `set_status`. Gated and audited.
+    Commits."""
     if owner_id is not None:
         owner = session.get(User, owner_id)
         if owner is None or not owner.active:
             raise NurtureError("Choose an active member of staff.")
-    return _set_field(session, lead, "owner_id", owner_id, "lead.owner.change", actor, now)
+    return _set_field(session, lead, ("owner_id", owner_id), "lead.owner.change", actor, now, undoes)
 
 
-def _set_field(session: Session, lead: Lead, field: str, value: Any, action: str, actor: User, now: datetime) -> Lead:
+def _set_field(
+    session: Session,
+    lead: Lead,
+    field_value: tuple[str, Any],
+    action: str,
+    actor: User,
+    now: datetime,
+    undoes: int | None,
+) -> Lead:
     """Set one field of the lead through the gate (`action`), audited with its value before and after. Commits."""
+    field, value = field_value
 
     def change() -> dict[str, Any]:
         before = getattr(lead, field)
@@ -67,7 +94,7 @@ def _set_field(session: Session, lead: Lead, field: str, value: Any, action: str
         session.add(lead)
         return {"before": before, "after": value}
 
-    _through_gate(session, action, lead, actor, now, change)
+    _through_gate(session, action, lead, actor, now, change, undoes)
     return lead
 
 
@@ -143,11 +170,20 @@ def link_suggestions(*, session: Session, lead: Lead, limit: int = 5) -> list[In
     return list(session.exec(query)) if product else []
 
 
-def link(*, session: Session, installation: Installation, lead: Lead | None, actor: User, now: datetime) -> None:
-    """Confirm (lead given) or undo (None) the link between an installation and a lead. Audited. Commits.
+def link(
+    *,
+    session: Session,
+    installation: Installation,
+    lead: Lead | None,
+    actor: User,
+    now: datetime,
+    undoes: int | None = None,
+) -> None:
+    """Confirm (lead given) or undo (None) the link between an installation and a lead (`undoes`: the audit
+    event this puts back, if any). Audited. Commits.
 
     Confirming combines the person's data, so it passes the gate: refused (NurtureError) while the lead's person
-    has restricted processing, objected or asked for erasure. Undoing is never refused."""
+    has restricted processing, objected or asked for erasure. Unlinking is never refused."""
     if lead is not None:
 
         def change() -> dict[str, Any]:
@@ -155,11 +191,11 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
             session.add(installation)
             return {"installation_id": installation.id, "before": before}
 
-        _through_gate(session, "installation.link", lead, actor, now, change)
+        _through_gate(session, "installation.link", lead, actor, now, change, undoes)
         return
     before, installation.lead_id = installation.lead_id, None
     session.add(installation)
-    change, unlinked = {"before": before, "after": installation.lead_id}, ("installation", installation.id)
+    change, unlinked = {"before": before, "after": None, **(undone(undoes) or {})}, ("installation", installation.id)
     audit.commit(session=session, at=now, actor=actor, action="installation.unlink", on=unlinked, details=change)
 
 

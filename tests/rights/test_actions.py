@@ -161,6 +161,8 @@ def test_erasure_destroys_everything_here_and_at_the_source_and_sync_cannot_rest
     client.post(f"/rights/{request_id}/leads", data={"lead_id": grace_id})
     erased = client.post(f"/rights/{request_id}/erase", data={"confirm": "erase"}, follow_redirects=True)
     assert "Erased 1 lead and 1 installation. The source table row is deleted too." in erased.data.decode()
+    summary = session.exec(select(AuditEvent).where(AuditEvent.action == "rights.erasure")).one()
+    assert (summary.record_type, summary.record_id) == ("rights_request", str(request_id))  # names what it answered
     session.expire_all()
     assert session.get(Lead, grace_id) is None and session.exec(select(Installation)).all() == []
     assert sorted(session.exec(select(Tombstone.kind)).all()) == ["install_notification", "lead"]

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from leads.models import AuditEvent, Lead
+from leads.rules.vocabulary import staff_label
 from leads.staff import audit
 from tests.factories import PINNED_NOW, logged_in
 from tests.web.walk import populate
@@ -68,6 +69,51 @@ def test_the_audit_page_shows_a_view_and_filters_by_staff_record_and_date(app, s
     text = dated.data.decode()
     assert f"installation {ids['installation_id']}" in text and f"lead {ids['lead_id']}" not in text
     assert logged_in(app, staff["support"]).get("/admin/audit").status_code == 403
+
+
+def _rows(response) -> str:
+    """The trail's table body: what the entries say, without the filters above them."""
+    page = response.data.decode()
+    return page[page.index("<tbody>") : page.index("</tbody>")]
+
+
+def test_a_page_opened_is_one_view_however_many_fragments_it_then_loads(app, session, make_user, demo_data):
+    """Issue #31: one "viewed" row per page a person opened; the fragments htmx swaps into it (the lead search
+    on an installation's page, a status saved on a lead's page) log nothing of their own."""
+    ids, staff = populate(session, make_user)
+    viewer = logged_in(app, staff["support"])
+    before = len(views(session))
+    assert viewer.get(f"/installations/{ids['installation_id']}").status_code == 200
+    fragment = {"HX-Request": "true"}
+    for typed in ("a", "ad", "ada"):
+        answer = viewer.get(
+            f"/installations/{ids['installation_id']}", query_string={"lead_q": typed}, headers=fragment
+        )
+        assert answer.status_code == 200 and 'id="installation-lead"' in answer.data.decode()
+    assert viewer.get(f"/leads/{ids['lead_id']}").status_code == 200
+    viewer.post(f"/leads/{ids['lead_id']}/status", data={"status": "contacted"}, headers=fragment)
+    opened = [(e.record_type, e.record_id) for e in views(session)[before:]]
+    assert opened == [("installation", str(ids["installation_id"])), ("lead", str(ids["lead_id"]))]
+
+
+def test_the_trail_reads_in_sentences_and_filters_by_kind(app, session, make_user, demo_data):
+    """Issue #31: each entry is a sentence naming the member of staff and the person, never an action code or
+    JSON; the kind filter shows only that kind."""
+    ids, staff = populate(session, make_user)
+    lead = session.get(Lead, ids["lead_id"])
+    worker = logged_in(app, staff["sales"])
+    worker.get(f"/leads/{lead.id}")
+    before = lead.nurture_status
+    after = "qualified" if before != "qualified" else "contacted"
+    worker.post(f"/leads/{lead.id}/status", data={"status": after})
+    admin = logged_in(app, staff["admin"])
+    who = staff_label(staff["sales"].email)
+    changes = _rows(admin.get("/admin/audit", query_string={"kind": "leads", "actor": staff["sales"].id}))
+    assert f"{who} changed {lead.display_name}&#39;s status from {before} to {after}." in changes
+    assert "viewed" not in changes and "lead.status.change" not in changes and "{&#34;" not in changes
+    seen = _rows(admin.get("/admin/audit", query_string={"kind": "viewed", "actor": staff["sales"].id}))
+    assert f"{who} viewed {lead.display_name}." in seen and "changed" not in seen
+    assert admin.get("/admin/audit", query_string={"kind": "nonsense"}).status_code == 400
 
 
 @pytest.mark.parametrize(

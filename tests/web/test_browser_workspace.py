@@ -394,3 +394,79 @@ def test_a_bulk_change_shows_in_the_rows_and_tells_refused_namesakes_apart(
     assert {n for n, text in enumerate(said) for c in ("Company 0", "Company 1") if c in text} == {0, 1}
     shoot(page, "leads-bulk-refused-1440")
     page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_bulk_status_change_is_undone_from_its_confirmation(live_url, browser, session, make_user, width, demo_data):
+    """Issue #31: a bulk status change shows in the rows, its confirmation offers Undo, and Undo puts every row
+    back as it was (on the list page the change was made from)."""
+    page = open_page(browser, width=width)
+    log_in(page, live_url, make_user("sales").email)
+    boxes = page.locator("#leads-table input[form=bulk-add]")
+    ids = [int(boxes.nth(n).get_attribute("value")) for n in range(3)]
+    before = {lead_id: session.get(Lead, lead_id).nurture_status for lead_id in ids}
+    target = next(s for s in ("lost", "customer", "qualified") if s not in before.values())
+    for lead_id in ids:
+        page.check(f"#leads-table input[value='{lead_id}']")
+    page.select_option("#bulk-status", target)
+    page.click("button:has-text('Set status')")
+    expect(page.locator("#bulk-result")).to_contain_text(f"Changed 3 to “{target}”.")
+    for lead_id in ids:
+        expect(page.locator(f"#lead-status-{lead_id}")).to_have_text(target)
+    expect(page.locator("#bulk-result .undo-offer")).to_contain_text("undo this for 10 minutes")
+    shoot(page, f"leads-bulk-undo-offer-{width}")
+    page.click("#bulk-result .undo-offer button")
+    expect(page.locator(".flash-info")).to_have_text("Undone: 3 changes put back as they were.")
+    for lead_id, status in before.items():
+        expect(page.locator(f"#lead-status-{lead_id}")).to_have_text(status)
+    shoot(page, f"leads-bulk-undone-{width}")
+    assert page_width(page)[0] <= page_width(page)[1]
+    session.expire_all()
+    assert {lead_id: session.get(Lead, lead_id).nurture_status for lead_id in ids} == before
+    page.context.close()
+
+
+@pytest.mark.parametrize(("width", "javascript"), BOTH)
+def test_a_status_change_offers_undo_and_the_trail_says_it_in_words(
+    live_url, browser, session, make_user, width, javascript, demo_data
+):
+    """Issue #31: the lead page's status change offers Undo (in the card with htmx, in the flash without), Undo
+    puts it back, and the audit trail tells both in sentences, with one "viewed" per page opened."""
+    sam = make_user("sales", email="sam.jones@radnac.example")
+    lead = session.get(Lead, 3)
+    before = lead.nurture_status
+    after = "qualified" if before != "qualified" else "contacted"
+    page = open_page(browser, width=width, javascript=javascript)
+    log_in(page, live_url, sam.email)
+    page.goto(f"{live_url}/leads/3")
+    page.select_option("#status", after)
+    page.locator("#nurture-card form:has(#status) button").click()
+    offer = page.locator(".undo-offer")
+    expect(offer).to_contain_text("You can undo this for 10 minutes")
+    expect(page.locator("#status")).to_have_value(after)
+    shoot(page, f"lead-undo-offer-{_tag(width, javascript)}")
+    offer.locator("button").click()
+    expect(page.locator(".flash-info").first).to_contain_text("Undone: 1 change put back as it was.")
+    expect(page.locator("#status")).to_have_value(before)
+    assert page_width(page)[0] <= page_width(page)[1]
+    page.context.close()
+
+    admin = open_page(browser, width=width, javascript=javascript)
+    log_in(admin, live_url, make_user("admin").email)
+    admin.goto(f"{live_url}/admin/audit?actor={sam.id}&kind=leads")
+    rows = admin.locator("table.audit tbody tr")
+    expect(rows).to_have_count(2)
+    name = lead.display_name
+    expect(rows.nth(0)).to_contain_text(
+        f"Sam Jones changed {name}'s status from {after} to {before} (undoing an earlier change)."
+    )
+    expect(rows.nth(1)).to_contain_text(f"Sam Jones changed {name}'s status from {before} to {after}.")
+    shoot(admin, f"audit-trail-{_tag(width, javascript)}")
+    admin.goto(f"{live_url}/admin/audit?actor={sam.id}&kind=viewed")
+    expect(admin.locator("table.audit tbody tr", has_text=f"Sam Jones viewed {name}.")).to_have_count(
+        3  # the page opened, and again after each save and the undo: with htmx only the undo reloads it
+        if not javascript
+        else 2
+    )
+    assert page_width(admin)[0] <= page_width(admin)[1]
+    admin.context.close()
