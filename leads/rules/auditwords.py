@@ -131,6 +131,7 @@ SENTENCES: dict[str, Words] = {
     "login.succeeded": _simple("{who} signed in"),
     "login.failed": _simple("A sign-in as {what} failed"),
     "login.code_failed": _simple("A second-factor code for {what} was wrong"),
+    "login.current_password_failed": _simple("A wrong current password was typed to change the password of {what}"),
     "login.locked_out": _simple("Sign-in as {what} was locked after repeated failures"),
     "logout": _simple("{who} signed out"),
     "demo.load": _simple("{who} loaded the demo data"),
