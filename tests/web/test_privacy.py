@@ -138,3 +138,21 @@ def test_a_hostile_sweep_writes_nothing_beyond_the_throttled_codes(app, session,
     assert grown == {}, grown
     assert 500 not in statuses and 429 in statuses
     assert session.exec(select(AuditEvent)).all() == []
+
+
+def test_objecting_on_the_page_sets_the_objection_and_marketing_is_refused_for_every_lead(
+    client, session, page_on, clock
+):
+    first, second = make_lead(session, 1, email="ada@x.example"), make_lead(session, 2, email="ADA@x.example")
+    give(session, first)
+    _sign_in(client, page_on, "ada@x.example")
+    answer = client.post("/privacy/choose", data={"purpose": "marketing", "choice": "object"})
+    assert answer.status_code == 200 and "objection" in answer.get_data(as_text=True)
+    decisions = records.preview(session=session, leads=[first, second], action_code="marketing_email.send",
+                                now=clock.now)  # fmt: skip
+    for decision in decisions.values():  # the same as staff recording it: the person's objection (line 29)
+        assert not decision.allowed and any("objected" in reason for reason in decision.reasons), decision.reasons
+    nurture = records.preview(session=session, leads=[second], action_code="lead.follow_up", now=clock.now)
+    assert not nurture[second.id].allowed
+    (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "person.objection")).all()
+    assert (event.record_type, event.record_id) == ("person", str(first.person_id))
