@@ -129,6 +129,8 @@ DEFAULTS: Mapping[str, Any] = {
     "PRIVACY_CODE_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # codes asked for from one client address
     "PRIVACY_CODE_LIMIT_PER_EMAIL": "3 per 15 minutes",  # codes sent to one email address, from anywhere
     "PRIVACY_VERIFY_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # wrong codes typed from one client address
+    # Codes asked for one download link (each download needs one; room for a lost or expired email or two).
+    "PRIVACY_DOWNLOAD_CODE_LIMIT_PER_LINK": "6 per 15 minutes",
     "PRIVACY_SESSION": timedelta(minutes=30),  # how long a verified address may use the page
     # Where exports prepared for a person's emailed download link wait (destroyed at the limit or expiry);
     # default: export-cache/ in the instance folder (`defaults`).

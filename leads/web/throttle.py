@@ -102,7 +102,9 @@ def _throttle_privacy_page(app: Flask, limiter: Limiter) -> None:
     )
     app.view_functions[PRIVACY_VERIFY_ENDPOINT] = wrong_codes(app.view_functions[PRIVACY_VERIFY_ENDPOINT])
     views = app.view_functions
-    per_link = limiter.limit(config["PRIVACY_CODE_LIMIT_PER_EMAIL"], key_func=_privacy_link_key, methods=["POST"])
+    per_link = limiter.limit(
+        config["PRIVACY_DOWNLOAD_CODE_LIMIT_PER_LINK"], key_func=_privacy_link_key, methods=["POST"]
+    )
     views[PRIVACY_DOWNLOAD_CODE_ENDPOINT] = per_client(per_link(views[PRIVACY_DOWNLOAD_CODE_ENDPOINT]))
     wrong_download_codes = limiter.limit(
         config["PRIVACY_VERIFY_LIMIT_PER_ADDRESS"],
