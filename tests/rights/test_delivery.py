@@ -142,3 +142,10 @@ def test_the_retention_sweep_destroys_an_expired_link_and_its_file(session, make
                            holder="test", export_cache=cache)  # fmt: skip
     assert report.destroyed["exportdelivery"] == 1
     assert list(cache.iterdir()) == [] and session.exec(select(ExportDelivery)).all() == []
+
+
+def test_a_page_request_covering_nobody_completes_without_a_link_and_says_why(session, make_user, cache):
+    made = privacy_page.make_request(session=session, email="eve@x.example", kind="access", details="", now=PINNED_NOW)
+    done = _complete(session, made, make_user("support"), cache)
+    assert made.status == "completed" and done.token is None and "Confirm which leads" in done.not_prepared
+    assert not cache.exists() and session.exec(select(ExportDelivery)).all() == []
