@@ -43,6 +43,7 @@ ENV_VARS = (
     "MAIL_RATE_PER_SECOND",
     "PUBLIC_URL",
     "PRIVACY_PAGE",
+    "EXPORT_CACHE",
 )
 #: Settings that key something an attacker would love to forge: each must be a real secret in production.
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
@@ -128,7 +129,11 @@ DEFAULTS: Mapping[str, Any] = {
     "PRIVACY_CODE_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # codes asked for from one client address
     "PRIVACY_CODE_LIMIT_PER_EMAIL": "3 per 15 minutes",  # codes sent to one email address, from anywhere
     "PRIVACY_VERIFY_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # wrong codes typed from one client address
+    # Codes asked for one download link (each download needs one; room for a lost or expired email or two).
+    "PRIVACY_DOWNLOAD_CODE_LIMIT_PER_LINK": "6 per 15 minutes",
     "PRIVACY_SESSION": timedelta(minutes=30),  # how long a verified address may use the page
+    # Where exports prepared for a person's emailed download link wait (destroyed at the limit or expiry);
+    # default: export-cache/ in the instance folder (`defaults`).
     # Not read from the environment: `build` picks PASSWORD_HASH, or TEST_PASSWORD_HASH under APP_ENV=testing.
     "PASSWORD_HASH_METHOD": UNSET,
     "OIDC_ISSUER": UNSET,  # or OIDC_TENANT_ID, from which Entra ID's issuer is derived
@@ -159,7 +164,11 @@ DEFAULTS: Mapping[str, Any] = {
 
 def defaults(instance_path: str) -> dict[str, Any]:
     """The documented defaults, as a new mapping; `instance_path` holds the default SQLite file."""
-    return {**DEFAULTS, "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'radnac-leads.db'}"}
+    return {
+        **DEFAULTS,
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'radnac-leads.db'}",
+        "EXPORT_CACHE": str(Path(instance_path) / "export-cache"),
+    }
 
 
 def build(instance_path: str, environ: Mapping[str, str], overrides: Mapping[str, Any] | None) -> dict[str, Any]:

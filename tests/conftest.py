@@ -186,7 +186,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(database_url: str, clock: Clock) -> Iterator[Flask]:
+def app(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Flask]:
     """The app in testing mode on the parametrised database, CSRF off (one test turns it on)."""
     app = create_app(
         {
@@ -201,6 +201,7 @@ def app(database_url: str, clock: Clock) -> Iterator[Flask]:
             # themselves are tested at their documented defaults (tests/web/test_sessions.py).
             "SESSION_IDLE_TIMEOUT": timedelta(days=36500),
             "SESSION_MAX_AGE": timedelta(days=36500),
+            "EXPORT_CACHE": str(tmp_path / "export-cache"),
         }
     )
     yield app

@@ -398,4 +398,8 @@ PUBLIC_ENDPOINTS = {
     "privacy.mine",
     "privacy.choose",
     "privacy.request",
+    # the download link of a completed request: its random token, then a code emailed to the request's address
+    "privacy.download",
+    "privacy.download_code",
+    "privacy.download_file",
 }

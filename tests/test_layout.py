@@ -34,6 +34,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "workspace/installpage.py": ("tests/web/test_pages.py", "tests/web/test_browser_workspace.py"),
     "rights/requestpage.py": ("tests/web/test_rights.py", "tests/web/test_browser_rights.py"),
     "rights/privacy_page.py": ("tests/web/test_privacy.py", "tests/web/test_browser_privacy.py"),
+    "retention/exportcache.py": ("tests/rights/test_delivery.py", "tests/web/test_browser_privacy.py"),
     "demo/consent.py": ("tests/demo/test_demo.py",),
     "demo/support.py": ("tests/demo/test_demo.py",),
     "grants/plans.py": ("tests/grants/test_grants.py", "tests/web/test_grants.py"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -60,6 +61,7 @@ def _sweep(*, now: datetime, table: sources.LeadTable | None, dry_run: bool, bat
             progress=_progress,
             clock=db.now,
             should_stop=worker.STOP.is_set,
+            export_cache=Path(current_app.config["EXPORT_CACHE"]),
         )
 
 

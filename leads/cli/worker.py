@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -104,6 +105,7 @@ def run_sweep() -> str:
             batch_size=current_app.config.get("SWEEP_BATCH_SIZE", sweeper.BATCH_SIZE),
             clock=db.now,
             should_stop=STOP.is_set,
+            export_cache=Path(current_app.config["EXPORT_CACHE"]),
         )
     finally:
         if table is not None:

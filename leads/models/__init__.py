@@ -17,6 +17,7 @@ from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombst
 from leads.models.person import Person, PersonLink
 from leads.models.retention import KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import (
+    ExportDelivery,
     PrivacyCode,
     Rectification,
     RequestLead,
@@ -37,6 +38,7 @@ __all__ = [
     "RUN_OUTCOMES",
     "AuditEvent",
     "ConsentRecord",
+    "ExportDelivery",
     "GrantCommunication",
     "GrantData",
     "InstallEvent",

@@ -58,6 +58,21 @@ class PrivacyCode(SQLModel, table=True):
     attempts: int = 0
 
 
+class ExportDelivery(SQLModel, table=True):
+    """A prepared access export or portability bundle waiting in the export cache for the person to download,
+    through a link emailed to them. Only a hash of the link's token is kept, and the cache file's random name;
+    the row and its file are destroyed together at the download limit or when the link expires."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="rightsrequest.id", index=True)
+    kind: str = Field(max_length=20)  # "access" or "portability"
+    token_hash: str = Field(max_length=64, unique=True)
+    file_name: str = Field(max_length=64)
+    created_at: datetime = utc_column()
+    expires_at: datetime = utc_column(index=True)
+    downloads: int = 0
+
+
 class RequestPause(SQLModel, table=True):
     """A clarification stop: the clock stops the day the company asks and restarts the day the answer arrives."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import delete, func, update
@@ -32,7 +33,7 @@ from leads.models import (
     SourceDeletion,
 )
 from leads.people import held
-from leads.retention import destroy, due
+from leads.retention import destroy, due, exportcache
 from leads.retention.report import Report, seconds
 from leads.rules import datamap
 from leads.staff import audit
@@ -72,8 +73,10 @@ def sweep(
     progress: Callable[[Report], None] = lambda _r: None,
     clock: Callable[[], datetime] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    export_cache: Path | None = None,
 ) -> Report:
     """Destroy (or, dry run, list) everything due at `now`, oldest deadline first; each batch commits on its own.
+    `export_cache`: the directory of prepared downloads, whose expired links and files go too (`exportcache`).
     `ran` is False if another live sweeper holds the job's lock (a dead one's lock died with it). `should_stop()`
     is asked between batches; once true, the rest waits for the next run. `clock`: when each batch is destroyed."""
     report = Report(as_of=now, dry_run=dry_run)
@@ -81,12 +84,16 @@ def sweep(
     if dry_run:
         return sweeping.dry_run(should_stop)
     with runs.exclusive(session=session, job=JOB_NAME, holder=holder, clock=sweeping.clock) as tracked:
-        _sweep_locked(sweeping, tracked, source, should_stop)
+        _sweep_locked(sweeping, tracked, source, should_stop, export_cache)
     return report
 
 
 def _sweep_locked(
-    sweeping: _Sweeping, tracked: runs.Tracked | None, source: SourceTable | None, should_stop: Callable[[], bool]
+    sweeping: _Sweeping,
+    tracked: runs.Tracked | None,
+    source: SourceTable | None,
+    should_stop: Callable[[], bool],
+    export_cache: Path | None,
 ) -> None:
     """The sweep itself, once the job's lock is held (`tracked` None: another live sweeper holds it): batches, IP
     fields, the source queue, the audit entry, the job run's outcome. A failure is audited (for the
@@ -99,6 +106,8 @@ def _sweep_locked(
         sweeping.run(lock=tracked.lock, should_stop=should_stop)
         if not report.stopped:
             report.ip_fields = null_ip_fields(session, now, dry_run=False)
+            if export_cache is not None and (links := exportcache.sweep(session=session, cache=export_cache, now=now)):
+                report.destroyed["exportdelivery"] += links
             _flush_source(session, source, report)
         audit.record(session=session, at=now, actor=actor, action="retention.sweep", details=report.summary())
         session.commit()

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
 from leads.consent import records
 from leads.models import (
+    ExportDelivery,
     Lead,
     Person,
     RightsRequest,
     User,
 )
 from leads.people import held
-from leads.retention import holds, sweeper
+from leads.retention import exportcache, holds, sweeper
 from leads.rights import letters, rectification
 from leads.rights.register import audit_request, linked_leads, state
 from leads.rules import bundle, consent, datamap, purposes, requests, rights, schedule
+from leads.rules.people import normalise_email
 
 RECTIFIABLE = ("first_name", "last_name", "email", "phone", "country", "company", "job_title")
 
@@ -224,23 +227,37 @@ def erase(
     now: datetime,
     tombstone_key: str,
     source: sweeper.SourceTable | None,
+    export_cache: Path | None = None,
 ) -> sweeper.Report:
     """Destroy everything the personal-data map finds about the requester now (every lead of their person,
     installations, quarantined entities, consent, lists, emails, notes, grants). Only on an open, verified
     erasure request (`guard`). Refused while any of their leads or installations is on legal hold. The request
-    itself is kept, as its retention row says."""
+    itself is kept, as its retention row says; downloads prepared for the person in `export_cache` go too."""
     guard(session=session, request=request, action="erase")
     people = _people_of(session, request)
     found = [held.held(session=session, person=person) for person in people]
     _refuse_if_held(session, found)
     _audit(session, request, actor, now, "erasure.requested", people=[p.id for p in people])
+    keys = {person.email_key for person in people if person.email_key}  # read before the people are deleted
     report = sweeper.Report(as_of=now, dry_run=False)
     for person in people:
         _add_up(report, sweeper.erase_person(
             session=session, person=person, now=now, actor=actor.email, tombstone_key=tombstone_key, source=source,
             request_id=request.id,
         ))  # fmt: skip
+    if export_cache is not None:
+        _erase_prepared_downloads(session, keys, export_cache, now, report)
     return report
+
+
+def _erase_prepared_downloads(session: Session, keys: set[str], cache: Path, now: datetime, report: Any) -> None:
+    """Destroy the downloads prepared for requests made from the people's addresses (RULES.md: destroyed means
+    gone from any export cache). Commits."""
+    waiting = session.exec(select(RightsRequest).join(ExportDelivery)).all()
+    ids = [r.id for r in waiting if r.id is not None and normalise_email(r.requester_email) in keys]
+    if ids and (gone := exportcache.destroy_for_requests(session=session, request_ids=ids, cache=cache, now=now)):
+        report.destroyed["exportdelivery"] += gone
+    session.commit()
 
 
 def _refuse_if_held(session: Session, found: list[held.Rows]) -> None:

@@ -25,6 +25,7 @@ from leads.consent.records import record_for_person as record_consent
 from leads.models import Person, PrivacyCode, RightsRequest
 from leads.rights import register
 from leads.rules import people, rights, uktime
+from leads.staff import audit
 
 ACTOR = "system:privacy-page"
 WORDING = "Privacy page v1 (privacy notice, last updated 2025-10-08)"
@@ -148,7 +149,19 @@ def choose(*, session: Session, email: str, purpose: str, granted: bool, now: da
     decision = record_consent(session=session, person=person, given=given, actor=ACTOR, now=now)
     if not decision.allowed:
         raise ConsentError(decision.reason_text)
+    if objection:
+        _object(session, person, now)
+        return "Recorded your objection: we have stopped marketing to you and using your data, for every record."
     return "Recorded: " + ("you gave consent." if granted else "we have stopped, for every record we hold.")
+
+
+def _object(session: Session, person: Person, now: datetime) -> None:
+    """The person objects (line 29), as staff record it from an objection request: the flag on the person stops
+    marketing and nurturing for every lead of theirs, one that arrives later too. Audited; commits."""
+    person.objected = True
+    session.add(person)
+    audit.commit(session=session, at=now, actor=ACTOR, action="person.objection", on=("person", person.id),
+                 details={"by": "privacy page"})  # fmt: skip
 
 
 def make_request(*, session: Session, email: str, kind: str, details: str, now: datetime) -> RightsRequest:

@@ -330,6 +330,11 @@ MAP: dict[str, Held] = {
                         _c(None, "id", "address_hash", "code_hash", "created_at", "expires_at", "attempts"),
                         why="Keyed hashes of the address and the code only; deleted when used or at most 15 "
                         "minutes after they were sent."),
+    "exportdelivery": Held("Download links for prepared exports (hashed)", "none",
+                           _c(None, "id", "request_id", "kind", "token_hash", "file_name", "created_at",
+                              "expires_at", "downloads"),
+                           why="A keyed hash of the emailed link's token and the export file's random name; both, "
+                           "and the file, are destroyed at the download limit, after 7 days, or on erasure."),
     "keyfingerprint": Held("Fingerprints of the keys our hashes use", "none",
                            _c(None, "name", "fingerprint", "recorded_at"),
                            why="An HMAC of a fixed text: it reveals nothing of the key or of anyone."),

@@ -89,6 +89,8 @@ HISTORY: dict[str, str] = {
     "restriction.on": "Processing restricted",
     "restriction.off": "Restriction lifted",
     "consent.withdrawn": "Consents withdrawn",
+    "delivery.sent": "Download link emailed to the person (needs a code emailed to them)",
+    "delivery.downloaded": "Downloaded by the person, with a code emailed to them",
 }
 
 

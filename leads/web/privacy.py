@@ -4,6 +4,8 @@ An address gets a one-time code by email (the answer is the same whether or not 
 the code unlocks, for `PRIVACY_SESSION`, their consent per purpose and a form for any rights request. The
 address lives only in the signed session cookie, never in a URL. Every form carries a CSRF token; asking for
 codes and typing wrong ones are throttled (`throttle`). While `PRIVACY_PAGE` is off every route answers 404.
+A completed access or portability request's emailed link (`/privacy/download/<token>`, a random token that
+names nobody) downloads the bundle with a fresh code emailed to the request's address (`delivery`).
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, session, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, session, url_for
 
 from leads import db
 from leads.consent.records import ConsentError
-from leads.rights import privacy_page
+from leads.rights import delivery, privacy_page
 from leads.rights.register import RequestError
 from leads.rules import purposes, rights
 from leads.web import htmx, throttle
-from leads.web.forms import PrivacyChoiceForm, PrivacyCodeForm, PrivacyEmailForm, PrivacyRequestForm
+from leads.web.forms import EmptyForm, PrivacyChoiceForm, PrivacyCodeForm, PrivacyEmailForm, PrivacyRequestForm
 from leads.web.permissions import public
 
 bp = Blueprint("privacy", __name__)
@@ -157,3 +160,69 @@ def request(email: str) -> Any:
         return _mine(email, ask=form, status=400)
     due = f" We will answer by {made.due_on:%-d %B %Y}." if made.due_on else ""
     return _mine(email, (f"We have your request ({rights.KINDS[made.kind]}), received today.{due}",))
+
+
+def _cache() -> Path:
+    return Path(current_app.config["EXPORT_CACHE"])
+
+
+def _download_page(token: str, said: tuple[str, ...] = (), status: int = 200, asked: bool = False) -> Any:
+    page = render_template("privacy/download.html", token=token, ask=EmptyForm(), form=PrivacyCodeForm(),
+                           said=said, asked=asked)  # fmt: skip
+    return page, status
+
+
+def _gone() -> Any:
+    return render_template("privacy/layout.html", said=(delivery.GONE,)), 404
+
+
+@bp.get("/privacy/download/<token>")
+@public
+@_page_on
+def download(token: str) -> Any:
+    """The emailed link: what it downloads, and how (a code emailed to the request's address first)."""
+    config = current_app.config
+    if not delivery.opens(session=db.session(), token=token, secret=config["SECRET_KEY"], cache=_cache(), now=db.now()):
+        return _gone()
+    return _download_page(token)
+
+
+@bp.post("/privacy/download/<token>/code")
+@public
+@_page_on
+def download_code(token: str) -> Any:
+    """Email a fresh code to the address the request came from (never one typed here)."""
+    config, form = current_app.config, EmptyForm()
+    if not form.validate():
+        return _download_page(token, ("The form had expired: press the button again.",), 400)
+    found = delivery.ask_code(session=db.session(), token=token, secret=config["SECRET_KEY"], cache=_cache(),
+                              now=db.now())  # fmt: skip
+    if found is None:
+        return _gone()
+    page_url = config["PUBLIC_URL"].rstrip("/") + url_for("privacy.download", token=token)
+    message = privacy_page.code_email(sender=config["MAIL_FROM"], to=found[0], code=found[1], page_url=page_url)
+    if not privacy_page.send(mail_url=config["MAIL_URL"], message=message):
+        current_app.logger.warning("privacy page: a download code could not be handed to the mail server")
+    return _download_page(token, ("We have emailed you a code. It works once, for 15 minutes.",), asked=True)
+
+
+@bp.post("/privacy/download/<token>")
+@public
+@_page_on
+def download_file(token: str) -> Any:
+    """The bundle itself, for the right code: a ZIP download, counted against the link's limit."""
+    form = PrivacyCodeForm()
+    if not form.validate():
+        throttle.record_refused_privacy_code()
+        return _download_page(token, ("Type the 6-digit code we emailed you.",), 400, asked=True)
+    try:
+        got = delivery.download(session=db.session(), token=token, code=form.code.data,
+                                secret=current_app.config["SECRET_KEY"], cache=_cache(), now=db.now())  # fmt: skip
+    except delivery.LinkGone:
+        return _gone()
+    except delivery.DeliveryError as error:
+        throttle.record_refused_privacy_code()
+        return _download_page(token, (str(error),), 400, asked=True)
+    name = f"radnac-{got.kind}-{db.now():%Y%m%d}.zip"
+    return Response(got.data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

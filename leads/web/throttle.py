@@ -38,6 +38,10 @@ UNSUBSCRIBE_ENDPOINT = "unsubscribe.one_click"  # a refused unsubscribe token co
 _REFUSED_UNSUBSCRIBE = "radnac_unsubscribe_refused"
 PRIVACY_CODE_ENDPOINT = "privacy.send_code"  # codes emailed: per client address and per email (issue #35)
 PRIVACY_VERIFY_ENDPOINT = "privacy.verify"  # wrong codes typed: per client address
+PRIVACY_DOWNLOAD_CODE_ENDPOINT = "privacy.download_code"  # codes for a download link: per client and per link
+PRIVACY_DOWNLOAD_ENDPOINT = "privacy.download_file"  # wrong codes typed for a download: per client address
+PRIVACY_ENDPOINTS = (PRIVACY_CODE_ENDPOINT, PRIVACY_VERIFY_ENDPOINT, PRIVACY_DOWNLOAD_CODE_ENDPOINT,
+                     PRIVACY_DOWNLOAD_ENDPOINT)  # fmt: skip
 _REFUSED_PRIVACY_CODE = "radnac_privacy_code_refused"
 
 
@@ -97,6 +101,17 @@ def _throttle_privacy_page(app: Flask, limiter: Limiter) -> None:
         deduct_when=lambda _r: bool(g.get(_REFUSED_PRIVACY_CODE)),
     )
     app.view_functions[PRIVACY_VERIFY_ENDPOINT] = wrong_codes(app.view_functions[PRIVACY_VERIFY_ENDPOINT])
+    views = app.view_functions
+    per_link = limiter.limit(
+        config["PRIVACY_DOWNLOAD_CODE_LIMIT_PER_LINK"], key_func=_privacy_link_key, methods=["POST"]
+    )
+    views[PRIVACY_DOWNLOAD_CODE_ENDPOINT] = per_client(per_link(views[PRIVACY_DOWNLOAD_CODE_ENDPOINT]))
+    wrong_download_codes = limiter.limit(
+        config["PRIVACY_VERIFY_LIMIT_PER_ADDRESS"],
+        methods=["POST"],
+        deduct_when=lambda _r: bool(g.get(_REFUSED_PRIVACY_CODE)),
+    )
+    views[PRIVACY_DOWNLOAD_ENDPOINT] = wrong_download_codes(views[PRIVACY_DOWNLOAD_ENDPOINT])
 
 
 def _privacy_email_key() -> str:
@@ -104,6 +119,13 @@ def _privacy_email_key() -> str:
     email = users.normalise_email(request.form.get("email", ""))
     secret = current_app.config["SECRET_KEY"].encode()
     return "privacy:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _privacy_link_key() -> str:
+    """A keyed hash of the download link a code is asked for (codes go to the address its request came from)."""
+    token = str((request.view_args or {}).get("token", ""))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return "privacy-link:" + hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def record_refused_privacy_code() -> None:
@@ -149,7 +171,7 @@ def _too_many(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
     when = datetime.fromtimestamp(retry_at, tz=UTC)
     if request.endpoint == UNSUBSCRIBE_ENDPOINT:
         return render_template("unsubscribe/throttled.html", retry_at=when), 429, {"Retry-After": str(wait)}
-    if request.endpoint in (PRIVACY_CODE_ENDPOINT, PRIVACY_VERIFY_ENDPOINT):
+    if request.endpoint in PRIVACY_ENDPOINTS:
         said = (f"Too many tries. Please wait {max(1, -(-wait // 60))} minutes, then ask for a new code.",)
         return render_template("privacy/layout.html", said=said), 429, {"Retry-After": str(wait)}
     _audit_lock_outs()

@@ -63,6 +63,7 @@ NOT_CUSTOMER = {
     "totp.login_code": "a staff one-time code", "grants.plan_mapping": "a Marketplace plan's name",
     "privacy.send_code": "an address, kept only as a keyed hash for 15 minutes (the code is emailed, not stored)",
     "privacy.verify": "the person's one-time code, compared with its hash and never stored",
+    "privacy.download_file": "the person's one-time code for a download link, compared with its hash, never stored",
     "mailings.create": "a marketing email's subject and body, written by staff for a whole list; each copy sent, "
     "with the person's name, is the person's (mailingmessage: tests/consent/test_sending.py erases and sweeps it)",
 }  # fmt: skip

@@ -8,6 +8,7 @@ the pinned npm package (package.json), read from node_modules: the run needs no 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from leads.models import Lead, Person, SupportGrant
+from leads.models import Lead, Person, RightsRequest, SupportGrant
+from leads.retention import exportcache
 from leads.rights import register
 from leads.staff import totp
 from tests.browser import WIDTHS, open_page, shoot, sqlite_database_url
@@ -35,8 +37,6 @@ EXCLUDED = {
     "auth.healthz": "the load balancer's plain-text health check, not a page",
     "sso.login": "a redirect to the identity provider (none is configured in tests); its button is on /login",
     "sso.callback": "the provider's redirect back; its refusals are the error page, walked as the 404 state",
-    "privacy.mine": "the person's own page, reached only with a code emailed to them: "
-    "tests/web/test_browser_privacy.py drives it through a real SMTP server (not yet under axe)",
 }
 # Documents served with `sandbox` in their policy (the letter to the person, framed on the request page): no
 # script runs in them, so axe runs over the same markup set into a page of its own.
@@ -169,28 +169,48 @@ def _states(browser, base: str, session, make_user, clock, width: int, found: li
     return set(IN_STATES)
 
 
-def _public(browser, base: str, app, width: int, found: list[str]) -> set[str]:
-    """The pages a customer meets: the privacy page (switched on here; off by default) and the page an
-    unsubscribe link that is not ours shows."""
-    app.config["PRIVACY_PAGE"] = True
+def _public(browser, base: str, app, session, inbox, width: int, found: list[str]) -> set[str]:
+    """The pages a customer meets: the privacy page (switched on here; off by default) through its code from a
+    real SMTP server, their choices with a request made, a download link's page, and the page an unsubscribe
+    link that is not ours shows."""
+    app.config.update(PRIVACY_PAGE=True, MAIL_URL=inbox.url)
+    email = session.exec(select(Lead.email).where(Lead.email.is_not(None)).limit(1)).first()[0]
     page = open_page(browser, width=width)
     page.goto(f"{base}/privacy")
     _check(page, f"anonymous {width}px privacy page", found)
     shoot(page, f"axe-{width}-privacy")
+    page.fill("#email", email)
+    page.click("button:has-text('Email me a code')")
+    page.fill("#code", re.search(r"\b(\d{6})\b", inbox.to(email)[-1]["Subject"]).group(1))
+    page.click("button:has-text('Continue')")
+    page.select_option("#kind", "access")
+    page.click("button:has-text('Send the request')")
+    page.locator("h2:has-text('Your requests')").wait_for()
+    _check(page, f"verified {width}px privacy.mine (their choices and a request)", found)
+    shoot(page, f"axe-{width}-privacy-mine")
+    made = session.exec(select(RightsRequest).where(RightsRequest.source == "privacy_page")).first()[0]
+    cache = Path(app.config["EXPORT_CACHE"])
+    _row, token = exportcache.store(session=session, request_id=made.id, kind="access", data=b"PK", cache=cache,
+                                    secret=app.config["SECRET_KEY"], now=PINNED_NOW)  # fmt: skip
+    page.goto(f"{base}/privacy/download/{token}")
+    _check(page, f"anonymous {width}px privacy.download (an emailed link)", found)
+    shoot(page, f"axe-{width}-privacy-download")
     page.goto(f"{base}/unsubscribe/not-a-token-of-ours")
     _check(page, f"anonymous {width}px unsubscribe, a link not ours", found)
     shoot(page, f"axe-{width}-unsubscribe-invalid")
     page.context.close()
-    return {"privacy.start", "unsubscribe.confirm"}
+    return {"privacy.start", "privacy.mine", "privacy.download", "unsubscribe.confirm"}
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_has_no_axe_violation(width, app, live_url, browser, session, make_user, clock, demo_data):
+def test_every_page_has_no_axe_violation(
+    width, app, live_url, browser, session, make_user, clock, demo_data, smtp_server
+):
     ids, staff, overrides = _fixture(session, make_user)
     found: list[str] = []
     shown = _walk(browser, live_url, app, ids, staff, overrides, width, found)
     shown |= _states(browser, live_url, session, make_user, clock, width, found)
-    shown |= _public(browser, live_url, app, width, found)
+    shown |= _public(browser, live_url, app, session, smtp_server, width, found)
 
     gets = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert set(EXCLUDED) <= gets, f"EXCLUDED names routes that no longer exist: {set(EXCLUDED) - gets}"

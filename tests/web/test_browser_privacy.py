@@ -5,6 +5,9 @@ privacy page. Screenshots land in test-artifacts/ (git-ignored): look at them.
 from __future__ import annotations
 
 import re
+import zipfile
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -73,3 +76,74 @@ def test_a_person_withdraws_marketing_for_both_leads_and_makes_an_access_request
     assert "privacy page" in detail and "Identity verified by a one-time code emailed" in detail
     shoot(staff, "privacy-request-staff")
     staff.context.close()
+
+
+def _download_code(page, inbox, email: str) -> str:
+    """Ask for a code on the download page: the answer comes after the mail server took the email."""
+    before = len(inbox.to(email))
+    with page.expect_navigation():
+        page.click("button:has-text('Email me')")
+    assert len(inbox.to(email)) == before + 1 and "We have emailed you a code" in page.inner_text("main")
+    return _code(inbox, email)
+
+
+def _download(page, code: str):
+    page.fill("#code", code)
+    with page.expect_download() as started:
+        page.click("button:has-text('Download')")
+    return zipfile.ZipFile(started.value.path())
+
+
+def test_an_access_request_made_on_the_page_is_completed_by_staff_and_downloaded_with_a_fresh_code(
+    app, live_url, browser, session, clock, smtp_server, make_user
+):
+    app.config.update(PRIVACY_PAGE=True, MAIL_URL=smtp_server.url, PUBLIC_URL=live_url)
+    make_lead(session, 1, email="ada@x.example")
+    person = open_page(browser, width=820, javascript=False)
+    _ask_code(person, live_url, "ada@x.example")
+    used = _code(smtp_server, "ada@x.example")
+    person.fill("#code", used)
+    person.click("button:has-text('Continue')")
+    person.select_option("#kind", "access")
+    person.click("button:has-text('Send the request')")
+    assert "received today" in person.inner_text("main")
+    (made,) = session.exec(select(RightsRequest)).all()
+
+    staff = open_page(browser, width=1440)
+    log_in(staff, live_url, make_user("support").email)
+    staff.goto(f"{live_url}/rights")
+    row = " ".join(staff.locator("tr", has_text="ada@x.example").inner_text().split())
+    # Received on the pinned day (Wed 25 Nov 2026); due a month later, moved past Christmas Day and the
+    # Boxing Day holiday (Mon 28 Dec, Saturday's substitute) to the next working day.
+    assert "25 Nov 2026" in row and "Privacy page" in row and "Tue 29 Dec 2026" in row, row
+    assert made.received_on == uktime.today(clock.now)
+    staff.goto(f"{live_url}/rights/{made.id}")
+    staff.click("button:has-text('Confirm it is theirs')")
+    staff.fill("#close-text", "Your access export is ready to download.")
+    staff.check("#close-confirm")
+    staff.click("#close-request button[type=submit]")
+    staff.locator("text=emailed a link to download it").wait_for()
+    shoot(staff, "privacy-delivery-staff")
+    staff.context.close()
+
+    letter = smtp_server.to("ada@x.example")[-1].get_content()
+    link = re.search(r"(http://\S+/privacy/download/\S+)", letter).group(1)
+    assert "09:30 on Wednesday 2 December 2026 (UK time)" in letter and "3 downloads" in letter
+    person.goto(link)
+    person.fill("#code", used)  # the code the page sent earlier: used, so refused
+    person.click("button:has-text('Download')")
+    assert "wrong or has expired" in person.inner_text("main")
+    expired = _download_code(person, smtp_server, "ada@x.example")
+    clock.now = clock.now + timedelta(minutes=16)
+    person.fill("#code", expired)
+    person.click("button:has-text('Download')")
+    assert "wrong or has expired" in person.inner_text("main")
+    shoot(person, "privacy-download-refused")
+    for _ in range(3):
+        bundle = _download(person, _download_code(person, smtp_server, "ada@x.example"))
+        assert {"letter.html", "person.json", "manifest.json"} <= set(bundle.namelist())
+    person.goto(link)
+    assert "This link no longer works" in person.inner_text("main")
+    shoot(person, "privacy-download-gone")
+    assert list(Path(app.config["EXPORT_CACHE"]).iterdir()) == []  # the prepared file is gone from the cache
+    person.context.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -18,7 +19,8 @@ from tests.marketing_samples import give, make_lead
 from tests.web.walk import row_counts
 
 ROUTES = [("GET", "/privacy"), ("POST", "/privacy/code"), ("POST", "/privacy/verify"), ("GET", "/privacy/mine"),
-          ("POST", "/privacy/choose"), ("POST", "/privacy/request")]  # fmt: skip
+          ("POST", "/privacy/choose"), ("POST", "/privacy/request"), ("GET", "/privacy/download/not-a-link"),
+          ("POST", "/privacy/download/not-a-link/code"), ("POST", "/privacy/download/not-a-link")]  # fmt: skip
 
 
 @pytest.fixture
@@ -138,3 +140,65 @@ def test_a_hostile_sweep_writes_nothing_beyond_the_throttled_codes(app, session,
     assert grown == {}, grown
     assert 500 not in statuses and 429 in statuses
     assert session.exec(select(AuditEvent)).all() == []
+
+
+def test_objecting_on_the_page_sets_the_objection_and_marketing_is_refused_for_every_lead(
+    client, session, page_on, clock
+):
+    first, second = make_lead(session, 1, email="ada@x.example"), make_lead(session, 2, email="ADA@x.example")
+    give(session, first)
+    _sign_in(client, page_on, "ada@x.example")
+    answer = client.post("/privacy/choose", data={"purpose": "marketing", "choice": "object"})
+    assert answer.status_code == 200 and "objection" in answer.get_data(as_text=True)
+    decisions = records.preview(session=session, leads=[first, second], action_code="marketing_email.send",
+                                now=clock.now)  # fmt: skip
+    for decision in decisions.values():  # the same as staff recording it: the person's objection (line 29)
+        assert not decision.allowed and any("objected" in reason for reason in decision.reasons), decision.reasons
+    nurture = records.preview(session=session, leads=[second], action_code="lead.follow_up", now=clock.now)
+    assert not nurture[second.id].allowed
+    (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "person.objection")).all()
+    assert (event.record_type, event.record_id) == ("person", str(first.person_id))
+
+
+def _link(inbox, email: str) -> str:
+    text = inbox.to(email)[-1].get_content()
+    return re.search(r"(http://\S+/privacy/download/\S+)", text).group(1)
+
+
+def test_staff_completing_a_page_access_request_email_the_person_a_link_that_downloads_three_times(
+    app, client, session, page_on, auth, clock
+):
+    lead = make_lead(session, 1, email="ada@x.example")
+    _sign_in(client, page_on, "ada@x.example")
+    client.post("/privacy/request", data={"kind": "access", "details": ""})
+    (made,) = session.exec(select(RightsRequest)).all()
+    staff = type(client)(client.application, client.response_wrapper, use_cookies=True)
+    auth.client = staff
+    auth.login("support")
+    staff.post(f"/rights/{made.id}/leads", data={"lead_id": lead.id})
+    closed = staff.post(f"/rights/{made.id}/step/close", follow_redirects=True,
+                        data={"status": "completed", "text": "Sent the export", "confirm": "y"})  # fmt: skip
+    assert "emailed a link" in closed.get_data(as_text=True)
+    email = page_on.to("ada@x.example")[-1]
+    text = email.get_content()  # as the person reads it: plain text, the link, what to do, until when
+    assert email["Subject"] == "Your RADNAC data is ready to download" and not email.is_multipart()
+    assert "09:30 on Wednesday 2 December 2026 (UK time)" in text and "one-time code" in text
+    path = _link(page_on, "ada@x.example").removeprefix(app.config["PUBLIC_URL"])
+    assert "ada" not in path.lower()
+
+    person = app.test_client()  # another browser: the link and the code are all it needs
+    assert "Download your data" in person.get(path).get_data(as_text=True)
+    assert "wrong or has expired" in person.post(path, data={"code": "12345x"}).get_data(as_text=True)
+    for n in range(3):
+        assert person.post(f"{path}/code").status_code == 200
+        got = person.post(path, data={"code": _code(page_on, "ada@x.example")})
+        assert got.status_code == 200 and got.mimetype == "application/zip", n
+        assert got.headers["Content-Disposition"].startswith("attachment;")
+    assert person.get(path).status_code == 404
+    assert person.post(f"{path}/code").status_code == 404
+    for _ in range(2):  # codes for one link: 6 per 15 minutes, however the link stands
+        person.post(f"{path}/code")
+    assert person.post(f"{path}/code").status_code == 429
+    assert list(Path(app.config["EXPORT_CACHE"]).iterdir()) == []
+    downloads = session.exec(select(AuditEvent).where(AuditEvent.action == "rights.delivery.downloaded")).all()
+    assert len(downloads) == 3 and {e.record_id for e in downloads} == {str(made.id)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, flash, render_template, request, stream_with_context, url_for
@@ -127,7 +128,13 @@ def erase(request_id: int) -> object:
         with _source_table() as table:
             key = current_app.config["TOMBSTONE_KEY"]
             report = actions.erase(
-                session=db.session(), request=item, actor=current_user, now=db.now(), tombstone_key=key, source=table
+                session=db.session(),
+                request=item,
+                actor=current_user,
+                now=db.now(),
+                tombstone_key=key,
+                source=table,
+                export_cache=Path(current_app.config["EXPORT_CACHE"]),
             )
     except actions.ActionError as error:
         return refused(item, str(error))

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from leads import db
-from leads.rights import mentions
+from leads.consent.mailer import MailConfigError
+from leads.rights import delivery, mentions, privacy_page
 from leads.rights import register as rights_register
+from leads.rules import delivery as links
 from leads.rules import requests, uktime
 from leads.web import htmx, inputs
 from leads.web.forms import RequestStepForm
@@ -65,6 +68,26 @@ def _take(step: str, item: Any, form: RequestStepForm, now: datetime) -> None:
     service(session=db.session(), request=item, actor=current_user, now=now, **given)
 
 
+def _complete_and_deliver(item: Any, form: RequestStepForm) -> str:
+    """Complete a request made on the privacy page with its bundle prepared, and email the person the link:
+    what happened to the link, in words."""
+    config, now = current_app.config, db.now()
+    done = delivery.complete(session=db.session(), request=item, outcome=form.text.data or "", actor=current_user,
+                             now=now, cache=Path(config["EXPORT_CACHE"]), secret=config["SECRET_KEY"])  # fmt: skip
+    if done.token is None or done.expires_at is None:
+        return f"No download link was emailed ({done.not_prepared}): answer the person by email."
+    link = config["PUBLIC_URL"].rstrip("/") + url_for("privacy.download", token=done.token)
+    message = delivery.link_email(sender=config["MAIL_FROM"], request=item, link=link, expires_at=done.expires_at)
+    try:
+        sent = privacy_page.send(mail_url=config["MAIL_URL"], message=message)
+    except MailConfigError:
+        sent = False
+    if not sent:
+        return "The download link could not be emailed (the mail server did not take it): answer by email."
+    until = links.in_words(done.expires_at)
+    return f"The person has been emailed a link to download it with a code, until {until}, {links.MAX_DOWNLOADS} times."
+
+
 @bp.post("/rights/<int:request_id>/step/<step>")
 @requires("rights.manage")
 def take_step(request_id: int, step: str) -> object:
@@ -80,11 +103,14 @@ def take_step(request_id: int, step: str) -> object:
     if step == "close" and not form.confirm.data:
         return refused(item, "Tick the box to confirm: closing a request is final.", 400, field="confirm")
     form.on.data = form.on.data or uktime.today(db.now())  # no date typed: today in the UK, not in UTC
+    delivering = step == "close" and form.status.data == "completed" and delivery.deliverable(item)
     try:
-        _take(step, item, form, db.now())
+        sent = _complete_and_deliver(item, form) if delivering else _take(step, item, form, db.now())
     except rights_register.RequestError as error:
         return refused(item, str(error))
     flash(requests.step_sentence(step, status=item.status, due_on=item.due_on), "info")
+    if sent:
+        flash(sent, "info")
     return htmx.see_other(url_for("rights.detail", request_id=request_id))
 
 
