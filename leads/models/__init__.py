@@ -11,7 +11,7 @@ from leads.models.consent import (
     MarketingListMember,
 )
 from leads.models.grants import GrantCommunication, GrantData, PlanPermission, SupportGrant
-from leads.models.install import Installation, InstallEvent
+from leads.models.install import INSTALL_SEARCH_KEYS, Installation, InstallEvent, linked_lead_keys, own_keys
 from leads.models.jobs import RUN_OUTCOMES, JobRun
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
 from leads.models.person import Person, PersonLink
@@ -29,6 +29,7 @@ from leads.models.sso import RecoveryCode, SignInPolicy, StaffIdentity, TotpSecr
 from leads.models.staff import AuditEvent, SavedView, User
 
 __all__ = [
+    "INSTALL_SEARCH_KEYS",
     "INSTALL_STATES",
     "KEY_TYPE",
     "LIST_FILTERS",
@@ -72,6 +73,8 @@ __all__ = [
     "Tombstone",
     "TotpSecret",
     "User",
+    "linked_lead_keys",
+    "own_keys",
     "search_key",
     "search_keys",
     "text_column",

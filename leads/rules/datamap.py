@@ -186,6 +186,8 @@ MAP: dict[str, Held] = {
         {**_c(None, "id", "lead_id", "state", "plan_publisher", "plan_product", "application_definition_id",
               "clock_started_at"),
          **_c("identifier", "application_id", "subscription_id", "resource_group", "application_name"),
+         **_c("identifier", "application_key", "group_key", "subscription_key"),
+         **_c("contact", "lead_name_key", "lead_last_key", "lead_company_key"),
          **_c("history", "plan_name", "plan_version", "first_event_at", "last_event_at", "uninstalled_at",
               "last_error_code", "last_error_message")},
         INSTALL_PURPOSES, "microsoft", "azure", "install_notification", (Find("parent", "lead_id", "lead"),),

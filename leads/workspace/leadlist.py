@@ -26,8 +26,8 @@ from leads.models import NURTURE_STATUSES, ConsentRecord, Lead, search_key
 from leads.rules import schedule
 from leads.workspace import pager
 
-FEW = 5_000  # a search with at most this many matches reads them by id (see the module docstring)
-TOP = chr(0x10FFFF)  # sorts after every other character, in UTF-8 byte order too
+FEW = pager.FEW  # a search with at most this many matches reads them by id (see the module docstring)
+TOP = pager.TOP
 SORTS: dict[str, tuple[Any, str]] = {  # name -> (column, natural direction)
     "received": (Lead.received_at, "desc"),
     "name": (Lead.name_key, "asc"),
@@ -154,7 +154,7 @@ def list_leads(*, session: Session, query: ListQuery, now: datetime, per_page: i
     column, _natural = SORTS[query.sort]
     conditions = _conditions(query, now)
     total = pager.capped_count(session, Lead, conditions)
-    fetch = _by_id if query.q and total <= FEW else None
+    fetch = pager.by_id(Lead) if query.q and total <= FEW else None
     asked = pager.Request(after=query.after, before=query.before, ascending=query.direction == "asc", start=query.start)
     return pager.page(
         session=session,
@@ -171,16 +171,6 @@ def list_leads(*, session: Session, query: ListQuery, now: datetime, per_page: i
 def count(*, session: Session, query: ListQuery, now: datetime) -> int:
     """How many leads `query` matches, capped as the list's count is: what a dashboard tile shows."""
     return min(pager.capped_count(session, Lead, _conditions(query, now)), pager.COUNT_CAP)
-
-
-def _by_id(session: Session, where: list[Any], column: Any, ascending: bool, limit: int) -> list[Lead]:
-    """For at most FEW matches: read each one's sort key (no ORDER BY, so the planner uses the search
-    indexes rather than walking the order's), sort here, and load just the page by id. Python orders str by
-    code point, as SQLite's BINARY and PostgreSQL's "C" collation order UTF-8 bytes."""
-    keys = session.exec(select(Lead.id, column).where(*where)).all()
-    chosen = [lead_id for lead_id, _value in sorted(keys, key=lambda k: (k[1], k[0]), reverse=not ascending)][:limit]
-    found = {lead.id: lead for lead in session.exec(select(Lead).where(col(Lead.id).in_(chosen)))}
-    return [found[lead_id] for lead_id in chosen if lead_id in found]
 
 
 def distinct_values(*, session: Session, column: str, limit: int = 200) -> list[str]:

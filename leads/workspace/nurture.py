@@ -151,13 +151,15 @@ def link(*, session: Session, installation: Installation, lead: Lead | None, act
     if lead is not None:
 
         def change() -> dict[str, Any]:
-            before, installation.lead_id = installation.lead_id, lead.id
+            before = installation.lead_id
+            installation.link(lead)
             session.add(installation)
             return {"installation_id": installation.id, "before": before}
 
         _through_gate(session, "installation.link", lead, actor, now, change)
         return
-    before, installation.lead_id = installation.lead_id, None
+    before = installation.lead_id
+    installation.link(None)
     session.add(installation)
     change, unlinked = {"before": before, "after": installation.lead_id}, ("installation", installation.id)
     audit.commit(session=session, at=now, actor=actor, action="installation.unlink", on=unlinked, details=change)
