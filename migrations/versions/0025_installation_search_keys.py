@@ -36,13 +36,13 @@ LEAD = sa.table("lead", *(sa.column(name) for name in ("id", "first_name", "last
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("installation", schema=None) as batch_op:
-        for name in KEYS:
-            batch_op.add_column(sa.Column(name, KEY_TYPE, server_default="", nullable=False))
+    # Plain ADD COLUMN (no batch): a batch on SQLite may copy the table, and dropping the old one fails while
+    # notifications, grants and holds refer to it.
+    for name in KEYS:
+        op.add_column("installation", sa.Column(name, KEY_TYPE, server_default="", nullable=False))
     _backfill()
-    with op.batch_alter_table("installation", schema=None) as batch_op:
-        for name in KEYS:
-            batch_op.create_index(f"ix_installation_{name}", [name], unique=False)
+    for name in KEYS:
+        op.create_index(f"ix_installation_{name}", "installation", [name], unique=False)
 
 
 def _backfill() -> None:
@@ -76,8 +76,6 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("installation", schema=None) as batch_op:
-        for name in KEYS:
-            batch_op.drop_index(f"ix_installation_{name}")
-        for name in KEYS:
-            batch_op.drop_column(name)
+    for name in KEYS:
+        op.drop_index(f"ix_installation_{name}", table_name="installation")
+        op.drop_column("installation", name)
