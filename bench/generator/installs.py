@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
-from bench.generator.people import person
+from bench.generator.people import NO_DETAILS, person
 from leads import demo
 from leads.models import INSTALL_SEARCH_KEYS, Lead, linked_lead_keys, own_keys
 from leads.rules import lifecycle
@@ -73,10 +73,8 @@ def _installation(plan: Plan, rng: random.Random, i: int, story: Story) -> tuple
     if derived.state == "installed" and plan_name == "radnac-managed" and len(plan.grantable) < 5000:
         plan.grantable.append(i)
     lead_id = i if rng.random() < LINKED or i in plan.requested else None
-    who = person(plan.numbers[i - 1]) if lead_id else None  # lead i's name, as `people.leads` wrote it
+    who = (person(plan.numbers[i - 1]) or NO_DETAILS) if lead_id else None  # lead i, as `people.leads` wrote it
     linked = Lead(first_name=who[0], last_name=who[1], company=who[4]) if who else None
-    if lead_id and who is None:
-        linked = Lead()  # an .edu lead: no name, so its keys are ""
     keys = {
         **own_keys(application_name=name, resource_group=group, subscription_id=sub),
         **linked_lead_keys(linked),

@@ -14,7 +14,7 @@ from leads.models.grants import GrantCommunication, GrantData, PlanPermission, S
 from leads.models.install import INSTALL_SEARCH_KEYS, Installation, InstallEvent, linked_lead_keys, own_keys
 from leads.models.jobs import RUN_OUTCOMES, JobRun
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
-from leads.models.person import Person, PersonLink
+from leads.models.person import CONSENT_COLUMNS, Person, PersonLink
 from leads.models.retention import KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import (
     PrivacyCode,
@@ -29,6 +29,7 @@ from leads.models.sso import RecoveryCode, SignInPolicy, StaffIdentity, TotpSecr
 from leads.models.staff import AuditEvent, SavedView, User
 
 __all__ = [
+    "CONSENT_COLUMNS",
     "INSTALL_SEARCH_KEYS",
     "INSTALL_STATES",
     "KEY_TYPE",

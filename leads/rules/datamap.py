@@ -108,6 +108,7 @@ MAP: dict[str, Held] = {
         "You, as one person across our records", "customer",
         {**_c(None, "id", "created_at"), **_c("contact", "email_key"),
          **_c("consent_proof", "processing_restricted", "objected", "erasure_pending"),
+         **_c("consent_proof", "accounts_consent", "marketing_consent", "queries_consent"),
          **_c("contact", "undeliverable_at")},
         LEAD_PURPOSES, "microsoft", "none", "lead", (Find("self"),), "delete",
         "Goes with your last lead; nothing is left to point at.",
