@@ -386,14 +386,15 @@ def main(leads: int, repeat: int, only: list[str], postgresql: str = "") -> None
             site, bare = Site(url), Bare(url)
             try:
                 chosen = [c for c in cases(bare) if not only or any(o in c.name for o in only)]
-                print("| case | median / p95 ms | bare SQL median ms | statements | load |")
-                print("|---|---|---|---|---|")
+                print("| case | median / p95 ms | bare SQL median ms | floor median ms | statements | load |")
+                print("|---|---|---|---|---|---|")
                 for case in chosen:
                     result = run(case, site, bare, repeat)
                     load = "-".join(f"{n:.1f}" for n in result.extra["load"])
                     print(
                         f"| {case.name} | {result.app.median:.1f} / {result.app.p95:.1f} | "
-                        f"{result.baseline.median:.1f} | {result.extra['statements']} | {load} |",  # type: ignore[union-attr]
+                        f"{result.baseline.median:.1f} | {result.floor.median:.1f} | "  # type: ignore[union-attr]
+                        f"{result.extra['statements']} | {load} |",
                         flush=True,
                     )
             finally:
