@@ -356,3 +356,49 @@ def versus_admin(name: str, site: Site, admin: AdminSite, filters: dict[str, str
         max_ratio=ADMIN_MAX_RATIO,
         extra={"ours": ours, "theirs": theirs},
     )
+
+
+def main(leads: int, repeat: int, only: list[str], postgresql: str = "") -> None:
+    """`python -m bench pages`: the cases whose names contain one of `only` (every case when empty) on the
+    generated database of `leads` leads (SQLite, cached; or loaded into a new database on the `postgresql`
+    server and dropped after), each beside its bare SQL, printed as a Markdown table. For measuring one change
+    at a size the machine allows, without the hour of `make bench`."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from bench.dbs import Backend
+    from bench.generator import Plan
+    from bench.load import CACHE
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="radnac-bench-") as scratch:
+        backend = Backend(
+            "postgresql" if postgresql else "sqlite",
+            Path(scratch),
+            server=postgresql,
+            cache=Path(os.environ.get("BENCH_DATA") or CACHE),
+        )
+        try:
+            url = backend.copy(backend.generated(Plan(leads=leads), log)["url"], "pages")
+            site, bare = Site(url), Bare(url)
+            try:
+                chosen = [c for c in cases(bare) if not only or any(o in c.name for o in only)]
+                print("| case | median / p95 ms | bare SQL median ms | floor median ms | statements | load |")
+                print("|---|---|---|---|---|---|")
+                for case in chosen:
+                    result = run(case, site, bare, repeat)
+                    load = "-".join(f"{n:.1f}" for n in result.extra["load"])
+                    print(
+                        f"| {case.name} | {result.app.median:.1f} / {result.app.p95:.1f} | "
+                        f"{result.baseline.median:.1f} | {result.floor.median:.1f} | "  # type: ignore[union-attr]
+                        f"{result.extra['statements']} | {load} |",
+                        flush=True,
+                    )
+            finally:
+                site.close()
+                bare.close()
+        finally:
+            backend.close()

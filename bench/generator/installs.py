@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
+from bench.generator.people import NO_DETAILS, person
 from leads import demo
+from leads.models import INSTALL_SEARCH_KEYS, Lead, linked_lead_keys, own_keys
 from leads.rules import lifecycle
 
 LINKED = 0.10  # installations staff confirmed as their lead's
@@ -17,6 +19,7 @@ INSTALLATION_COLUMNS = (
     *("id", "application_id", "subscription_id", "resource_group", "application_name", "state", "plan_publisher"),
     *("plan_product", "plan_name", "plan_version", "application_definition_id", "first_event_at", "last_event_at"),
     *("uninstalled_at", "last_error_code", "last_error_message", "lead_id", "clock_started_at"),
+    *INSTALL_SEARCH_KEYS,  # as the app writes them (migration 0025): own names folded, the linked lead's name
 )
 EVENT_COLUMNS = (
     *("installation_id", "dedupe_key", "event_type", "provisioning_state", "event_time", "error_code"),
@@ -69,14 +72,22 @@ def _installation(plan: Plan, rng: random.Random, i: int, story: Story) -> tuple
     failure = demo.FAILURES[i % len(demo.FAILURES)] if any(s == "Failed" for _, s, _ in story) else (None, None)
     if derived.state == "installed" and plan_name == "radnac-managed" and len(plan.grantable) < 5000:
         plan.grantable.append(i)
+    lead_id = i if rng.random() < LINKED or i in plan.requested else None
+    who = (person(plan.numbers[i - 1]) or NO_DETAILS) if lead_id else None  # lead i, as `people.leads` wrote it
+    linked = Lead(first_name=who[0], last_name=who[1], company=who[4]) if who else None
+    keys = {
+        **own_keys(application_name=name, resource_group=group, subscription_id=sub),
+        **linked_lead_keys(linked),
+    }
     return (
         i,
         f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Solutions/applications/{name}",
         *(sub, group, name, derived.state, "coremem", "radnac", plan_name, version, None),
         *(ts(story[0][2]), ts(story[-1][2])),
         ts(derived.uninstalled_at.replace(tzinfo=None)) if derived.uninstalled_at else None,
-        *(failure[0], failure[1], i if rng.random() < LINKED or i in plan.requested else None),
+        *(failure[0], failure[1], lead_id),
         ts(derived.clock_started_at.replace(tzinfo=None)) if derived.clock_started_at else None,
+        *(keys[column] for column in INSTALL_SEARCH_KEYS),
     )
 
 

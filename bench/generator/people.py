@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import unicodedata
 import uuid
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
@@ -40,6 +41,9 @@ def _mix(i: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
     return z ^ (z >> 31)
+
+
+NO_DETAILS = (None, None, None, None, "University", None, None)  # what an .edu lead has instead of a person
 
 
 def person(number: int) -> tuple | None:
@@ -83,7 +87,25 @@ def users(_plan: Plan) -> Table:
     return Table("user", ("id", "email", "password_hash", "role", "active", "created_at"), rows)
 
 
-PERSON_COLUMNS = ("id", "email_key", "processing_restricted", "objected", "erasure_pending", "created_at")
+PERSON_COLUMNS = (
+    *("id", "email_key", "processing_restricted", "objected", "erasure_pending", "created_at"),
+    *("accounts_consent", "marketing_consent", "queries_consent"),  # as `leads.people.consents` keeps them
+)
+CONSENTED, WITHDRAWN = 0.25, 0.15  # people with a marketing consent; of those, who later withdrew it
+
+
+def consent_story(plan: Plan) -> Iterator[tuple[int, int, int, datetime, datetime | None]]:
+    """(person id, first lead id, recording seller, granted at, withdrawn at or None) of each person who gave
+    marketing consent, the same on every pass: `persons` stores the state it leaves, `records.consents` the
+    records."""
+    rng = random.Random(plan.seed + 7)
+    for person_id, first in enumerate(plan.first_leads, start=1):
+        if rng.random() >= CONSENTED and first not in plan.requested:  # requesters all gave consent once
+            continue
+        seller = rng.randrange(SALES)
+        given = min(plan.received(first) + timedelta(days=1), BASE - timedelta(hours=1))
+        gone = given + (BASE - given) * rng.random() if rng.random() < WITHDRAWN else None
+        yield person_id, first, seller, given, gone
 
 
 def persons(plan: Plan) -> Table:
@@ -110,6 +132,7 @@ def persons(plan: Plan) -> Table:
             plan.first_leads.append(i)
         plan.person_of.append(by_number[number])
     plan.requested = {lead_id for _request, ids in requesters(plan) for lead_id in ids}
+    marketing = {story[0]: "granted" if story[4] is None else "withdrawn" for story in consent_story(plan)}
     rows = (
         (
             person_id,
@@ -118,6 +141,7 @@ def persons(plan: Plan) -> Table:
             0,
             0,
             ts(plan.received(first)),
+            *("none", marketing.get(person_id, "none"), "none"),
         )
         for person_id, first in enumerate(plan.first_leads, start=1)
     )
@@ -141,7 +165,7 @@ def leads(plan: Plan) -> Table:
 
 def _lead(plan: Plan, rng: random.Random, i: int) -> tuple:
     number = plan.numbers[i - 1]
-    who = person(number) or (None, None, None, None, "University", None, None)
+    who = person(number) or NO_DETAILS
     first, last, email, country, company, title, phone = who
     action = rng.choices(ACTIONS, ACTION_WEIGHTS)[0]
     offer, offer_title = demo.OFFERS[i % len(demo.OFFERS)]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from bench.generator.common import BASE, Plan, Table, hexkey, ts
-from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, person, requesters
+from bench.generator.people import ADMIN_EMAIL, FIRST_SALES_ID, SALES, SUPPORT, consent_story, person, requesters
 from leads import demo
 from leads.workspace.nurture import NOTE_KINDS
 
@@ -173,7 +173,6 @@ REQUEST_COLUMNS = (
 )
 
 
-CONSENTED, WITHDRAWN = 0.25, 0.15  # people with a marketing consent; of those, who later withdrew it
 CONSENT_COLUMNS = (
     *("person_id", "lead_id", "purpose", "granted", "at", "method", "evidence", "wording_version"),
     *("recorded_by_user_id", "recorded_by", "created_at"),
@@ -182,32 +181,17 @@ CONSENT_COLUMNS = (
 
 def consents(plan: Plan) -> Table:
     """Marketing consent for a quarter of people, recorded on their first lead a day after it came (as the
-    person's, covering all their leads); 15% of them withdrew it later (a second record, append-only)."""
-    rng = random.Random(plan.seed + 7)
+    person's, covering all their leads); 15% of them withdrew it later (a second record, append-only). The
+    story is `people.consent_story`'s, which `people.persons` stored each person's current state from."""
 
     def rows() -> Iterator[tuple]:
-        for person_id, first in enumerate(plan.first_leads, start=1):
-            if rng.random() >= CONSENTED and first not in plan.requested:  # requesters all gave consent once
-                continue
-            seller = rng.randrange(SALES)
+        for person_id, first, seller, given, gone in consent_story(plan):
             who = (FIRST_SALES_ID + seller, f"sales{seller:02d}@radnac.example")
-            given = min(plan.received(first) + timedelta(days=1), BASE - timedelta(hours=1))
             evidence = "Ticked the marketing box on the trial sign-up form"
             yield (person_id, first, "marketing", 1, ts(given), "web_form", evidence, WORDING, *who, ts(given))
-            if rng.random() < WITHDRAWN:
-                gone = given + (BASE - given) * rng.random()
-                yield (
-                    person_id,
-                    first,
-                    "marketing",
-                    0,
-                    ts(gone),
-                    "email_reply",
-                    "Asked to stop",
-                    WORDING,
-                    *who,
-                    ts(gone),
-                )
+            if gone is not None:
+                withdrawn = ("email_reply", "Asked to stop", WORDING, *who, ts(gone))
+                yield (person_id, first, "marketing", 0, ts(gone), *withdrawn)
 
     return Table("consentrecord", CONSENT_COLUMNS, rows())
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from leads.models import ConsentRecord, Lead, Person, User
+from leads.people import consents
 from leads.rules import consent, purposes
 from leads.rules.vocabulary import MAX_EVIDENCE
 from leads.staff import audit
@@ -74,17 +75,7 @@ def user_id(actor: Actor) -> int | None:
 # --- the gate ------------------------------------------------------------------------------------------------
 
 
-def event(record: ConsentRecord) -> consent.ConsentEvent:
-    return consent.ConsentEvent(
-        record.id,
-        record.purpose,
-        record.granted,
-        record.at,
-        record.method,
-        record.evidence,
-        record.wording_version,
-        record.recorded_by,
-    )
+event = consents.event  # a stored record as the pure rules read it
 
 
 def _subject(lead: Lead, person: Person | None, history: Sequence[ConsentRecord]) -> consent.Subject:
@@ -244,8 +235,7 @@ def _append(
     if person_id is None:
         raise ConsentError("This lead is not filed under a person yet, so consent cannot be recorded for it.")
     row = _row(person_id, lead_id, given, at, actor, now)
-    session.add(row)
-    session.flush()
+    consents.append(session=session, records=[row])  # the one writer: the person's current consent follows
     return {"recorded_consent_id": row.id, "purpose": given.purpose, "granted": given.granted}
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from leads.models import ConsentRecord, Lead, Mailing, MailingMessage, MarketingList, MarketingListMember
+from leads.people import consents
 from leads.rules.vocabulary import CURRENT_WORDING
 
 ACTOR = "system:demo"
@@ -37,8 +38,7 @@ def load(*, session: Session, leads: list[Lead], now: datetime) -> None:
     session.flush()
     for n, (lead, (method, evidence)) in enumerate(zip(people, GRANTS, strict=False)):
         grant = _record(lead, True, now - timedelta(days=40 - n), method, evidence)
-        session.add(grant)
-        session.flush()
+        consents.append(session=session, records=[grant])
         added = now - timedelta(days=20 - n)
         session.add(
             MarketingListMember(
@@ -46,7 +46,8 @@ def load(*, session: Session, leads: list[Lead], now: datetime) -> None:
             )
         )
     withdrew = people[len(GRANTS) - 1]  # after joining the list: the export leaves them out
-    session.add(_record(withdrew, False, now - timedelta(days=3), "email_reply", "Replied “please take me off”."))
+    withdrawal = _record(withdrew, False, now - timedelta(days=3), "email_reply", "Replied “please take me off”.")
+    consents.append(session=session, records=[withdrawal])
     _queue_mailing(session, launch, [lead for lead, _ in zip(people, GRANTS, strict=False)], now)
 
 

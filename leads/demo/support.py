@@ -81,7 +81,7 @@ def support_access(*, session: Session, now: datetime, leads: list[Lead]) -> Non
         session.add(PlanPermission(plan_name=plan, model=model, updated_by="system:demo", updated_at=now))
     installs = session.exec(select(Installation).order_by(col(Installation.id))).all()
     for lead, installation in zip(leads[20:60], installs[:40], strict=True):
-        installation.lead_id = lead.id
+        installation.link(lead)
     managed = [i for i in installs if i.plan_name == "radnac-managed" and i.state == "installed"][:3]
     stories = [(timedelta(days=9, hours=2), None), (timedelta(hours=5), None), (timedelta(days=20), timedelta(days=18))]
     for number, (installation, (age, closed)) in enumerate(zip(managed, stories, strict=False)):

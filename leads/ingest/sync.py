@@ -24,7 +24,7 @@ from leads.ingest import corrections, failures
 from leads.ingest.readahead import read_ahead, read_ahead_in_process
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
-from leads.people import subjects
+from leads.people import linked, subjects
 from leads.rules import intake
 from leads.rules.people import normalise_email
 from leads.staff import audit
@@ -375,6 +375,7 @@ def _update(
         setattr(lead, field, value)
     if "email" in changed:
         subjects.follow_new_address(session=session, lead=lead)
+    linked.follow_rename(session=session, lead=lead, changed=list(changed))
     lead.received_at = _restarted(lead, entity, parsed, now, held_since)
     session.add(lead)
     return "updated" if changed else "unchanged"

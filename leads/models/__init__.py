@@ -11,10 +11,10 @@ from leads.models.consent import (
     MarketingListMember,
 )
 from leads.models.grants import GrantCommunication, GrantData, PlanPermission, SupportGrant
-from leads.models.install import Installation, InstallEvent
+from leads.models.install import INSTALL_SEARCH_KEYS, Installation, InstallEvent, linked_lead_keys, own_keys
 from leads.models.jobs import RUN_OUTCOMES, JobRun
 from leads.models.lead import Lead, LeadNote, QuarantinedEntity, SyncRun, Tombstone, search_key, search_keys
-from leads.models.person import Person, PersonLink
+from leads.models.person import CONSENT_COLUMNS, Person, PersonLink
 from leads.models.retention import KeyFingerprint, LegalHold, SourceDeletion
 from leads.models.rights import (
     ExportDelivery,
@@ -30,6 +30,8 @@ from leads.models.sso import RecoveryCode, SignInPolicy, StaffIdentity, TotpSecr
 from leads.models.staff import AuditEvent, SavedView, User
 
 __all__ = [
+    "CONSENT_COLUMNS",
+    "INSTALL_SEARCH_KEYS",
     "INSTALL_STATES",
     "KEY_TYPE",
     "LIST_FILTERS",
@@ -74,6 +76,8 @@ __all__ = [
     "Tombstone",
     "TotpSecret",
     "User",
+    "linked_lead_keys",
+    "own_keys",
     "search_key",
     "search_keys",
     "text_column",

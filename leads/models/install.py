@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, text
+from sqlalchemy import Column, Index, event, text
 from sqlmodel import Field, SQLModel
 
-from leads.models.base import text_column, utc_column
+from leads.models.base import KEY_TYPE, text_column, utc_column
+from leads.models.lead import Lead, search_key, search_keys
+
+
+def _key_column() -> Any:
+    return Field(default="", sa_column=Column(KEY_TYPE, nullable=False, server_default="", index=True))
 
 
 class Installation(SQLModel, table=True):
@@ -55,6 +61,65 @@ class Installation(SQLModel, table=True):
     last_error_message: str | None = text_column()
     # The lead staff confirmed this installation belongs to (the Marketplace shares no key between them).
     lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True, ondelete="SET NULL")
+    # Folded copies for prefix search, as the leads search folds (`search_key`; migration 0025): its own names,
+    # set by the before-insert/update hook below, and its linked lead's name, surname and company ("" when not
+    # linked), set by `link` and kept in step with a renamed or destroyed lead by `leads.people.linked`.
+    application_key: str = _key_column()
+    group_key: str = _key_column()
+    subscription_key: str = _key_column()
+    lead_name_key: str = _key_column()
+    lead_last_key: str = _key_column()
+    lead_company_key: str = _key_column()
+
+    def link(self, lead: Lead | None) -> None:
+        """Confirm this installation as `lead`'s (None: undo it), with the lead's search keys."""
+        self.lead_id = lead.id if lead is not None else None
+        for column, value in linked_lead_keys(lead).items():
+            setattr(self, column, value)
+
+
+# The search keys of an installation, own and its linked lead's (the installations search reads these).
+INSTALL_SEARCH_KEYS = (
+    "application_key",
+    "group_key",
+    "subscription_key",
+    "lead_name_key",
+    "lead_last_key",
+    "lead_company_key",
+)
+
+
+def own_keys(*, application_name: str | None, resource_group: str | None, subscription_id: str | None) -> dict:
+    """An installation's own search key columns (set on every ORM insert and update, by hand on bulk inserts)."""
+    return {
+        "application_key": search_key(application_name),
+        "group_key": search_key(resource_group),
+        "subscription_key": search_key(subscription_id),
+    }
+
+
+def linked_lead_keys(lead: Lead | None) -> dict[str, str]:
+    """The linked lead's search key columns of an installation: the lead's own keys, or "" when not linked."""
+    if lead is None:
+        return {"lead_name_key": "", "lead_last_key": "", "lead_company_key": ""}
+    keys = search_keys(first_name=lead.first_name, last_name=lead.last_name, email=None, company=lead.company)
+    return {
+        "lead_name_key": keys["name_key"],
+        "lead_last_key": keys["last_key"],
+        "lead_company_key": keys["company_key"],
+    }
+
+
+@event.listens_for(Installation, "before_insert")
+@event.listens_for(Installation, "before_update")
+def _fill_search_keys(_mapper: Any, _connection: Any, installation: Installation) -> None:
+    keys = own_keys(
+        application_name=installation.application_name,
+        resource_group=installation.resource_group,
+        subscription_id=installation.subscription_id,
+    )
+    for column, value in keys.items():
+        setattr(installation, column, value)
 
 
 class InstallEvent(SQLModel, table=True):

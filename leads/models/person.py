@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, String, false
+from sqlalchemy import Column, Index, String, false
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import text_column, utc_column
+from leads.rules.purposes import CONSENT_PURPOSES
+
+# Each consent purpose's current state on the person: "granted", "withdrawn" or "none" (the leads list's words).
+CONSENT_COLUMNS = {purpose: f"{purpose}_consent" for purpose in CONSENT_PURPOSES}
+
+
+def _consent_column() -> Any:
+    return Field(default="none", sa_column=Column(String(10), nullable=False, server_default="none"))
 
 
 class Person(SQLModel, table=True):
@@ -16,6 +25,9 @@ class Person(SQLModel, table=True):
     Rights belong to the person (RULES.md): consent history, restriction, objection and a pending erasure are
     stored here, so they cover every lead of the person, including one that arrives later.
     """
+
+    # The leads list's consent filter reads the people in one state from here, as one list (migration 0026).
+    __table_args__ = (Index("ix_person_marketing_consent", "marketing_consent", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     # None for a lead that came without an address, or a person staff split off: found only by their leads.
@@ -26,6 +38,11 @@ class Person(SQLModel, table=True):
     # The mail server refused their address for good (a hard bounce): no marketing is sent to it any more.
     undeliverable_at: datetime | None = utc_column(nullable=True)
     created_at: datetime = utc_column()
+    # The person's current consent per purpose (`CONSENT_COLUMNS`), recounted from their consent records by the
+    # one writer of those (`leads.people.consents`; migration 0026): what the leads list's consent filter reads.
+    accounts_consent: str = _consent_column()
+    marketing_consent: str = _consent_column()
+    queries_consent: str = _consent_column()
 
 
 class PersonLink(SQLModel, table=True):

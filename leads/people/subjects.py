@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from leads.models import ConsentRecord, Lead, Person, PersonLink, User
+from leads.people import consents
 from leads.rules.people import normalise_email
 from leads.staff import audit
 
@@ -156,9 +157,10 @@ def _carry_consent(session: Session, source: Person, to: Person, *, withdrawals_
     query = select(ConsentRecord).where(ConsentRecord.person_id == source.id)
     if withdrawals_only:
         query = query.where(col(ConsentRecord.granted).is_(False))
-    for row in session.exec(query).all():
-        values = row.model_dump(exclude={"id", "person_id"})
-        session.add(ConsentRecord(**values, person_id=to.id))
+    copies = [
+        ConsentRecord(**row.model_dump(exclude={"id", "person_id"}), person_id=to.id) for row in session.exec(query)
+    ]
+    consents.append(session=session, records=copies)  # `to`'s current consent follows its new history
 
 
 def links(*, session: Session, person_id: int) -> list[PersonLink]:

@@ -29,6 +29,7 @@ from leads.models import (
     SourceDeletion,
     SupportGrant,
 )
+from leads.people import linked
 from leads.retention import holds
 from leads.retention.due import not_held
 from leads.rules import datamap, lifecycle, people, schedule
@@ -55,7 +56,9 @@ def destroy_leads(session: Session, ids: list[int], now: datetime, actor: str, k
     # The people these leads were attached away from: left without a lead, they would keep the address.
     moved = select(PersonLink.from_person_id).where(col(PersonLink.lead_id).in_(ids))
     left_behind = {person_id for person_id in session.exec(moved) if person_id is not None}
+    installs = list(session.exec(select(Installation.id).where(col(Installation.lead_id).in_(ids))))
     rows = session.exec(statement).all()  # type: ignore[call-overload]
+    linked.forget_unlinked(session=session, installation_ids=installs)  # their lead_id is now NULL
     _forget_keyed(session, [row[1:3] for row in rows])
     _forget_mentions(session, people.needles(emails=[row[4] for row in rows], names=[row[5:7] for row in rows]))
     _forget_lifted_holds(session, "lead", [row[0] for row in rows])

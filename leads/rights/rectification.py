@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from leads.ingest import corrections
 from leads.models import Lead, Rectification, RightsRequest, User
-from leads.people import subjects
+from leads.people import linked, subjects
 from leads.rights.history import audit_request
 
 SourceTable = corrections.CorrectionTarget
@@ -90,6 +90,7 @@ def _apply(
         fields[field] = new
     if "email" in fields:
         subjects.follow_new_address(session=session, lead=lead)
+    linked.follow_rename(session=session, lead=lead, changed=list(fields))
     return fields
 
 

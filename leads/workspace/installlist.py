@@ -1,7 +1,8 @@
 """The installations workspace: filters, search, sort and the shared keyset pager, and why a deploy failed.
 
-Installations are few beside leads (one per customer deployment), so search is a case-folded prefix match
-on the application, resource group and subscription, or on the linked lead's search keys.
+Search is a prefix range on folded keys stored on the installation (folded as the leads search folds, by
+`search_key`): its application, resource group and subscription, and its linked lead's name, surname and
+company. A search with few matches is read by id, as the leads search is (`pager.by_id`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
-from leads.models import INSTALL_STATES, Installation, InstallEvent, Lead, PlanPermission, search_key
+from leads.models import INSTALL_SEARCH_KEYS, INSTALL_STATES, Installation, InstallEvent, PlanPermission, search_key
 from leads.workspace import pager
 
 NEEDS_HELP = ("failed", "uninstall_failed")
@@ -32,7 +33,6 @@ HAPPENED: dict[str, tuple[str | None, str]] = {  # name -> (event type or any, p
     "uninstalled": ("DELETE", "Deleted"),
 }
 HAPPENED_LABELS = {"installed": "Installed", "failed": "Failed to install or uninstall", "uninstalled": "Uninstalled"}
-TOP = chr(0x10FFFF)
 
 
 @dataclass(frozen=True)
@@ -128,23 +128,18 @@ def _happened(name: str, since: datetime) -> Any:
 
 
 def _search(text: str) -> Any:
-    prefix = text.strip().casefold()
-    own = [func.lower(column).startswith(prefix, autoescape=True) for column in _SEARCHED]
     key = search_key(text)
-    lead = select(Lead.id).where(
-        or_(*(and_(column >= key, column < key + TOP) for column in (Lead.name_key, Lead.last_key, Lead.company_key)))
-    )
-    return or_(*own, col(Installation.lead_id).in_(lead))
+    return or_(*(and_(column >= key, column < key + pager.TOP) for column in _SEARCHED))
 
 
-_SEARCHED = (Installation.application_name, Installation.resource_group, Installation.subscription_id)
+_SEARCHED = tuple(getattr(Installation, column) for column in INSTALL_SEARCH_KEYS)
 
 
 def list_installations(*, session: Session, query: InstallQuery, now: datetime, per_page: int) -> pager.Window[Any]:
     """One keyset page of installations matching `query`."""
     column, _natural = SORTS[query.sort]
     asked = pager.Request(after=query.after, before=query.before, ascending=query.direction == "asc", start=query.start)
-    where, fetch = conditions(query, now), None
+    where, fetch, total = conditions(query, now), None, None
     if query.model == "publisher_managed":
         # The managed plans named (a handful), so each is an equality on ix_installation_plan_last_event: an
         # IN over a subquery made SQLite read every matching row (half a million) into a sort for one page.
@@ -158,6 +153,9 @@ def list_installations(*, session: Session, query: InstallQuery, now: datetime, 
         # order; as an IN list SQLite may pick ix_installation_state_id and fetch every failed row to sort them
         # (1.7 s cold at a million, BENCHMARKS.md "state needs help").
         fetch = _each_of(Installation.state, NEEDS_HELP)
+    if fetch is None and query.q:
+        total = pager.capped_count(session, Installation, where)
+        fetch = pager.by_id(Installation) if total <= pager.FEW else None
     return pager.page(
         session=session,
         model=Installation,
@@ -166,6 +164,7 @@ def list_installations(*, session: Session, query: InstallQuery, now: datetime, 
         asked=asked,
         per_page=per_page,
         fetch=fetch,
+        total=total,
     )
 
 

@@ -187,13 +187,15 @@ def link(
     if lead is not None:
 
         def change() -> dict[str, Any]:
-            before, installation.lead_id = installation.lead_id, lead.id
+            before = installation.lead_id
+            installation.link(lead)
             session.add(installation)
             return {"installation_id": installation.id, "before": before}
 
         _through_gate(session, "installation.link", lead, actor, now, change, undoes)
         return
-    before, installation.lead_id = installation.lead_id, None
+    before = installation.lead_id
+    installation.link(None)
     session.add(installation)
     change, unlinked = {"before": before, "after": None, **(undone(undoes) or {})}, ("installation", installation.id)
     audit.commit(session=session, at=now, actor=actor, action="installation.unlink", on=unlinked, details=change)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from leads.models import Installation, InstallEvent, Lead, PlanPermission
+from leads.models import INSTALL_SEARCH_KEYS, Installation, InstallEvent, Lead, PlanPermission
 from leads.workspace import installlist
 from tests.factories import PINNED_NOW
 
@@ -49,6 +49,70 @@ def test_search_finds_application_resource_group_subscription_and_linked_lead(se
     assert one.id in {i.id for i in _all(session, q=one.subscription_id[:8])}
     assert one.id in {i.id for i in _all(session, q=lead.last_name.lower())}
     assert _all(session, q="no-such-app_%") == []  # LIKE wildcards are literal
+
+
+def _linked_to(session, *names: tuple[str, str, str]) -> dict[str, int]:
+    """One installation per (first name, surname, application name), each linked to a lead of that name."""
+    found = {}
+    for n, (first, last, application) in enumerate(names):
+        lead = Lead(source_partition_key="p", source_row_key=f"r{n}", first_name=first, last_name=last,
+                    company=f"{last} GmbH", first_seen_at=PINNED_NOW, received_at=PINNED_NOW)  # fmt: skip
+        session.add(lead)
+        session.flush()
+        installation = Installation(
+            application_id=f"/subscriptions/s/resourceGroups/rg-{n}/providers/x/applications/{application}",
+            subscription_id=f"{n:08d}-aaaa", resource_group=f"RG-Ünïcode-{n}", application_name=application,
+            state="installed", first_event_at=PINNED_NOW, last_event_at=PINNED_NOW - timedelta(minutes=n),
+        )  # fmt: skip
+        installation.link(lead)
+        session.add(installation)
+        session.flush()
+        found[f"{first} {last}"] = installation.id
+    session.commit()
+    return found
+
+
+def test_search_folds_accents_and_case_as_the_leads_search_does(session):
+    """docs/installations.md: "muller" finds Müller and Muller (accents and case folded, as on the leads
+    list), not Mueller: the fold drops accents, it does not spell ü as ue."""
+    ids = _linked_to(
+        session, ("Zoë", "Müller", "Ölkonto-App"), ("Ann", "Muller", "radnac-1"), ("Bob", "Mueller", "radnac-2")
+    )
+    found = lambda q: {i.id for i in _all(session, q=q)}  # noqa: E731
+    assert found("muller") == found("MÜLLER") == {ids["Zoë Müller"], ids["Ann Muller"]}
+    assert found("mueller") == {ids["Bob Mueller"]}
+    assert found("zoe m") == found("müller gmbh") - {ids["Ann Muller"]} == {ids["Zoë Müller"]}
+    assert found("olkonto") == found("ÖLKONTO-app") == {ids["Zoë Müller"]}  # the application name, folded
+    assert found("rg-unicode-1") == {ids["Ann Muller"]}  # the resource group, folded
+    assert found("00000002") == {ids["Bob Mueller"]}  # the subscription
+    assert found("rg-unicode-") == set(ids.values()) and found("rg_") == set()  # no wildcards
+
+
+def test_search_reads_the_key_indexes_not_the_table(session):
+    """Issue #33: `lower(column) LIKE` read every installation (2-4 s at a million). Each searched key is an
+    indexed prefix range: SQLite reads the six key indexes (a multi-index OR) for the count and the page's
+    matches; PostgreSQL, made to choose, can use them (a range on a "C" collated key is indexable)."""
+    from sqlmodel import text
+
+    from tests.sqlplan import plans
+
+    _linked_to(session, ("Zoë", "Müller", "Ölkonto-App"), ("Ann", "Muller", "radnac-1"))
+    search = lambda: _all(session, q="muller")  # noqa: E731
+    if session.get_bind().dialect.name == "sqlite":
+        found = plans(session, search, containing="FROM installation")
+        assert found and all("MULTI-INDEX OR" in plan and "SCAN installation" not in plan for plan in found[:2])
+        for key in ("application_key", "group_key", "subscription_key", "lead_name_key", "lead_last_key"):
+            assert f"ix_installation_{key}" in found[0], found[0]
+        return
+    from tests.sqlplan import statements
+
+    count = statements(session, search, containing="FROM installation")[0]
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    compiled = count[0] % {k: repr(v) for k, v in count[1].items()}  # the capped count, its strings inlined
+    plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
+    session.rollback()
+    assert "Seq Scan" not in plan and "BitmapOr" in plan, plan
+    assert all(f"Bitmap Index Scan on ix_installation_{key}" in plan for key in INSTALL_SEARCH_KEYS), plan
 
 
 def test_needs_help_reads_each_state_in_order_and_merges_them(session, demo_data):
