@@ -19,7 +19,7 @@ INSTALLATION_COLUMNS = (
     *("id", "application_id", "subscription_id", "resource_group", "application_name", "state", "plan_publisher"),
     *("plan_product", "plan_name", "plan_version", "application_definition_id", "first_event_at", "last_event_at"),
     *("uninstalled_at", "last_error_code", "last_error_message", "lead_id", "clock_started_at"),
-    *INSTALL_SEARCH_KEYS,  # as the app writes them (migration 0025): own names folded, the linked lead's name
+    *INSTALL_SEARCH_KEYS,  # as the app writes them (migration 0026): own names folded, the linked lead's name
 )
 EVENT_COLUMNS = (
     *("installation_id", "dedupe_key", "event_type", "provisioning_state", "event_time", "error_code"),

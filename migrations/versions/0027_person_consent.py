@@ -6,8 +6,8 @@ purpose's state ("granted", "withdrawn" or "none"), recounted by the one writer 
 (`leads.people.consents`); backfilled here from every person's records with the same rule. The list's filter
 reads the people in one state from `ix_person_marketing_consent`.
 
-Revision ID: 0026_person_consent
-Revises: 0025_installation_search_keys
+Revision ID: 0027_person_consent
+Revises: 0026_installation_search_keys
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from alembic import op
 from leads.models import CONSENT_COLUMNS, ConsentRecord
 from leads.people.consents import current
 
-revision: str = "0026_person_consent"
-down_revision: str | None = "0025_installation_search_keys"
+revision: str = "0027_person_consent"
+down_revision: str | None = "0026_installation_search_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ million. Each installation now keeps its application name, resource group and su
 lead's name, surname and company, folded by the leads search's own `search_key`, each indexed, so a search is
 a prefix range on an index. Backfilled here with the app's fold; an unlinked installation's lead keys are "".
 
-Revision ID: 0025_installation_search_keys
-Revises: 0024_privacy_page
+Revision ID: 0026_installation_search_keys
+Revises: 0025_export_delivery
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic import op
 from leads.models.install import linked_lead_keys, own_keys
 from leads.models.lead import Lead
 
-revision: str = "0025_installation_search_keys"
-down_revision: str | None = "0024_privacy_page"
+revision: str = "0026_installation_search_keys"
+down_revision: str | None = "0025_export_delivery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
