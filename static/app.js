@@ -53,3 +53,18 @@ document.addEventListener("keydown", function (event) {
   event.preventDefault();
   select.form.requestSubmit();
 });
+
+// A field's maxlength is the limit the server keeps. Typing stops there, but a longer paste is let in whole (the
+// browser would cut it without a word): the server then refuses it, says the limit and shows it all back.
+document.addEventListener("beforeinput", function (event) {
+  "use strict";
+  var field = event.target;
+  var text = event.data || (event.dataTransfer && event.dataTransfer.getData("text/plain")) || "";
+  // One keystroke is one character: only a paste, a drop or an insertion of many characters is let past the limit.
+  if (!field.matches || !field.matches("input[maxlength], textarea[maxlength]") || text.length < 2) { return; }
+  var chosen = (field.selectionEnd || 0) - (field.selectionStart || 0);
+  if (field.value.length - chosen + text.length > field.maxLength) {
+    field.dataset.maxlength = field.maxLength;
+    field.removeAttribute("maxlength");
+  }
+});

@@ -41,9 +41,9 @@ class KeptForm(FlaskForm):
         def render_field(self, field: Any, render_kw: dict[str, Any]) -> Markup:
             """The field's widget, and after it the first reason it was refused.
 
-            No `maxlength` is rendered from a Length validator: the browser would cut a pasted value without a
-            word; the server refuses it instead, saying the limit, with the whole value shown back."""
-            render_kw = {"maxlength": False, **render_kw}
+            A Length validator's `maxlength` is rendered, so typing stops at the limit the server keeps. A value
+            pasted past it is not cut by the browser: static/app.js lifts the limit for that paste, and the server
+            refuses the value, saying the limit, with the whole value shown back to be shortened."""
             if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
                 return super().render_field(field, render_kw)  # type: ignore[misc]
             said = f"{render_kw.get('id', field.id)}-error"
@@ -113,7 +113,8 @@ class PasswordChangeForm(KeptForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
     new = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")]
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ."), Length(max=1024)],
     )
 
 

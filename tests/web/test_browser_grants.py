@@ -137,7 +137,8 @@ def test_an_over_long_support_reference_is_refused_with_a_reason_not_cut(live_ur
     log_in(page, live_url, make_user("support").email)
     page.goto(f"{live_url}/installations/{installation.id}/grants/new")
     reference = "SR-4242 " + "x" * 692
-    page.fill("#support_request_ref", reference)
+    expect(page.locator("#support_request_ref")).to_have_attribute("maxlength", "100")  # typing stops there
+    page.fill("#support_request_ref", reference)  # one insertion, as a paste: let in whole (static/app.js)
     page.fill("#consent_given_by", "Priya Shah, IT lead at Northwind")
     page.fill("#consent_given_at", "2026-11-24T16:00")
     page.fill("#consent_evidence", "Email of 24 Nov 16:00: 'Yes, please look.'")
