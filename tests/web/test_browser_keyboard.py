@@ -44,3 +44,28 @@ def test_the_tick_all_header_is_a_labelled_checkbox(live_url, page, make_user, d
     page.locator("label[for=tick-all]").click()  # its label works too
     assert [rows.nth(n).is_checked() for n in range(rows.count())] == [False] * 20
     page.locator("#leads-table thead").screenshot(path="test-artifacts/keyboard-tick-all.png")
+
+
+def test_dates_are_written_dd_mm_yyyy_in_an_en_us_browser(live_url, browser, make_user):
+    """Chromium shows a date input in its own locale's order (mm/dd/yyyy in en-US) whatever the page's lang:
+    the en-GB page's date boxes say dd/mm/yyyy and take it, and a wrong one is refused and kept as typed."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    assert page.evaluate("navigator.language") == "en-US"
+    log_in(page, live_url, make_user("support").email)
+    page.goto(f"{live_url}/rights/new")
+    received = page.get_by_label("Received on (dd/mm/yyyy)")
+    expect(received).to_have_attribute("placeholder", "dd/mm/yyyy")
+    page.select_option("#kind", "access")
+    page.fill("#requester_name", "Ada Lovelace")
+    page.fill("#requester_email", "ada@x.example")
+    received.fill("23/31/2026")  # not a day
+    page.click("button[type=submit].primary")
+    expect(page.locator("#received_on-error")).to_have_text("Write the date as dd/mm/yyyy, e.g. 25/11/2026.")
+    expect(received).to_have_value("23/31/2026")  # kept as typed, to correct
+    expect(page.locator("#requester_name")).to_have_value("Ada Lovelace")
+    shoot(page, "keyboard-date-en-US-refused", full_page=False)
+    received.fill("03/11/2026")
+    page.click("button[type=submit].primary")
+    expect(page.get_by_text("3 Nov 2026").first).to_be_visible()  # 3 November, not 11 March
+    context.close()

@@ -36,6 +36,8 @@ HAND = {
     ("pages.installations_list", "q", None): SEARCH,
     ("pages.installation_detail", "lead_q", None): SEARCH,
     ("access.audit_trail", "record_id", None): AuditEvent.__table__.c.record_id.type.length,
+    ("access.audit_trail", "since", None): forms.UKDateField.MAX_LENGTH,
+    ("access.audit_trail", "until", None): forms.UKDateField.MAX_LENGTH,
     ("views.save_view", "name", None): SavedView.__table__.c.name.type.length,
     ("rights.take_step", "text", "ask-clarification"): register.MAX_QUESTION,
     ("rights.link_lead", "evidence", None): length(forms.LinkOverrideForm, "evidence"),
@@ -61,6 +63,8 @@ def form_limits() -> dict[str, set[int]]:
                 if isinstance(field, UnboundField):
                     validators = field.kwargs.get("validators") or (field.args[1] if len(field.args) > 1 else [])
                     found[name] |= {v.max for v in validators if isinstance(v, Length) and v.max > 0}
+                    if hasattr(field.field_class, "MAX_LENGTH"):  # a date box: the longest date it reads
+                        found[name].add(field.field_class.MAX_LENGTH)
     return found
 
 
