@@ -29,16 +29,19 @@
   });
 })();
 
-// "All" in the leads table's header ticks every lead on the page in place (without JavaScript it reloads the
-// page with them all ticked); a second click unticks them.
-document.addEventListener("click", function (event) {
+// The "All" checkbox in the leads table's header ticks or unticks every lead on the page; ticking rows one by one
+// keeps it in step (ticked when all are, mixed when some are). Without JavaScript a link reloads the page all ticked.
+document.addEventListener("change", function (event) {
   "use strict";
-  var link = event.target.closest && event.target.closest("a[data-select-all]");
-  if (!link) { return; }
-  event.preventDefault();
-  var boxes = document.querySelectorAll("input[type=checkbox][form='" + link.dataset.selectAll + "']");
-  var tick = Array.prototype.some.call(boxes, function (box) { return !box.checked; });
-  boxes.forEach(function (box) { box.checked = tick; });
+  var box = event.target;
+  if (!box.matches || !box.matches("input[type=checkbox]")) { return; }
+  var all = box.matches("[data-select-all]") ? box : document.querySelector("input[data-select-all='" + box.getAttribute("form") + "']");
+  if (!all) { return; }
+  var rows = document.querySelectorAll("input[type=checkbox][form='" + all.dataset.selectAll + "']");
+  if (box === all) { rows.forEach(function (row) { row.checked = all.checked; }); }
+  var ticked = Array.prototype.filter.call(rows, function (row) { return row.checked; }).length;
+  all.checked = ticked > 0 && ticked === rows.length;
+  all.indeterminate = ticked > 0 && ticked < rows.length;
 });
 
 // A select marked data-enter-saves saves its form on Enter, as a text field does; arrowing through its options
@@ -49,4 +52,19 @@ document.addEventListener("keydown", function (event) {
   if (event.key !== "Enter" || !select.matches || !select.matches("select[data-enter-saves]") || !select.form) { return; }
   event.preventDefault();
   select.form.requestSubmit();
+});
+
+// A field's maxlength is the limit the server keeps. Typing stops there, but a longer paste is let in whole (the
+// browser would cut it without a word): the server then refuses it, says the limit and shows it all back.
+document.addEventListener("beforeinput", function (event) {
+  "use strict";
+  var field = event.target;
+  var text = event.data || (event.dataTransfer && event.dataTransfer.getData("text/plain")) || "";
+  // One keystroke is one character: only a paste, a drop or an insertion of many characters is let past the limit.
+  if (!field.matches || !field.matches("input[maxlength], textarea[maxlength]") || text.length < 2) { return; }
+  var chosen = (field.selectionEnd || 0) - (field.selectionStart || 0);
+  if (field.value.length - chosen + text.length > field.maxLength) {
+    field.dataset.maxlength = field.maxLength;
+    field.removeAttribute("maxlength");
+  }
 });

@@ -89,10 +89,10 @@ def page(browser):
     context.close()
 
 
-def shoot(page, name: str) -> None:
-    """Save a full-page screenshot as test-artifacts/<name>.png."""
+def shoot(page, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot (of the whole page, or of the window) as test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def watch_console(page) -> list[str]:

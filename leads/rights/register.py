@@ -30,6 +30,8 @@ from leads.rules import requests, rights, uktime
 from leads.rules.vocabulary import CHANNELS
 from leads.staff import audit
 
+MAX_QUESTION: int = RequestPause.__table__.c.question.type.length  # type: ignore[attr-defined]  # its column
+
 
 def pauses(*, session: Session, request: RightsRequest) -> list[RequestPause]:
     """The request's clarification stops, oldest first."""
@@ -176,10 +178,13 @@ def ask_clarification(
 ) -> None:
     """Stop the clock on `on` while the person says what the request covers."""
     _check(session, request, "ask-clarification", on, now)
-    if not question.strip():
+    question = question.strip()
+    if not question:
         raise RequestError("Write the question you asked the person.")
-    session.add(RequestPause(request_id=request.id, started_on=on, question=question.strip()[:1000]))
-    _save(session, request, actor, now, "clarification.asked", on, question.strip()[:1000])
+    if len(question) > MAX_QUESTION:  # refused, not cut: the person's question is kept whole or not at all
+        raise RequestError(f"A question has at most {MAX_QUESTION} characters; this one has {len(question)}.")
+    session.add(RequestPause(request_id=request.id, started_on=on, question=question))
+    _save(session, request, actor, now, "clarification.asked", on, question)
 
 
 def clarified(*, session: Session, request: RightsRequest, on: date, actor: User, now: datetime) -> None:

@@ -90,7 +90,17 @@ def _id(raw: str | None, name: str) -> int | None:
 
 
 def _day(raw: str | None, name: str) -> date | None:
-    return _parsed(raw, date.fromisoformat, f"{name} must be a date, YYYY-MM-DD.")
+    return _parsed(raw, _uk_day, f"{name} must be a date, dd/mm/yyyy.")
+
+
+def _uk_day(raw: str) -> date:
+    """A day written dd/mm/yyyy (the page's way) or yyyy-mm-dd; ValueError otherwise."""
+    if "/" not in raw:
+        return date.fromisoformat(raw)
+    day, month, year = raw.split("/")  # ValueError unless three parts
+    if len(year) != 4:
+        raise ValueError(raw)
+    return date(int(year), int(month), int(day))
 
 
 def _parsed(raw: str | None, parse: Callable[[str], T], refusal: str) -> T | None:

@@ -19,7 +19,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from leads.rules import rights, uktime
 from leads.rules.purposes import CONSENT_PURPOSES
@@ -41,9 +42,9 @@ class KeptForm(FlaskForm):
         def render_field(self, field: Any, render_kw: dict[str, Any]) -> Markup:
             """The field's widget, and after it the first reason it was refused.
 
-            No `maxlength` is rendered from a Length validator: the browser would cut a pasted value without a
-            word; the server refuses it instead, saying the limit, with the whole value shown back."""
-            render_kw = {"maxlength": False, **render_kw}
+            A Length validator's `maxlength` is rendered, so typing stops at the limit the server keeps. A value
+            pasted past it is not cut by the browser: static/app.js lifts the limit for that paste, and the server
+            refuses the value, saying the limit, with the whole value shown back to be shortened."""
             if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
                 return super().render_field(field, render_kw)  # type: ignore[misc]
             said = f"{render_kw.get('id', field.id)}-error"
@@ -66,8 +67,51 @@ class KeptForm(FlaskForm):
         self.meta.first_error = next((f.name for f in self if f.errors), None)
 
 
-# How a datetime-local input is filled (to the minute, as browsers send it back) and what is read from it.
-LOCAL_MINUTE = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+# How a date-and-time box is filled (to the minute, the British way) and what is read from it: that, or the
+# ISO forms a browser's own date input or a script sends.
+LOCAL_MINUTE = ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+UK_DAY = ["%d/%m/%Y", "%Y-%m-%d"]
+
+
+def _hinted(label: str, hint: str) -> str:
+    """The label with the format to write: "Received on (dd/mm/yyyy)", "At (UK time, dd/mm/yyyy hh:mm)"."""
+    return f"{label[:-1]}, {hint})" if label.endswith(")") else f"{label} ({hint})"
+
+
+class UKDateField(DateField):
+    """A day written the British way, dd/mm/yyyy (yyyy-mm-dd is read too), in a text box. Required with
+    InputRequired, not DataRequired: that one would replace the reason a date was not read with "required".
+
+    Not `<input type=date>`: Chromium shows that in its own locale's order whatever the page's `lang`
+    (mm/dd/yyyy in an en-US browser), so 03/04 typed by a UK member of staff would be 4 March. The label says
+    the format, and a day that is not one is refused with an example."""
+
+    widget = TextInput()
+    MAX_LENGTH = 10  # the longest text any of UK_DAY reads
+
+    def __init__(self, label: str, validators: Any = None, **kwargs: Any) -> None:
+        shown = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", "maxlength": 10}
+        kwargs.setdefault("render_kw", shown)
+        message = "Write the date as dd/mm/yyyy, e.g. 25/11/2026."
+        super().__init__(
+            _hinted(label, "dd/mm/yyyy"), validators, format=UK_DAY, invalid_value_message=message, **kwargs
+        )
+
+
+class UKMinuteField(DateTimeLocalField):
+    """A UK wall-clock time written the British way, dd/mm/yyyy hh:mm (ISO read too), in a text box (see
+    `UKDateField` for why not the browser's own)."""
+
+    widget = TextInput()
+    MAX_LENGTH = 19  # the longest text any of LOCAL_MINUTE reads (2026-11-25T14:30:00)
+
+    def __init__(self, label: str, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy hh:mm", "autocomplete": "off", "maxlength": 19})
+        message = "Write the date and time as dd/mm/yyyy hh:mm, e.g. 25/11/2026 14:30."
+        hinted = _hinted(label, "dd/mm/yyyy hh:mm")
+        super().__init__(hinted, validators, format=LOCAL_MINUTE, invalid_value_message=message, **kwargs)
+
+
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 # A new member of staff starts with the role that may do least; an admin raises it on purpose.
 LEAST_PRIVILEGED = min(ROLES, key=lambda role: sum(role in roles for roles in PERMISSIONS.values()))
@@ -113,7 +157,8 @@ class PasswordChangeForm(KeptForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
     new = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")]
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ."), Length(max=1024)],
     )
 
 
@@ -160,10 +205,9 @@ class GrantOpenForm(KeptForm):
         "Consent given by (name and role)",
         validators=[DataRequired("Say who gave the consent, with their role."), Length(max=200)],
     )
-    consent_given_at = DateTimeLocalField(
+    consent_given_at = UKMinuteField(
         "Consent given at (UK time)",
-        format=LOCAL_MINUTE,
-        validators=[DataRequired("Give the date and time the consent was given."), uk_wall_clock, since_2000],
+        validators=[InputRequired("Give the date and time the consent was given."), uk_wall_clock, since_2000],
     )
     consent_evidence = TextAreaField(
         "The written consent (its text, or where it is kept)",
@@ -190,10 +234,9 @@ class CommunicationForm(KeptForm):
         "Summary", validators=[DataRequired("Summarise the message sent or received."), Length(max=5000)]
     )
     # When the message was really sent or received: the window runs from then, not from when it is logged.
-    at = DateTimeLocalField(
+    at = UKMinuteField(
         "Sent or received at (UK time)",
-        format=LOCAL_MINUTE,
-        validators=[DataRequired("Give the date and time it was sent or received."), uk_wall_clock, since_2000],
+        validators=[InputRequired("Give the date and time it was sent or received."), uk_wall_clock, since_2000],
     )
 
 
@@ -222,7 +265,7 @@ class NoteForm(KeptForm):
 
     kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in NOTE_KINDS.items()])
     body = TextAreaField("Entry", validators=[DataRequired(), Length(max=10000)])
-    follow_up_on = DateTimeLocalField("Follow up on (optional, UK time)", format=LOCAL_MINUTE, validators=[Optional()])
+    follow_up_on = UKMinuteField("Follow up on (optional, UK time)", validators=[Optional()])
 
 
 class RightsRequestForm(KeptForm):
@@ -234,7 +277,7 @@ class RightsRequestForm(KeptForm):
         "Person's email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
     )
     channel = SelectField("Received by", choices=[SelectChoice(k, v) for k, v in CHANNELS.items()])
-    received_on = DateField("Received on", validators=[DataRequired(), since_2000])
+    received_on = UKDateField("Received on", validators=[InputRequired(), since_2000])
     details = TextAreaField("What they asked for", validators=[Length(max=10000)])
     # Shown when the date is a month or more back: its deadline may have passed, so staff confirm it.
     really = BooleanField("Yes, it really arrived on that date")
@@ -244,7 +287,7 @@ class RightsRequestForm(KeptForm):
 class RequestStepForm(KeptForm):
     """One step on a request: a date, a text (question, reason or outcome), and a status for closing."""
 
-    on = DateField("Date", validators=[Optional(), since_2000])
+    on = UKDateField("Date", validators=[Optional(), since_2000])
     text = TextAreaField("Text", validators=[Optional(), Length(max=10000)])
     status = SelectField(
         "Outcome",

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from wtforms import (
-    DateTimeLocalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -24,7 +23,7 @@ from leads.rules import consent, uktime
 from leads.rules.purposes import CONSENT_PURPOSES
 from leads.rules.vocabulary import CURRENT_WORDING, MAX_EVIDENCE
 from leads.web import inputs
-from leads.web.forms import KeptForm, since_2000, uk_wall_clock
+from leads.web.forms import KeptForm, UKMinuteField, since_2000, uk_wall_clock
 
 PURPOSE_CHOICES = [SelectChoice(code, consent.PURPOSES[code].label) for code in CONSENT_PURPOSES]
 METHOD_CHOICES = [SelectChoice(code, label) for code, label in consent.METHODS]
@@ -36,9 +35,8 @@ class ConsentForm(KeptForm):
 
     purpose = SelectField("Purpose", choices=PURPOSE_CHOICES, default="marketing")
     decision = RadioField("The person", choices=DECISION_CHOICES, default="granted")
-    at = DateTimeLocalField(
+    at = UKMinuteField(
         "When, in UK time (leave empty for now)",
-        format="%Y-%m-%dT%H:%M",
         validators=[Optional(), uk_wall_clock, since_2000],
     )
     method = SelectField("How they told us", choices=METHOD_CHOICES, default="email_reply")

@@ -49,6 +49,20 @@ GLOBALS: dict[str, Any] = {
     "typed": refusals.typed,
 }
 
+#: An email address's part longer than this may break anywhere; shorter parts are never broken inside.
+LONG_PART = 30
+
+
+def email_parts(address: str) -> Markup:
+    """An email address that wraps before its "@" and its dots, never inside a name: each part a span, a
+    `<wbr>` between them. A part longer than `LONG_PART` characters (no real name is) may still break inside,
+    so the longest address the fields allow fits a narrow column."""
+    local, at, domain = address.partition("@")
+    pieces = [local, *(f"{at}{domain}".replace(".", "\n.").split("\n") if at else [])]
+    shapes = (Markup("<span>{}</span>"), Markup('<span class="long">{}</span>'))  # Markup.format escapes
+    spans = (shapes[len(piece) > LONG_PART].format(piece) for piece in pieces)
+    return Markup('<span class="email">{}</span>').format(Markup("<wbr>").join(spans))
+
 
 def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup:
     """The countdown span, the same markup as the `countdown_span` macro (_partials/countdown-macro.html), made
@@ -73,4 +87,4 @@ def named(page: Any) -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register the template globals."""
-    app.jinja_env.globals.update(GLOBALS)
+    app.jinja_env.globals.update(GLOBALS, email_parts=email_parts)

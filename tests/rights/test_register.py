@@ -44,6 +44,23 @@ def test_clarification_moves_the_deadline_by_the_days_stopped(session, make_user
     assert (request.status, request.due_on) == ("in_progress", date(2026, 12, 9))
 
 
+def test_a_question_longer_than_its_column_is_refused_not_cut(session, make_user):
+    """Issue #31: the form took 10,000 characters and the register kept the first 1,000 without a word."""
+    actor = make_user("support")
+    request = new_request(session, actor, received=date(2026, 11, 2))
+    question = "Which account? " + "x" * register.MAX_QUESTION
+    with pytest.raises(register.RequestError, match=f"at most 1000 characters; this one has {len(question)}"):
+        register.ask_clarification(
+            session=session, request=request, question=question, on=date(2026, 11, 5), actor=actor, now=NOW
+        )
+    assert request.due_on is not None  # the clock did not stop
+    whole = question[: register.MAX_QUESTION]
+    register.ask_clarification(
+        session=session, request=request, question=whole, on=date(2026, 11, 5), actor=actor, now=NOW
+    )
+    assert register.pauses(session=session, request=request)[0].question == whole
+
+
 def test_extension_needs_a_reason_told_within_the_first_month_and_happens_once(session, make_user):
     actor = make_user("support")
     request = new_request(session, actor, received=date(2026, 11, 2))

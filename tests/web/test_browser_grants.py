@@ -70,10 +70,10 @@ def test_a_grants_times_are_typed_and_shown_in_uk_time(width, live_url, browser,
     log_in(page, live_url, make_user("support").email)
 
     page.goto(f"{live_url}/installations/{installation.id}/grants/new")
-    expect(page.locator("label[for=consent_given_at]")).to_have_text("Consent given at (UK time)")
+    expect(page.locator("label[for=consent_given_at]")).to_have_text("Consent given at (UK time, dd/mm/yyyy hh:mm)")
     page.fill("#support_request_ref", "SR-2718")
     page.fill("#consent_given_by", "Ana Silva, IT lead at Fabrikam")
-    page.fill("#consent_given_at", "2026-07-01T10:15")  # 09:15 UTC: a quarter of an hour ago
+    page.fill("#consent_given_at", "01/07/2026 10:15")  # 09:15 UTC: a quarter of an hour ago
     page.fill("#consent_evidence", "Email of 1 Jul 10:15: 'Yes, please look at our deployment.'")
     page.click("button:has-text('Open grant')")
     page.wait_for_url(f"{live_url}/grants/*")
@@ -82,11 +82,11 @@ def test_a_grants_times_are_typed_and_shown_in_uk_time(width, live_url, browser,
     expect(status).to_contain_text("Opened01 Jul 2026 10:30 BST")
     expect(page.locator("#grant-lapse-at")).to_contain_text("11 Jul 2026 10:15 BST")
     expect(page.locator("#grant-status .countdown")).to_contain_text("9 days 23 hours")
-    expect(page.locator("label[for=at]")).to_have_text("Sent or received at (UK time)")
-    assert page.locator("#at").input_value() == "2026-07-01T10:30"  # the office clock, not UTC
+    expect(page.locator("label[for=at]")).to_have_text("Sent or received at (UK time, dd/mm/yyyy hh:mm)")
+    assert page.locator("#at").input_value() == "01/07/2026 10:30"  # the office clock, not UTC
 
     page.fill("#summary", "Asked for the RADIUS log")
-    page.fill("#at", "2026-07-01T10:20")
+    page.fill("#at", "01/07/2026 10:20")
     page.click("button:has-text('Log message')")
     expect(page.locator(".timeline time").first).to_have_text("01 Jul 2026 10:20 BST")
     assert page_width(page)[0] <= page_width(page)[1]  # nothing scrolls sideways
@@ -137,7 +137,8 @@ def test_an_over_long_support_reference_is_refused_with_a_reason_not_cut(live_ur
     log_in(page, live_url, make_user("support").email)
     page.goto(f"{live_url}/installations/{installation.id}/grants/new")
     reference = "SR-4242 " + "x" * 692
-    page.fill("#support_request_ref", reference)
+    expect(page.locator("#support_request_ref")).to_have_attribute("maxlength", "100")  # typing stops there
+    page.fill("#support_request_ref", reference)  # one insertion, as a paste: let in whole (static/app.js)
     page.fill("#consent_given_by", "Priya Shah, IT lead at Northwind")
     page.fill("#consent_given_at", "2026-11-24T16:00")
     page.fill("#consent_evidence", "Email of 24 Nov 16:00: 'Yes, please look.'")

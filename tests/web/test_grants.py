@@ -148,7 +148,7 @@ def test_a_consent_time_typed_in_summer_is_uk_time_not_utc(client, auth, session
     clock.now = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)  # 10:30 BST
     auth.login("support")
     new = client.get(f"/installations/{managed.id}/grants/new").data.decode()
-    assert "Consent given at (UK time)" in new and "UTC" not in new
+    assert "Consent given at (UK time, dd/mm/yyyy hh:mm)" in new and "UTC" not in new
     # 10:15 on the office clock is 09:15 UTC: fifteen minutes ago, not 45 minutes in the future.
     response = client.post(f"/installations/{managed.id}/grants/new", data=form(consent_given_at="2026-07-01T10:15"))
     assert response.status_code == 303, response.data
@@ -169,7 +169,7 @@ def test_grant_times_across_the_october_change(client, auth, session, managed, c
     page = client.get(f"/grants/{grant.id}").data.decode()
     assert "24 Oct 2026 16:00 BST" in page and "26 Oct 2026 09:00 GMT" in page
     assert "03 Nov 2026 15:00 GMT" in page  # the lapse, shown in the zone of its own day
-    assert 'value="2026-10-26T09:00"' in page  # the message form starts at now, UK time
+    assert 'value="26/10/2026 09:00"' in page  # the message form starts at now, UK time
     listed = client.get("/grants").data.decode()
     assert "24 Oct 2026 16:00 BST" in listed  # last communication: the consent
 
@@ -178,7 +178,7 @@ def test_message_times_across_the_march_change(client, auth, session, managed, c
     user = auth.login("support")
     grant = open_grant(session, managed, user, now=datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
     clock.now = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # 11:00 BST
-    assert 'value="2026-03-30T11:00"' in client.get(f"/grants/{grant.id}").data.decode()
+    assert 'value="30/03/2026 11:00"' in client.get(f"/grants/{grant.id}").data.decode()
     sent = {"direction": "in", "summary": "Sent logs"}
     client.post(f"/grants/{grant.id}/communications", data={**sent, "at": "2026-03-29T02:30"})
     session.refresh(grant)

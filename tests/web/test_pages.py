@@ -195,3 +195,13 @@ def test_countdown_span_in_python_writes_the_macros_markup(app, kind, start, on_
             '{% from "_partials/countdown-macro.html" import countdown_span %}{{ countdown_span(cd, waiting) }}'
         ).render(cd=cd, waiting=waiting)
     assert str(templating.countdown_span(cd, waiting)) == macro
+
+
+def test_an_email_address_breaks_before_at_and_dots_and_is_escaped():
+    from leads.web.templating import email_parts
+
+    assert str(email_parts("freja.hansen@north<wind>.example")) == (
+        '<span class="email"><span>freja.hansen</span><wbr><span>@north&lt;wind&gt;</span><wbr>'
+        "<span>.example</span></span>"
+    )
+    assert '<span class="long">' + "x" * 31 + "</span>" in str(email_parts("x" * 31 + "@a.example"))

@@ -149,7 +149,7 @@ def test_just_after_midnight_in_summer_today_is_the_uk_day(client, auth, session
     request = session.exec(select(RightsRequest)).one()
     assert request.received_on == date(2026, 3, 30)
     page = client.get(f"/rights/{request.id}").data.decode()
-    assert 'max="2026-03-30"' in page  # the step forms accept today's UK date
+    assert 'value="30/03/2026"' in page  # the step forms start at today's UK date
     assert 'Due Thursday 30 April 2026 <span class="sub">by the end of the day, UK time</span>' in page
     client.post(f"/rights/{request.id}/step/ask-identity", data={})  # no date typed: today, in the UK
     session.refresh(request)
