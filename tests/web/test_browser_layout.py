@@ -51,6 +51,7 @@ NOT_MEASURED = {
     "sso.login": "a redirect to the identity provider",
     "sso.callback": "the provider's redirect back",
     "privacy.mine": "the person's own page, reached only with an emailed code",
+    "privacy.download": "the person's download page, reached only with the token their email carries",
     "unsubscribe.confirm": "a customer's page, reached only with a signed token",
     "mailings.show": "a mailing's page: no mailing is sent here",
     "rights.letter": "the letter to the person, only there once the request is carried out (its own stylesheet)",
