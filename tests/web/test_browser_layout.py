@@ -360,7 +360,8 @@ LINE_BREAKS = """e => {
 
 @pytest.mark.parametrize("width", (1024, 820))
 def test_email_addresses_in_the_leads_table_wrap_before_at_or_a_dot(width, live_url, browser, make_user, demo_data):
-    """Issue #31: addresses broke mid-word ("freja.han|sen@..."); a break now comes only before "@" or a dot."""
+    """Issue #31: addresses broke mid-word ("freja.han|sen@..."); a break now comes only before "@" or a dot.
+    Country names break only between words ("German|y" at 820 px once long words could wrap anywhere)."""
     page = open_page(browser, width=width)
     log_in(page, live_url, make_user("sales").email)
     emails = page.locator("#leads-table td.name .sub")
@@ -370,6 +371,9 @@ def test_email_addresses_in_the_leads_table_wrap_before_at_or_a_dot(width, live_
         for where, after in email.evaluate(LINE_BREAKS):
             wrapped += 1
             assert after in "@.", f"an address broke inside a name: {where}"
+    for country in page.locator("#leads-table td.country").all():
+        for where, after in country.evaluate(LINE_BREAKS):
+            assert where.split("|")[0].endswith(" ") or after == " ", f"a country broke inside a word: {where}"
     shoot(page, f"layout-{width}-leads-emails")
     page.context.close()
     assert wrapped > 0 or width == 1024  # at 820 px some addresses wrap: the check above had breaks to check
