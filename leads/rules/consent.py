@@ -109,7 +109,7 @@ def grant_refusal(events: Iterable[ConsentEvent], purpose: str, *, at: datetime)
     )
 
 
-MAX_CORRECTION_REASON = 500  # why a record was entered in error: a sentence or two, never a document
+MAX_CORRECTION_REASON = 1000  # why a record was entered in error: as long as any other reason staff give
 
 
 def correction_refusal(

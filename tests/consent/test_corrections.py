@@ -15,7 +15,7 @@ from leads.consent import records
 from leads.consent.records import ConsentError, ConsentInput
 from leads.models import AuditEvent, ConsentRecord, Person
 from leads.rules import auditwords, consent
-from tests.factories import PINNED_NOW
+from tests.factories import PINNED_NOW, logged_in
 from tests.marketing_samples import give, make_lead
 
 DAY = timedelta(days=1)
@@ -150,7 +150,7 @@ def test_a_grant_is_not_corrected_to_before_a_later_withdrawal_nor_while_erasure
 
 
 @pytest.mark.parametrize(
-    ("reason", "says"), [("  ", "Say why the record is wrong"), ("x" * 501, "at most 500 characters")]
+    ("reason", "says"), [("  ", "Say why the record is wrong"), ("x" * 1001, "at most 1000 characters")]
 )
 def test_a_correction_needs_a_short_reason(session, reason, says):
     lead = make_lead(session, 1)
@@ -180,3 +180,32 @@ def test_the_pure_rule_refuses_a_correction_that_revives_an_older_grant():
     assert "count again" in consent.correction_refusal(
         [grant, withdrawal], withdrawal, ev(None, False, 10), now=PINNED_NOW
     )
+
+
+def test_the_pages_correct_a_record_refuse_a_withdrawal_with_its_reason_and_hide_others_records(
+    app, session, make_user
+):
+    lead, other = make_lead(session, 1), make_lead(session, 2)
+    grant = give(session, lead, at=PINNED_NOW - 9 * DAY)
+    withdrawal = give(session, lead, at=PINNED_NOW - 5 * DAY, granted=False)
+    staff = logged_in(app, make_user("support"))
+    person = f"/people/{lead.person_id}/consent"
+    form = {"reason": "Was someone else's", "purpose": "marketing", "decision": "granted", "method": "email_reply"}
+
+    refused = staff.post(f"{person}/{withdrawal.id}/correction", data=form)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "A withdrawal cannot be corrected away or into consent" in page and "Was someone" in page
+    assert staff.post(f"/people/{other.person_id}/consent/{grant.id}/correction", data=form).status_code == 404
+    assert staff.post(f"/leads/{other.id}/consent/{grant.id}/correction", data=form).status_code == 404
+
+    done = staff.post(f"{person}/{grant.id}/correction", data=form, follow_redirects=True)
+    assert done.status_code == 200
+    assert "Entered in error.</strong> Corrected on 25 Nov 2026 09:30 GMT" in done.get_data(as_text=True)
+    assert [row[6] for row in history(session, lead)] == ["Was someone else's", None]
+
+    fragment = staff.post(f"/leads/{lead.id}/consent/{withdrawal.id}/correction", headers={"HX-Request": "true"},
+                          data={**form, "replace": "y", "evidence": "", "wording_version": "v1"})  # fmt: skip
+    text = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and 'id="consent-panel"' in text and "<html" not in text
+    assert "Say what the person said or signed." in text  # the right record needs its evidence
