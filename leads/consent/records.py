@@ -328,6 +328,58 @@ def _validate(given: ConsentInput, at: datetime, now: datetime) -> None:
         raise ConsentError(str(error)) from error
 
 
+# --- correcting a record entered in error ---------------------------------------------------------------------
+
+
+def correct(
+    *,
+    session: Session,
+    person: Person,
+    record_id: int,
+    reason: str,
+    replacement: ConsentInput | None,
+    actor: Actor,
+    now: datetime,
+    lead: Lead | None = None,
+) -> ConsentRecord | None:
+    """Supersede the person's consent record `record_id` as entered in error, because of `reason`, and record the
+    right one (`replacement`) in the same transaction if given; the wrong one stays in the history, marked.
+    `lead`: the lead's page it was done on (audited against it), else the person's page. Returns the replacement
+    row. Commits. Raises LookupError for a record that is not the person's, ConsentError for a missing or long
+    reason, a replacement that would not be recorded on its own, or a correction that could let marketing reach
+    someone who did not consent (`consent.correction_refusal`)."""
+    wrong = session.get(ConsentRecord, record_id)
+    if wrong is None or wrong.person_id != person.id:
+        raise LookupError(record_id)
+    reason = reason.strip()
+    if not reason or len(reason) > consent.MAX_CORRECTION_REASON:
+        raise ConsentError(
+            f"Say why the record is wrong (at most {consent.MAX_CORRECTION_REASON} characters): it is kept with it."
+        )
+    row = None
+    if replacement is not None:
+        at = replacement.at or now
+        _validate(replacement, at, now)
+        if replacement.granted:  # a grant is refused as any grant is (while erasure is pending)
+            subject = consent.Subject((), under_erasure=person.erasure_pending)
+            decision = consent.check("consent.record", subject, now=now)
+            if not decision.allowed:
+                raise ConsentError(f"Not corrected. {decision.reason_text}")
+        row = _row(person.id, lead.id if lead else None, replacement, at, actor, now)  # type: ignore[arg-type]
+    history = person_histories(session=session, person_ids=[person.id])[person.id]  # type: ignore[index]
+    events = [event(record) for record in history]
+    refusal = consent.correction_refusal(events, event(wrong), event(row) if row else None, now=now)
+    if refusal:
+        raise ConsentError(refusal)
+    consents.supersede(session=session, record=wrong, reason=reason, by=label(actor), now=now, replacement=row)
+    details = {"corrected_consent_id": wrong.id, "purpose": wrong.purpose, "granted": wrong.granted}
+    if row is not None:
+        details.update(recorded_consent_id=row.id, replacement_purpose=row.purpose, replacement_granted=row.granted)
+    on = ("lead", lead.id) if lead is not None else ("person", person.id)
+    audit.commit(session=session, at=now, actor=actor, action="consent.correct", on=on, details=details)
+    return row
+
+
 # --- current state -------------------------------------------------------------------------------------------
 
 

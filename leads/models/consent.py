@@ -11,8 +11,10 @@ from leads.models.base import text_column, utc_column
 
 
 class ConsentRecord(SQLModel, table=True):
-    """One grant or withdrawal of consent for one purpose, with how we know. Append-only: never updated or
-    deleted on its own (it goes with its person); a withdrawal is a new row, and the current state is derived.
+    """One grant or withdrawal of consent for one purpose, with how we know. Append-only: never deleted on its own
+    (it goes with its person); a withdrawal is a new row, and the current state is derived. The one change a row
+    ever takes is being marked superseded, once, when staff correct it as entered in error (`superseded_at`,
+    who, and why): it stays in the history, and nothing counts it any more (`people.consents.supersede`).
 
     Consent is the person's, not a lead's: `lead_id` only says on which lead's page it was recorded (None when
     on the person's page, or once that lead is gone), and the person's choice covers all their leads."""
@@ -31,6 +33,9 @@ class ConsentRecord(SQLModel, table=True):
     recorded_by_user_id: int | None = Field(default=None, foreign_key="user.id")
     recorded_by: str = Field(max_length=254)  # the user's email, or "system:<job>"
     created_at: datetime = utc_column()
+    superseded_at: datetime | None = utc_column(nullable=True)  # when staff corrected it as entered in error
+    superseded_by: str | None = Field(default=None, max_length=254)  # who corrected it (as `recorded_by`)
+    correction_reason: str | None = text_column()  # why it was wrong: the person's data, erased with them
 
 
 class MarketingList(SQLModel, table=True):

@@ -4,8 +4,9 @@ A person's consent history is append-only (`ConsentRecord`); what the leads list
 purpose's current state, stored on the person (`Person.<purpose>_consent`: "granted", "withdrawn" or "none",
 the list's own words) so a filter is a column test, not a search of every person's latest record. Every record
 is added through `append`, which recounts the state of the people it touched from their whole history, in the
-same transaction: recording consent (`consent.records`: staff, withdrawal requests, unsubscribe, the privacy
-page) and carrying it when a lead is attached or detached (`people.subjects`). Erasure deletes the person, and
+same transaction (its pair `supersede` marks a record entered in error as corrected, adds the right one if any,
+and recounts the same way): recording consent (`consent.records`: staff, withdrawal requests, unsubscribe, the
+privacy page) and carrying it when a lead is attached or detached (`people.subjects`). Erasure deletes the person, and
 the state goes with the row. The gate that refuses marketing does not read the stored state: it decides from the
 records at its own `now` (`consent.records.gate`).
 
@@ -38,6 +39,7 @@ def event(record: ConsentRecord) -> consent.ConsentEvent:
         record.evidence,
         record.wording_version,
         record.recorded_by,
+        superseded=record.superseded_at is not None,
     )
 
 
@@ -46,6 +48,27 @@ def append(*, session: Session, records: Sequence[ConsentRecord]) -> None:
     session.add_all(records)
     session.flush()
     recount(session=session, person_ids=[record.person_id for record in records])
+
+
+def supersede(
+    *,
+    session: Session,
+    record: ConsentRecord,
+    reason: str,
+    by: str,
+    now: datetime,
+    replacement: ConsentRecord | None = None,
+) -> None:
+    """Mark `record` superseded at `now` by `by` because of `reason` (it stays in the history, and no rule counts
+    it again), add its `replacement` if any, and recount the people concerned, all in the caller's transaction.
+    The caller has checked the correction is safe (`consent.correction_refusal`) and commits."""
+    record.superseded_at, record.superseded_by, record.correction_reason = now, by, reason
+    session.add(record)
+    if replacement is not None:
+        session.add(replacement)
+    session.flush()
+    people = [record.person_id, *([replacement.person_id] if replacement is not None else [])]
+    recount(session=session, person_ids=people)
 
 
 def current(history: Iterable[ConsentRecord]) -> dict[str, str]:

@@ -69,6 +69,18 @@ def _consent(s: Said) -> str:
     return f"{s.who} recorded {s.whose} consent {given}"
 
 
+def _corrected(s: Said) -> str:
+    what = (
+        "grant" if s.details.get("granted") is True else "withdrawal" if s.details.get("granted") is False else "entry"
+    )
+    said = f"{s.who} corrected {s.whose} consent record {s.get('corrected_consent_id')} ({s.get('purpose')} {what})"
+    said += " as entered in error"
+    if s.details.get("recorded_consent_id") is None:
+        return said
+    replaced = "grant" if s.details.get("replacement_granted") else "withdrawal"
+    return f"{said}, replaced by record {s.get('recorded_consent_id')} ({s.get('replacement_purpose')} {replaced})"
+
+
 def _simple(template: str) -> Words:
     """A sentence from a template with {who}, {what}, {whose} and detail keys (missing ones read "?")."""
 
@@ -95,6 +107,7 @@ SENTENCES: dict[str, Words] = {
     "installation.link": _simple("{who} linked installation {installation_id} to {what}"),
     "installation.unlink": _unlink,
     "consent.record": _consent,
+    "consent.correct": _corrected,
     "marketing_list.create": _simple("{who} started {what}"),
     "marketing_list.add": _simple("{who} added {what} to marketing list {list_id}"),
     "marketing_list.remove": _simple("{who} took {what} off marketing list {list_id}"),

@@ -10,7 +10,7 @@ cannot skip the rules: it has to be registered, and the registry is checked when
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,7 @@ class ConsentEvent:
     evidence: str
     wording_version: str
     recorded_by: str
+    superseded: bool = False  # corrected as entered in error: kept in the history, never counted
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "at")
@@ -79,7 +80,7 @@ def latest_event(events: Iterable[ConsentEvent], purpose: str, *, now: datetime)
     """
     _require_aware(now, "now")
     PURPOSES[purpose]  # a mistyped purpose must fail loudly, not read as "no consent"
-    relevant = [event for event in events if event.purpose == purpose and event.at <= now]
+    relevant = [event for event in events if event.purpose == purpose and event.at <= now and not event.superseded]
     return max(relevant, key=_order, default=None)
 
 
@@ -87,7 +88,11 @@ def overriding_withdrawal(events: Iterable[ConsentEvent], purpose: str, *, at: d
     """The latest withdrawal of `purpose` expressed at or after `at`, if any: a grant the person expressed at `at`
     cannot override it, so recording one is refused (RULES.md). Raises ValueError for a naive `at`."""
     _require_aware(at, "at")
-    later = [event for event in events if event.purpose == purpose and not event.granted and event.at >= at]
+    later = [
+        event
+        for event in events
+        if event.purpose == purpose and not event.granted and event.at >= at and not event.superseded
+    ]
     return max(later, key=_order, default=None)
 
 
@@ -102,6 +107,49 @@ def grant_refusal(events: Iterable[ConsentEvent], purpose: str, *, at: datetime)
         "recording was given: a consent given before a withdrawal can never override it (privacy notice line 31)."
         " Record it only if the person gave it again after that date."
     )
+
+
+MAX_CORRECTION_REASON = 1000  # why a record was entered in error: as long as any other reason staff give
+
+
+def correction_refusal(
+    events: Iterable[ConsentEvent], wrong: ConsentEvent, replacement: ConsentEvent | None, *, now: datetime
+) -> str | None:
+    """Why `wrong` (a record of `events`) may not be superseded by `replacement` (None: by nothing) at `now`, or None.
+
+    Correcting must never let marketing reach someone who did not consent (privacy notice lines 31 and 67):
+    - a record already corrected is not corrected again (correct its replacement instead);
+    - a withdrawal is only ever corrected into another withdrawal of the same purpose (a wrong date, method or
+      evidence): never into nothing or into a grant, since a withdrawal wrongly kept only stops marketing;
+    - afterwards, no purpose may stand granted that did not before, unless what it relies on is the replacement
+      itself, a grant with its own evidence (and a grant is refused as any grant is, `grant_refusal`).
+    Raises ValueError for a naive `now`.
+    """
+    _require_aware(now, "now")
+    events = list(events)
+    if wrong.superseded:
+        return "This record was already corrected: correct the record that replaced it instead."
+    if not wrong.granted and (replacement is None or replacement.granted or replacement.purpose != wrong.purpose):
+        return (
+            "A withdrawal cannot be corrected away or into consent: the person may withdraw at any time (privacy "
+            "notice line 31), and a withdrawal wrongly kept only stops marketing. Correct it only into another "
+            f"withdrawal of {wrong.purpose} (a different date, method or evidence). If the person has since "
+            "given consent again, record that as a new entry."
+        )
+    kept = [event for event in events if event.id != wrong.id]
+    after = [*kept, replace(wrong, superseded=True), *([replacement] if replacement else [])]
+    for purpose in sorted({wrong.purpose, *([replacement.purpose] if replacement else [])}):
+        before_now = current_consent(events, purpose, now=now)
+        after_now = current_consent(after, purpose, now=now)
+        if after_now is not None and before_now is None and after_now is not replacement:
+            return (
+                f"This correction would make {purpose} consent count again from an earlier record, when the "
+                "person's latest choice was not consent (privacy notice line 67). Record their consent as a new "
+                "entry, with its evidence, if they gave it."
+            )
+    if replacement is not None and replacement.granted:
+        return grant_refusal(kept, replacement.purpose, at=replacement.at)
+    return None
 
 
 def withdrawal_moment(received_on: date, *, now: datetime) -> datetime:

@@ -139,11 +139,13 @@ MAP: dict[str, Held] = {
     "consentrecord": Held(
         "Your consent choices and their proof", "customer",
         {**_c(None, "id", "person_id", "lead_id", "recorded_by_user_id"),
-         **_c("consent_proof", "purpose", "granted", "at", "method", "evidence", "wording_version", "created_at"),
-         **_c("staff", "recorded_by")},
+         **_c("consent_proof", "purpose", "granted", "at", "method", "evidence", "wording_version", "created_at",
+              "superseded_at", "correction_reason"),
+         **_c("staff", "recorded_by", "superseded_by")},
         ("marketing", "accounts", "queries"), "direct", "none", "lead", (Find("own", "person_id"),), "with_parent",
         "Belongs to the person; goes with them.", provided=True,
-        export=("purpose", "granted", "at", "method", "evidence", "wording_version"),
+        export=("purpose", "granted", "at", "method", "evidence", "wording_version", "superseded_at",
+                "correction_reason"),
     ),
     "marketinglist": Held(
         "Marketing lists", "none", {**_c(None, "id", "created_at"), **_c("correspondence", "name", "description"),

@@ -15,12 +15,14 @@ from flask_login import current_user
 from leads import db
 from leads.consent import export as list_export
 from leads.consent import mailings, marketing, records
+from leads.people import subjects
 from leads.rules import consent
 from leads.web import access, htmx, refusals, undo
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import (
     AddToListForm,
     ConsentForm,
+    CorrectionForm,
     EmailSentForm,
     ListChoiceForm,
     ListForm,
@@ -63,6 +65,42 @@ def record_consent(lead_id: int) -> Any:
     purpose = consent.PURPOSES[given.purpose].label.lower()
     said = f"Recorded: consent {'given' if given.granted else 'withdrawn'} for {purpose}."
     return _consent_answer(lead, ConsentForm(formdata=None), said, ok=True)
+
+
+@bp.post("/leads/<int:lead_id>/consent/<int:record_id>/correction")
+@requires("consent.record")
+def correct_consent(lead_id: int, record_id: int) -> Any:
+    """Supersede one of the person's consent records as entered in error (kept, marked), and record the right one
+    if ticked. Refused, the form is shown again as it was sent, inside that record's entry."""
+    lead = _lead_or_404(lead_id)
+    person = subjects.get(session=db.session(), person_id=lead.person_id) if lead.person_id else None
+    form = CorrectionForm()
+    if person is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _correction_refused(lead, form, "")
+    try:
+        row = records.correct(
+            session=db.session(), person=person, record_id=record_id, reason=form.reason.data,
+            replacement=form.replacement(), actor=_me(), now=db.now(), lead=lead,
+        )  # fmt: skip
+    except LookupError:
+        abort(404)
+    except records.ConsentError as error:
+        return _correction_refused(lead, form, str(error))
+    said = "Corrected: the record stays in the history, marked as entered in error"
+    said += "; the right one is recorded." if row is not None else "."
+    return _consent_answer(lead, ConsentForm(formdata=None), said, ok=True)
+
+
+def _correction_refused(lead: Any, form: CorrectionForm, reason: str) -> Any:
+    """The lead's page (or its consent panel) again, the correction form as it was sent and why it was refused."""
+    if not htmx.wants_fragment():
+        return refusals.show_again("pages.lead_detail", form, reason=reason, lead_id=lead.id)
+    refusals.note(form, reason=reason)
+    page = leadpage.data(session=db.session(), lead=lead, now=db.now(), with_marketing=can("marketing.act"))
+    answer = {"note_form": NoteForm(formdata=None), "consent_form": ConsentForm(formdata=None)}
+    return htmx.render("leads/detail.html", "marketing/consent-answer.html", **page, **answer)
 
 
 def _consent_answer(lead: Any, form: ConsentForm, message: str, *, ok: bool) -> Any:

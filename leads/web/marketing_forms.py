@@ -6,8 +6,11 @@ They parse and check what was typed; whether an action may happen is the consent
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from flask import g
 from wtforms import (
+    BooleanField,
     IntegerField,
     RadioField,
     SelectField,
@@ -22,7 +25,7 @@ from leads.consent.records import ConsentInput
 from leads.rules import consent, uktime
 from leads.rules.purposes import CONSENT_PURPOSES
 from leads.rules.vocabulary import CURRENT_WORDING, MAX_EVIDENCE
-from leads.web import inputs
+from leads.web import inputs, refusals
 from leads.web.forms import KeptForm, UKMinuteField, since_2000, uk_wall_clock
 
 PURPOSE_CHOICES = [SelectChoice(code, consent.PURPOSES[code].label) for code in CONSENT_PURPOSES]
@@ -61,6 +64,61 @@ class ConsentForm(KeptForm):
             wording_version=self.wording_version.data,
             at=at,
         )
+
+
+class CorrectionForm(ConsentForm):
+    """Staff correct a consent record entered in error: why (required, kept with it) and, ticked, the right record
+    in its place (the wrong one's details to start from). The service decides whether the correction is safe."""
+
+    reason = TextAreaField(
+        "Why this record is wrong",
+        validators=[
+            DataRequired(message="Say why the record is wrong: it is kept with it."),
+            Length(max=consent.MAX_CORRECTION_REASON),
+        ],
+    )
+    replace = BooleanField("Record the right one instead (below)")
+    evidence = TextAreaField(
+        "Evidence: what they said or signed, and where it is kept", validators=[Optional(), Length(max=MAX_EVIDENCE)]
+    )
+    wording_version = StringField("Wording or notice version they were shown", validators=[Optional(), Length(max=200)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """As the form says, and the right record needs its evidence and wording like any record."""
+        valid = super().validate(extra_validators)
+        if self.replace.data:
+            for field, said in ((self.evidence, "Say what the person said or signed."),
+                                (self.wording_version, "Say what wording they were shown.")):  # fmt: skip
+                if not (field.data or "").strip():
+                    self.refuse(field, said)
+                    valid = False
+        return valid
+
+    def replacement(self) -> ConsentInput | None:
+        """The right record as the service takes it, or None when only the wrong one is corrected away."""
+        return self.to_input() if self.replace.data else None
+
+
+def correction_form(record: Any) -> CorrectionForm:
+    """A fresh correction form for `record`, starting from what it says (staff change only what was wrong)."""
+    return CorrectionForm(
+        formdata=None,
+        purpose=record.purpose,
+        decision="granted" if record.granted else "withdrawn",
+        at=uktime.for_input(record.at),
+        method=record.method,
+        evidence=record.evidence,
+        wording_version=record.wording_version,
+    )
+
+
+def correction_shown(action: str, record: Any) -> CorrectionForm:
+    """The correction form a page shows for `record` (posted to `action`): the refused one as it was sent, or a
+    fresh one starting from the record (a template global: a page may show one per record)."""
+    kept = g.get("refused_form")
+    if refusals.refusal(action) is not None and type(kept) is CorrectionForm:
+        return kept
+    return correction_form(record)
 
 
 class ListForm(KeptForm):

@@ -13,7 +13,7 @@ from leads.consent import records
 from leads.people import subjects
 from leads.rules import consent
 from leads.web import access, htmx, refusals
-from leads.web.marketing_forms import ConsentForm
+from leads.web.marketing_forms import ConsentForm, CorrectionForm
 from leads.web.permissions import requires
 from leads.workspace import person as person_page
 from leads.workspace import queries
@@ -50,6 +50,29 @@ def record_consent(person_id: int) -> Any:
         purpose = consent.PURPOSES[given.purpose].label.lower()
         ok = decision.allowed
         flash(f"Recorded: consent {said} for {purpose}." if ok else f"Not recorded. {decision.reason_text}", "info")
+    return htmx.see_other(url_for("people.detail", person_id=person_id))
+
+
+@bp.post("/people/<int:person_id>/consent/<int:record_id>/correction")
+@requires("consent.record")
+def correct_consent(person_id: int, record_id: int) -> Any:
+    """Supersede one of the person's consent records as entered in error (kept, marked), and record the right one
+    if ticked; refused, the person's page again with the form as it was sent."""
+    person = subjects.get(session=db.session(), person_id=person_id) or abort(404)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return refusals.show_again("people.detail", form, person_id=person_id)
+    try:
+        row = records.correct(
+            session=db.session(), person=person, record_id=record_id, reason=form.reason.data,
+            replacement=form.replacement(), actor=current_user, now=db.now(),
+        )  # fmt: skip
+    except LookupError:
+        abort(404)
+    except records.ConsentError as error:
+        return refusals.show_again("people.detail", form, reason=str(error), person_id=person_id)
+    said = "Corrected: the record stays in the history, marked as entered in error"
+    flash(said + ("; the right one is recorded." if row is not None else "."), "info")
     return htmx.see_other(url_for("people.detail", person_id=person_id))
 
 

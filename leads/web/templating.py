@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from leads import db
 from leads.grants import grants
 from leads.rules import consent, lifecycle, requests, rights, schedule, uktime, vocabulary
-from leads.web import permissions, refusals
+from leads.web import marketing_forms, permissions, refusals
 from leads.workspace import undo
 
 #: What every template may call or read, by name: pure functions and the fixed vocabularies.
@@ -47,6 +47,7 @@ GLOBALS: dict[str, Any] = {
     "rights_actions": requests.ACTIONS,
     "refusal": refusals.refusal,
     "typed": refusals.typed,
+    "correction_form": marketing_forms.correction_shown,
 }
 
 #: An email address's part longer than this may break anywhere; shorter parts are never broken inside.

@@ -105,7 +105,8 @@ def _consent(session: Session, lead_id: int) -> list[Entry]:
         Entry(
             r.at,
             "consent",
-            f"Consent {'given' if r.granted else 'withdrawn'}: {_purpose(r.purpose)}",
+            f"Consent {'given' if r.granted else 'withdrawn'}: {_purpose(r.purpose)}"
+            + (" (entered in error, corrected)" if r.superseded_at else ""),
             r.evidence,
             r.recorded_by,
         )

@@ -1,9 +1,10 @@
 """Issue #33: the person's current consent per purpose, stored on the person by the one writer of consent records
 (`people.consents`), always equals a full recount from the records, whatever the history: grants and
 withdrawals recorded on a lead or on the person's page (as staff, withdrawal requests, unsubscribe and the
-privacy page record them), out of order in time, refused ones, and leads attached to another person or detached
-to one of their own. On SQLite and PostgreSQL. The recount here is the gate's own rule (`consent.latest_event`
-at now over the records), not the writer's."""
+privacy page record them), out of order in time, refused ones, records corrected as entered in error (into
+nothing or into another record, issue #31), and leads attached to another person or detached to one of their own.
+On SQLite and PostgreSQL. The recount here is the gate's own rule (`consent.latest_event` at now over the
+records, which leaves out a superseded one), not the writer's."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ STEP = st.one_of(
     st.tuples(st.just("person"), st.integers(0, 3), PURPOSES, st.booleans(), DAYS),
     st.tuples(st.just("attach"), st.integers(0, 3), st.integers(0, 3)),
     st.tuples(st.just("detach"), st.integers(0, 3)),
-)
+    # Correct one of the person's records (by position) as entered in error, into nothing or into another one.
+    st.tuples(st.just("correct"), st.integers(0, 3), st.integers(0, 9),
+              st.none() | st.tuples(PURPOSES, st.booleans(), DAYS)),
+)  # fmt: skip
 
 
 def recount(session, person_id: int) -> dict[str, str]:
@@ -79,6 +83,16 @@ def test_the_stored_consent_always_equals_a_full_recount(session, make_user, ste
                 else:
                     person = session.get(Person, lead.person_id)
                     records.record_for_person(session=session, person=person, given=said, actor=staff, now=PINNED_NOW)
+            elif step[0] == "correct":
+                _kind, _n, which, right = step
+                mine = session.exec(select(ConsentRecord).where(ConsentRecord.person_id == lead.person_id)).all()
+                if mine:
+                    wrong = sorted(mine, key=lambda record: record.id)[which % len(mine)]
+                    said = right and records.ConsentInput(right[0], right[1], "email_reply", "said so", "v1",
+                                                          at=PINNED_NOW - timedelta(days=right[2]))  # fmt: skip
+                    records.correct(session=session, person=session.get(Person, lead.person_id), record_id=wrong.id,
+                                    reason="entered in error", replacement=said, actor=staff, now=PINNED_NOW,
+                                    lead=lead)  # fmt: skip
             elif step[0] == "attach":
                 to = session.get(Person, session.get(Lead, lead_ids[step[2]]).person_id)
                 subjects.attach(session=session, lead=lead, person=to, reason="same human", actor=staff, now=PINNED_NOW)

@@ -27,7 +27,7 @@ from leads.consent import marketing, records
 from leads.grants import grants, plans
 from leads.ingest import sources
 from leads.installs import events
-from leads.models import Installation, Lead, Person, RightsRequest
+from leads.models import ConsentRecord, Installation, Lead, Person, RightsRequest
 from leads.people import subjects
 from leads.retention import holds, sweeper
 from leads.rights import actions, mentions, privacy_page, register
@@ -43,7 +43,7 @@ FIELDS = (
     "first", "last", "phone", "company", "title", "country", "desc", "offer", "qphone", "qjson", "note",
     "followup", "evidence", "rectified", "grantby", "grantev", "grantref", "comm", "held", "list", "view",
     "details", "pause", "step", "whapp", "whmsg", "personev", "ovreason", "ovevid", "movereason", "second",
-    "subject", "holdreason", "liftreason", "ppdetails",
+    "subject", "holdreason", "liftreason", "ppdetails", "correction", "fixev", "personfix",
 )  # fmt: skip
 # Every POST route that takes free text, and the field(s) `plant` fills through the same service (test_the_walk...).
 PLANTED = {
@@ -55,6 +55,7 @@ PLANTED = {
     "views.save_view": ("view",), "webhooks.azure_resource": ("whapp", "whmsg"),
     "marketing.lead_email_sent": ("subject",), "retention.place_hold": ("holdreason",),
     "retention.lift_hold": ("liftreason",), "privacy.request": ("ppdetails",),
+    "marketing.correct_consent": ("correction", "fixev"), "people.correct_consent": ("personfix",),
 }  # fmt: skip
 # Free text that is never about a customer: staff accounts, sign-in, settings; each with why.
 NOT_CUSTOMER = {
@@ -120,6 +121,7 @@ def plant(app, session, table: TableClient, who: str, c: dict[str, str], actor, 
     given = records.ConsentInput("queries", True, "email_reply", c["personev"], "v1", PINNED_NOW - timedelta(days=8))
     records.record_for_person(session=session, person=session.get(Person, lead.person_id), given=given, actor=staff,
                               now=PINNED_NOW)  # fmt: skip
+    _plant_corrections(session, lead, c, staff)
     rectify = register.create(session=session, kind="rectification", requester_name=f"{c['first']} {c['last']}",
                               requester_email=email, channel="email", received_on=date(2026, 11, 20),
                               details=c["details"], actor=actor, now=PINNED_NOW)  # fmt: skip
@@ -163,6 +165,22 @@ def plant(app, session, table: TableClient, who: str, c: dict[str, str], actor, 
     privacy_page.make_request(session=session, email=email, kind="rectification", details=c["ppdetails"],
                               now=PINNED_NOW)  # the person's own page  # fmt: skip
     return lead, rectify
+
+
+def _plant_corrections(session, lead, c: dict[str, str], staff) -> None:
+    """Two accounts grants entered in error, corrected on the lead's page (with the right one) and on the
+    person's: the reasons and the replacement's evidence are the person's data."""
+    person = session.get(Person, lead.person_id)
+    for reason, on in ((c["correction"], lead), (c["personfix"], None)):
+        wrong = records.ConsentInput(
+            "accounts", True, "email_reply", "typed in error", "v1", PINNED_NOW - timedelta(days=7)
+        )
+        records.record(session=session, lead=lead, given=wrong, actor=staff, now=PINNED_NOW)
+        latest = session.exec(select(ConsentRecord).where(ConsentRecord.person_id == person.id)
+                              .order_by(col(ConsentRecord.id).desc())).first()  # fmt: skip
+        right = records.ConsentInput("accounts", True, "email_reply", c["fixev"], "v1", PINNED_NOW - timedelta(days=6))
+        records.correct(session=session, person=person, record_id=latest.id, reason=reason, actor=staff,
+                        replacement=right if on else None, now=PINNED_NOW, lead=on)  # fmt: skip
 
 
 def _install(session, lead, c: dict[str, str], event_type: str = "PUT", state: str = "Failed") -> None:

@@ -48,6 +48,8 @@ HAND = {
     ("marketing.lists_index", "description", None): length(marketing_forms.ListForm, "description"),
     ("marketing.record_consent", "evidence", None): MAX_EVIDENCE,
     ("people.record_consent", "evidence", None): MAX_EVIDENCE,
+    ("marketing.correct_consent", "evidence", None): MAX_EVIDENCE,
+    ("people.correct_consent", "evidence", None): MAX_EVIDENCE,
 }
 
 
