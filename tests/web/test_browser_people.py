@@ -29,10 +29,12 @@ def test_withdrawing_consent_on_the_person_page_refuses_both_leads(live_url, pag
     page.wait_for_url(f"{live_url}/people/{first.person_id}")
     assert page.locator("#person-leads li").count() == 2
     page.click("text=Record consent given or withdrawn, for all their leads")
-    page.check("input[name=decision][value=withdrawn]")
+    # Each record above has its own (closed) correction form with the same fields: use the recording form's.
+    record = page.locator("#person-consent details", has_text="Record consent given or withdrawn, for all their leads")
+    record.locator("input[name=decision][value=withdrawn]").check()
     page.select_option("#consent-method", "email_reply")
     page.fill("#consent-evidence", "Replied “please stop” to the newsletter (sales@ mailbox)")
-    page.click("#person-consent button[type=submit]")
+    record.locator("button[type=submit]").click()
     page.locator("#person-consent .consent-withdrawn").first.wait_for()
     decisions = page.locator("#person-marketing li")
     assert decisions.count() == 2
