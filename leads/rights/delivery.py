@@ -51,8 +51,8 @@ def complete(
 ) -> Completed:
     """Complete `request`; when it is `deliverable`, first prepare its bundle (audited as staff's export) and,
     once closed, put it in the export cache behind a new link (the token is returned, to be emailed, never
-    stored). A bundle that cannot be prepared (the request covers nobody) leaves the request completed without
-    a link, saying why. Raises RequestError as closing does. Commits."""
+    stored; `emailed` records what became of that email). A bundle that cannot be prepared (the request covers
+    nobody) leaves the request completed without a link, saying why. Raises RequestError as closing does. Commits."""
     data, why = b"", ""
     if deliverable(request):
         try:
@@ -62,12 +62,26 @@ def complete(
     register.close(session=session, request=request, status="completed", outcome=outcome, actor=actor, now=now)
     if not data:
         return Completed(not_prepared=why)
-    details = {"expires": delivery.expires(now).isoformat(), "downloads": delivery.MAX_DOWNLOADS}
-    register.audit_request(session=session, request=request, actor=actor, now=now, action="delivery.sent",
-                           details=details)  # fmt: skip
     row, token = exportcache.store(session=session, request_id=request.id, kind=request.kind, data=data, cache=cache,
                                    secret=secret, now=now)  # fmt: skip
     return Completed(token, row.expires_at)
+
+
+def emailed(
+    *, session: Session, request: RightsRequest, token: str, sent: bool, actor: User, now: datetime, cache: Path,
+    secret: str,
+) -> None:  # fmt: skip
+    """Record what became of the email carrying the link `token`: sent, it goes in the request's history; not
+    taken by the mail server, the prepared export is destroyed at once (nobody holds the link: it would wait a
+    week for no one) and the history says the link could not be emailed. Commits."""
+    if sent:
+        details = {"expires": delivery.expires(now).isoformat(), "downloads": delivery.MAX_DOWNLOADS}
+        register.audit_request(session=session, request=request, actor=actor, now=now, action="delivery.sent",
+                               details=details)  # fmt: skip
+    else:
+        exportcache.withdraw(session=session, token=token, secret=secret, cache=cache, now=now, why="not emailed")
+        register.audit_request(session=session, request=request, actor=actor, now=now, action="delivery.not_emailed")
+    session.commit()
 
 
 def link_email(*, sender: str, request: RightsRequest, link: str, expires_at: datetime) -> EmailMessage:

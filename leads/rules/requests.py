@@ -91,6 +91,7 @@ HISTORY: dict[str, str] = {
     "consent.withdrawn": "Consents withdrawn",
     "delivery.sent": "Download link emailed to the person (needs a code emailed to them)",
     "delivery.downloaded": "Downloaded by the person, with a code emailed to them",
+    "delivery.not_emailed": "Download link not emailed (the mail server refused it): prepared export destroyed",
 }
 
 

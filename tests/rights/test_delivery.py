@@ -67,7 +67,11 @@ def test_completing_a_page_request_prepares_the_bundle_behind_a_hashed_token(ses
     assert file.name == row.file_name and "ada" not in file.name and file.stat().st_mode & 0o077 == 0
     assert "letter.html" in zipfile.ZipFile(file).namelist()
     steps = [s.step for s in session.exec(select(RequestStep).where(RequestStep.request_id == made.id))]
-    assert steps[-2:] == ["completed", "delivery.sent"]
+    assert steps[-1] == "completed"  # "delivery.sent" only once the email has gone (`delivery.emailed`)
+    delivery.emailed(session=session, request=made, token=done.token, sent=True, actor=staff, now=PINNED_NOW,
+                     cache=cache, secret=SECRET)  # fmt: skip
+    steps = [s.step for s in session.exec(select(RequestStep).where(RequestStep.request_id == made.id))]
+    assert steps[-2:] == ["completed", "delivery.sent"] and len(list(cache.iterdir())) == 1
 
 
 def test_each_download_needs_a_fresh_code_is_audited_and_the_last_destroys_the_file(session, make_user, cache):
@@ -149,3 +153,25 @@ def test_a_page_request_covering_nobody_completes_without_a_link_and_says_why(se
     done = _complete(session, made, make_user("support"), cache)
     assert made.status == "completed" and done.token is None and "Confirm which leads" in done.not_prepared
     assert not cache.exists() and session.exec(select(ExportDelivery)).all() == []
+
+
+def test_a_file_no_row_names_is_kept_an_hour_by_the_apps_clock_then_swept(session, cache):
+    """A crash between writing a bundle and committing its row leaves a file no row names. The sweep waits an
+    hour, by the app's clock (the moment is in the file's name), not the file system's: a run with the clock
+    moved must neither keep it for ever nor take a file whose row is being committed now."""
+    cache.mkdir(parents=True, exist_ok=True)
+    stray = cache / exportcache.file_name(PINNED_NOW)
+    stray.write_bytes(b"left by a crash")
+    within = PINNED_NOW + timedelta(seconds=exportcache.STRAY_AFTER_SECONDS)
+    assert exportcache.sweep(session=session, cache=cache, now=within) == 0
+    assert stray.exists()
+    assert exportcache.sweep(session=session, cache=cache, now=within + timedelta(seconds=1)) == 1
+    assert not stray.exists()
+
+
+def test_a_file_whose_name_carries_no_moment_is_swept_as_a_stray(session, cache):
+    """A file the cache did not name (no moment in it, and no row names it) is no one's download: swept."""
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "0123abcd.zip").write_bytes(b"?")
+    assert exportcache.sweep(session=session, cache=cache, now=PINNED_NOW) == 1
+    assert list(cache.iterdir()) == []

@@ -4,6 +4,7 @@ real SMTP server on loopback; off by default; reveals nothing about strangers; t
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from leads.consent import records
-from leads.models import AuditEvent, PrivacyCode, RequestStep, RightsRequest
+from leads.models import AuditEvent, ExportDelivery, PrivacyCode, RequestStep, RightsRequest
 from leads.rules import uktime
 from tests.factories import PINNED_NOW
 from tests.marketing_samples import give, make_lead
@@ -202,3 +203,28 @@ def test_staff_completing_a_page_access_request_email_the_person_a_link_that_dow
     assert list(Path(app.config["EXPORT_CACHE"]).iterdir()) == []
     downloads = session.exec(select(AuditEvent).where(AuditEvent.action == "rights.delivery.downloaded")).all()
     assert len(downloads) == 3 and {e.record_id for e in downloads} == {str(made.id)}
+
+
+def test_when_the_mail_server_refuses_the_link_staff_are_told_and_nothing_waits_for_nobody(
+    app, client, session, page_on, auth
+):
+    """The link's email refused (550 at RCPT): staff are told to answer by email, the history does not say a
+    link was emailed, and the prepared export is destroyed at once instead of waiting a week for no one."""
+    lead = make_lead(session, 1, email="ada@x.example")
+    _sign_in(client, page_on, "ada@x.example")
+    client.post("/privacy/request", data={"kind": "access", "details": ""})
+    (made,) = session.exec(select(RightsRequest)).all()
+    auth.login("support")
+    client.post(f"/rights/{made.id}/leads", data={"lead_id": lead.id})
+    page_on.refuse.add("ada@x.example")
+    closed = client.post(f"/rights/{made.id}/step/close", follow_redirects=True,
+                         data={"status": "completed", "text": "Sent the export", "confirm": "y"})  # fmt: skip
+    shown = closed.get_data(as_text=True)
+    assert "could not be emailed" in shown and "emailed a link" not in shown
+    assert "Download link emailed" not in client.get(f"/rights/{made.id}").get_data(as_text=True)
+    steps = [step.step for step in session.exec(select(RequestStep).where(RequestStep.request_id == made.id))]
+    assert "delivery.sent" not in steps and steps[-1] == "delivery.not_emailed"
+    assert list(Path(app.config["EXPORT_CACHE"]).iterdir()) == []
+    assert session.exec(select(ExportDelivery)).all() == []
+    (destroyed,) = session.exec(select(AuditEvent).where(AuditEvent.action == "retention.export_destroyed")).all()
+    assert json.loads(destroyed.details)["why"] == "not emailed"

@@ -82,6 +82,8 @@ def _complete_and_deliver(item: Any, form: RequestStepForm) -> str:
         sent = privacy_page.send(mail_url=config["MAIL_URL"], message=message)
     except MailConfigError:
         sent = False
+    delivery.emailed(session=db.session(), request=item, token=done.token, sent=sent, actor=current_user, now=now,
+                     cache=Path(config["EXPORT_CACHE"]), secret=config["SECRET_KEY"])  # fmt: skip
     if not sent:
         return "The download link could not be emailed (the mail server did not take it): answer by email."
     until = links.in_words(done.expires_at)
