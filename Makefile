@@ -8,7 +8,8 @@ PORT ?= 5000
 # sent to maildev, a local mail catcher whose web inbox shows every email the demo sent (nothing leaves the machine).
 MAIL_PORT ?= 1025
 MAIL_WEB_PORT ?= 1080
-DEV_ENV := APP_ENV=development MAIL_URL=smtp://127.0.0.1:$(MAIL_PORT) PUBLIC_URL=http://127.0.0.1:$(PORT) PRIVACY_PAGE=1
+DEV_ENV := APP_ENV=development MAIL_URL=smtp://127.0.0.1:$(MAIL_PORT) PUBLIC_URL=http://127.0.0.1:$(PORT) PRIVACY_PAGE=1 \
+	PRIVACY_CONTACT='The privacy team, coreMem Limited|privacy@radnac.example'
 
 .PHONY: run test test-any-date lint setup setup-test chromium faketime clean vendor bench
 

@@ -44,6 +44,7 @@ ENV_VARS = (
     "PUBLIC_URL",
     "PRIVACY_PAGE",
     "EXPORT_CACHE",
+    "PRIVACY_CONTACT",
 )
 #: Settings that key something an attacker would love to forge: each must be a real secret in production.
 SECRET_SETTINGS = ("SECRET_KEY", "WEBHOOK_SECRET", "TOMBSTONE_KEY")
@@ -131,6 +132,9 @@ DEFAULTS: Mapping[str, Any] = {
     "PRIVACY_VERIFY_LIMIT_PER_ADDRESS": "10 per 15 minutes",  # wrong codes typed from one client address
     # Codes asked for one download link (each download needs one; room for a lost or expired email or two).
     "PRIVACY_DOWNLOAD_CODE_LIMIT_PER_LINK": "6 per 15 minutes",
+    # How a person writes to the privacy team (the notice's "contact details at the top"), printed in every letter
+    # of an access export or portability bundle: lines separated by "|". Unset: the letter says to reply to its email.
+    "PRIVACY_CONTACT": UNSET,
     "PRIVACY_SESSION": timedelta(minutes=30),  # how long a verified address may use the page
     # Where exports prepared for a person's emailed download link wait (destroyed at the limit or expiry);
     # default: export-cache/ in the instance folder (`defaults`).

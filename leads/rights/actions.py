@@ -166,8 +166,11 @@ def _aware(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
-def export(*, session: Session, request: RightsRequest, kind: str, actor: User, now: datetime) -> Iterator[bytes]:
-    """The person's access export or portability bundle, streamed; the download is audited first."""
+def export(
+    *, session: Session, request: RightsRequest, kind: str, actor: User, now: datetime, contact: str = ""
+) -> Iterator[bytes]:
+    """The person's access export or portability bundle, streamed; the download is audited first. `contact`:
+    how the person writes to us, for the letter (`letters.render`)."""
     if kind not in bundle.KINDS:
         raise ActionError("Choose the access export or the portability bundle.")
     guard(session=session, request=request, action=f"export.{kind}")
@@ -175,20 +178,20 @@ def export(*, session: Session, request: RightsRequest, kind: str, actor: User, 
     parts = sections(session=session, request=request)
     _audit(session, request, actor, now, f"export.{kind}", sections={s.name: len(s.rows) for s in parts})
     session.commit()
-    page = letters.render(kind=kind, person=person, sections=parts, now=now)
+    page = letters.render(kind=kind, person=person, sections=parts, now=now, contact=contact)
     files = {"letter.html": page.encode()}
     if printed := letters.pdf(page):
         files["letter.pdf"] = printed
     return bundle.stream(kind=kind, person=person, sections=parts, generated_at=now, letter=files)
 
 
-def letter(*, session: Session, request: RightsRequest, kind: str, now: datetime) -> str:
+def letter(*, session: Session, request: RightsRequest, kind: str, now: datetime, contact: str = "") -> str:
     """The letter the person will read in the access export or portability bundle, for staff to preview."""
     if kind not in bundle.KINDS:
         raise ActionError("Choose the access export or the portability bundle.")
     guard(session=session, request=request, action=f"export.{kind}")
     parts = sections(session=session, request=request)
-    return letters.render(kind=kind, person=addressee(request), sections=parts, now=now)
+    return letters.render(kind=kind, person=addressee(request), sections=parts, now=now, contact=contact)
 
 
 def addressee(request: RightsRequest) -> dict[str, Any]:

@@ -47,8 +47,9 @@ class Completed:
 
 
 def complete(
-    *, session: Session, request: RightsRequest, outcome: str, actor: User, now: datetime, cache: Path, secret: str
-) -> Completed:
+    *, session: Session, request: RightsRequest, outcome: str, actor: User, now: datetime, cache: Path, secret: str,
+    contact: str = "",
+) -> Completed:  # fmt: skip
     """Complete `request`; when it is `deliverable`, first prepare its bundle (audited as staff's export) and,
     once closed, put it in the export cache behind a new link (the token is returned, to be emailed, never
     stored; `emailed` records what became of that email). A bundle that cannot be prepared (the request covers
@@ -56,7 +57,9 @@ def complete(
     data, why = b"", ""
     if deliverable(request):
         try:
-            data = b"".join(actions.export(session=session, request=request, kind=request.kind, actor=actor, now=now))
+            chunks = actions.export(session=session, request=request, kind=request.kind, actor=actor, now=now,
+                                    contact=contact)  # fmt: skip
+            data = b"".join(chunks)
         except actions.ActionError as error:
             why = str(error)
     register.close(session=session, request=request, status="completed", outcome=outcome, actor=actor, now=now)

@@ -28,10 +28,15 @@ _ENV = Environment(
 log = logging.getLogger(__name__)
 
 
-def render(*, kind: str, person: Mapping[str, Any], sections: Sequence[Section], now: datetime) -> str:
-    """The letter as a complete HTML page with its own print-friendly stylesheet."""
+def render(
+    *, kind: str, person: Mapping[str, Any], sections: Sequence[Section], now: datetime, contact: str = ""
+) -> str:
+    """The letter as a complete HTML page with its own print-friendly stylesheet. `contact` is how the person
+    writes to us (the PRIVACY_CONTACT setting: lines separated by "|"); empty, the letter says to reply to its
+    email."""
     built = letter.build(kind=kind, person=person, sections=sections, now=now)
-    return _ENV.get_template("letters/letter.html").render(letter=built)
+    lines = [line.strip() for line in contact.split("|") if line.strip()]
+    return _ENV.get_template("letters/letter.html").render(letter=built, contact=lines)
 
 
 def pdf(page: str) -> bytes | None:

@@ -80,3 +80,31 @@ def test_the_zip_carries_the_same_letter_as_html_and_pdf(session, make_user):
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     assert archive.read("letter.html").decode() == preview
     assert archive.read("letter.pdf").startswith(b"%PDF-")
+
+
+CONTACT = "The privacy team, coreMem Limited|1 Example Street, Cambridge CB1 1AA|privacy@radnac.example"
+
+
+def test_the_letter_gives_the_address_to_write_to_when_one_is_set(session, make_user):
+    """The notice sends people to "the contact details at the top"; the letter carries them (PRIVACY_CONTACT),
+    line by line, and still reads as plain English; unset, it sends them to the privacy notice."""
+    request = ada_in_full(session, make_user)[0]
+    page = actions.letter(session=session, request=request, kind="access", now=PINNED_NOW, contact=CONTACT)
+    prose = _prose(page)
+    assert "or write to us:\nThe privacy team, coreMem Limited 1 Example Street, Cambridge CB1 1AA" in prose
+    assert "coreMem Limited<br>1 Example Street, Cambridge CB1 1AA<br>privacy@radnac.example</p>" in page  # a line each
+    assert "privacy@radnac.example" in prose and "|" not in prose and "privacy notice" not in prose
+    assert textstat.flesch_reading_ease(prose) >= 60
+    unset = _prose(actions.letter(session=session, request=request, kind="access", now=PINNED_NOW))
+    assert "write to us using the details in our privacy notice" in unset and "Example Street" not in unset
+
+
+def test_staff_preview_and_the_bundle_carry_the_configured_address(app, client, auth, session, make_user):
+    app.config["PRIVACY_CONTACT"] = CONTACT
+    request = ada_in_full(session, make_user)[0]
+    auth.login("support")
+    preview = client.get(f"/rights/{request.id}/letter/access").get_data(as_text=True)
+    assert "1 Example Street, Cambridge CB1 1AA" in preview
+    bundle = client.post(f"/rights/{request.id}/bundle/access")
+    letter_html = zipfile.ZipFile(io.BytesIO(bundle.get_data())).read("letter.html").decode()
+    assert "1 Example Street, Cambridge CB1 1AA" in letter_html

@@ -34,7 +34,8 @@ def download(request_id: int, kind: str) -> object:
     """
     item = load_request(request_id)
     try:
-        chunks = actions.export(session=db.session(), request=item, kind=kind, actor=current_user, now=db.now())
+        chunks = actions.export(session=db.session(), request=item, kind=kind, actor=current_user, now=db.now(),
+                                contact=current_app.config["PRIVACY_CONTACT"])  # fmt: skip
     except actions.ActionError as error:
         return refused(item, str(error))
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"radnac-{kind}-request-{item.id}-{db.now():%Y%m%d}.zip")
@@ -60,7 +61,8 @@ def letter(request_id: int, kind: str) -> object:
     """The letter the person will find in the access export or portability bundle, as they will read it."""
     item = load_request(request_id)
     try:
-        page = actions.letter(session=db.session(), request=item, kind=kind, now=db.now())
+        page = actions.letter(session=db.session(), request=item, kind=kind, now=db.now(),
+                              contact=current_app.config["PRIVACY_CONTACT"])  # fmt: skip
     except actions.ActionError as error:
         return refused(item, str(error))
     access.viewed("rights_request", item.id, what=f"letter-{kind}")

@@ -73,7 +73,8 @@ def _complete_and_deliver(item: Any, form: RequestStepForm) -> str:
     what happened to the link, in words."""
     config, now = current_app.config, db.now()
     done = delivery.complete(session=db.session(), request=item, outcome=form.text.data or "", actor=current_user,
-                             now=now, cache=Path(config["EXPORT_CACHE"]), secret=config["SECRET_KEY"])  # fmt: skip
+                             now=now, cache=Path(config["EXPORT_CACHE"]), secret=config["SECRET_KEY"],
+                             contact=config["PRIVACY_CONTACT"])  # fmt: skip
     if done.token is None or done.expires_at is None:
         return f"No download link was emailed ({done.not_prepared}): answer the person by email."
     link = config["PUBLIC_URL"].rstrip("/") + url_for("privacy.download", token=done.token)
