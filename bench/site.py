@@ -110,7 +110,7 @@ class Bare:
                 self.connection.execute(f"PRAGMA {pragma}")  # as leads.db sets up the app's connections
             self.connection.execute("PRAGMA synchronous=NORMAL")
         else:
-            self.connection = psycopg.connect(conninfo(url))
+            self.connection = psycopg.connect(conninfo(url), prepare_threshold=None)  # as leads.db: never prepared
 
     def replay(self, statements: list[Statement]) -> float:
         """Milliseconds to send `statements` and fetch every row, in one transaction (committed if it wrote)."""
