@@ -279,3 +279,24 @@ def test_the_leads_page_reads_what_surrounds_its_rows_in_two_statements(app, cli
     views = re.search(r'<nav class="saved-views".*?</nav>', page, flags=re.S).group(0)  # type: ignore[union-attr]
     assert re.findall(r'<a href="/leads\?country=DE">([^<]+)</a>', views) == ["Mine A", "Mine B"]
     assert "Not mine" not in page and "Other page" not in page
+
+
+@pytest.mark.parametrize("owner_id", [None, 1, 2])
+@pytest.mark.parametrize("status", ["new", "customer", 'odd"<&>'])
+def test_the_tables_status_and_owner_spans_are_the_partials_markup(app, status, owner_id):
+    """The leads table writes each row's status and owner from Python (`_lead_rows`); a bulk change writes them
+    from the partials, out of band. Both must be the same markup, byte for byte."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+
+    from leads.web.templating import lead_owner_span, lead_status_span
+
+    owners = {1: "Ann <Sales> & Co"}  # 2 is a former member of staff
+    lead = SimpleNamespace(id=7, nurture_status=status, owner_id=owner_id)
+    with app.test_request_context("/leads"):
+        status_partial = render_template("_partials/lead-status.html", lead=lead, oob=False)
+        owner_partial = render_template("_partials/lead-owner.html", lead=lead, owners=owners, oob=False)
+    assert status_partial == "\n" + str(lead_status_span(7, status))
+    assert owner_partial == "\n" + str(lead_owner_span(7, owner_id, owners))
+    assert ("&lt;Sales&gt; &amp; Co" in owner_partial) == (owner_id == 1)
