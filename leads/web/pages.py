@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from leads import db
-from leads.rules import schedule, uktime
+from leads.rules import lifecycle, schedule, uktime
 from leads.rules.vocabulary import staff_label
 from leads.web import access, htmx, refusals, templating
 from leads.web.forms import NoteForm
@@ -110,17 +110,44 @@ def lead_detail(lead_id: int) -> str:
 @requires("installations.view")
 def installations_list() -> str:
     """Filter, search, sort and page through installations; htmx swaps just the table."""
-    query = installlist.parse(request.args)
+    query, now = installlist.parse(request.args), db.now()
     page = listpages.installations_page(
-        session=db.session(), query=query, user=current_user, now=db.now(), per_page=_per_page()
+        session=db.session(), query=query, user=current_user, now=now, per_page=_per_page()
     )
     return htmx.render(
         "installations/list.html",
         "_partials/installations-table.html",
         query=query,
         happened_labels=installlist.HAPPENED_LABELS,
+        rows=_installation_rows(page.listing.items, held=page.held, leads=page.leads, now=now),
         **templating.named(page),
     )
+
+
+def _installation_rows(items: list[Any], *, held: Any, leads: Any, now: datetime) -> list[tuple[Any, ...]]:
+    """Each row's text made once, as `_lead_rows` does for leads: (installation, detail link, state in words,
+    subscription span, linked lead or None, its link, last event in full, last event's day, countdown span).
+    The spans are the partials' markup byte for byte (tests/web/test_pages.py)."""
+    base, lead_base = url_for("pages.installations_list"), url_for("pages.leads_list")
+    show, countdown, span = uktime.show, schedule.countdown, templating.countdown_span
+    rows = []
+    for inst in items:
+        lead = leads.get(inst.lead_id) if inst.lead_id else None
+        cd = countdown("install_notification", inst.uninstalled_at, now=now, on_hold=inst.id in held)
+        rows.append(
+            (
+                inst,
+                f"{base}/{inst.id}",
+                lifecycle.PLAIN_WORDS.get(inst.state, inst.state),
+                templating.long_id_span(inst.subscription_id),
+                lead,
+                f"{lead_base}/{inst.lead_id}" if lead else None,
+                show(inst.last_event_at),
+                show(inst.last_event_at, with_time=False),
+                span(cd, lifecycle.waiting_words(inst.state)),
+            )
+        )
+    return rows
 
 
 @bp.get("/installations/<int:installation_id>")

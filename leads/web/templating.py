@@ -95,6 +95,16 @@ def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup
     return Markup(span)  # noqa: S704  # nosec B704 # every value above went through escape()
 
 
+def long_id_span(value: str | None) -> Markup:
+    """A long identifier as _partials/long-id.html writes it, for tables that show one a row (a test holds the
+    two equal)."""
+    shown = escape(value)
+    return Markup(  # noqa: S704  # nosec B704 # the value is escaped above
+        f'<span class="long-id"><code title="{shown}">{shown}</code><button type="button" class="copy" '
+        f'data-copy="{shown}" hidden aria-label="Copy {shown}">Copy</button></span>'
+    )
+
+
 def named(page: Any) -> dict[str, Any]:
     """A page's dataclass as its template's keyword arguments, one a field, the values themselves (not
     `dataclasses.asdict`, which would copy every row)."""

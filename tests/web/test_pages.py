@@ -300,3 +300,16 @@ def test_the_tables_status_and_owner_spans_are_the_partials_markup(app, status, 
     assert status_partial == "\n" + str(lead_status_span(7, status))
     assert owner_partial == "\n" + str(lead_owner_span(7, owner_id, owners))
     assert ("&lt;Sales&gt; &amp; Co" in owner_partial) == (owner_id == 1)
+
+
+@pytest.mark.parametrize("value", ["0f3c2a51-6d0e-4a8b-9c4e-1b2d3e4f5a6b", "odd\"<&>'id"])
+def test_the_installations_tables_subscription_span_is_the_partials_markup(app, value):
+    """The installations table writes each subscription id from Python (`_installation_rows`); other pages
+    include _partials/long-id.html. Both must be the same markup, byte for byte."""
+    from flask import render_template
+
+    from leads.web.templating import long_id_span
+
+    with app.test_request_context("/installations"):
+        partial = render_template("_partials/long-id.html", value=value)
+    assert partial == "\n" + str(long_id_span(value))
