@@ -413,9 +413,12 @@ def states(
 _STORED = {name: ConsentState(name) for name in ("granted", "withdrawn", "none")}
 
 
-def current_states_query(*, lead_ids: Sequence[int], purpose: str = "marketing", also: Sequence[Any] = ()) -> Any:
-    """The statement behind `current_states`: each lead's id and its person's stored `purpose` state (a lead with
-    no person has none), then the columns in `also` (a list page reads its holds in the same statement)."""
+def current_states_query(*, lead_ids: Any, purpose: str = "marketing", also: Sequence[Any] = ()) -> Any:
+    """The current `purpose` consent of many leads (a page of the list) as one statement: each lead's id and its
+    person's stored state (a lead with no person has none), then the columns in `also` (the list reads its
+    holds in the same statement). Read from the person (`leads.people.consents` keeps it equal to `states` over
+    the whole history; tests/people/test_consents.py holds the two equal), so no `since`: the list shows the
+    state alone. The gate never reads this. `lead_ids`: the ids, or an expanding bind parameter for them."""
     stored = getattr(Person, CONSENT_COLUMNS[purpose])
     return (
         select(Lead.id, stored, *also)
@@ -427,16 +430,6 @@ def current_states_query(*, lead_ids: Sequence[int], purpose: str = "marketing",
 def stored_state(stored: str | None) -> ConsentState:
     """A state as `current_states_query` read it: without `since`, which only the records know."""
     return _STORED[stored or "none"]
-
-
-def current_states(*, session: Session, lead_ids: Sequence[int], purpose: str = "marketing") -> dict[int, ConsentState]:
-    """The current `purpose` consent of many leads (a page of the list) in one statement, read from the state
-    stored on their people (`leads.people.consents` keeps it equal to `states` over the whole history; a test
-    holds the two equal). No `since`: the list shows the state alone. The gate never reads this."""
-    if not lead_ids:
-        return {}
-    rows = session.exec(current_states_query(lead_ids=lead_ids, purpose=purpose))
-    return {lead_id: stored_state(stored) for lead_id, stored in rows}
 
 
 @dataclass(frozen=True)
