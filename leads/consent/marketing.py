@@ -58,6 +58,12 @@ def all_lists(*, session: Session) -> list[tuple[MarketingList, int]]:
     return [(found, count) for found, count in session.exec(query)]
 
 
+def list_choices() -> Any:
+    """Every marketing list as a choice to add leads to: (id, name) rows, without sizes (counting members is a
+    scan a page that offers the lists does not need). Ordered by name by the page that sends it."""
+    return select(col(MarketingList.id), col(MarketingList.name))
+
+
 def create_list(*, session: Session, name: str, description: str | None, actor: Actor, now: datetime) -> MarketingList:
     """A new, empty marketing list; refuses an empty name or one already taken (in any case). Commits."""
     name = " ".join(name.split())

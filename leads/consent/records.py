@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from leads.models import ConsentRecord, Lead, Person, User
+from leads.models import CONSENT_COLUMNS, ConsentRecord, Lead, Person, User
 from leads.people import consents
 from leads.rules import consent, purposes
 from leads.rules.vocabulary import MAX_EVIDENCE
@@ -408,6 +408,28 @@ def states(
     """The current `purpose` consent of many leads (a page of the list) in one query."""
     found = histories(session=session, lead_ids=lead_ids)
     return {lead_id: _state(history, purpose, now) for lead_id, history in found.items()}
+
+
+_STORED = {name: ConsentState(name) for name in ("granted", "withdrawn", "none")}
+
+
+def current_states_query(*, lead_ids: Any, purpose: str = "marketing", also: Sequence[Any] = ()) -> Any:
+    """The current `purpose` consent of many leads (a page of the list) as one statement: each lead's id and its
+    person's stored state (a lead with no person has none), then the columns in `also` (the list reads its
+    holds in the same statement). Read from the person (`leads.people.consents` keeps it equal to `states` over
+    the whole history; tests/people/test_consents.py holds the two equal), so no `since`: the list shows the
+    state alone. The gate never reads this. `lead_ids`: the ids, or an expanding bind parameter for them."""
+    stored = getattr(Person, CONSENT_COLUMNS[purpose])
+    return (
+        select(Lead.id, stored, *also)
+        .join(Person, col(Person.id) == col(Lead.person_id), isouter=True)
+        .where(col(Lead.id).in_(lead_ids))
+    )
+
+
+def stored_state(stored: str | None) -> ConsentState:
+    """A state as `current_states_query` read it: without `since`, which only the records know."""
+    return _STORED[stored or "none"]
 
 
 @dataclass(frozen=True)

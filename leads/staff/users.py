@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from leads.config import PASSWORD_HASH
@@ -109,6 +110,12 @@ def authenticate(*, session: Session, email: str, password: str, hash_method: st
 def list_users(*, session: Session) -> list[User]:
     """All users, by email."""
     return list(session.exec(select(User).order_by(User.email)))
+
+
+def staff_choices() -> Any:
+    """Every user as the lists' owner choices need them: (id, email, active) rows, no ORM objects. A statement
+    for a list page to send with its other choices (`leads.workspace.listpages`), ordered there by email."""
+    return select(col(User.id), col(User.email), col(User.active))
 
 
 def update_user(*, session: Session, user: User, role: str, active: bool, now: datetime, actor: User) -> User:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 
 from leads import db
-from leads.rules import schedule, uktime
+from leads.rules import lifecycle, schedule, uktime
 from leads.rules.vocabulary import staff_label
 from leads.web import access, htmx, refusals, templating
 from leads.web.forms import NoteForm
@@ -48,34 +48,43 @@ def leads_list() -> str:
         per_page=_per_page(),
         options_ttl=current_app.config["FILTER_OPTIONS_TTL"],
     )
+    owners = {user.id: staff_label(user.email) for user in page.staff}
     return htmx.render(
         "leads/list.html",
         "_partials/leads-table.html",
         listing=page.listing,
-        rows=_lead_rows(page.listing.items, held=page.held, consent=page.consent, now=now),
+        rows=_lead_rows(page.listing.items, held=page.held, consent=page.consent, owners=owners, now=now),
         query=query,
         options=page.options,
         staff=page.staff,
-        owners={user.id: staff_label(user.email) for user in page.staff},
+        owners=owners,
         select_all=request.args.get("select") == "all",  # "All" without JavaScript: the page, all ticked
         lists=page.lists,
         saved_views=page.saved_views,
     )
 
 
-def _lead_rows(leads: list[Any], *, held: Any, consent: Any, now: datetime) -> list[tuple[Any, ...]]:
+def _lead_rows(
+    leads: list[Any], *, held: Any, consent: Any, owners: dict[int, str], now: datetime
+) -> list[tuple[Any, ...]]:
     """Each row's text made once, here, for the table to write in one loop: (lead, name, detail link, consent
-    state, received day, countdown span). Made in Python, not a macro call, a countdown and a date a row in the
-    template, because those calls would cost more than the rest of the page."""
+    state, received day, countdown span, email, status span, owner span). Made in Python, not a macro call or an
+    include a row in the template, because those calls would cost more than the rest of the page (the spans are
+    the partials' markup byte for byte: tests/web/test_pages.py holds them equal)."""
     base = url_for("pages.leads_list")
+    show, countdown, span = uktime.show, schedule.countdown, templating.countdown_span
+    status, owner, email = templating.lead_status_span, templating.lead_owner_span, templating.email_parts
     return [
         (
             lead,
             lead.display_name,
             f"{base}/{lead.id}",
             consent[lead.id],
-            uktime.show(lead.received_at, with_time=False),
-            templating.countdown_span(schedule.countdown("lead", lead.received_at, now=now, on_hold=lead.id in held)),
+            show(lead.received_at, with_time=False),
+            span(countdown("lead", lead.received_at, now=now, on_hold=lead.id in held)),
+            email(lead.email) if lead.email else "no email supplied",
+            status(lead.id, lead.nurture_status),
+            owner(lead.id, lead.owner_id, owners),
         )
         for lead in leads
     ]
@@ -101,17 +110,44 @@ def lead_detail(lead_id: int) -> str:
 @requires("installations.view")
 def installations_list() -> str:
     """Filter, search, sort and page through installations; htmx swaps just the table."""
-    query = installlist.parse(request.args)
+    query, now = installlist.parse(request.args), db.now()
     page = listpages.installations_page(
-        session=db.session(), query=query, user=current_user, now=db.now(), per_page=_per_page()
+        session=db.session(), query=query, user=current_user, now=now, per_page=_per_page()
     )
     return htmx.render(
         "installations/list.html",
         "_partials/installations-table.html",
         query=query,
         happened_labels=installlist.HAPPENED_LABELS,
+        rows=_installation_rows(page.listing.items, held=page.held, leads=page.leads, now=now),
         **templating.named(page),
     )
+
+
+def _installation_rows(items: list[Any], *, held: Any, leads: Any, now: datetime) -> list[tuple[Any, ...]]:
+    """Each row's text made once, as `_lead_rows` does for leads: (installation, detail link, state in words,
+    subscription span, linked lead or None, its link, last event in full, last event's day, countdown span).
+    The spans are the partials' markup byte for byte (tests/web/test_pages.py)."""
+    base, lead_base = url_for("pages.installations_list"), url_for("pages.leads_list")
+    show, countdown, span = uktime.show, schedule.countdown, templating.countdown_span
+    rows = []
+    for inst in items:
+        lead = leads.get(inst.lead_id) if inst.lead_id else None
+        cd = countdown("install_notification", inst.uninstalled_at, now=now, on_hold=inst.id in held)
+        rows.append(
+            (
+                inst,
+                f"{base}/{inst.id}",
+                lifecycle.PLAIN_WORDS.get(inst.state, inst.state),
+                templating.long_id_span(inst.subscription_id),
+                lead,
+                f"{lead_base}/{inst.lead_id}" if lead else None,
+                show(inst.last_event_at),
+                show(inst.last_event_at, with_time=False),
+                span(cd, lifecycle.waiting_words(inst.state)),
+            )
+        )
+    return rows
 
 
 @bp.get("/installations/<int:installation_id>")

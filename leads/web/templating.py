@@ -60,9 +60,24 @@ def email_parts(address: str) -> Markup:
     so the longest address the fields allow fits a narrow column."""
     local, at, domain = address.partition("@")
     pieces = [local, *(f"{at}{domain}".replace(".", "\n.").split("\n") if at else [])]
-    shapes = (Markup("<span>{}</span>"), Markup('<span class="long">{}</span>'))  # Markup.format escapes
-    spans = (shapes[len(piece) > LONG_PART].format(piece) for piece in pieces)
-    return Markup('<span class="email">{}</span>').format(Markup("<wbr>").join(spans))
+    # escape() and f-strings: the same markup Markup.format made, at a third of its cost (a row each on the list).
+    spans = "<wbr>".join(
+        f'<span class="long">{escape(piece)}</span>' if len(piece) > LONG_PART else f"<span>{escape(piece)}</span>"
+        for piece in pieces
+    )
+    return Markup(f'<span class="email">{spans}</span>')  # noqa: S704  # nosec B704 # each piece escaped above
+
+
+def lead_status_span(lead_id: int, status: str) -> Markup:
+    """A lead's status as _partials/lead-status.html writes it (not out of band), made in Python for the leads
+    table: an include a row cost more than the rest of the row. A test holds the two equal."""
+    return Markup(f'<span id="lead-status-{lead_id}" class="status status-{escape(status)}">{escape(status)}</span>')  # noqa: S704  # nosec B704
+
+
+def lead_owner_span(lead_id: int, owner_id: int | None, owners: dict[int, str]) -> Markup:
+    """A lead's owner as _partials/lead-owner.html writes it (not out of band), for the leads table likewise."""
+    said = f"Owner: {escape(owners.get(owner_id, 'a former member of staff'))}" if owner_id else "No owner"
+    return Markup(f'<span id="lead-owner-{lead_id}" class="sub owner">{said}</span>')  # noqa: S704  # nosec B704
 
 
 def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup:
@@ -78,6 +93,16 @@ def countdown_span(cd: schedule.Countdown, waiting: str | None = None) -> Markup
     rule = f"{escape(cd.rule.label)}: {escape(cd.rule.rule_text)} ({escape(cd.citation)})"
     span = f'<span class="countdown countdown-{escape(cd.state)}"\n  {ticking}\n  title="{rule}{when}">{text}</span>'
     return Markup(span)  # noqa: S704  # nosec B704 # every value above went through escape()
+
+
+def long_id_span(value: str | None) -> Markup:
+    """A long identifier as _partials/long-id.html writes it, for tables that show one a row (a test holds the
+    two equal)."""
+    shown = escape(value)
+    return Markup(  # noqa: S704  # nosec B704 # the value is escaped above
+        f'<span class="long-id"><code title="{shown}">{shown}</code><button type="button" class="copy" '
+        f'data-copy="{shown}" hidden aria-label="Copy {shown}">Copy</button></span>'
+    )
 
 
 def named(page: Any) -> dict[str, Any]:

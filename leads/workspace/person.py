@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from leads.consent import mailings, records
 from leads.models import (
@@ -54,13 +54,21 @@ class Profile:
     app_emails: list[tuple[Any, str]]  # the emails the app sent (or queued) to their leads, with the mailing's subject
 
 
+def _rows(session: Session, model: Any, ids: list[int]) -> list[Any]:
+    """The ORM rows of `ids`, in that order: one statement a table (a `get` a row was one a row)."""
+    if not ids:
+        return []
+    by_id = {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))}
+    return [by_id[row_id] for row_id in ids if row_id in by_id]
+
+
 def profile(*, session: Session, person_id: int, now: datetime) -> Profile | None:
     """The person's page, or None if there is no such person."""
     person = subjects.get(session=session, person_id=person_id)
     if person is None:
         return None
     found = held.held(session=session, person=person)
-    shown = {name: [session.get(model, row["id"]) for row in found.get(name, [])] for name, model in MODELS.items()}
+    shown = {name: _rows(session, model, [row["id"] for row in found.get(name, [])]) for name, model in MODELS.items()}
     leads = shown["lead"]
     return Profile(
         person,

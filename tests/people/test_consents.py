@@ -20,6 +20,7 @@ from leads.consent import records
 from leads.models import CONSENT_COLUMNS, ConsentRecord, Lead, Person
 from leads.people import consents, subjects
 from leads.rules import consent, purposes
+from leads.workspace import listpages
 from tests.factories import PINNED_NOW, add_lead
 
 PURPOSES = st.sampled_from(sorted(CONSENT_COLUMNS))
@@ -104,6 +105,11 @@ def test_the_stored_consent_always_equals_a_full_recount(session, make_user, ste
         seen |= {session.get(Lead, lead_id).person_id for lead_id in lead_ids}  # and those a lead left
         for person_id in seen:
             assert stored(session.get(Person, person_id)) == recount(session, person_id), step
+        # The leads list's consent column (read from the stored state, with the holds) says what the history says.
+        from_history = records.states(session=session, lead_ids=lead_ids, now=PINNED_NOW)
+        _held, on_the_list = listpages.rows_around(session, lead_ids)
+        shown = {lead_id: (state.state, state.label) for lead_id, state in on_the_list.items()}
+        assert shown == {lead_id: (state.state, state.label) for lead_id, state in from_history.items()}, step
 
 
 def test_the_consent_filter_reads_the_stored_state_not_the_records(session, make_user):

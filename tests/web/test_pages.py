@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
+from leads.consent import marketing, records
 from leads.models import Installation, InstallEvent, Lead
 from leads.people import subjects
+from leads.retention import holds
+from leads.rules.vocabulary import staff_label
+from leads.staff import users
+from leads.workspace import saved_views
 from tests.factories import PINNED_NOW
 
 
@@ -205,3 +212,104 @@ def test_an_email_address_breaks_before_at_and_dots_and_is_escaped():
         "<span>.example</span></span>"
     )
     assert '<span class="long">' + "x" * 31 + "</span>" in str(email_parts("x" * 31 + "@a.example"))
+
+
+def test_the_leads_page_reads_what_surrounds_its_rows_in_two_statements(app, client, auth, session, make_user):
+    """Holds and consent in one statement, the staff, lists and the viewer's saved views in another (issue #33):
+    what each shows is exact, and in the order it always was."""
+    granted, withdrawn, held, plain = (add_lead(session, n) for n in (1, 2, 3, 4))
+    orphan = add_lead(session, 5, email=None)
+    me = auth.login("admin")
+    zed = make_user("sales", email="zed@radnac.example")
+    make_user("sales", email="ann@radnac.example")
+    gone = make_user("sales", email="gone@radnac.example")
+    users.update_user(session=session, user=gone, role="sales", active=False, now=PINNED_NOW, actor=me)
+    plain.owner_id = gone.id  # a former member of staff is still named on their leads
+    session.add(plain)
+    session.commit()
+    for lead, said in ((granted, True), (withdrawn, False)):
+        given = records.ConsentInput("marketing", said, "email_reply", "said so", "v1", at=PINNED_NOW)
+        records.record(session=session, lead=lead, given=given, actor=me, now=PINNED_NOW)
+    holds.place(session=session, record_type="lead", record_id=held.id, reason="a claim", actor=me, now=PINNED_NOW)
+    for name in ("Zebra news", "apple offers"):
+        marketing.create_list(session=session, name=name, description=None, actor=me, now=PINNED_NOW)
+    for name in ("Mine B", "Mine A"):
+        saved_views.save(session=session, user=me, page="leads", name=name, args={"country": "DE"}, now=PINNED_NOW)
+    saved_views.save(session=session, user=zed, page="leads", name="Not mine", args={}, now=PINNED_NOW)
+    saved_views.save(session=session, user=me, page="installations", name="Other page", args={}, now=PINNED_NOW)
+
+    app.config["FILTER_OPTIONS_TTL"] = timedelta(hours=1)  # as in production: the filter choices are cached
+    client.get("/leads")
+    sent: list[str] = []
+    engine = app.extensions["radnac.engine"]
+    record = lambda _c, _cur, statement, *_rest: sent.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/leads").data.decode()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    # The user, the sign-in policy, the count and the page of leads, then the two: nothing per row or per choice.
+    assert len(sent) == 6, sent
+    assert sum("legalhold" in s and "marketing_consent" in s for s in sent) == 1
+    assert sum("savedview" in s and "marketinglist" in s for s in sent) == 1
+    # The user, the sign-in policy, the count and the page of leads, then the two: nothing per row or per choice.
+    assert len(sent) == 6, sent
+    assert sum("legalhold" in s and "marketing_consent" in s for s in sent) == 1
+    assert sum("savedview" in s and "marketinglist" in s and "email" in s for s in sent) == 1
+
+    shown = re.findall(r'href="/leads/(\d+)">.*?consent-(\w+)">([^<]+)<.*?countdown-(\w+)', page, flags=re.S)
+    ids = [lead.id for lead in (granted, withdrawn, held, plain, orphan)]
+    from_history = records.states(session=session, lead_ids=ids, now=PINNED_NOW)
+    assert {int(i): (state, label) for i, state, label, _ in shown} == {
+        i: (state.state, state.label) for i, state in from_history.items()
+    }
+    assert [state for i, state, _, _ in shown if int(i) in (granted.id, withdrawn.id)] == ["granted", "withdrawn"]
+    assert {int(i) for i, _, _, countdown in shown if countdown == "on_hold"} == {held.id}
+    assert "Owner: Gone" in page  # an inactive owner is still named
+
+    def options(select_id: str) -> list[str]:
+        found = re.search(rf'<select id="{select_id}".*?</select>', page, flags=re.S)
+        return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', found.group(0))  # type: ignore[union-attr]
+
+    # Every choice in the order the database sorts it, as the statements of each owner sorted them before.
+    active = [staff_label(u.email) for u in users.list_users(session=session) if u.active]
+    assert options("f-owner") == active and "Gone" not in active and {"Ann", "Zed"} <= set(active)
+    assert options("bulk-list-id") == [found.name for found, _size in marketing.all_lists(session=session)]
+    views = re.search(r'<nav class="saved-views".*?</nav>', page, flags=re.S).group(0)  # type: ignore[union-attr]
+    assert re.findall(r'<a href="/leads\?country=DE">([^<]+)</a>', views) == ["Mine A", "Mine B"]
+    assert "Not mine" not in page and "Other page" not in page
+
+
+@pytest.mark.parametrize("owner_id", [None, 1, 2])
+@pytest.mark.parametrize("status", ["new", "customer", 'odd"<&>'])
+def test_the_tables_status_and_owner_spans_are_the_partials_markup(app, status, owner_id):
+    """The leads table writes each row's status and owner from Python (`_lead_rows`); a bulk change writes them
+    from the partials, out of band. Both must be the same markup, byte for byte."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+
+    from leads.web.templating import lead_owner_span, lead_status_span
+
+    owners = {1: "Ann <Sales> & Co"}  # 2 is a former member of staff
+    lead = SimpleNamespace(id=7, nurture_status=status, owner_id=owner_id)
+    with app.test_request_context("/leads"):
+        status_partial = render_template("_partials/lead-status.html", lead=lead, oob=False)
+        owner_partial = render_template("_partials/lead-owner.html", lead=lead, owners=owners, oob=False)
+    assert status_partial == "\n" + str(lead_status_span(7, status))
+    assert owner_partial == "\n" + str(lead_owner_span(7, owner_id, owners))
+    assert ("&lt;Sales&gt; &amp; Co" in owner_partial) == (owner_id == 1)
+
+
+@pytest.mark.parametrize("value", ["0f3c2a51-6d0e-4a8b-9c4e-1b2d3e4f5a6b", "odd\"<&>'id"])
+def test_the_installations_tables_subscription_span_is_the_partials_markup(app, value):
+    """The installations table writes each subscription id from Python (`_installation_rows`); other pages
+    include _partials/long-id.html. Both must be the same markup, byte for byte."""
+    from flask import render_template
+
+    from leads.web.templating import long_id_span
+
+    with app.test_request_context("/installations"):
+        partial = render_template("_partials/long-id.html", value=value)
+    assert partial == "\n" + str(long_id_span(value))
