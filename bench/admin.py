@@ -12,6 +12,7 @@ import secrets
 import time
 import warnings
 from typing import Any
+from urllib.parse import quote_plus
 
 from flask import Flask
 from flask_admin import Admin
@@ -75,23 +76,29 @@ class AdminSite:
         self.client = self.app.test_client()
         self._filter_index = self._read_filter_indexes()
 
-    def _read_filter_indexes(self) -> dict[str, int]:
-        """Flask-Admin numbers each (column, operation) filter; find the 'equals' one for each column."""
-        found: dict[str, int] = {}
+    def _read_filter_indexes(self) -> dict[tuple[str, str], int]:
+        """Flask-Admin numbers each (column, operation) filter; find the 'equals' and 'empty' one of each column."""
+        found: dict[tuple[str, str], int] = {}
         with self.app.test_request_context():
             for index, flt in enumerate(self.view._filters or []):
                 name = getattr(flt, "column", None)
                 key = getattr(name, "key", None) or str(flt.name).lower().replace(" ", "_")
-                if flt.operation() == "equals" and key not in found:
-                    found[key] = index
+                found.setdefault((key, str(flt.operation())), index)
         return found
 
-    def args(self, filters: dict[str, str], search: str = "") -> str:
-        """The list URL for equality `filters` (our names: status, owner) and an optional search."""
+    def args(self, filters: dict[str, str | None], search: str = "", page: int | None = None) -> str:
+        """The list URL for equality `filters` (our names: status, owner; a value of None: "is empty", as our
+        owner=none), an optional search and an optional page number (0 is the first; 50 rows a page)."""
         names = {"status": "nurture_status", "owner": "owner_id"}
-        parts = [f"flt{n}_{self._filter_index[names.get(k, k)]}={v}" for n, (k, v) in enumerate(filters.items())]
+        parts = [
+            f"flt{n}_{self._filter_index[(names.get(k, k), 'equals' if v is not None else 'empty')]}="
+            + quote_plus(v if v is not None else "1")
+            for n, (k, v) in enumerate(filters.items())
+        ]
         if search:
-            parts.append(f"search={search}")
+            parts.append(f"search={quote_plus(search)}")
+        if page:
+            parts.append(f"page={page}")
         return "/admin/lead/" + ("?" + "&".join(parts) if parts else "")
 
     def get(self, path: str) -> float:

@@ -145,3 +145,38 @@ def query(url: str, sql: str) -> list[tuple]:
             return [tuple(row) for row in cursor.fetchall()]
     finally:
         bare.close()
+
+
+# Which captured statements are "about the viewer" (issue #33, item 3: what every page needs about the viewer
+# costs at most one statement, or comes from a cache its writer invalidates). The rule reads the statement's
+# main table (the first one after FROM, or the table an INSERT, UPDATE or DELETE writes):
+# - `user`: the session's user, and the staff every list names (the owner filter, authors, actors);
+# - `signinpolicy`: the sign-in policy the session is checked against (second factor required or not);
+# - `savedview`: the viewer's saved views of the page;
+# - `marketinglist` read with no WHERE: the menu of every list (the bulk "add to list" form); a lead's own
+#   lists (a WHERE on its id) are the page's;
+# - `legalhold` read for the shown rows (`record_id IN (…)` or `= ?`): the hold mark beside each row, which
+#   the issue counts with the viewer's reads; a read of every active hold (the dashboard's and /retention's
+#   counts) is the page's own.
+# Every other statement is the page's own (its rows, its count, what it shows of each row).
+VIEWER_TABLES = ("user", "signinpolicy", "savedview")
+_MAIN_TABLE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)|\bFROM\s+"?(\w+)', re.I | re.S)
+
+
+def main_table(statement: str) -> str:
+    """The table a statement writes, or the first it reads FROM (a subquery in FROM is looked through)."""
+    match = _MAIN_TABLE.search(statement)
+    return (match.group(1) or match.group(2)).lower() if match else ""
+
+
+def about_viewer(statement: str) -> bool:
+    """Whether `statement` is one of the viewer's (the rule above), not the page's own."""
+    table = main_table(statement)
+    if table in VIEWER_TABLES:
+        return True
+    where = " ".join(statement.upper().split()).partition(" WHERE ")[2]
+    if table == "marketinglist":
+        return not where
+    if table == "legalhold":
+        return re.search(r"\bRECORD_ID\s*(IN\b|=\s*[?%])", where) is not None
+    return False

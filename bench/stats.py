@@ -64,8 +64,30 @@ class Result:
             return None
         return self.app.median / (self.baseline.median + self.floor.median)
 
+    @property
+    def modelview_ratio(self) -> float | None:
+        """Pages of the leads list: our median / the plain ModelView's, sent the same question (issue #33)."""
+        theirs = self.extra.get("modelview")
+        return self.app.median / theirs["median"] if theirs and theirs.get("median") else None
+
     def misses(self) -> list[str]:
         """What the result misses of its targets, in words (empty: every target met)."""
+        return [text for _, text in self.missed()]
+
+    def missed(self) -> list[tuple[str, str]]:
+        """(which target, what is missed in words): "" for the result's own targets, "modelview" for twice the
+        ModelView's speed, "viewer" for the statements about the viewer. Kept figures from before a target
+        existed lack its fields, and are not held to it."""
+        missed = [("", text) for text in self._own_misses()]
+        ratio, most = self.modelview_ratio, self.extra.get("modelview_max_ratio")
+        if ratio is not None and most is not None and ratio > most:
+            missed.append(("modelview", f"{ratio:.2f}x the ModelView's median (target at most {most:g}x)"))
+        viewer, allowed = self.extra.get("viewer_statements"), self.extra.get("max_viewer_statements")
+        if viewer is not None and allowed is not None and viewer > allowed:
+            missed.append(("viewer", f"{viewer} statements about the viewer (target at most {allowed})"))
+        return missed
+
+    def _own_misses(self) -> list[str]:
         missed = []
         if self.max_p95 is not None and self.app.p95 >= self.max_p95:
             missed.append(f"p95 {self.app.p95:.1f} {self.unit} is not under {self.max_p95:g}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
         "filter owner=none",
         "lead detail",
         "portability bundle",
-        "leads list, filter country + status",
+        "filters owner + status",
         "bare SQL + floor",
         "Machine load",
         "audit trail",
@@ -74,6 +75,24 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
         "peak memory of the bundle",
     ):
         assert name in report
+    # Issue #33: every page row counts its statements and those about the viewer, held to at most one; every
+    # leads-list case has the ModelView beside it, or says why it cannot be asked.
+    assert "statements / about the viewer" in report and "ModelView median / p95" in report
+    assert "≤ 1 statement about the viewer" in report
+    for database in databases:
+        section = report.partition(database)[2].partition("\n## ")[0]
+        rows = {line.split(" | ")[0].lstrip("| "): line for line in section.splitlines() if line.startswith("| ")}
+        first = rows["leads list, first page"].split(" | ")
+        assert re.fullmatch(r"\d+ / \d+( \(.+\))?", first[5]), first[5]  # statements / about the viewer (tables)
+        assert "ours " in first[6] and "at least 2x faster than the ModelView" in first[7]
+        for name in ("filters country + status", "filters owner + status", "name as typed (o … oliver smith)"):
+            assert "ours " in rows[name], rows[name]
+        for name in ("deep page sorted by name", "filter expires_within", "filters consent granted"):
+            assert "not expressible" in rows[name], rows[name]
+        assert "at least 2x faster than the ModelView" not in rows["filters consent granted"]
+        audit = rows["audit trail, first page"].split(" | ")
+        assert re.fullmatch(r"\d+ / \d+( \(.+\))?", audit[5]) and audit[6] == "—"  # no ModelView beyond leads
+    assert "leads list vs the ModelView (2x)" in report and "at most 1 statement about the viewer" in report
     assert len(list((tmp_path / "results").glob("*.json"))) == 1
     (kept,) = (tmp_path / "results").glob("*.json")
     groups = {r["group"] for run in json.loads(kept.read_text())["runs"].values() for r in run["results"]}
@@ -84,9 +103,54 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
     assert again.read_text() == (tmp_path / "BENCHMARKS.md").read_text()
 
 
+def test_the_report_is_written_again_from_figures_kept_before_statements_and_the_modelview(tmp_path):
+    """`python -m bench report` on a run kept before issue #33: its rows lack the new fields and are shown
+    with what they have, held to no target they were not measured against."""
+    from datetime import UTC, datetime
+
+    from bench.stats import Figure, Result
+
+    old = Result(
+        group="filter",
+        name="filter country",
+        unit="ms",
+        app=Figure(14.0, 19.0, 5),
+        baseline=Figure(1.5, 2.0, 5),
+        max_p95=50,
+        max_ratio=3,
+        extra={"urls": 1, "requests": 5, "statements": 9, "load": [1.0, 1.2]},
+        floor=Figure(3.0, 4.0, 5),
+    )
+    versus = Result(
+        group="vs Flask-Admin",
+        name="leads list, filter country",
+        unit="ms",
+        app=Figure(15.0, 20.0, 5),
+        baseline=Figure(19.0, 27.0, 5),
+        max_ratio=0.5,
+    )
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    payload = {
+        "facts": {"command": "BENCH_LEADS=1000 python -m bench run", "seconds": 60, "at": at.isoformat()},
+        "runs": {"sqlite": {"data": _data(), "results": [old.as_dict(), versus.as_dict()]}},
+    }
+    kept = tmp_path / "old.json"
+    kept.write_text(json.dumps(payload))
+    written = suite.rewrite(kept, env={"BENCH_OUTPUT": str(tmp_path / "again.md")})
+    report = written.read_text()
+    row = next(line for line in report.splitlines() if line.startswith("| filter country |"))
+    assert "| 9 / ? |" in row and "statement about the viewer" not in row and "ModelView" not in row
+    assert "why: “The leads list, search, filters" in row  # its own 3x miss, pointing where it did
+    assert "leads list, filter country" in report  # the old separate group is still shown
+
+
+def _data() -> dict:
+    return {"url": "sqlite://", "seconds": 1.0, "rows": {"lead": 1000}, "cached": True}
+
+
 def test_every_section_a_missed_row_points_to_is_in_the_notes():
     """A renamed or dropped heading in bench/NOTES.md would leave missed rows pointing at nothing."""
-    assert set(reporting.WHY.values()) <= set(reporting.sections())
+    assert {*reporting.WHY.values(), *reporting.WHY_KIND.values()} <= set(reporting.sections())
 
 
 def test_a_missed_row_names_the_section_that_says_why():
@@ -134,3 +198,29 @@ def test_the_marketing_email_bench_sends_every_message_on_both_sides():
     for answer in answers.values():
         assert answer["sent"] == 50 and answer["per_second"] > 0 and answer["peak_mb"] > 0
         assert len(answer["rss_mb"]) == 3
+
+
+def test_statements_about_the_viewer_are_told_from_the_page_own_by_their_table():
+    from bench.site import about_viewer
+
+    viewer = (
+        "SELECT user.id, user.email FROM user WHERE user.id = ?",
+        'SELECT "user".id FROM "user" ORDER BY "user".email',  # PostgreSQL quotes the table
+        "SELECT signinpolicy.name FROM signinpolicy WHERE signinpolicy.name = ?",
+        "SELECT savedview.id FROM savedview WHERE savedview.user_id = ? AND savedview.page = ?",
+        "SELECT marketinglist.id, count(marketinglistmember.id) AS count_1 FROM marketinglist LEFT OUTER JOIN "
+        "marketinglistmember ON marketinglist.id = marketinglistmember.list_id GROUP BY marketinglist.id",
+        "SELECT legalhold.id FROM legalhold\nWHERE legalhold.record_type = ? AND legalhold.record_id IN (?, ?)",
+        "SELECT legalhold.id FROM legalhold WHERE legalhold.record_type = %(t)s AND legalhold.record_id = %(i)s",
+    )
+    own = (
+        "SELECT count(*) AS count_1 FROM (SELECT lead.id AS id FROM lead LIMIT ? OFFSET ?) AS anon_1",
+        "SELECT lead.id, consentrecord.id FROM lead JOIN consentrecord ON lead.person_id = consentrecord.person_id",
+        "SELECT marketinglist.id FROM marketinglist JOIN marketinglistmember ON marketinglist.id = "
+        "marketinglistmember.list_id\nWHERE marketinglistmember.lead_id = ?",  # a lead's own lists
+        "SELECT legalhold.record_id FROM legalhold WHERE legalhold.record_type = ? AND legalhold.lifted_at IS NULL",
+        "INSERT INTO auditevent (at, actor_user_id) VALUES (?, ?)",
+        "SELECT (SELECT count(*) FROM lead WHERE lead.received_at <= ?) AS anon_1",
+    )
+    assert [s for s in viewer if not about_viewer(s)] == []
+    assert [s for s in own if about_viewer(s)] == []
