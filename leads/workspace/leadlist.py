@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, literal, literal_column, or_
 from sqlmodel import Session, col, select
 
 from leads.models import NURTURE_STATUSES, Lead, Person, search_key
@@ -231,11 +231,15 @@ def _consent_condition(state: str, *, count: bool, alone: bool) -> Any:
     `ix_lead_person_id` and look up each lead to test the filter; joined instead, SQLite probed
     `ix_person_marketing_consent` per lead, half as fast again). "none" is tested per lead (most people have
     recorded none), a lead filed under no person included."""
+    # The state is written into the statement, not bound: PostgreSQL plans a statement psycopg has prepared
+    # (after its fifth run on a connection) once for any value, and not knowing that few people withdrew it
+    # probed the person index once per lead of the country (100-150 ms at a million, against a hash join's 20).
+    inline = literal(state, literal_execute=True)
     if state == "none":
-        return ~exists().where(Person.id == Lead.person_id, Person.marketing_consent != "none")
+        return ~exists().where(Person.id == Lead.person_id, Person.marketing_consent != inline)
     if not count:
-        return exists().where(Person.id == Lead.person_id, Person.marketing_consent == state)
+        return exists().where(Person.id == Lead.person_id, Person.marketing_consent == inline)
     if alone:
-        return Person.marketing_consent == state
-    people = select(Person.id).where(Person.marketing_consent == state)
-    return (col(Lead.person_id) + 0).in_(people)
+        return Person.marketing_consent == inline
+    people = select(Person.id).where(Person.marketing_consent == inline)
+    return (col(Lead.person_id) + literal_column("0")).in_(people)
