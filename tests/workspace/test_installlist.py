@@ -309,9 +309,9 @@ def test_a_search_pages_alike_read_by_id_or_walked(session, monkeypatch, sort, d
 
 
 def test_a_search_with_many_matches_walks_the_order_not_the_key_indexes(session, monkeypatch):
-    """Issue #33: past FEW matches (a common surname at a million: 8,300) the page walks the newest-first
-    index testing each row's keys; SQLite, left to choose, read every match through the key indexes and sorted
-    them (20-60 ms at a million against 7-9 ms walked). The capped count still reads the key indexes alone."""
+    """Issue #33: past FEW matches the page walks the newest-first index testing each row's keys; SQLite, left
+    to choose, read every match through the key indexes and sorted them ("ra" typed at a million installations:
+    540 ms, walked 0.04 ms). The capped count still reads the key indexes alone."""
     from tests.sqlplan import plans
 
     if session.get_bind().dialect.name != "sqlite":
