@@ -108,7 +108,7 @@ Listing = pager.Window  # one page of leads and how to reach its neighbours
 
 def _conditions(query: ListQuery, now: datetime, *, count: bool = False) -> list[Any]:
     """The query's conditions; `count`: for the capped count, where the consent filter alone is read from its
-    people's leads, through the join `_count_join` gives (`_consent_condition`)."""
+    people's leads, through the join `_capped_count` adds (`_consent_condition`)."""
     found: list[Any] = []
     if query.q:
         prefix = search_key(query.q)
@@ -233,7 +233,7 @@ def _consent_condition(state: str, *, count: bool, alone: bool) -> Any:
     recorded none), a lead filed under no person included."""
     # The state is written into the statement, not bound: PostgreSQL plans a statement psycopg has prepared
     # (after its fifth run on a connection) once for any value, and not knowing that few people withdrew it
-    # probed the person index once per lead of the country (100-150 ms at a million, against a hash join's 20).
+    # probed the person index once per lead of the country (100-150 ms at a million, against a hash join's 16).
     inline = literal(state, literal_execute=True)
     if state == "none":
         return ~exists().where(Person.id == Lead.person_id, Person.marketing_consent != inline)
