@@ -88,8 +88,9 @@ def parse(args: Mapping[str, str]) -> InstallQuery:
     )
 
 
-def conditions(query: InstallQuery, now: datetime) -> list[Any]:
-    """The WHERE clauses `query` asks for (the dashboard counts with these too)."""
+def conditions(query: InstallQuery, now: datetime, *, indexed: bool = True) -> list[Any]:
+    """The WHERE clauses `query` asks for (the dashboard counts with these too); `indexed=False`: the search's
+    written so that no index serves it (`_search`)."""
     found: list[Any] = []
     if query.state:
         found.append(col(Installation.state).in_(NEEDS_HELP if query.state == "needs_help" else (query.state,)))
@@ -104,7 +105,7 @@ def conditions(query: InstallQuery, now: datetime) -> list[Any]:
     if query.happened:
         found.append(_happened(query.happened, now - timedelta(days=query.within)))
     if query.q:
-        found.append(_search(query.q))
+        found.append(_search(query.q, indexed=indexed))
     return found
 
 
@@ -127,9 +128,12 @@ def _happened(name: str, since: datetime) -> Any:
     return col(Installation.id).in_(select(InstallEvent.installation_id).where(*where))
 
 
-def _search(text: str) -> Any:
+def _search(text: str, *, indexed: bool = True) -> Any:
+    """Installations with a searched key starting with `text` folded. `indexed=False` writes each key as
+    `key || ''`, which no index serves, so the planner walks the list's order instead (`list_installations`)."""
     key = search_key(text)
-    return or_(*(and_(column >= key, column < key + pager.TOP) for column in _SEARCHED))
+    columns = _SEARCHED if indexed else tuple(column.concat("") for column in _SEARCHED)
+    return or_(*(and_(column >= key, column < key + pager.TOP) for column in columns))
 
 
 _SEARCHED = tuple(getattr(Installation, column) for column in INSTALL_SEARCH_KEYS)
@@ -139,23 +143,38 @@ def list_installations(*, session: Session, query: InstallQuery, now: datetime, 
     """One keyset page of installations matching `query`."""
     column, _natural = SORTS[query.sort]
     asked = pager.Request(after=query.after, before=query.before, ascending=query.direction == "asc", start=query.start)
-    where, fetch, total = conditions(query, now), None, None
+    fetch, total, plans = None, None, None
     if query.model == "publisher_managed":
         # The managed plans named (a handful), so each is an equality on ix_installation_plan_last_event: an
         # IN over a subquery made SQLite read every matching row (half a million) into a sort for one page.
         plans = sorted(
             session.exec(select(PlanPermission.plan_name).where(PlanPermission.model == "publisher_managed"))
         )
-        where = [*conditions(replace(query, model=""), now), col(Installation.plan_name).in_(plans)]
         fetch = _each_of(Installation.plan_name, plans) if len(plans) > 1 and query.sort == "last_event" else None
+
+    def where_clauses(indexed: bool = True) -> list[Any]:
+        if plans is None:
+            return conditions(query, now, indexed=indexed)
+        return [*conditions(replace(query, model=""), now, indexed=indexed), col(Installation.plan_name).in_(plans)]
+
+    where = where_clauses()
     if fetch is None and query.state == "needs_help" and query.sort == "last_event":
         # Likewise the two "needs help" states: each is an equality on ix_installation_state_last_event, read in
         # order; as an IN list SQLite may pick ix_installation_state_id and fetch every failed row to sort them
         # (1.7 s cold at a million, BENCHMARKS.md "state needs help").
         fetch = _each_of(Installation.state, NEEDS_HELP)
     if fetch is None and query.q:
+        # The capped count reads the key indexes alone. At most FEW matches are read by id (`pager.by_id`: their
+        # sort keys through the key indexes, the page picked in SQL, its rows by id); more are dense enough to
+        # walk the list's order, testing the keys row by row. Left to choose, SQLite read every match through the
+        # key indexes and sorted them: "ra" typed at a million installations took 540 ms, walked 0.04 ms. Near
+        # FEW the two cost the same (a common surname at a million, 4,300-8,300 matches: 10-25 ms either way,
+        # bench/NOTES.md); a surname with ~1,000 matches is 2 ms by id and 200 ms walked.
         total = pager.capped_count(session, Installation, where)
-        fetch = pager.by_id(Installation) if total <= pager.FEW else None
+        if total <= pager.FEW:
+            fetch = pager.by_id(Installation)
+        else:
+            where = where_clauses(indexed=False)
     return pager.page(
         session=session,
         model=Installation,

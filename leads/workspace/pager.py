@@ -144,24 +144,28 @@ def _walker(model: Any) -> Fetch:
 
 
 def by_id(model: Any) -> Fetch:
-    """A fetch for a search with few matches (the caller's capped count says so): read each match's sort key
-    (no ORDER BY, so the planner uses the search indexes rather than walking the order's), sort here, and load
-    just the page by id. Python orders str by code point, as SQLite's BINARY and PostgreSQL's "C" collation
-    order UTF-8 bytes."""
+    """A fetch for a search with few matches (the caller's capped count says so): the matches' sort keys are
+    read from the search indexes into a materialized CTE (so the planner cannot walk the order's index instead,
+    as it would for an ORDER BY on the table), the first `limit` of them are picked in SQL (a top-N sort of
+    (key, id) pairs, ordered as the walk orders them), and only those rows are loaded, by id: not every
+    match's key read into Python and converted by the ORM to be sorted there (1,066 rows for a surname among a
+    million installations, 5,000 at most)."""
 
     def fetch(session: Session, where: list[Any], column: Any, ascending: bool, limit: int) -> list[Any]:
-        keys = session.exec(select(model.id, column).where(*where)).all()
-        ordered = sorted(keys, key=lambda k: (k[1], k[0]), reverse=not ascending)
-        chosen = [row_id for row_id, _value in ordered][:limit]
-        found = {row.id: row for row in session.exec(select(model).where(col(model.id).in_(chosen)))}
-        return [found[row_id] for row_id in chosen if row_id in found]
+        found = select(model.id.label("id"), column.label("key")).where(*where).cte("found").prefix_with("MATERIALIZED")
+        order = (found.c.key.asc(), found.c.id.asc()) if ascending else (found.c.key.desc(), found.c.id.desc())
+        chosen = [row_id for (row_id,) in session.execute(select(found.c.id).order_by(*order).limit(limit))]
+        rows = {row.id: row for row in session.exec(select(model).where(col(model.id).in_(chosen)))} if chosen else {}
+        return [rows[row_id] for row_id in chosen if row_id in rows]
 
     return fetch
 
 
-def capped_count(session: Session, model: Any, conditions: list[Any]) -> int:
-    """How many rows match, counted no further than COUNT_CAP + 1."""
-    subquery = select(model.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+def capped_count(session: Session, model: Any, conditions: list[Any], *, join: tuple[Any, Any] | None = None) -> int:
+    """How many rows match, counted no further than COUNT_CAP + 1; `join`: (table, on clause) the conditions also
+    test (each row of `model` must match at most one of its rows, or it would be counted twice)."""
+    found = select(model.id) if join is None else select(model.id).join(*join)
+    subquery = found.where(*conditions).limit(COUNT_CAP + 1).subquery()
     return session.exec(select(func.count()).select_from(subquery)).one()
 
 
