@@ -434,9 +434,10 @@ def main(leads: int, repeat: int, only: list[str], postgresql: str = "") -> None
                         if theirs
                         else result.extra.get("modelview_none", "—")
                     )
+                    floor = f"{result.floor.median:.1f}" if result.floor else "—"  # some cases have no floor
                     print(
                         f"| {case.name} | {result.app.median:.1f} / {result.app.p95:.1f} | "
-                        f"{result.baseline.median:.1f} | {result.floor.median:.1f} | "  # type: ignore[union-attr]
+                        f"{result.baseline.median:.1f} | {floor} | "  # type: ignore[union-attr]
                         f"{result.extra['statements']} ({result.extra['viewer_statements']}) | {versus} | {load} |",
                         flush=True,
                     )
