@@ -24,6 +24,7 @@ from leads.ingest import corrections, failures
 from leads.ingest.readahead import read_ahead, read_ahead_in_process
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
+from leads.models import rows as rows_
 from leads.people import linked, subjects
 from leads.rules import intake
 from leads.rules.people import normalise_email
@@ -353,9 +354,9 @@ def _file_under_people(session: Session, rows: list[dict]) -> None:
 def _insert(session: Session, rows: list[dict]) -> None:
     """New leads in one batch through the table itself: no ORM object per row, nor the ORM's bulk insert (at
     sync speed, building those and its per-row bookkeeping cost more than reading). Every row has the same
-    columns (a None is sent as NULL), so the page is one executemany of one cached statement."""
-    if rows:
-        session.connection().execute(insert(Lead.__table__), rows)  # type: ignore[attr-defined]
+    columns (a None is sent as NULL), so the page is one executemany of one statement, its values converted
+    as the column types would convert them but without SQLAlchemy's per-parameter processing (`rows`)."""
+    rows_.insert_many(session.connection(), Lead.__table__, rows)  # type: ignore[attr-defined]
 
 
 def _update(
