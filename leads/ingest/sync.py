@@ -371,14 +371,17 @@ def _update(
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
     changed = corrections.keep_corrections(session=session, lead=lead, changed=changed, seen_at=entity.timestamp)
-    lead.source_timestamp = entity.timestamp
+    received_at = _restarted(lead, entity, parsed, now, held_since)
+    # Only what differs is set: an unchanged lead (most of a re-read page) is left clean, so the flush neither
+    # visits it nor writes it.
+    for field, value in (("source_timestamp", entity.timestamp), ("received_at", received_at)):
+        if getattr(lead, field) != value:
+            setattr(lead, field, value)
     for field, value in changed.items():
         setattr(lead, field, value)
     if "email" in changed:
         subjects.follow_new_address(session=session, lead=lead)
     linked.follow_rename(session=session, lead=lead, changed=list(changed))
-    lead.received_at = _restarted(lead, entity, parsed, now, held_since)
-    session.add(lead)
     return "updated" if changed else "unchanged"
 
 
