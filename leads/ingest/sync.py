@@ -290,7 +290,8 @@ def _by_key(
     The keys are joined as a VALUES list: a row IN list of a thousand pairs is slow to run on SQLite at a
     million leads, and as slow to plan on a PostgreSQL table without statistics yet. That SQL is written once
     per page length and handed to the driver as it is (compiling a thousand-row VALUES construct every page
-    cost more than running it); only the rows it finds are loaded as objects.
+    cost more than running it); only the rows it finds are loaded as objects. On PostgreSQL the pairs go as
+    two arrays instead: psycopg parsed the thousand-pair text afresh every page (it caches short statements).
     """
     keys = list(keys)
     if not keys:
@@ -298,7 +299,11 @@ def _by_key(
     session.flush()  # the driver-level query must see what this session has pending, as an ORM query would
     connection = session.connection()
     sql = _lookup_sql(connection.dialect, model.__tablename__, pk_column.key, rk_column.key, len(keys))  # type: ignore[attr-defined]
-    ids = [row_id for (row_id,) in connection.exec_driver_sql(sql, tuple(chain.from_iterable(keys)))]
+    if connection.dialect.name == "postgresql":  # two arrays: a short statement psycopg parses and prepares once
+        parameters: tuple = ([pk for pk, _rk in keys], [rk for _pk, rk in keys])
+    else:
+        parameters = tuple(chain.from_iterable(keys))
+    ids = [row_id for (row_id,) in connection.exec_driver_sql(sql, parameters)]
     if not ids:
         return {}
     rows = session.exec(select(model).where(col(model.id).in_(ids)))  # type: ignore[attr-defined]
@@ -307,11 +312,16 @@ def _by_key(
 
 @lru_cache(maxsize=32)
 def _lookup_sql(dialect: Dialect, table: str, pk: str, rk: str, count: int) -> str:
-    """`SELECT id FROM table` joined to `count` (pk, rk) pairs given as positional parameters."""
-    quote, mark = dialect.identifier_preparer.quote, "?" if dialect.paramstyle == "qmark" else "%s"
-    pairs = ", ".join([f"({mark}, {mark})"] * count)
+    """`SELECT id FROM table` joined to `count` (pk, rk) pairs given as positional parameters (on PostgreSQL,
+    as two arrays: the same statement for every page length)."""
+    quote = dialect.identifier_preparer.quote
     # Our own table and column names, quoted; every value is a bound parameter.
-    parts = ["WITH wanted (pk, rk) AS (VALUES", pairs, ") SELECT t.id FROM", quote(table), "AS t JOIN wanted"]
+    if dialect.name == "postgresql":
+        wanted = "unnest(%s::text[], %s::text[]) AS wanted (pk, rk)"
+        parts = ["SELECT t.id FROM", quote(table), "AS t JOIN", wanted]
+    else:
+        pairs = ", ".join(["(?, ?)"] * count)
+        parts = ["WITH wanted (pk, rk) AS (VALUES", pairs, ") SELECT t.id FROM", quote(table), "AS t JOIN wanted"]
     return " ".join([*parts, f"ON t.{quote(pk)} = wanted.pk AND t.{quote(rk)} = wanted.rk"])
 
 

@@ -68,6 +68,19 @@ def test_the_converted_row_matches_sqlalchemy_core_too(session, moment):
     assert fast == stored(session, "lead", "source_row_key = 'core'", columns)
 
 
+def test_many_rows_at_once_are_stored_as_the_orm_stores_each(session):
+    """A page's worth in one call (on PostgreSQL one array a column), NULLs and a column of NULLs among them."""
+    page = [{**lead_row(f"fast{n}", moment), "created_at_ms": None} for n, moment in enumerate(MOMENTS)]
+    rows.insert_many(session.connection(), Lead.__table__, page)
+    session.add_all(Lead(**{**row, "source_row_key": f"orm{n}"}) for n, row in enumerate(page))
+    session.flush()
+    columns = (*DATETIMES, "first_name", "email", "is_dnc", "is_test", "nurture_status", "person_pinned")
+    for n in range(len(MOMENTS)):
+        assert stored(session, "lead", f"source_row_key = 'fast{n}'", columns) == stored(
+            session, "lead", f"source_row_key = 'orm{n}'", columns
+        )
+
+
 def test_a_naive_datetime_is_refused_as_the_column_type_refuses_it(session):
     naive = datetime(2026, 1, 1)  # noqa: DTZ001
     with pytest.raises(ValueError, match="naive"):
