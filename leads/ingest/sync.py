@@ -291,7 +291,8 @@ def _by_key(
     million leads, and as slow to plan on a PostgreSQL table without statistics yet. That SQL is written once
     per page length and handed to the driver as it is (compiling a thousand-row VALUES construct every page
     cost more than running it); only the rows it finds are loaded as objects. On PostgreSQL the pairs go as
-    two arrays instead: psycopg parsed the thousand-pair text afresh every page (it caches short statements).
+    two arrays instead: psycopg parsed the thousand-pair text afresh every page (it caches short statements);
+    the statement is planned afresh every page, with the arrays, never from a plan kept from an empty table.
     """
     keys = list(keys)
     if not keys:
@@ -303,7 +304,7 @@ def _by_key(
         parameters: tuple = ([pk for pk, _rk in keys], [rk for _pk, rk in keys])
     else:
         parameters = tuple(chain.from_iterable(keys))
-    ids = [row_id for (row_id,) in connection.exec_driver_sql(sql, parameters)]
+    ids = [row_id for (row_id,) in rows_.select(connection, sql, parameters)]
     if not ids:
         return {}
     rows = session.exec(select(model).where(col(model.id).in_(ids)))  # type: ignore[attr-defined]

@@ -47,6 +47,17 @@ def insert_many(
         connection.exec_driver_sql(plan.sql, values)
 
 
+def select(connection: Connection, sql: str, parameters: tuple) -> list[tuple]:
+    """The rows of a driver-level SELECT. On PostgreSQL planned afresh each time, with its parameters: psycopg
+    prepares a statement run five times, and the server's generic plan of a lookup joined to an array, made
+    while the table was empty (no statistics yet), walked the whole table once per key as the table grew (a
+    page of the sync into a new database: 100 ms at 10,000 leads, 1.7 s at 20,000)."""
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.dbapi_connection
+        return driver.execute(sql, parameters, prepare=False).fetchall()  # type: ignore[union-attr]
+    return list(connection.exec_driver_sql(sql, parameters))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str

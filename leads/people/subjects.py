@@ -68,7 +68,7 @@ def person_ids(*, session: Session, emails: Sequence[str | None], seen_at: Seque
 
 def _ids_by_key(connection: Connection, keys: list[str]) -> dict[str, int]:
     """The ids of the people with these email keys: one statement, the keys as one parameter (an array on
-    PostgreSQL, a JSON list on SQLite), so its text never changes and the driver prepares it once."""
+    PostgreSQL, a JSON list on SQLite), so its text never changes (planned afresh each time: `rows.select`)."""
     if not keys:
         return {}
     if connection.dialect.name == "postgresql":
@@ -76,7 +76,7 @@ def _ids_by_key(connection: Connection, keys: list[str]) -> dict[str, int]:
     else:
         sql = "SELECT email_key, id FROM person WHERE email_key IN (SELECT value FROM json_each(?))"
         keys_parameter = json.dumps(keys)  # type: ignore[assignment]
-    return dict(connection.exec_driver_sql(sql, (keys_parameter,)).all())  # type: ignore[arg-type]
+    return dict(rows.select(connection, sql, (keys_parameter,)))  # type: ignore[arg-type]
 
 
 def _new_without_address(connection: Connection, seen_at: list[datetime]) -> list[int]:
