@@ -122,23 +122,83 @@ def _source_hash(partition_key: str, row_key: str) -> str:
 
 @job
 def sync_app(url: str, connection_string: str, table: str) -> dict[str, Any]:
-    """The lead sync into an empty database, as `flask --app app leads sync` runs it."""
+    """The lead sync into an empty database, as `flask --app app leads sync` runs it; with each page's storing
+    time (store_page and its commit, in this process) and reading time (the SDK's fetch and parsing of it, in
+    the reader process), so the report can say which side limits the sync."""
+    import tempfile
     from datetime import timedelta
 
     from leads import db
     from leads.ingest import sources, sync
 
     app = bench_app(url, TOMBSTONE_KEY=TOMBSTONE_KEY)
-    with app.app_context():
-        source = sources.LeadTable(connection_string, table)
+    storing: list[float] = []
+    with app.app_context(), tempfile.NamedTemporaryFile("r") as reads:
+        source = _TimedReads(sources.LeadTable(connection_string, table), reads.name)
         overlap = timedelta(minutes=app.config["SYNC_OVERLAP_MINUTES"])
+        stored = _timed_stores(sync, storing)
         seconds, run = _timed(
             lambda: sync.run(
-                session=db.session(), source=source, clock=db.now, tombstone_key=TOMBSTONE_KEY, overlap=overlap
+                session=db.session(),
+                source=source,
+                clock=db.now,
+                tombstone_key=TOMBSTONE_KEY,
+                overlap=overlap,
+                progress=stored,
             )
         )
         source.close()
-    return {"seconds": seconds, "new": run.new, "quarantined": run.quarantined, "status": run.status}
+        reading = [float(line) for line in reads.read().split()]
+    return {
+        "seconds": seconds,
+        "new": run.new,
+        "quarantined": run.quarantined,
+        "status": run.status,
+        "store_seconds": storing,  # a page each, in order
+        "read_seconds": reading,
+    }
+
+
+class _TimedReads:
+    """A lead table whose reader notes how long each page took to read, a line each in `path` (the reader is a
+    child process: a file is what survives it)."""
+
+    read_in_process = True
+
+    def __init__(self, table: Any, path: str) -> None:
+        self._table, self._path = table, path
+
+    def pages(self, *, since: Any) -> Any:
+        pages = self._table.pages(since=since)
+        with open(self._path, "a") as out:
+            while True:
+                started = time.perf_counter()
+                page = next(pages, None)
+                if page is None:
+                    return
+                out.write(f"{time.perf_counter() - started}\n")
+                out.flush()
+                yield page
+
+    def close(self) -> None:
+        self._table.close()
+
+
+def _timed_stores(sync: Any, storing: list[float]) -> Callable[[Any], None]:
+    """Time each page from the start of `store_page` to the run's progress call after its commit: wraps the
+    module's `store_page` (the sync looks it up when the run starts); returns the progress callback."""
+    store_page, started = sync.store_page, [0.0]
+
+    def timed(**kwargs: Any) -> Any:
+        started[0] = time.perf_counter()
+        return store_page(**kwargs)
+
+    sync.store_page = timed
+
+    def progress(_run: Any) -> None:
+        storing.append(time.perf_counter() - started[0])
+
+    return progress
 
 
 @job

@@ -157,7 +157,8 @@ def run_backend(backend: Backend, settings: Settings, connection_string: str, ta
             "leads in the database",
         ),
     ]
-    return {"data": data, "small": small, "results": [*results, sweep, sync, sync_far, hook, *memory]}
+    splits = [row for row in (syncbench.split(sync), syncbench.split(sync_far)) if row is not None]
+    return {"data": data, "small": small, "results": [*results, sweep, sync, sync_far, *splits, hook, *memory]}
 
 
 def _bundle(url: str) -> float:

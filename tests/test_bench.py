@@ -71,6 +71,7 @@ def test_the_bench_runs_end_to_end_and_writes_its_report(tmp_path):
         "sweeper destroying 100",
         "lead sync of 200",
         "through a loopback proxy",
+        "storing a page (up to 1,000 entities) of the sync vs reading it from Azurite through",
         "install webhook",
         "peak memory of the bundle",
     ):

@@ -24,6 +24,7 @@ from leads.ingest import corrections, failures
 from leads.ingest.readahead import read_ahead, read_ahead_in_process
 from leads.ingest.sources import SourceEntity
 from leads.models import Lead, QuarantinedEntity, SourceDeletion, SyncRun, search_keys
+from leads.models import rows as rows_
 from leads.people import linked, subjects
 from leads.rules import intake
 from leads.rules.people import normalise_email
@@ -289,7 +290,9 @@ def _by_key(
     The keys are joined as a VALUES list: a row IN list of a thousand pairs is slow to run on SQLite at a
     million leads, and as slow to plan on a PostgreSQL table without statistics yet. That SQL is written once
     per page length and handed to the driver as it is (compiling a thousand-row VALUES construct every page
-    cost more than running it); only the rows it finds are loaded as objects.
+    cost more than running it); only the rows it finds are loaded as objects. On PostgreSQL the pairs go as
+    two arrays instead: psycopg parsed the thousand-pair text afresh every page (it caches short statements);
+    the statement is planned afresh every page, with the arrays, never from a plan kept from an empty table.
     """
     keys = list(keys)
     if not keys:
@@ -297,7 +300,11 @@ def _by_key(
     session.flush()  # the driver-level query must see what this session has pending, as an ORM query would
     connection = session.connection()
     sql = _lookup_sql(connection.dialect, model.__tablename__, pk_column.key, rk_column.key, len(keys))  # type: ignore[attr-defined]
-    ids = [row_id for (row_id,) in connection.exec_driver_sql(sql, tuple(chain.from_iterable(keys)))]
+    if connection.dialect.name == "postgresql":  # two arrays: a short statement psycopg parses and prepares once
+        parameters: tuple = ([pk for pk, _rk in keys], [rk for _pk, rk in keys])
+    else:
+        parameters = tuple(chain.from_iterable(keys))
+    ids = [row_id for (row_id,) in rows_.select(connection, sql, parameters)]
     if not ids:
         return {}
     rows = session.exec(select(model).where(col(model.id).in_(ids)))  # type: ignore[attr-defined]
@@ -306,11 +313,16 @@ def _by_key(
 
 @lru_cache(maxsize=32)
 def _lookup_sql(dialect: Dialect, table: str, pk: str, rk: str, count: int) -> str:
-    """`SELECT id FROM table` joined to `count` (pk, rk) pairs given as positional parameters."""
-    quote, mark = dialect.identifier_preparer.quote, "?" if dialect.paramstyle == "qmark" else "%s"
-    pairs = ", ".join([f"({mark}, {mark})"] * count)
+    """`SELECT id FROM table` joined to `count` (pk, rk) pairs given as positional parameters (on PostgreSQL,
+    as two arrays: the same statement for every page length)."""
+    quote = dialect.identifier_preparer.quote
     # Our own table and column names, quoted; every value is a bound parameter.
-    parts = ["WITH wanted (pk, rk) AS (VALUES", pairs, ") SELECT t.id FROM", quote(table), "AS t JOIN wanted"]
+    if dialect.name == "postgresql":
+        wanted = "unnest(%s::text[], %s::text[]) AS wanted (pk, rk)"
+        parts = ["SELECT t.id FROM", quote(table), "AS t JOIN", wanted]
+    else:
+        pairs = ", ".join(["(?, ?)"] * count)
+        parts = ["WITH wanted (pk, rk) AS (VALUES", pairs, ") SELECT t.id FROM", quote(table), "AS t JOIN wanted"]
     return " ".join([*parts, f"ON t.{quote(pk)} = wanted.pk AND t.{quote(rk)} = wanted.rk"])
 
 
@@ -353,9 +365,9 @@ def _file_under_people(session: Session, rows: list[dict]) -> None:
 def _insert(session: Session, rows: list[dict]) -> None:
     """New leads in one batch through the table itself: no ORM object per row, nor the ORM's bulk insert (at
     sync speed, building those and its per-row bookkeeping cost more than reading). Every row has the same
-    columns (a None is sent as NULL), so the page is one executemany of one cached statement."""
-    if rows:
-        session.connection().execute(insert(Lead.__table__), rows)  # type: ignore[attr-defined]
+    columns (a None is sent as NULL), so the page is one executemany of one statement, its values converted
+    as the column types would convert them but without SQLAlchemy's per-parameter processing (`rows`)."""
+    rows_.insert_many(session.connection(), Lead.__table__, rows)  # type: ignore[attr-defined]
 
 
 def _update(
@@ -370,14 +382,17 @@ def _update(
     values = {field: getattr(parsed, field) for field in SYNCED_FIELDS}
     changed = {field: value for field, value in values.items() if getattr(lead, field) != value}
     changed = corrections.keep_corrections(session=session, lead=lead, changed=changed, seen_at=entity.timestamp)
-    lead.source_timestamp = entity.timestamp
+    received_at = _restarted(lead, entity, parsed, now, held_since)
+    # Only what differs is set: an unchanged lead (most of a re-read page) is left clean, so the flush neither
+    # visits it nor writes it.
+    for field, value in (("source_timestamp", entity.timestamp), ("received_at", received_at)):
+        if getattr(lead, field) != value:
+            setattr(lead, field, value)
     for field, value in changed.items():
         setattr(lead, field, value)
     if "email" in changed:
         subjects.follow_new_address(session=session, lead=lead)
     linked.follow_rename(session=session, lead=lead, changed=list(changed))
-    lead.received_at = _restarted(lead, entity, parsed, now, held_since)
-    session.add(lead)
     return "updated" if changed else "unchanged"
 
 

@@ -7,14 +7,14 @@ Services are keyword-only, take the session first and commit, except the filing 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, insert, update
 from sqlmodel import Session, col, func, select
 
-from leads.models import ConsentRecord, Lead, Person, PersonLink, User
+from leads.models import ConsentRecord, Lead, Person, PersonLink, User, rows
 from leads.people import consents
 from leads.rules.people import normalise_email
 from leads.staff import audit
@@ -41,24 +41,51 @@ def file_leads(*, session: Session, leads: Sequence[Lead]) -> None:
 
 def person_ids(*, session: Session, emails: Sequence[str | None], seen_at: Sequence[datetime]) -> list[int]:
     """The person of each address (normalised here), in order, made where there is none yet (a new one for each
-    address that normalises to None), created at the matching `seen_at`: in three statements however many. The
-    sync files a page of new leads (rows, not ORM objects) with it; `file_leads` files ORM leads."""
+    address that normalises to None), created at the matching `seen_at`: in a few statements however many. The
+    sync files a page of new leads (rows, not ORM objects) with it; `file_leads` files ORM leads.
+
+    Every statement is written once and handed to the driver with its values already converted (`rows`): the
+    addresses as one parameter, the new people as one executemany. Compiling a thousand-item IN list or a
+    thousand-row VALUES list every page, and converting each row's parameters, cost the sync more than running
+    them."""
     keys = [normalise_email(email) for email in emails]
     first_seen: dict[str, datetime] = {}
     for key, seen in zip(keys, seen_at, strict=True):
         if key:
             first_seen.setdefault(key, seen)
-    wanted = sorted(first_seen)
-    found = _by_key(session, wanted)
+    session.flush()  # the driver-level statements must see what this session has pending, as ORM queries would
+    connection = session.connection()
+    wanted = sorted(first_seen)  # inserted in key order: two concurrent syncs take the unique index in one order
+    found = _ids_by_key(connection, wanted)
     missing = [key for key in wanted if key not in found]
     if missing:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        rows = [{"email_key": key, "created_at": first_seen[key]} for key in missing]
-        # One cached statement, executemany: a thousand-row VALUES list compiled every page cost the sync more.
-        insert = dialect.insert(Person.__table__).on_conflict_do_nothing(index_elements=["email_key"])  # type: ignore[attr-defined]
-        session.connection().execute(insert, rows)
-        found |= _by_key(session, missing)
-    return [found[key] if key else _new(session, None, seen).id for key, seen in zip(keys, seen_at, strict=True)]  # type: ignore[misc]
+        new = [{"email_key": key, "created_at": first_seen[key]} for key in missing]
+        rows.insert_many(connection, Person.__table__, new, conflict_ignored=("email_key",))  # type: ignore[attr-defined]
+        found |= _ids_by_key(connection, missing)
+    fresh = iter(_new_without_address(connection, [seen for key, seen in zip(keys, seen_at, strict=True) if not key]))
+    return [found[key] if key else next(fresh) for key in keys]
+
+
+def _ids_by_key(connection: Connection, keys: list[str]) -> dict[str, int]:
+    """The ids of the people with these email keys: one statement, the keys as one parameter (an array on
+    PostgreSQL, a JSON list on SQLite), so its text never changes (planned afresh each time: `rows.select`)."""
+    if not keys:
+        return {}
+    if connection.dialect.name == "postgresql":
+        sql, keys_parameter = "SELECT email_key, id FROM person WHERE email_key = ANY(%s::text[])", keys
+    else:
+        sql = "SELECT email_key, id FROM person WHERE email_key IN (SELECT value FROM json_each(?))"
+        keys_parameter = json.dumps(keys)  # type: ignore[assignment]
+    return dict(rows.select(connection, sql, (keys_parameter,)))  # type: ignore[arg-type]
+
+
+def _new_without_address(connection: Connection, seen_at: list[datetime]) -> list[int]:
+    """A new person for each of `seen_at` (leads without an address), in order: one statement."""
+    if not seen_at:
+        return []
+    people = Person.__table__  # type: ignore[attr-defined]
+    made = insert(people).returning(people.c.id, sort_by_parameter_order=True)
+    return list(connection.scalars(made, [{"email_key": None, "created_at": seen} for seen in seen_at]))
 
 
 def follow_new_address(*, session: Session, lead: Lead) -> None:
@@ -75,12 +102,6 @@ def follow_new_address(*, session: Session, lead: Lead) -> None:
     connection = session.connection()  # no autoflush: the lead's own pending change need not be written first
     if connection.execute(others).first() is None and (key is None or connection.execute(taken).first() is None):
         connection.execute(update(people).where(people.c.id == lead.person_id).values(email_key=key))
-
-
-def _by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    if not keys:
-        return {}
-    return dict(session.exec(select(Person.email_key, Person.id).where(col(Person.email_key).in_(keys))).all())  # type: ignore[arg-type]
 
 
 def _new(session: Session, email_key: str | None, now: datetime) -> Person:
