@@ -148,9 +148,9 @@ def _target(result: Result) -> str:
     if result.max_ratio is not None and result.group == "vs Flask-Admin":
         parts.append(f"at least {1 / result.max_ratio:g}x faster than the ModelView")
     elif result.max_ratio is not None:
-        parts.append(
-            f"≤ {result.max_ratio:g}x (bare SQL + floor)" if result.floor else f"≤ {result.max_ratio:g}x bare SQL"
-        )
+        bare = result.baseline_name.startswith("the same SQL")  # a page's baseline; others name their own
+        against = "(bare SQL + floor)" if result.floor else "bare SQL" if bare else "its baseline"
+        parts.append(f"≤ {result.max_ratio:g}x {against}")
     if result.min_ratio is not None:
         parts.append(f"≥ {result.min_ratio:.0%} of baseline rate")
     if result.min_median is not None:

@@ -163,6 +163,19 @@ def test_a_missed_row_names_the_section_that_says_why():
     assert reporting._missed(fast) == "met"
 
 
+def test_a_ratio_target_names_what_it_is_a_ratio_of():
+    """Storing against reading is held to 0.25x its own baseline, not to "bare SQL" as a page without a floor is."""
+    from bench.stats import Figure, Result
+
+    storing = Result(group="sync", name="s", unit="ms", app=Figure(90, 95, 3), baseline=Figure(60, 70, 3),
+                     baseline_name="the sync's reader", max_ratio=0.25)  # fmt: skip
+    bundle = Result(group="bundle", name="b", unit="ms", app=Figure(90, 95, 3), baseline=Figure(1, 1, 3),
+                    baseline_name="the same SQL statements through the bare driver", max_ratio=3)  # fmt: skip
+    assert reporting._target(storing) == "≤ 0.25x its baseline"
+    assert reporting._target(bundle) == "≤ 3x bare SQL"
+    assert reporting._missed(storing).startswith("missed: 1.5x its baseline (target at most 0.25x)")
+
+
 def test_every_lead_column_the_database_requires_is_generated(database_url):
     generated = next(t for t in tables(Plan(leads=10), schema(database_url)) if t.name == "lead")
     required = {c.name for c in Lead.__table__.columns if not c.nullable and c.server_default is None} - {"id"}
