@@ -26,7 +26,7 @@ from leads.staff import audit
 ISSUER_NAME = "RADNAC Leads"
 DRIFT_STEPS = 1  # one step either side: 30 s of clock drift between phone and server
 RECOVERY_CODES = 10
-_REQUIRED = "totp_required"
+REQUIRED = "totp_required"  # the policy row (`SignInPolicy.name`) admins set
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
@@ -116,15 +116,18 @@ def reset(*, session: Session, user: User, now: datetime, actor: User) -> None:
 
 def is_required(*, session: Session) -> bool:
     """Whether admins require a second factor of everyone signing in with a password."""
-    row = session.get(SignInPolicy, _REQUIRED)
-    return row is not None and row.value == "yes"
+    row = session.get(SignInPolicy, REQUIRED)
+    return required_by(None if row is None else row.value)
+
+
+def required_by(value: str | None) -> bool:
+    """Whether the policy row's value (None: no row) requires a second factor."""
+    return value == "yes"
 
 
 def set_required(*, session: Session, required: bool, now: datetime, actor: User) -> None:
     """Require (or stop requiring) enrolment of everyone with a password. Audited. Commits."""
-    row = session.get(SignInPolicy, _REQUIRED) or SignInPolicy(
-        name=_REQUIRED, value="no", changed_at=now, changed_by=""
-    )
+    row = session.get(SignInPolicy, REQUIRED) or SignInPolicy(name=REQUIRED, value="no", changed_at=now, changed_by="")
     row.value, row.changed_at, row.changed_by = ("yes" if required else "no"), now, actor.email
     session.add(row)
     audit.commit(session=session, at=now, actor=actor, action="policy.totp_required", details={"required": required})

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from leads.config import PASSWORD_HASH
-from leads.models import ROLES, User
+from leads.models import ROLES, SignInPolicy, TotpSecret, User
 from leads.rules import passwords
-from leads.staff import audit
+from leads.staff import audit, totp
 
 _DUMMY_PASSWORD = "timing-equaliser-not-a-password"  # noqa: S105  # nosec B105 # hashed, never a login
 
@@ -144,15 +144,52 @@ def end_sessions(*, session: Session, user: User) -> User:
     return user
 
 
-def load_for_session(*, session: Session, token: str) -> User | None:
-    """The active user a session's token (`User.get_id`, "id:version") names, if that version is still current."""
+class SignedIn(NamedTuple):
+    """A session's user and what the sign-in policy asks of them, read together in one statement."""
+
+    user: User
+    totp_required: bool  # admins require a second factor of everyone who signs in with a password
+    totp_enrolled: bool  # the user has a confirmed second factor
+
+
+def load_for_session(*, session: Session, token: str) -> SignedIn | None:
+    """The active user a session's token (`User.get_id`, "id:version") names, if that version is still current,
+    with the sign-in policy and their second factor: one statement, every request, never cached (a deactivation,
+    a role change or a new policy must hold at the very next request in every worker)."""
     user_id, _, version = token.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    if not (user_id.isdigit() and version.isdigit()) or int(user_id) >= 2**31:
         return None  # a session from before versions, or a forged one
-    user = session.get(User, int(user_id)) if int(user_id) < 2**31 else None
-    if user is None or not user.active or user.get_id() != token:
+    signed_in = _signed_in(session=session, user_id=int(user_id))
+    if signed_in is None or not signed_in.user.active or signed_in.user.get_id() != token:
         return None
-    return user
+    return signed_in
+
+
+def signed_in(*, session: Session, user: User) -> SignedIn:
+    """What `load_for_session` reads, read afresh for a user already loaded (one statement), about that user."""
+    found = _signed_in(session=session, user_id=user.id) if user.id is not None else None
+    if found is None:  # not (or no longer) in the table
+        return SignedIn(user, totp.is_required(session=session), totp.is_enrolled(session=session, user=user))
+    return SignedIn(user, found.totp_required, found.totp_enrolled)
+
+
+def _signed_in(*, session: Session, user_id: int) -> SignedIn | None:
+    """The user, the second-factor policy (one row by its primary key, outer-joined: most databases have none)
+    and the user's confirmed second factor, in one statement; `populate_existing`: the row as committed, even
+    if this database session had already loaded the user."""
+    query = (
+        select(User, col(SignInPolicy.value), col(TotpSecret.confirmed_at))
+        .select_from(User)
+        .outerjoin(SignInPolicy, col(SignInPolicy.name) == totp.REQUIRED)
+        .outerjoin(TotpSecret, col(TotpSecret.user_id) == User.id)
+        .where(User.id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    row = session.exec(query).first()
+    if row is None:
+        return None
+    user, policy, confirmed_at = row
+    return SignedIn(user, totp.required_by(policy), confirmed_at is not None)
 
 
 def change_password(

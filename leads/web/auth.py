@@ -111,7 +111,7 @@ def _sign_in_settings() -> dict[str, Any]:
     form): whether admins require a second factor, who is enrolled, and adding a member by the provider."""
     db_session = db.session()
     settings: dict[str, Any] = {
-        "totp_policy_form": RequireTotpForm(required=totp.is_required(session=db_session)),
+        "totp_policy_form": RequireTotpForm(required=sessions.signed_in().totp_required),  # the loader's read
         "totp_reset_form": ResetTotpForm(),
         "totp_enrolled": totp.enrolled_user_ids(session=db_session),
     }

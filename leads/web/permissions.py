@@ -12,10 +12,8 @@ from typing import Any, TypeVar
 from flask import abort, current_app, request, url_for
 from flask_login import LoginManager, current_user
 
-from leads import db
-from leads.staff import users
 from leads.staff.roles import PERMISSIONS, allows
-from leads.web import htmx
+from leads.web import htmx, sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +30,7 @@ login_manager.session_protection = None
 @login_manager.user_loader
 def _load_user(token: str) -> Any:
     """The session's user, only while active and while the session's version is theirs (see `sessions`)."""
-    return users.load_for_session(session=db.session(), token=token)
+    return sessions.load_user(token)
 
 
 @login_manager.unauthorized_handler

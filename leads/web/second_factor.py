@@ -83,11 +83,13 @@ def enrol() -> Any:
     row = totp.secret_of(session=db_session, user=current_user)
     if row is None and request.method == "POST" and request.form.get("start") and EmptyForm().validate_on_submit():
         totp.start_enrolment(session=db_session, user=current_user, now=db.now())
+        sessions.forget_signed_in()
         return htmx.see_other(url_for("totp.enrol"))
     if row is None:
         return _no_store(render_template("auth/enrol.html", form=form, qr=None, secret=None))
     if form.validate_on_submit():
         codes = totp.confirm_enrolment(session=db_session, user=current_user, code=form.code.data, now=db.now())
+        sessions.forget_signed_in()
         if codes is not None:
             return _no_store(render_template("auth/recovery_codes.html", codes=codes))
         flash(CODE_FAILED, "error")
@@ -104,6 +106,7 @@ def policy() -> Any:
     if not form.validate_on_submit():
         abort(400)
     totp.set_required(session=db.session(), required=form.required.data, now=db.now(), actor=current_user)
+    sessions.forget_signed_in()
     flash("A second factor is now required." if form.required.data else "A second factor is now optional.", "info")
     return htmx.see_other(url_for("auth.users_admin"))
 
@@ -119,6 +122,7 @@ def reset() -> Any:
     if user is None:
         abort(400)
     totp.reset(session=db.session(), user=user, now=db.now(), actor=current_user)
+    sessions.forget_signed_in()
     flash(f"Removed the second factor of {user.email}; they can set up a new one.", "info")
     return htmx.see_other(url_for("auth.users_admin"))
 
@@ -131,8 +135,8 @@ def enrol_first() -> Any:
         return None
     if not current_user.is_authenticated:
         return None
-    db_session = db.session()
-    if totp.is_required(session=db_session) and not totp.is_enrolled(session=db_session, user=current_user):
+    state = sessions.signed_in()  # read with the user, in the loader's one statement
+    if state.totp_required and not state.totp_enrolled:
         flash("Set up a second factor to continue.", "info")
         return htmx.see_other(url_for("totp.enrol"))
     return None

@@ -1,5 +1,11 @@
 """How long a session lives and what it is bound to (the user loader checks the session version).
 
+The user loader (`load_user`) reads the session's user with the sign-in policy and the user's second factor in
+one statement (`leads.staff.users.load_for_session`), every request, and keeps what it read in `flask.g` for
+this request alone (`signed_in`): the second-factor check (`leads.web.second_factor.enrol_first`) and the staff
+page share that read instead of asking again. Nothing outlives the request: every worker reads the user and the
+policy afresh at the next one.
+
 A session ends when the user's session version moves (`leads.staff.users.end_sessions`: logout, password,
 role, deactivation), after SESSION_IDLE_TIMEOUT without a request, SESSION_MAX_AGE after login whatever
 happens, or when it arrives from another client address or browser than the one that logged in. The address
@@ -12,12 +18,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import current_app, request, session
-from flask_login import logout_user
+from flask import current_app, g, request, session
+from flask_login import current_user, logout_user
 
 from leads import db
+from leads.staff import users
 
 BORN, SEEN, BOUND = "_born", "_seen", "_bound"
+_SIGNED_IN = "signed_in"  # in flask.g: this request's `users.SignedIn`, as the user loader read it
 SEEN_GRANULARITY = 60  # seconds: the last-seen time is rewritten at most once a minute (fewer cookie writes)
 
 
@@ -47,6 +55,34 @@ def enforce() -> Any:
     if now - seen >= SEEN_GRANULARITY:
         session[SEEN] = now
     return None
+
+
+def load_user(token: str) -> Any:
+    """flask-login's user loader (`permissions`): the session's user, only while active and while the session's
+    version is theirs; what the sign-in policy asks of them is kept for this request (`signed_in`)."""
+    found = users.load_for_session(session=db.session(), token=token)
+    g.pop(_SIGNED_IN, None)
+    if found is None:
+        return None
+    setattr(g, _SIGNED_IN, found)
+    return found.user
+
+
+def signed_in() -> users.SignedIn:
+    """The sign-in state of the current (authenticated) user: the loader's read of this request, or else (a user
+    logged in during this request, or the state forgotten after a write) a fresh one."""
+    user = current_user._get_current_object()
+    found = g.get(_SIGNED_IN)
+    if found is not None and found.user is user:
+        return found
+    found = users.signed_in(session=db.session(), user=user)
+    setattr(g, _SIGNED_IN, found)
+    return found
+
+
+def forget_signed_in() -> None:
+    """Call after changing the sign-in policy or a second factor: later reads in this request ask again."""
+    g.pop(_SIGNED_IN, None)
 
 
 def _epoch() -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 from sqlmodel import select
 
 from leads.config import TEST_PASSWORD_HASH
 from leads.models import AuditEvent
-from leads.staff import users
+from leads.staff import totp, users
 from tests.factories import PASSWORD, PINNED_NOW
 
 
@@ -63,3 +64,40 @@ def test_changes_to_users_are_audited(session, make_user):
     actions = [(e.action, e.actor) for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert ("user.update", admin.email) in actions
     assert actions.count(("user.create", "system:test")) == 2
+
+
+def test_a_session_token_loads_the_user_with_the_second_factor_policy_and_their_enrolment(session, make_user):
+    admin, user = make_user("admin"), make_user("sales")
+    token = user.get_id()
+
+    def loaded() -> tuple[bool, bool]:
+        session.expire_all()
+        found = users.load_for_session(session=session, token=token)
+        assert found is not None and found.user.id == user.id
+        return found.totp_required, found.totp_enrolled
+
+    assert loaded() == (False, False)  # no policy row at all
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=admin)
+    row = totp.start_enrolment(session=session, user=user, now=PINNED_NOW)
+    assert loaded() == (True, False)  # a secret not yet confirmed is no second factor
+    totp.confirm_enrolment(session=session, user=user, code=pyotp.TOTP(row.secret).at(PINNED_NOW), now=PINNED_NOW)
+    assert loaded() == (True, True)
+    assert users.load_for_session(session=session, token=admin.get_id()).totp_enrolled is False  # theirs alone
+    totp.set_required(session=session, required=False, now=PINNED_NOW, actor=admin)
+    assert loaded() == (False, True)
+    assert users.signed_in(session=session, user=user) == (user, False, True)
+
+
+@pytest.mark.parametrize("token", ["{id}:{stale}", "{id}", "x:0", "{id}:x", f"{2**31}:0", "999999:0"])
+def test_a_token_naming_no_current_session_loads_nobody(session, make_user, token):
+    user = make_user("sales")
+    users.end_sessions(session=session, user=user)  # version 1: "id:0" is stale
+    assert users.load_for_session(session=session, token=token.format(id=user.id, stale=0)) is None
+
+
+def test_a_deactivated_user_loads_as_nobody_even_with_a_current_token(session, make_user):
+    user = make_user("sales")
+    user.active = False  # as if written without raising the version
+    session.add(user)
+    session.commit()
+    assert users.load_for_session(session=session, token=user.get_id()) is None

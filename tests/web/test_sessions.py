@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
+import pyotp
 import pytest
+from flask import render_template
 from flask.json.tag import TaggedJSONSerializer
+from flask_login import login_user
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event
 
 from leads import config, create_app
 from leads.config import ConfigError
-from tests.factories import PASSWORD, logged_in
+from leads.staff import totp, users
+from leads.web import sessions
+from tests.factories import PASSWORD, PINNED_NOW, logged_in
 
 
 def forge(payload: dict, key: str) -> str:
@@ -150,3 +157,76 @@ def test_behind_a_trusted_proxy_the_session_binds_to_the_address_the_proxy_saw(d
     )
     assert moved.status_code == 302
     proxied.extensions["radnac.engine"].dispose()
+
+
+def floor(app):
+    """A page with no query of its own (the bench's floor, `bench/site.py`): all it sends is about the viewer."""
+    app.add_url_rule("/_floor", "floor", lambda: render_template("base.html"))
+
+
+def sent_by(app, call) -> list[str]:
+    sent: list[str] = []
+    record = lambda _c, _cur, statement, *_rest: sent.append(" ".join(statement.split()))  # noqa: E731
+    engine = app.extensions["radnac.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+@pytest.mark.parametrize("policy", [None, False, True], ids=["no-policy-row", "optional", "required"])
+def test_a_signed_in_page_reads_the_user_and_the_sign_in_policy_in_one_statement(app, session, make_user, policy):
+    floor(app)
+    admin, user = make_user("admin"), make_user("sales")
+    if policy is not None:
+        totp.set_required(session=session, required=policy, now=PINNED_NOW, actor=admin)
+    if policy:  # enrolled, so the page is served (and the second factor is read with the rest)
+        row = totp.start_enrolment(session=session, user=user, now=PINNED_NOW)
+        totp.confirm_enrolment(session=session, user=user, code=pyotp.TOTP(row.secret).at(PINNED_NOW), now=PINNED_NOW)
+        browser = app.test_client()
+        browser.post("/login", data={"email": user.email, "password": PASSWORD})
+        code = pyotp.TOTP(row.secret).at(PINNED_NOW + timedelta(seconds=30))
+        assert browser.post("/login/code", data={"code": code}).status_code == 303
+    else:
+        browser = logged_in(app, user)
+    responses = []
+    sent = sent_by(app, lambda: responses.append(browser.get("/_floor")))
+    assert responses[0].status_code == 200
+    assert len(sent) == 1, sent
+    assert re.search(r'FROM "?user"? LEFT OUTER JOIN signinpolicy .* LEFT OUTER JOIN totpsecret ', sent[0]), sent
+
+
+def test_a_policy_set_elsewhere_holds_at_the_next_request(app, session, make_user):
+    """No worker keeps the policy: one set by another (here, another connection) applies at once, both ways."""
+    floor(app)
+    admin, user = make_user("admin"), make_user("sales")
+    browser = logged_in(app, user)
+    assert browser.get("/_floor").status_code == 200
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=admin)
+    assert browser.get("/_floor").headers["Location"] == "/account/second-factor"
+    totp.set_required(session=session, required=False, now=PINNED_NOW, actor=admin)
+    assert browser.get("/_floor").status_code == 200
+
+
+def test_a_deactivation_written_elsewhere_ends_the_session_at_the_next_request(app, session, make_user):
+    floor(app)
+    admin, user = make_user("admin"), make_user("sales")
+    browser = logged_in(app, user)
+    assert browser.get("/_floor").status_code == 200
+    users.update_user(session=session, user=user, role="sales", active=False, now=PINNED_NOW, actor=admin)
+    assert browser.get("/_floor").status_code == 302
+
+
+def test_a_user_logged_in_during_the_request_has_their_sign_in_state_read_afresh(app, session, make_user):
+    """`sessions.signed_in` serves the loader's read only for the user the loader loaded; anyone else is read."""
+    admin, user = make_user("admin"), make_user("sales")
+    totp.set_required(session=session, required=True, now=PINNED_NOW, actor=admin)
+    with app.test_request_context("/"):
+        login_user(user)
+        first = sessions.signed_in()
+        assert (first.user.id, first.totp_required, first.totp_enrolled) == (user.id, True, False)
+        assert sent_by(app, sessions.signed_in) == []  # kept for the rest of the request
+        sessions.forget_signed_in()  # after a write: asked again
+        assert len(sent_by(app, sessions.signed_in)) == 1
