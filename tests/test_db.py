@@ -127,3 +127,53 @@ def test_search_key_folds_exactly_as_the_char_by_char_fold(value):
 
     assert search_key(value) == _search_key_before_the_ascii_path(value)
     assert search_key(value) == _search_key_before_the_ascii_path(value)  # and again, from the cache
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_key_order_migration_upgrades_and_downgrades(tmp_path, backend):
+    """0029 swaps the six single-column search key indexes for (key, last_event_at, id) ones, and back."""
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.engine import make_url
+
+    from leads.cli import alembic_config
+    from leads.models import INSTALL_SEARCH_KEYS
+
+    admin, name = None, f"radnac_mig_{uuid.uuid4().hex[:12]}"
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+    else:
+        base = os.environ.get("TEST_DATABASE_URL")
+        if not base:
+            pytest.skip("TEST_DATABASE_URL is not set")
+        admin = db.make_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(db.normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+
+    def indexes() -> dict[str, list[str]]:
+        with engine.connect() as connection:
+            found = sa.inspect(connection).get_indexes("installation")
+        return {
+            index["name"]: index["column_names"]
+            for index in found
+            if index["name"].startswith("ix_") and "_key" in index["name"]
+        }
+
+    try:
+        command.upgrade(alembic_config(url), "head")
+        assert indexes() == {f"ix_installation_{k}_last_event": [k, "last_event_at", "id"] for k in INSTALL_SEARCH_KEYS}
+        command.downgrade(alembic_config(url), "0028_consent_correction")
+        assert indexes() == {f"ix_installation_{k}": [k] for k in INSTALL_SEARCH_KEYS}
+        command.upgrade(alembic_config(url), "head")
+        assert len(indexes()) == len(INSTALL_SEARCH_KEYS)
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

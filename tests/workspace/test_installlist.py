@@ -90,8 +90,10 @@ def test_search_folds_accents_and_case_as_the_leads_search_does(session):
 
 def test_search_reads_the_key_indexes_not_the_table(session):
     """Issue #33: `lower(column) LIKE` read every installation (2-4 s at a million). Each searched key is an
-    indexed prefix range: SQLite reads the six key indexes (a multi-index OR) for the count and the page's
-    matches; PostgreSQL, made to choose, can use them (a range on a "C" collated key is indexable)."""
+    indexed prefix range: SQLite reads the six key indexes (a multi-index OR) for the count, and each key's
+    (key, last_event_at, id) index alone for the page's matches in the default order (migration 0029: the
+    multi-index OR read every match's row for its sort key); PostgreSQL, made to choose, can use them (a range
+    on a "C" collated key is indexable)."""
     from sqlmodel import text
 
     from tests.sqlplan import plans
@@ -99,10 +101,12 @@ def test_search_reads_the_key_indexes_not_the_table(session):
     _linked_to(session, ("Zoë", "Müller", "Ölkonto-App"), ("Ann", "Muller", "radnac-1"))
     search = lambda: _all(session, q="muller")  # noqa: E731
     if session.get_bind().dialect.name == "sqlite":
-        found = plans(session, search, containing="FROM installation")
-        assert found and all("MULTI-INDEX OR" in plan and "SCAN installation" not in plan for plan in found[:2])
-        for key in ("application_key", "group_key", "subscription_key", "lead_name_key", "lead_last_key"):
-            assert f"ix_installation_{key}" in found[0], found[0]
+        count, page = plans(session, search, containing="FROM installation")[:2]
+        assert "MULTI-INDEX OR" in count and "SCAN installation" not in count, count
+        assert "COMPOUND QUERY" in page and "SCAN installation" not in page and "MULTI-INDEX OR" not in page, page
+        for key in INSTALL_SEARCH_KEYS:
+            assert f"ix_installation_{key}_last_event" in count, count
+            assert f"COVERING INDEX ix_installation_{key}_last_event" in page, page
         return
     from tests.sqlplan import statements
 
@@ -301,11 +305,35 @@ def test_a_search_pages_alike_read_by_id_or_walked(session, monkeypatch, sort, d
     session.commit()
     args = {"q": "silva", "sort": sort, "direction": direction}
     by_id = _pages(session, args)
-    monkeypatch.setattr(installlist.pager, "FEW", 0)  # every search walks the order instead
+    monkeypatch.setattr(installlist.pager, "FEW", 0)
+    monkeypatch.setattr(installlist, "KEYED", 0)  # every search walks the order instead
     walked = _pages(session, args)
     assert by_id == walked
     assert by_id[-1] == [12] and len({i for page in by_id[:-2] for i in page}) == 12
     assert by_id[-2] == by_id[0]
+
+
+@pytest.mark.parametrize("extra", [{"state": "failed"}, {"linked": "yes", "direction": "asc"}, {"plan": "p-1"}])
+def test_a_search_with_a_filter_pages_alike_read_by_keys_or_walked(session, monkeypatch, extra):
+    """The newest-first page of a search with few matches reads each key's range on its own (`_by_keys`) with
+    the query's other filters and the cursor applied to each: the same pages as walking the order."""
+    names = [(f"Silvia{n}", ["Silva", "Costa"][n % 2], f"silva-app-{n % 3}") for n in range(15)]
+    ids = _linked_to(session, *names)
+    for n, installation_id in enumerate(ids.values()):  # ties in the order, some matching two keys
+        installation = session.get(Installation, installation_id)
+        installation.last_event_at = PINNED_NOW - timedelta(hours=n // 4)
+        installation.state = ["installed", "failed"][n % 2]
+        installation.plan_name = f"p-{n % 3}"
+        if n % 5 == 0:
+            installation.link(None)
+        session.add(installation)
+    session.commit()
+    args = {"q": "silv", **extra}
+    by_keys = _pages(session, args, per_page=3)
+    monkeypatch.setattr(installlist.pager, "FEW", 0)
+    monkeypatch.setattr(installlist, "KEYED", 0)
+    walked = _pages(session, args, per_page=3)
+    assert by_keys == walked and by_keys[-1][0] > 3
 
 
 def test_a_search_with_many_matches_walks_the_order_not_the_key_indexes(session, monkeypatch):
@@ -318,6 +346,7 @@ def test_a_search_with_many_matches_walks_the_order_not_the_key_indexes(session,
         pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
     _linked_to(session, *[(f"Ann{n}", "Silva", f"app-{n}") for n in range(6)])
     monkeypatch.setattr(installlist.pager, "FEW", 3)
+    monkeypatch.setattr(installlist, "KEYED", 3)
     count, page = plans(session, lambda: _all(session, q="silva")[:1], containing="FROM installation")[:2]
     assert "MULTI-INDEX OR" in count and "SCAN installation" not in count, count
     assert "SCAN installation USING INDEX ix_installation_last_event_at" in page, page
