@@ -45,9 +45,10 @@ class Entry:
     who: str = ""
 
 
-def for_lead(*, session: Session, lead: Lead) -> list[Entry]:
-    """The lead's timeline, newest first (at most LIMIT entries)."""
-    names = _staff_names(session)
+def for_lead(*, session: Session, lead: Lead, staff: list[User] | None = None) -> list[Entry]:
+    """The lead's timeline, newest first (at most LIMIT entries). `staff`, every user when the caller has them
+    already (the lead page), names the owners without reading them again."""
+    names = _staff_names(session, staff)
     entries = [
         *_notes(session, lead.id),
         *_audited(session, lead.id, names),
@@ -60,8 +61,9 @@ def for_lead(*, session: Session, lead: Lead) -> list[Entry]:
     return sorted(entries, key=lambda e: e.at, reverse=True)[:LIMIT]
 
 
-def _staff_names(session: Session) -> dict[str, str]:
-    return {str(u.id): staff_label(u.email) for u in session.exec(select(User))}
+def _staff_names(session: Session, staff: list[User] | None) -> dict[str, str]:
+    found = staff if staff is not None else session.exec(select(User))
+    return {str(u.id): staff_label(u.email) for u in found}
 
 
 def _newest(session: Session, query: Any, column: Any) -> list[Any]:
