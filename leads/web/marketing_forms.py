@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -20,6 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets.core import clean_key
 
 from leads.consent.records import ConsentInput
 from leads.rules import consent, uktime
@@ -112,13 +114,146 @@ def correction_form(record: Any) -> CorrectionForm:
     )
 
 
-def correction_shown(action: str, record: Any) -> CorrectionForm:
+def correction_shown(action: str, record: Any) -> CorrectionForm | FreshControls:
     """The correction form a page shows for `record` (posted to `action`): the refused one as it was sent, or a
-    fresh one starting from the record (a template global: a page may show one per record)."""
+    fresh one starting from the record (a template global: a page may show one per record, so the fresh one is
+    its controls rendered without a Form object a record)."""
     kept = g.get("refused_form")
     if refusals.refusal(action) is not None and type(kept) is CorrectionForm:
         return kept
-    return correction_form(record)
+    return fresh_correction(record)
+
+
+# A fresh correction form's controls, one set a consent record (issue #33: a WTForms form built and rendered for
+# every record was a fifth of the lead page). `fresh_correction` renders what `correction_form(record)` renders,
+# byte for byte (tests/web/test_marketing.py compares them): the labels, choices and the attributes the
+# validators set come from one CorrectionForm a request, each record gives only its values. The POST is the
+# same CorrectionForm as before; a refused one is shown by WTForms itself (`correction_shown`), with its errors.
+
+
+def _attrs(kwargs: dict[str, Any]) -> str:
+    """wtforms.widgets.html_params, on plain strings: sorted keys, True bare, False left out, values escaped."""
+    out = []
+    for key, value in sorted(kwargs.items()):
+        if value is True:
+            out.append(clean_key(key))
+        elif value is not False:
+            out.append(f'{clean_key(key)}="{escape(value)}"')
+    return " ".join(out)
+
+
+class _Label:
+    def __init__(self, text: str, field_id: str) -> None:
+        self.text, self.field_id = text, field_id
+
+    def __call__(self, **kwargs: Any) -> Markup:
+        kwargs["for"] = kwargs.pop("for_") if "for_" in kwargs else kwargs.get("for", self.field_id)
+        return Markup(f"<label {_attrs(kwargs)}>{escape(self.text)}</label>")  # noqa: S704  # nosec B704 # values escaped
+
+
+class _Control:
+    """One field of a fresh form with its value: called as a WTForms field is, renders as it does."""
+
+    def __init__(self, field: Any, static: dict[str, Any], choices: list[tuple[str, str]] | None) -> None:
+        self.name, self.id, self.type, self.static, self.choices = field.name, field.id, field.type, static, choices
+        self.label = _Label(field.label.text, field.id)
+        if field.type == "BooleanField":
+            self.value, self.checked = "y", bool(field.data)
+        elif choices is not None:
+            self.value, self.checked = "" if field.data is None else str(field.data), False
+        else:
+            self.value, self.checked = field._value(), False
+
+    def __call__(self, **given: Any) -> Markup:
+        kwargs = {"id": self.id, **self.static, **given}
+        if self.type == "TextAreaField":
+            return Markup(f"<textarea {_attrs({'name': self.name, **kwargs})}>\r\n{escape(self.value)}</textarea>")  # noqa: S704  # nosec B704 # values escaped
+        if self.choices is not None:
+            options = "".join(
+                f"<option {_attrs({'value': code, 'selected': code == self.value})}>{escape(label)}</option>"
+                for code, label in self.choices
+            )
+            return Markup(f"<select {_attrs({'name': self.name, **kwargs})}>{options}</select>")  # noqa: S704  # nosec B704 # values escaped
+        kwargs.setdefault("type", "checkbox" if self.type == "BooleanField" else "text")
+        kwargs.setdefault("value", self.value)
+        if self.checked:
+            kwargs["checked"] = True
+        return Markup(f"<input {_attrs({'name': self.name, **kwargs})}>")  # noqa: S704  # nosec B704 # values escaped
+
+
+class _Choices:
+    """A RadioField's buttons, iterated as WTForms iterates them: each callable, with its label."""
+
+    def __init__(self, field: Any, choices: list[tuple[str, str]]) -> None:
+        self.label = _Label(field.label.text, field.id)
+        value = "" if field.data is None else str(field.data)
+        self.choices = [
+            _Radio(field.name, f"{field.id}-{n}", code, label, code == value) for n, (code, label) in enumerate(choices)
+        ]
+
+    def __iter__(self) -> Any:
+        return iter(self.choices)
+
+
+class _Radio:
+    def __init__(self, name: str, radio_id: str, code: str, label: str, checked: bool) -> None:
+        self.name, self.id, self.code, self.checked = name, radio_id, code, checked
+        self.label = _Label(label, radio_id)
+
+    def __call__(self, **given: Any) -> Markup:
+        kwargs = {"id": self.id, "type": "radio", "value": self.code, "checked": self.checked, **given}
+        return Markup(f"<input {_attrs({'name': self.name, **kwargs})}>")  # noqa: S704  # nosec B704 # values escaped
+
+
+# Form class -> field name -> (the attributes its render_kw and validators add, its (value, label) choices or None)
+_FIELDS: dict[type, dict[str, tuple[dict[str, Any], list[tuple[str, str]] | None]]] = {}
+
+
+def _fields(form: KeptForm) -> dict[str, tuple[dict[str, Any], list[tuple[str, str]] | None]]:
+    found = _FIELDS.get(type(form))
+    if found is None:
+        found = _FIELDS[type(form)] = {}
+        for field in form:
+            attrs = getattr(field.widget, "validation_attrs", ["required"])
+            flags = {key: getattr(field.flags, key) for key in attrs if key in dir(field.flags)}
+            choices = getattr(field, "choices", None)
+            pairs = None if choices is None else [(str(c.value), str(c.label)) for c in choices]
+            found[field.name] = ({**flags, **(field.render_kw or {})}, pairs)
+    return found
+
+
+class FreshControls:
+    """The controls of a fresh (never posted) ConsentForm or CorrectionForm as a template reads them, rendered
+    from the form's present data as WTForms renders them, without WTForms' rendering."""
+
+    def __init__(self, form: KeptForm) -> None:
+        self.hidden_tag = form.hidden_tag
+        for name, (static, choices) in _fields(form).items():
+            field = form[name]
+            if field.type == "RadioField":
+                setattr(self, name, _Choices(field, choices or []))
+            elif field.type != "CSRFTokenField":
+                setattr(self, name, _Control(field, static, choices))
+
+
+def fresh_correction(record: Any) -> FreshControls:
+    """The controls of `correction_form(record)`: the request's one fresh CorrectionForm (its hidden tag carries
+    the request's CSRF token) given the record's values, and rendered without WTForms."""
+    base = g.get("correction_base")
+    if base is None:
+        base = g.correction_base = CorrectionForm(formdata=None)
+    base.purpose.data, base.method.data = record.purpose, record.method
+    base.decision.data = "granted" if record.granted else "withdrawn"
+    base.at.data = uktime.for_input(record.at)
+    base.evidence.data, base.wording_version.data = record.evidence, record.wording_version
+    return FreshControls(base)
+
+
+def consent_shown() -> ConsentForm | FreshControls:
+    """The consent form a page shows: the refused one as it was sent (WTForms shows its errors), or a fresh one's
+    controls rendered without WTForms."""
+    kept = refusals.shown(ConsentForm)
+    return kept if g.get("refused_form") is kept else FreshControls(kept)
 
 
 class ListForm(KeptForm):

@@ -13,7 +13,7 @@ from leads.rules import lifecycle, schedule, uktime
 from leads.rules.vocabulary import staff_label
 from leads.web import access, htmx, refusals, templating
 from leads.web.forms import NoteForm
-from leads.web.marketing_forms import ConsentForm
+from leads.web.marketing_forms import consent_shown
 from leads.web.permissions import can, requires
 from leads.workspace import installlist, installpage, jobstatus, leadlist, leadpage, listpages, queries
 from leads.workspace.dashboard import page as dashboard_page
@@ -102,7 +102,7 @@ def lead_detail(lead_id: int) -> str:
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
     access.viewed("lead", lead.id)
     page = leadpage.data(session=db.session(), lead=lead, now=db.now(), with_marketing=can("marketing.act"))
-    forms = {"note_form": refusals.shown(NoteForm), "consent_form": refusals.shown(ConsentForm)}
+    forms = {"note_form": refusals.shown(NoteForm), "consent_form": consent_shown()}
     return htmx.render("leads/detail.html", "leads/detail.html", **page, **forms)
 
 

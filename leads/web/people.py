@@ -13,7 +13,7 @@ from leads.consent import records
 from leads.people import subjects
 from leads.rules import consent
 from leads.web import access, htmx, refusals
-from leads.web.marketing_forms import ConsentForm, CorrectionForm
+from leads.web.marketing_forms import ConsentForm, CorrectionForm, consent_shown
 from leads.web.permissions import requires
 from leads.workspace import person as person_page
 from leads.workspace import queries
@@ -27,7 +27,7 @@ def detail(person_id: int) -> str:
     """Everything held about the person: leads, installations, consent, requests, grants, notes."""
     found = person_page.profile(session=db.session(), person_id=person_id, now=db.now()) or abort(404)
     access.viewed("person", person_id)
-    return render_template("people/detail.html", profile=found, form=refusals.shown(ConsentForm))
+    return render_template("people/detail.html", profile=found, form=consent_shown())
 
 
 @bp.post("/people/<int:person_id>/consent")

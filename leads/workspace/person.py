@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
 
 from leads.consent import mailings, records
 from leads.models import (
@@ -54,12 +57,24 @@ class Profile:
     app_emails: list[tuple[Any, str]]  # the emails the app sent (or queued) to their leads, with the mailing's subject
 
 
-def _rows(session: Session, model: Any, ids: list[int]) -> list[Any]:
-    """The ORM rows of `ids`, in that order: one statement a table (a `get` a row was one a row)."""
-    if not ids:
-        return []
-    by_id = {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))}
-    return [by_id[row_id] for row_id in ids if row_id in by_id]
+def _rows(session: Session, model: Any, rows: list[dict]) -> list[Any]:
+    """The ORM rows of `rows` (every column, as `held` read them), in that order, with no statement: each is put
+    in the session as if loaded (one already there is used as it is). Reading them again was a statement a table.
+    """
+    mapper = sa_inspect(model)
+    columns = [(attr.key, attr.columns[0].name) for attr in mapper.column_attrs]
+    found = []
+    for row in rows:
+        key = mapper.identity_key_from_primary_key((row["id"],))
+        loaded = session.identity_map.get(key)
+        if loaded is None:
+            loaded = mapper.class_manager.new_instance()
+            for attr, name in columns:
+                set_committed_value(loaded, attr, row[name])
+            make_transient_to_detached(loaded)
+            session.add(loaded)
+        found.append(loaded)
+    return found
 
 
 def profile(*, session: Session, person_id: int, now: datetime) -> Profile | None:
@@ -68,7 +83,7 @@ def profile(*, session: Session, person_id: int, now: datetime) -> Profile | Non
     if person is None:
         return None
     found = held.held(session=session, person=person)
-    shown = {name: _rows(session, model, [row["id"] for row in found.get(name, [])]) for name, model in MODELS.items()}
+    shown = {name: _rows(session, model, found.get(name, [])) for name, model in MODELS.items()}
     leads = shown["lead"]
     return Profile(
         person,

@@ -252,3 +252,42 @@ def test_a_consent_date_before_2000_or_in_the_future_is_refused_beside_it(client
     answer = client.post(f"/leads/{lead.id}/consent", data={**CONSENT, "at": at}, headers=HX).get_data(as_text=True)
     assert says in answer and f'value="{at}"' in answer
     assert session.exec(select(ConsentRecord)).all() == []
+
+
+FIELDS = (("purpose", {}), ("at", {}), ("method", {}), ("evidence", {"rows": 3}), ("wording_version", {}))
+
+
+def _controls(form, correction: bool = True) -> list[str]:
+    """Every control of a consent or correction form, called as the consent partials call them."""
+    p = "fix7"
+    shown = [form.hidden_tag(), form.decision.label.text]
+    shown += [part for n, c in enumerate(form.decision) for part in (c(id=f"{p}-decision-{n}"), c(), c.label.text)]
+    if correction:
+        shown += [form.reason.label(for_=p + "-reason"), form.reason(id=p + "-reason", rows=2)]
+        shown += [form.replace(id=p + "-replace"), form.replace.label.text]
+    for name, extra in FIELDS:
+        field = getattr(form, name)
+        shown += [field.label(**{"for": f"{p}-{name}"}), field(id=f"{p}-{name}", **extra)]
+    return [str(part) for part in shown]
+
+
+def test_a_fresh_correction_renders_what_the_correction_form_renders(app, session):
+    from types import SimpleNamespace
+
+    from leads.web.marketing_forms import ConsentForm, FreshControls, correction_form, fresh_correction
+
+    lead = make_lead(session, 1)
+    given = give(session, lead)
+    summer = SimpleNamespace(
+        purpose="accounts", granted=False, at=datetime(2025, 7, 23, 18, 42, tzinfo=UTC), method="phone_call",
+        evidence='Said "stop" <twice> & hung up\nthen wrote', wording_version="v2 'quoted'",
+    )  # fmt: skip
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production: the hidden tag carries the token
+    with app.test_request_context("/"):
+        for record in (given, summer):
+            fresh = _controls(fresh_correction(record))
+            assert fresh == _controls(correction_form(record))
+            assert 'name="csrf_token"' in fresh[0] and 'value="' in fresh[0]
+        assert "&lt;twice&gt; &amp;" in "".join(fresh) and 'value="23/07/2025 19:42"' in "".join(fresh)
+        blank = ConsentForm(formdata=None)
+        assert _controls(FreshControls(blank), correction=False) == _controls(blank, correction=False)

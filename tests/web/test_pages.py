@@ -315,3 +315,51 @@ def test_the_installations_tables_subscription_span_is_the_partials_markup(app, 
     with app.test_request_context("/installations"):
         partial = render_template("_partials/long-id.html", value=value)
     assert partial == "\n" + str(long_id_span(value))
+
+
+# The lead page's statements for a lead with every kind of history (issue #33, item 3: "every page at most 3x its
+# bare SQL + the floor", statements counted). Each source of the page is one statement whatever its size, so more
+# history is not more statements; a new statement on this page must change this number on purpose.
+LEAD_PAGE_STATEMENTS = 18
+
+
+def _lead_page_statements(app, client, lead_id: int) -> int:
+    seen: list[str] = []
+    engine = app.extensions["radnac.engine"]
+    count = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/leads/{lead_id}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def _more_history(session, lead: Lead, n: int) -> None:
+    from leads.models import LeadNote
+    from tests.marketing_samples import give
+
+    at = PINNED_NOW - timedelta(hours=n)
+    session.add(LeadNote(lead_id=lead.id, kind="note", body=f"Spoke to them ({n})", at=at, author="s@x.example"))
+    session.commit()
+    give(session, lead, at=at - timedelta(minutes=1))
+
+
+def test_the_lead_page_sends_the_same_few_statements_however_rich_the_history(app, client, auth, session, make_user):
+    from tests.factories import ada_everywhere
+
+    ada_everywhere(session, make_user)
+    lead = session.exec(select(Lead).order_by(Lead.id)).first()
+    wrong = records.histories(session=session, lead_ids=[lead.id])[lead.id][0]
+    records.correct(
+        session=session, person=lead.person, record_id=wrong.id, reason="typed on the wrong person",
+        replacement=None, actor="system:test", now=PINNED_NOW,
+    )  # fmt: skip
+    _more_history(session, lead, 1)
+    auth.login("admin")
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)  # the first page after login also reads once
+    first = _lead_page_statements(app, client, lead.id)
+    assert "Entered in error." in page and "Linked to rights request" in page and "Spoke to them (1)" in page
+    for n in range(2, 6):
+        _more_history(session, lead, n)
+    assert _lead_page_statements(app, client, lead.id) == first == LEAD_PAGE_STATEMENTS
