@@ -12,13 +12,14 @@ from flask import render_template
 from flask.json.tag import TaggedJSONSerializer
 from flask_login import login_user
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event
+from sqlmodel import Session
 
 from leads import config, create_app
 from leads.config import ConfigError
 from leads.staff import totp, users
 from leads.web import sessions
 from tests.factories import PASSWORD, PINNED_NOW, logged_in
+from tests.sqlplan import statements
 
 
 def forge(payload: dict, key: str) -> str:
@@ -165,15 +166,9 @@ def floor(app):
 
 
 def sent_by(app, call) -> list[str]:
-    sent: list[str] = []
-    record = lambda _c, _cur, statement, *_rest: sent.append(" ".join(statement.split()))  # noqa: E731
-    engine = app.extensions["radnac.engine"]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return sent
+    """Every statement `call` sends on the app's engine, its whitespace folded."""
+    with Session(app.extensions["radnac.engine"]) as session:
+        return [" ".join(statement.split()) for statement, _, _ in statements(session, call, containing="")]
 
 
 @pytest.mark.parametrize("policy", [None, False, True], ids=["no-policy-row", "optional", "required"])
