@@ -7,8 +7,12 @@ real time. Without the variable both functions return what they were given.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
+from typing import Any
 
 SHIFT = os.environ.get("RADNAC_TEST_SHIFT", "")
 
@@ -29,3 +33,23 @@ def node_env(env: dict[str, str] | None = None) -> dict[str, str]:
     if SHIFT:
         env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
     return env
+
+
+def start(args: list[str], **options: Any) -> subprocess.Popen:
+    """`args` started in a process group of their own, so `stop` ends whatever they started: faketime runs the
+    command as its child and waits, and stopping faketime alone left the Node server running after the tests."""
+    return subprocess.Popen(args, start_new_session=True, **options)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """End `process` and everything in its group (SIGTERM, then SIGKILL after `timeout` seconds)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):  # a child of the wrapper may outlive it by a moment
+        os.killpg(process.pid, signal.SIGKILL)

@@ -273,7 +273,7 @@ def azurite() -> Iterator[str]:
     if not AZURITE_BIN.exists():
         pytest.fail("Azurite is not installed: run `npm ci` (make test does)")
     port = free_port()
-    process = subprocess.Popen(
+    process = clock_shift.start(
         clock_shift.node_command(
             [
                 str(AZURITE_BIN),
@@ -297,14 +297,13 @@ def azurite() -> Iterator[str]:
             break
         time.sleep(0.1)
     else:
-        process.kill()
+        clock_shift.stop(process)
         pytest.fail("Azurite did not start within 30 seconds")
     yield (
         f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
         f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
     )
-    process.terminate()
-    process.wait(timeout=10)
+    clock_shift.stop(process)
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return
         time.sleep(0.1)
-    process.kill()
+    clock_shift.stop(process)
     pytest.fail("oidc-provider did not start within 30 seconds")
 
 
@@ -104,8 +104,7 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider
     log = folder / "provider.log"
     with log.open("wb") as out:
         command = clock_shift.node_command([node, str(SCRIPT), str(folder / "config.json")])
-        process = subprocess.Popen(command, stdout=out, stderr=out, env=clock_shift.node_env())
+        process = clock_shift.start(command, stdout=out, stderr=out, env=clock_shift.node_env())
     _wait_for_port(port, process, log)
     yield provider
-    process.terminate()
-    process.wait(timeout=10)
+    clock_shift.stop(process)
