@@ -153,13 +153,14 @@ def query(url: str, sql: str) -> list[tuple]:
 # - `user`: the session's user, and the staff every list names (the owner filter, authors, actors);
 # - `signinpolicy`: the sign-in policy the session is checked against (second factor required or not);
 # - `savedview`: the viewer's saved views of the page;
+# - `viewerversion`: the stamp the menus above are cached under (read alone it would be the viewer's too);
 # - `marketinglist` read with no WHERE: the menu of every list (the bulk "add to list" form); a lead's own
 #   lists (a WHERE on its id) are the page's;
 # - `legalhold` read for the shown rows (`record_id IN (…)` or `= ?`): the hold mark beside each row, which
 #   the issue counts with the viewer's reads; a read of every active hold (the dashboard's and /retention's
 #   counts) is the page's own.
 # Every other statement is the page's own (its rows, its count, what it shows of each row).
-VIEWER_TABLES = ("user", "signinpolicy", "savedview")
+VIEWER_TABLES = ("user", "signinpolicy", "savedview", "viewerversion")
 _MAIN_TABLE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)|\bFROM\s+"?(\w+)', re.I | re.S)
 
 

@@ -270,11 +270,14 @@ class LeadMarketing:
     decision: consent.Decision
     on_lists: list[MarketingList]
     emails: list[tuple[MarketingEmail, str | None]]  # newest first, with the list's name
-    all_lists: list[MarketingList]
+    all_lists: list[Any]  # every list to offer (.id, .name), by name
 
 
-def lead_marketing(*, session: Session, lead: Lead, now: datetime, emails_shown: int = 10) -> LeadMarketing:
-    """The lists a lead is on, the marketing emails recorded for them, and whether marketing is allowed now."""
+def lead_marketing(
+    *, session: Session, lead: Lead, now: datetime, emails_shown: int = 10, lists: list[Any] | None = None
+) -> LeadMarketing:
+    """The lists a lead is on, the marketing emails recorded for them, and whether marketing is allowed now;
+    every list to offer is `lists` (each with .id and .name, by name) when the caller has them, else read."""
     decision = preview(session=session, leads=[lead], action_code=ADD, now=now)[lead.id]  # type: ignore[index]
     on_lists = select(MarketingList).join(MarketingListMember).where(MarketingListMember.lead_id == lead.id)
     emails = (
@@ -288,5 +291,5 @@ def lead_marketing(*, session: Session, lead: Lead, now: datetime, emails_shown:
         decision,
         list(session.exec(on_lists.order_by(col(MarketingList.name)))),
         [(email, name) for email, name in session.exec(emails)],
-        list(session.exec(select(MarketingList).order_by(col(MarketingList.name)))),
+        lists if lists is not None else list(session.exec(select(MarketingList).order_by(col(MarketingList.name)))),
     )

@@ -27,7 +27,7 @@ from leads.models.rights import (
     SourceCorrection,
 )
 from leads.models.sso import RecoveryCode, SignInPolicy, StaffIdentity, TotpSecret
-from leads.models.staff import AuditEvent, SavedView, User
+from leads.models.staff import AuditEvent, SavedView, User, ViewerVersion
 
 __all__ = [
     "CONSENT_COLUMNS",
@@ -76,6 +76,7 @@ __all__ = [
     "Tombstone",
     "TotpSecret",
     "User",
+    "ViewerVersion",
     "linked_lead_keys",
     "own_keys",
     "search_key",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from leads.models.base import text_column, utc_column
@@ -75,3 +75,11 @@ class SavedView(SQLModel, table=True):
     name: str = Field(max_length=100)
     query: str = Field(max_length=2000)  # the list's URL query string, without paging
     created_at: datetime = utc_column()
+
+
+class ViewerVersion(SQLModel, table=True):
+    """One row (id 1): a stamp the database's triggers move on every write to the tables whose menus every page
+    shows its viewer (migration 0030; `leads.staff.viewer` keeps those menus cached under it)."""
+
+    id: int = Field(primary_key=True)
+    stamp: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -331,6 +331,8 @@ MAP: dict[str, Held] = {
                       why="A member of staff's filters and sort; the search text is never saved, but the name "
                       "staff give a view may name someone, so it goes when that person's last lead does.",
                       mentions=("name",)),
+    "viewerversion": Held("A stamp of when staff, lists or saved views last changed", "none", _c(None, "id", "stamp"),
+                          why="One number the database moves on each such change, so every page's menus stay exact."),
     "privacycode": Held("One-time codes sent from the privacy page (hashed)", "none",
                         _c(None, "id", "address_hash", "code_hash", "created_at", "expires_at", "attempts"),
                         why="Keyed hashes of the address and the code only; deleted when used or at most 15 "

@@ -171,18 +171,22 @@ class Line:
     kind: str | None
 
 
-def described(*, session: Session, events: list[AuditEvent]) -> list[Line]:
+def described(*, session: Session, events: list[AuditEvent], staff: list[Any] | None = None) -> list[Line]:
     """Each event in words (`auditwords`), naming staff and the leads' people as they are now (a destroyed
-    lead is named by its id only). Two queries, whatever the number of events."""
+    lead is named by its id only). Two queries, whatever the number of events; one when the caller has every
+    member of staff already (`staff`, each with .id and .email)."""
     lead_ids = {int(e.record_id) for e in events if e.record_type == "lead" and (e.record_id or "").isdigit()}
     leads = session.exec(select(Lead).where(col(Lead.id).in_(lead_ids))) if lead_ids else []
     names = {lead.id: lead.display_name for lead in leads}
-    staff = {user.id: staff_label(user.email) for user in session.exec(select(User))}
+    found = staff if staff is not None else session.exec(select(User))
+    names_of_staff = {user.id: staff_label(user.email) for user in found}
     lines = []
     for event in events:
         details = json.loads(event.details) if event.details else {}
-        what = _named(event, names, staff)
-        text = auditwords.sentence(event.action, who=_who(event.actor), what=what, details=details, staff=staff)
+        what = _named(event, names, names_of_staff)
+        text = auditwords.sentence(
+            event.action, who=_who(event.actor), what=what, details=details, staff=names_of_staff
+        )
         lines.append(Line(event, text, auditwords.kind_of(event.action)))
     return lines
 

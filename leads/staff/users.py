@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from leads.config import PASSWORD_HASH
-from leads.models import ROLES, SignInPolicy, TotpSecret, User
+from leads.models import ROLES, SignInPolicy, TotpSecret, User, ViewerVersion
 from leads.rules import passwords
 from leads.staff import audit, totp
 
@@ -150,12 +150,15 @@ class SignedIn(NamedTuple):
     user: User
     totp_required: bool  # admins require a second factor of everyone who signs in with a password
     totp_enrolled: bool  # the user has a confirmed second factor
+    # The stamp the database moves on every write to the staff, marketing lists and saved views (migration 0030),
+    # read in the same statement: what `leads.workspace.viewer` keeps the menus under. None: do not keep them.
+    viewer_version: int | None = None
 
 
 def load_for_session(*, session: Session, token: str) -> SignedIn | None:
     """The active user a session's token (`User.get_id`, "id:version") names, if that version is still current,
-    with the sign-in policy and their second factor: one statement, every request, never cached (a deactivation,
-    a role change or a new policy must hold at the very next request in every worker)."""
+    with the sign-in policy, their second factor and the viewer version: one statement, every request, never
+    cached (a deactivation, a role change or a new policy must hold at the very next request in every worker)."""
     user_id, _, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or int(user_id) >= 2**31:
         return None  # a session from before versions, or a forged one
@@ -170,26 +173,28 @@ def signed_in(*, session: Session, user: User) -> SignedIn:
     found = _signed_in(session=session, user_id=user.id) if user.id is not None else None
     if found is None:  # not (or no longer) in the table
         return SignedIn(user, totp.is_required(session=session), totp.is_enrolled(session=session, user=user))
-    return SignedIn(user, found.totp_required, found.totp_enrolled)
+    return SignedIn(user, found.totp_required, found.totp_enrolled, found.viewer_version)
 
 
 def _signed_in(*, session: Session, user_id: int) -> SignedIn | None:
-    """The user, the second-factor policy (one row by its primary key, outer-joined: most databases have none)
-    and the user's confirmed second factor, in one statement; `populate_existing`: the row as committed, even
-    if this database session had already loaded the user."""
+    """The user, the second-factor policy (one row by its primary key, outer-joined: most databases have none),
+    the user's confirmed second factor and the viewer version (its one row, outer-joined: a missing row reads as
+    None), in one statement; `populate_existing`: the row as committed, even if this database session had
+    already loaded the user."""
     query = (
-        select(User, col(SignInPolicy.value), col(TotpSecret.confirmed_at))
+        select(User, col(SignInPolicy.value), col(TotpSecret.confirmed_at), col(ViewerVersion.stamp))
         .select_from(User)
         .outerjoin(SignInPolicy, col(SignInPolicy.name) == totp.REQUIRED)
         .outerjoin(TotpSecret, col(TotpSecret.user_id) == User.id)
+        .outerjoin(ViewerVersion, col(ViewerVersion.id) == 1)
         .where(User.id == user_id)
         .execution_options(populate_existing=True)
     )
     row = session.exec(query).first()
     if row is None:
         return None
-    user, policy, confirmed_at = row
-    return SignedIn(user, totp.required_by(policy), confirmed_at is not None)
+    user, policy, confirmed_at, stamp = row
+    return SignedIn(user, totp.required_by(policy), confirmed_at is not None, stamp)
 
 
 def change_password(

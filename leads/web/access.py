@@ -12,9 +12,10 @@ from flask_login import current_user
 
 from leads import db
 from leads.rules import auditwords
-from leads.staff import audit, users
-from leads.web import htmx, inputs
+from leads.staff import audit
+from leads.web import htmx, inputs, sessions
 from leads.web.permissions import requires
+from leads.workspace import viewer
 
 bp = Blueprint("access", __name__)
 T = TypeVar("T")
@@ -50,12 +51,13 @@ def audit_trail() -> str:
     action and dates (UTC, inclusive)."""
     query = parse(request.args)
     page = audit.trail(session=db.session(), query=query, per_page=PER_PAGE)
+    staff = viewer.menus(session=db.session(), version=sessions.viewer_version(), staff=True).staff
     return render_template(
         "admin/audit.html",
         page=page,
-        lines=audit.described(session=db.session(), events=page.events),
+        lines=audit.described(session=db.session(), events=page.events, staff=staff),
         args={k: v for k, v in request.args.items() if k != "after" and v},
-        staff=users.list_users(session=db.session()),
+        staff=staff,
         record_types=sorted({*audit.VIEWABLE, "user"}),
         record_pages=RECORD_PAGES,
         kinds={key: label for key, (label, _) in auditwords.KINDS.items()},

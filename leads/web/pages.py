@@ -11,7 +11,7 @@ from flask_login import current_user
 from leads import db
 from leads.rules import lifecycle, schedule, uktime
 from leads.rules.vocabulary import staff_label
-from leads.web import access, htmx, refusals, templating
+from leads.web import access, htmx, refusals, sessions, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import consent_shown
 from leads.web.permissions import can, requires
@@ -44,6 +44,7 @@ def leads_list() -> str:
         session=db.session(),
         query=query,
         user=current_user,
+        version=sessions.viewer_version(),
         now=now,
         per_page=_per_page(),
         options_ttl=current_app.config["FILTER_OPTIONS_TTL"],
@@ -101,7 +102,13 @@ def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
     lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
     access.viewed("lead", lead.id)
-    page = leadpage.data(session=db.session(), lead=lead, now=db.now(), with_marketing=can("marketing.act"))
+    page = leadpage.data(
+        session=db.session(),
+        lead=lead,
+        now=db.now(),
+        with_marketing=can("marketing.act"),
+        version=sessions.viewer_version(),
+    )
     forms = {"note_form": refusals.shown(NoteForm), "consent_form": consent_shown()}
     return htmx.render("leads/detail.html", "leads/detail.html", **page, **forms)
 
@@ -112,7 +119,12 @@ def installations_list() -> str:
     """Filter, search, sort and page through installations; htmx swaps just the table."""
     query, now = installlist.parse(request.args), db.now()
     page = listpages.installations_page(
-        session=db.session(), query=query, user=current_user, now=now, per_page=_per_page()
+        session=db.session(),
+        query=query,
+        user=current_user,
+        version=sessions.viewer_version(),
+        now=now,
+        per_page=_per_page(),
     )
     return htmx.render(
         "installations/list.html",

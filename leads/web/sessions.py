@@ -80,6 +80,12 @@ def signed_in() -> users.SignedIn:
     return found
 
 
+def viewer_version() -> int | None:
+    """The viewer version this request's user was read with (`users.SignedIn`): what the menus every page shows
+    are kept under (`leads.workspace.viewer`)."""
+    return signed_in().viewer_version
+
+
 def forget_signed_in() -> None:
     """Call after changing the sign-in policy or a second factor: later reads in this request ask again."""
     g.pop(_SIGNED_IN, None)

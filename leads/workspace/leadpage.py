@@ -15,14 +15,16 @@ from leads.consent import mailings, marketing, records
 from leads.grants import grants
 from leads.models import Lead, Person
 from leads.retention import holds
-from leads.staff import users
-from leads.workspace import nurture, timeline
+from leads.workspace import nurture, timeline, viewer
 
 
-def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -> dict[str, object]:
+def data(
+    *, session: Session, lead: Lead, now: datetime, with_marketing: bool, version: int | None
+) -> dict[str, object]:
     """Everything the lead page shows of `lead`, keyed by the names its template reads.
 
-    `with_marketing` is whether the viewer sees the marketing panel (only then is it looked up).
+    `with_marketing` is whether the viewer sees the marketing panel (only then is it looked up); `version` is the
+    viewer version the session read (the staff and the lists come from `viewer.menus`, kept under it).
 
     The lead's person is loaded first and returned as `lead_person`: the session's identity map holds its objects
     weakly, so keeping it referenced while the page renders makes every later `lead.person` (the consent panel,
@@ -30,7 +32,7 @@ def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -
     """
     person = session.get(Person, lead.person_id) if lead.person_id else None
     linked = nurture.linked_installations(session=session, lead_id=lead.id)
-    staff = users.list_users(session=session)
+    staff, lists, _ = viewer.menus(session=session, version=version, staff=True, lists=with_marketing)
     return {
         "lead": lead,
         "linked": linked,
@@ -43,8 +45,14 @@ def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -
         "app_emails": mailings.sent_to(session=session, lead_ids=[lead.id]),
         "lead_person": person,
         "undeliverable_at": person.undeliverable_at if person else None,
-        "lead_marketing": marketing.lead_marketing(session=session, lead=lead, now=now) if with_marketing else None,
+        "lead_marketing": marketing.lead_marketing(session=session, lead=lead, now=now, lists=lists)
+        if with_marketing
+        else None,
     }
+
+
+def _marketing(session: Session, lead: Lead, now: datetime, lists: list[viewer.ListChoice]) -> object:
+    return marketing.lead_marketing(session=session, lead=lead, now=now, lists=lists)
 
 
 def hold(*, session: Session, record_type: str, record_id: int) -> dict[str, object]:

@@ -46,7 +46,7 @@ class Entry:
     who: str = ""
 
 
-def for_lead(*, session: Session, lead: Lead, staff: list[User] | None = None) -> list[Entry]:
+def for_lead(*, session: Session, lead: Lead, staff: list[Any] | None = None) -> list[Entry]:
     """The lead's timeline, newest first (at most LIMIT entries). `staff`, every user when the caller has them
     already (the lead page), names the owners without reading them again."""
     names = _staff_names(session, staff)
@@ -100,7 +100,7 @@ def _sources(lead_id: int) -> Any:
 _LINKS = 6  # the rights request links: all of them, in the order stored, as before
 
 
-def _staff_names(session: Session, staff: list[User] | None) -> dict[str, str]:
+def _staff_names(session: Session, staff: list[Any] | None) -> dict[str, str]:
     found = staff if staff is not None else session.exec(select(User))
     return {str(u.id): staff_label(u.email) for u in found}
 

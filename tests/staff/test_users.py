@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from leads.config import TEST_PASSWORD_HASH
@@ -85,7 +86,13 @@ def test_a_session_token_loads_the_user_with_the_second_factor_policy_and_their_
     assert users.load_for_session(session=session, token=admin.get_id()).totp_enrolled is False  # theirs alone
     totp.set_required(session=session, required=False, now=PINNED_NOW, actor=admin)
     assert loaded() == (False, True)
-    assert users.signed_in(session=session, user=user) == (user, False, True)
+    assert users.signed_in(session=session, user=user)[:3] == (user, False, True)
+    # The viewer version rides on the same statement: the stamp the database holds, moved by a write to the staff.
+    stamp = lambda: session.execute(text("SELECT stamp FROM viewerversion")).scalar()  # noqa: E731
+    assert users.signed_in(session=session, user=user).viewer_version == stamp() is not None
+    before = stamp()
+    users.update_user(session=session, user=user, role="sales", active=False, now=PINNED_NOW, actor=admin)
+    assert users.signed_in(session=session, user=user).viewer_version == stamp() != before
 
 
 @pytest.mark.parametrize("token", ["{id}:{stale}", "{id}", "x:0", "{id}:x", f"{2**31}:0", "999999:0"])

@@ -44,6 +44,7 @@ def test_the_leads_list_shows_consent_and_lets_sales_tick_leads(client, auth, se
 def test_the_leads_page_does_not_query_per_lead(app, client, auth, session):
     auth.login("sales")
     make_list(session)
+    client.get("/leads")  # the menus, read after the new list, are kept from here on (`leads.workspace.viewer`)
     counts = []
     for batch in (range(1, 4), range(4, 21)):
         for n in batch:

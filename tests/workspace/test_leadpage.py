@@ -12,13 +12,16 @@ def test_the_lead_page_gets_its_consent_and_marketing_from_the_view_not_the_temp
     lead = make_lead(session, 1)
     give(session, lead)
     make_list(session)
-    shown = leadpage.data(session=session, lead=lead, now=PINNED_NOW, with_marketing=True)
+    shown = leadpage.data(session=session, lead=lead, now=PINNED_NOW, with_marketing=True, version=None)
     assert shown["lead"] is lead and shown["linked"] == [] and shown["active_hold"] is None
     assert shown["consent_panel"].states["marketing"].state == "granted"
     marketing = shown["lead_marketing"]
     assert marketing.decision.allowed and [found.name for found in marketing.all_lists] == ["Launch"]
     # Staff who may not act on marketing never see the panel, so it is not looked up for them.
-    assert leadpage.data(session=session, lead=lead, now=PINNED_NOW, with_marketing=False)["lead_marketing"] is None
+    assert (
+        leadpage.data(session=session, lead=lead, now=PINNED_NOW, with_marketing=False, version=None)["lead_marketing"]
+        is None
+    )
 
 
 def test_a_records_hold_is_the_active_one_and_its_history(session, make_user):
