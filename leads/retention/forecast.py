@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, false
 from sqlmodel import Session, col, func, select
 
 from leads.grants.lapse import lapse_due
 from leads.models import Installation, InstallEvent, Lead, QuarantinedEntity, RightsRequest, SupportGrant
-from leads.retention import due
+from leads.retention import due, holds
 from leads.retention.due import Due
 from leads.rules import rights, schedule
 
@@ -143,20 +143,19 @@ LABELS: dict[str, tuple[tuple[Any, ...], Callable[[Any], tuple[str, str]]]] = {
 
 
 def _named(session: Session, kind: due.Kind, until: datetime, *where: Any, limit: int | None = None) -> list[Named]:
-    """`kind`'s records due by `until` (and matching `where`), soonest first, named, each marked if on hold."""
+    """`kind`'s records due by `until` (and matching `where`), soonest first, named, each marked if on hold: the
+    hold read with the rows (a correlated EXISTS on ix_legalhold_record), never cached."""
     columns, label = LABELS[kind.record_type]
-    query = select(kind.model.id.label("record_id"), kind.start.label("start"), *columns).where(
-        *kind.candidates(until), *where
-    )
+    on_hold = holds.is_held(kind.hold_type, kind.model.id) if kind.hold_type else false()
+    query = select(
+        kind.model.id.label("record_id"), kind.start.label("start"), *columns, on_hold.label("on_hold")
+    ).where(*kind.candidates(until), *where)
     if kind.record_type == "support_grant":
         query = query.join(Installation, col(Installation.id) == col(SupportGrant.installation_id))
     found = session.exec(query.order_by(kind.start, kind.model.id).limit(limit)).all()
     rows = [row for row in found if schedule.is_due(schedule.deadline(kind.rule, row.start), until)]
-    held = due.held_ids(session=session, kind=kind, ids=[row.record_id for row in rows])
     return [
-        Named(
-            kind.record_type, row.record_id, schedule.deadline(kind.rule, row.start), row.record_id in held, *label(row)
-        )  # type: ignore[arg-type]
+        Named(kind.record_type, row.record_id, schedule.deadline(kind.rule, row.start), bool(row.on_hold), *label(row))  # type: ignore[arg-type]
         for row in rows
     ]
 

@@ -15,7 +15,7 @@ from leads.web import access, htmx, refusals, sessions, templating
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import consent_shown
 from leads.web.permissions import can, requires
-from leads.workspace import installlist, installpage, jobstatus, leadlist, leadpage, listpages, queries
+from leads.workspace import installlist, installpage, jobstatus, leadlist, leadpage, listpages
 from leads.workspace.dashboard import page as dashboard_page
 
 bp = Blueprint("pages", __name__)
@@ -100,7 +100,7 @@ def _per_page() -> int:
 @requires("leads.view")
 def lead_detail(lead_id: int) -> str:
     """One lead's contact card and source details."""
-    lead = queries.get_lead(session=db.session(), lead_id=lead_id) or abort(404)
+    lead, holds = leadpage.load(session=db.session(), lead_id=lead_id) or abort(404)
     access.viewed("lead", lead.id)
     page = leadpage.data(
         session=db.session(),
@@ -108,6 +108,7 @@ def lead_detail(lead_id: int) -> str:
         now=db.now(),
         with_marketing=can("marketing.act"),
         version=sessions.viewer_version(),
+        holds=holds,
     )
     forms = {"note_form": refusals.shown(NoteForm), "consent_form": consent_shown()}
     return htmx.render("leads/detail.html", "leads/detail.html", **page, **forms)

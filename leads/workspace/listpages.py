@@ -20,12 +20,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from leads.consent import records
-from leads.models import Lead, LegalHold, User
+from leads.models import Installation, Lead, User
 from leads.retention import holds
-from leads.workspace import installlist, leadlist, queries, viewer
+from leads.workspace import installlist, leadlist, viewer
 from leads.workspace.viewer import ListChoice, StaffChoice, ViewChoice
 
 
@@ -94,7 +94,7 @@ class InstallationsPage:
     """One page of the installations list and everything shown around it."""
 
     listing: Any  # pager.Window of installations
-    held: dict[int, LegalHold]  # installation id -> its active hold
+    held: frozenset[int]  # the ids of the page's installations on an active hold
     reasons: dict[int, str]  # installation id -> why its deployment failed
     plans: list[str]
     saved_views: list[ViewChoice]
@@ -108,9 +108,33 @@ def installations_page(
     asks for, and what surrounds it."""
     listing = installlist.list_installations(session=session, query=query, now=now, per_page=per_page)
     shown: list[Any] = listing.items
-    held = holds.active_holds(session=session, record_type="installation", record_ids=[i.id for i in shown])
+    held, leads = installations_around(session, [i.id for i in shown])
     reasons = installlist.reasons(session=session, installations=shown)
     plans = installlist.plan_names(session=session)
     saved_views = viewer.menus(session=session, version=version, views=(user.id or 0, "installations")).views
-    leads = queries.leads_by_id(session=session, lead_ids=[i.lead_id for i in shown if i.lead_id])
     return InstallationsPage(listing, held, reasons, plans, saved_views, leads)
+
+
+def installations_around(session: Session, ids: list[int]) -> tuple[frozenset[int], dict[int, Lead]]:
+    """The page's installations on an active hold, and the leads they are linked to (by id): one statement, the
+    linked leads' read with each row's hold beside it (never cached: a hold placed holds at once)."""
+    if not ids:
+        return frozenset(), {}
+    held, leads = set(), {}
+    for installation_id, on_hold, lead in session.execute(_installations_around_statement(), {"ids": ids}):
+        if on_hold:
+            held.add(installation_id)
+        if lead is not None:
+            leads[lead.id] = lead
+    return frozenset(held), leads
+
+
+@cache
+def _installations_around_statement() -> Any:
+    """Built once, sent with the page's ids."""
+    return (
+        select(col(Installation.id), holds.is_held("installation", col(Installation.id)), Lead)
+        .select_from(Installation)
+        .outerjoin(Lead, col(Lead.id) == col(Installation.lead_id))
+        .where(col(Installation.id).in_(bindparam("ids", expanding=True)))
+    )

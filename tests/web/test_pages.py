@@ -331,8 +331,9 @@ def test_the_installations_tables_subscription_span_is_the_partials_markup(app, 
 # bare SQL + the floor", statements counted). Each source of the page is one statement whatever its size, so more
 # history is not more statements; a new statement on this page must change this number on purpose.
 # 18 until the user and the sign-in policy were read in one statement; 17 until the staff and the marketing lists
-# came from the viewer cache (`leads.workspace.viewer`: one statement for both on the first page after a write).
-LEAD_PAGE_STATEMENTS = 15
+# came from the viewer cache (`leads.workspace.viewer`: one statement for both on the first page after a write);
+# 15 until the lead's holds were read with the lead (`leadpage.load`).
+LEAD_PAGE_STATEMENTS = 14
 
 
 def _lead_page_statements(app, client, lead_id: int) -> int:
@@ -345,6 +346,26 @@ def _lead_page_statements(app, client, lead_id: int) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return len(seen)
+
+
+def test_the_lead_page_shows_its_holds_read_with_the_lead_never_cached(app, client, auth, session):
+    """The holds come with the lead's own read: the active one and the history, newest first; one placed or lifted
+    elsewhere shows at the next request."""
+    from leads.retention import holds
+
+    lead = add_lead(session, 1)
+    me = auth.login("admin")
+    assert "On legal hold" not in client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    first = holds.place(
+        session=session, record_type="lead", record_id=lead.id, reason="claim one", actor=me, now=PINNED_NOW
+    )
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert "On legal hold" in page and "claim one" in page and "Hold history (1)" in page
+    holds.lift(session=session, hold_id=first.id, reason="settled", actor=me, now=PINNED_NOW)
+    holds.place(session=session, record_type="lead", record_id=lead.id, reason="claim two", actor=me, now=PINNED_NOW)
+    page = client.get(f"/leads/{lead.id}").get_data(as_text=True)
+    assert "Hold history (2)" in page and page.index("claim two") < page.index("claim one")
+    assert client.get("/leads/999999").status_code == 404
 
 
 def _more_history(session, lead: Lead, n: int) -> None:
