@@ -152,7 +152,9 @@ def query(url: str, sql: str) -> list[tuple]:
 # main table (the first one after FROM, or the table an INSERT, UPDATE or DELETE writes):
 # - `user`: the session's user, and the staff every list names (the owner filter, authors, actors);
 # - `signinpolicy`: the sign-in policy the session is checked against (second factor required or not);
-# - `savedview`: the viewer's saved views of the page;
+# - `savedview` read for a member of staff (`user_id` in its WHERE): the viewer's saved views of the page; a
+#   read of every saved view (the portability bundle searching the names staff gave for its person) is the
+#   page's own (until issue #33's fourth pass the rule counted every read of the table, that one included);
 # - `viewerversion`: the stamp the menus above are cached under (read alone it would be the viewer's too);
 # - `marketinglist` read with no WHERE: the menu of every list (the bulk "add to list" form); a lead's own
 #   lists (a WHERE on its id) are the page's;
@@ -160,7 +162,7 @@ def query(url: str, sql: str) -> list[tuple]:
 #   the issue counts with the viewer's reads; a read of every active hold (the dashboard's and /retention's
 #   counts) is the page's own.
 # Every other statement is the page's own (its rows, its count, what it shows of each row).
-VIEWER_TABLES = ("user", "signinpolicy", "savedview", "viewerversion")
+VIEWER_TABLES = ("user", "signinpolicy", "viewerversion")
 _MAIN_TABLE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)|\bFROM\s+"?(\w+)', re.I | re.S)
 
 
@@ -176,6 +178,8 @@ def about_viewer(statement: str) -> bool:
     if table in VIEWER_TABLES:
         return True
     where = " ".join(statement.upper().split()).partition(" WHERE ")[2]
+    if table == "savedview":
+        return "SAVEDVIEW.USER_ID" in where
     if table == "marketinglist":
         return not where
     if table == "legalhold":

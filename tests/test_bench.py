@@ -222,6 +222,9 @@ def test_statements_about_the_viewer_are_told_from_the_page_own_by_their_table()
         'SELECT "user".id FROM "user" ORDER BY "user".email',  # PostgreSQL quotes the table
         "SELECT signinpolicy.name FROM signinpolicy WHERE signinpolicy.name = ?",
         "SELECT savedview.id FROM savedview WHERE savedview.user_id = ? AND savedview.page = ?",
+        "SELECT user.id, viewerversion.stamp FROM user LEFT OUTER JOIN viewerversion ON viewerversion.id = ?",
+        "SELECT viewerversion.stamp FROM viewerversion",
+        "SELECT 2, anon_1.id FROM (SELECT savedview.id AS id FROM savedview WHERE savedview.user_id = ?) AS anon_1",
         "SELECT marketinglist.id, count(marketinglistmember.id) AS count_1 FROM marketinglist LEFT OUTER JOIN "
         "marketinglistmember ON marketinglist.id = marketinglistmember.list_id GROUP BY marketinglist.id",
         "SELECT legalhold.id FROM legalhold\nWHERE legalhold.record_type = ? AND legalhold.record_id IN (?, ?)",
@@ -234,6 +237,10 @@ def test_statements_about_the_viewer_are_told_from_the_page_own_by_their_table()
         "marketinglistmember.list_id\nWHERE marketinglistmember.lead_id = ?",  # a lead's own lists
         "SELECT legalhold.record_id FROM legalhold WHERE legalhold.record_type = ? AND legalhold.lifted_at IS NULL",
         "INSERT INTO auditevent (at, actor_user_id) VALUES (?, ?)",
+        "SELECT savedview.id, savedview.name FROM savedview ORDER BY savedview.id",  # the bundle's search of names
+        "SELECT installation.id, EXISTS (SELECT legalhold.id FROM legalhold WHERE legalhold.record_type = ? AND "
+        "legalhold.record_id = installation.id) AS anon_1, lead.id FROM installation LEFT OUTER JOIN lead ON "
+        "lead.id = installation.lead_id WHERE installation.id IN (?, ?)",  # the rows' holds, read with the rows
         "SELECT (SELECT count(*) FROM lead WHERE lead.received_at <= ?) AS anon_1",
     )
     assert [s for s in viewer if not about_viewer(s)] == []
