@@ -250,3 +250,61 @@ def test_each_database_keeps_its_own_entries(app, session, make_user, tmp_path):
             assert len(sent(elsewhere, lambda: viewer.menus(session=elsewhere, version=version, staff=True))) == 1
     finally:
         other.dispose()
+
+
+# --- the migration --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request, tmp_path):
+    """An empty database of its own (not migrated), dropped after the test."""
+    import os
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from leads import db
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    name = f"radnac_mig_{uuid.uuid4().hex[:12]}"
+    admin = db.make_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(db.normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_viewer_version_migration_upgrades_seeds_at_random_and_downgrades(fresh_url, sqlite_template):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from leads import db
+    from leads.cli import alembic_config
+
+    command.upgrade(alembic_config(fresh_url), "head")
+    engine = db.make_engine(fresh_url)
+    try:
+        with Session(engine) as session:
+            seeded = stamp(session)
+            assert set(triggers(session)) == set(viewer.COVERED)
+        other = db.make_engine(f"sqlite:///{sqlite_template}")
+        with Session(other) as template:
+            assert seeded != stamp(template)  # another database made the same way starts elsewhere
+        other.dispose()
+        command.downgrade(alembic_config(fresh_url), "0029_installation_key_order")
+        with Session(engine) as session:
+            assert "viewerversion" not in inspect(session.connection()).get_table_names()
+            assert triggers(session) == {}
+            _user(session)  # the tables write as before, with no stamp to move
+        command.upgrade(alembic_config(fresh_url), "head")
+        with Session(engine) as session:
+            assert stamp(session) is not None and set(triggers(session)) == set(viewer.COVERED)
+    finally:
+        engine.dispose()
