@@ -29,8 +29,8 @@ down_revision: str | None = "0029_installation_key_order"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen here (migrations never import app code); `leads.staff.viewer.COVERED` declares the same, and
-# tests/staff/test_viewer.py checks that the database's triggers are exactly these.
+# Frozen here (migrations never import app code); `leads.workspace.viewer.COVERED` declares the same, and
+# tests/workspace/test_viewer.py checks that the database's triggers are exactly these.
 # table -> the columns whose update moves the stamp (None: any write)
 COVERED: dict[str, tuple[str, ...] | None] = {
     "user": ("id", "email", "active"),  # what the staff menus show: a login's session version does not count
