@@ -273,10 +273,19 @@ class LeadMarketing:
     all_lists: list[MarketingList]
 
 
-def lead_marketing(*, session: Session, lead: Lead, now: datetime, emails_shown: int = 10) -> LeadMarketing:
-    """The lists a lead is on, the marketing emails recorded for them, and whether marketing is allowed now."""
-    decision = preview(session=session, leads=[lead], action_code=ADD, now=now)[lead.id]  # type: ignore[index]
-    on_lists = select(MarketingList).join(MarketingListMember).where(MarketingListMember.lead_id == lead.id)
+def lead_marketing(
+    *, session: Session, lead: Lead, now: datetime, emails_shown: int = 10, decision: consent.Decision | None = None
+) -> LeadMarketing:
+    """The lists a lead is on, the marketing emails recorded for them, and whether marketing is allowed now.
+    `decision`: the gate's preview of adding the lead to a list, when the caller has it (`records.lead_consent`
+    on the lead page), else read here. Every list is read once, each with whether the lead is on it."""
+    if decision is None:
+        decision = preview(session=session, leads=[lead], action_code=ADD, now=now)[lead.id]  # type: ignore[index]
+    on_it = (
+        select(MarketingListMember.id)
+        .where(MarketingListMember.list_id == MarketingList.id, MarketingListMember.lead_id == lead.id)
+        .exists()
+    )
     emails = (
         select(MarketingEmail, MarketingList.name)
         .join(MarketingList, isouter=True)
@@ -284,9 +293,10 @@ def lead_marketing(*, session: Session, lead: Lead, now: datetime, emails_shown:
         .order_by(col(MarketingEmail.sent_at).desc(), col(MarketingEmail.id).desc())
         .limit(emails_shown)
     )
+    every = list(session.exec(select(MarketingList, on_it).order_by(col(MarketingList.name))))
     return LeadMarketing(
         decision,
-        list(session.exec(on_lists.order_by(col(MarketingList.name)))),
+        [found for found, on in every if on],
         [(email, name) for email, name in session.exec(emails)],
-        list(session.exec(select(MarketingList).order_by(col(MarketingList.name)))),
+        [found for found, _ in every],
     )

@@ -26,9 +26,13 @@ def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -
 
     The lead's person is loaded first and returned as `lead_person`: the session's identity map holds its objects
     weakly, so keeping it referenced while the page renders makes every later `lead.person` (the consent panel,
-    marketing, the person card) no statement; the staff are read once, for the page and the timeline.
+    marketing, the person card) no statement; the staff are read once, for the page and the timeline; the person's
+    consent history once, for the consent panel and the marketing panel's preview.
     """
     person = session.get(Person, lead.person_id) if lead.person_id else None
+    consent_panel, decision = records.lead_consent(
+        session=session, lead=lead, person=person, now=now, action_code=marketing.ADD
+    )
     linked = nurture.linked_installations(session=session, lead_id=lead.id)
     staff = users.list_users(session=session)
     return {
@@ -39,11 +43,13 @@ def data(*, session: Session, lead: Lead, now: datetime, with_marketing: bool) -
         "staff": staff,
         "timeline": timeline.for_lead(session=session, lead=lead, staff=staff),
         **hold(session=session, record_type="lead", record_id=lead.id),
-        "consent_panel": records.panel(session=session, lead_id=lead.id, now=now),
+        "consent_panel": consent_panel,
         "app_emails": mailings.sent_to(session=session, lead_ids=[lead.id]),
         "lead_person": person,
         "undeliverable_at": person.undeliverable_at if person else None,
-        "lead_marketing": marketing.lead_marketing(session=session, lead=lead, now=now) if with_marketing else None,
+        "lead_marketing": (
+            marketing.lead_marketing(session=session, lead=lead, now=now, decision=decision) if with_marketing else None
+        ),
     }
 
 
