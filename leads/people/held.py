@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, false, or_, select
 from sqlmodel import Session, SQLModel
 
 from leads.models import Person, QuarantinedEntity
@@ -54,13 +54,16 @@ def _rows(session: Session, name: str, finds: Iterable[datamap.Find], person: Pe
             python_side.append(find.column)
         elif condition is not None:
             conditions.append(condition)
-    if conditions:
+    typed = [table.c[column].is_not(None) for column in python_side] if person.email_key else []
+    if typed:  # addresses stored as typed (requests): every row with one, matched here normalised as the person's is
+        # One statement for both ways, each row saying whether the conditions found it (`_found`).
+        found_by_sql = (or_(*conditions) if conditions else false()).label("_found")
+        for row in session.execute(select(table, found_by_sql).where(or_(*conditions, *typed))).mappings():
+            if row["_found"] or any(normalise_email(row[column]) == person.email_key for column in python_side):
+                rows[row["id"]] = {column.name: row[column.name] for column in table.c}
+    elif conditions:
         for row in session.execute(select(table).where(or_(*conditions))).mappings():
             rows[row["id"]] = dict(row)
-    for column in python_side:  # addresses stored as typed (requests): normalised here, as the person's is
-        for row in session.execute(select(table).where(table.c[column].is_not(None))).mappings():
-            if person.email_key and normalise_email(row[column]) == person.email_key:
-                rows[row["id"]] = dict(row)
     return [rows[key] for key in sorted(rows)]
 
 

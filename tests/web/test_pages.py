@@ -366,3 +366,37 @@ def test_the_lead_page_sends_the_same_few_statements_however_rich_the_history(ap
     for n in range(2, 6):
         _more_history(session, lead, n)
     assert _lead_page_statements(app, client, lead.id) == first == LEAD_PAGE_STATEMENTS
+
+
+# The person page's statements (issue #33, fourth pass), counted as the lead page's are: one a table of the data map
+# the person has rows in (`people.held`), the page's own reads, the user and the audit of the view. 29 until the
+# consent panel and the marketing preview were made from the consent records `held` read (each read them again,
+# the preview the person too) and the rights requests were read in one statement, not two.
+PERSON_PAGE_STATEMENTS = 25
+
+
+def test_the_person_page_reads_their_consent_once_and_shows_it_with_each_leads_marketing(
+    app, client, auth, session, make_user
+):
+    from tests.factories import ada_everywhere
+
+    ada_everywhere(session, make_user)
+    lead = session.exec(select(Lead).order_by(Lead.id)).first()
+    records.record(
+        session=session, lead=lead, actor="system:test", now=PINNED_NOW,
+        given=records.ConsentInput("marketing", False, "email_reply", "Stop, please", "v1"),
+    )  # fmt: skip
+    auth.login("admin")
+    client.get(f"/people/{lead.person_id}")  # the first page after login also reads once
+    seen: list[str] = []
+    engine = app.extensions["radnac.engine"]
+    count = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = client.get(f"/people/{lead.person_id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) == PERSON_PAGE_STATEMENTS
+    assert sum("FROM consentrecord" in s for s in seen) == 1 and sum("FROM rightsrequest" in s for s in seen) == 1
+    # The panel and the preview agree with the history: the withdrawal, newest, is shown and refuses marketing.
+    assert "Stop, please" in page and page.count('class="refused"') == 2 and 'class="allowed"' not in page
