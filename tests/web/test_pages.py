@@ -204,6 +204,65 @@ def test_countdown_span_in_python_writes_the_macros_markup(app, kind, start, on_
     assert str(templating.countdown_span(cd, waiting)) == macro
 
 
+# The installations table's row as its template wrote it before `templating.installation_row` (issue #33, fourth
+# pass): the reference the Python row must equal, byte for byte, escaping included. Its two spans were already made
+# in Python (`long_id_span`, `countdown_span`), each held equal to its partial by the tests above.
+_INSTALLATION_ROW = """
+      <tr>
+        <td class="name"><a href="{{ href }}">{{ inst.application_name }}</a>
+          <div class="sub">{{ inst.resource_group }}</div></td>
+        <td><span class="state state-{{ inst.state }}">{{ plain_state(inst.state) }}</span>
+          {% if inst.id in reasons %}<div class="reason">{{ reasons[inst.id] }}</div>{% endif %}</td>
+        <td>{{ inst.plan_name or "—" }} <span class="sub">{{ inst.plan_version or "" }}</span></td>
+        <td>
+{{ subscription }}</td>
+        <td>{% if lead %}<a href="{{ lead_href }}">{{ lead.display_name }}</a><div class="sub">{{ lead.company or "" }}</div>{% else %}<span class="sub">Not linked</span>{% endif %}</td>
+        <td><time datetime="{{ inst.last_event_at.isoformat() }}" title="{{ uk_time(inst.last_event_at) }}">{{ uk_time(inst.last_event_at, with_time=False) }}<span class="sub clock">{{ uk_time(inst.last_event_at)[12:] }}</span></time></td>
+        <td>
+{{ countdown_html }}</td>
+      </tr>
+      """  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("odd", "state", "reason", "linked", "uninstalled"),
+    [
+        ("", "installed", None, True, None),  # installed, linked, no failure
+        ("<b>&\"'", "failed", 'Quota <exceeded> & "more"', True, None),  # every text escaped, a failure shown
+        ("x", "uninstalled", None, False, PINNED_NOW - timedelta(days=3)),  # not linked, counting down
+        ("", "needs_<help>", "", False, None),  # an unknown state as stored, an empty reason
+    ],
+)
+def test_the_installations_tables_row_in_python_is_the_templates_markup(app, odd, state, reason, linked, uninstalled):
+    """The installations table writes each row from Python (`templating.installation_row`, called by
+    `_installation_rows`): byte for byte the row its template wrote, whatever the values hold."""
+    from leads.rules import lifecycle, schedule
+    from leads.web import templating
+
+    inst = Installation(
+        id=7, application_id="a", subscription_id=f"sub{odd}", resource_group=f"rg{odd}", application_name=f"App{odd}",
+        state=state, plan_name=f"plan{odd}" if odd else None, plan_version=None, last_event_at=PINNED_NOW,
+        uninstalled_at=uninstalled, lead_id=3 if linked else None,
+    )  # fmt: skip
+    lead = Lead(id=3, first_name=f"Ada{odd}", last_name=None, company=None if odd else "Contoso") if linked else None
+    cd = schedule.countdown("install_notification", uninstalled, now=PINNED_NOW, on_hold=False)
+    reasons = {} if reason is None else {7: reason}
+    with app.test_request_context("/installations"):
+        written = app.jinja_env.from_string(_INSTALLATION_ROW).render(
+            inst=inst,
+            href=f"/installations/7{odd}",
+            reasons=reasons,
+            lead=lead,
+            lead_href=f"/leads/3{odd}",
+            subscription=templating.long_id_span(inst.subscription_id),
+            countdown_html=templating.countdown_span(cd, lifecycle.waiting_words(state)),
+        )
+    made = templating.installation_row(
+        inst, href=f"/installations/7{odd}", reason=reasons.get(7), lead=lead, lead_href=f"/leads/3{odd}", countdown=cd
+    )
+    assert str(made) == written
+
+
 def test_an_email_address_breaks_before_at_and_dots_and_is_escaped():
     from leads.web.templating import email_parts
 
