@@ -83,7 +83,7 @@ def profile(*, session: Session, person_id: int, now: datetime) -> Profile | Non
     person = subjects.get(session=session, person_id=person_id)
     if person is None:
         return None
-    found = held.held(session=session, person=person)
+    found = held.held(session=session, person=person, fresh=True)  # just read: their own row is not read again
     shown = {name: _rows(session, model, found.get(name, [])) for name, model in MODELS.items()}
     leads = shown["lead"]
     # The person's consent history is among what `held` read (their records, by id): the panel and the preview
@@ -98,5 +98,14 @@ def profile(*, session: Session, person_id: int, now: datetime) -> Profile | Non
         {name: len(rows) for name, rows in found.items()},
         panel,
         marketing,
-        mailings.sent_to(session=session, lead_ids=[lead.id for lead in leads]),
+        _app_emails(session, found, leads),
     )
+
+
+def _app_emails(session: Session, found: held.Rows, leads: list[Lead]) -> list[tuple[Any, str]]:
+    """The app's emails to the person's leads, with their mailings' subjects: none to read when `held` found no
+    message to any of them (the usual case), so no statement then."""
+    ids = {lead.id for lead in leads}
+    if not any(row["lead_id"] in ids for row in found.get("mailingmessage", [])):
+        return []
+    return mailings.sent_to(session=session, lead_ids=sorted(ids))  # type: ignore[arg-type]
