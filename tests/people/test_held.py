@@ -49,3 +49,21 @@ def test_rights_requests_are_found_by_the_address_as_typed_and_by_a_confirmed_le
     assert len(sent) == 1
     theirs = held.held(session=session, person=grace.person)["rightsrequest"]
     assert len(theirs) == 2 and not {row["id"] for row in theirs} & {typed.id, confirmed.id}
+
+
+def test_a_fresh_person_is_not_read_again_and_their_row_is_the_one_a_read_returns(session):
+    """`fresh=True` (a page that has just loaded the person) takes their own row from the person: the same row,
+    every column, as reading their table returns, and no statement for it."""
+    ada = _lead(session, 1, "ada@x.example")
+    person = ada.person
+    person.undeliverable_at = PINNED_NOW
+    session.commit()
+    read = {}
+    reads = statements(session, lambda: read.update(held.held(session=session, person=person)),
+                       containing="FROM person \nWHERE")  # fmt: skip
+    assert len(reads) == 1  # read when not fresh
+    found = {}
+    sent = statements(session, lambda: found.update(held.held(session=session, person=person, fresh=True)),
+                      containing="FROM person \nWHERE")  # fmt: skip
+    assert found == read and found["person"][0]["undeliverable_at"] == PINNED_NOW
+    assert sent == []
