@@ -51,7 +51,6 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "ingest/failures.py": ("tests/ingest/test_sync.py", "tests/ingest/test_clocks.py"),
     "jobs/runs.py": ("tests/jobs/test_locks.py", "tests/workspace/test_jobstatus.py", "tests/test_crashes.py"),
     "jobs/schedule.py": ("tests/workspace/test_jobstatus.py", "tests/cli/test_worker.py"),
-    "people/held.py": ("tests/rights/test_person_export.py", "tests/rights/test_person_erasure.py"),
     "retention/report.py": ("tests/retention/test_sweeper.py",),
     "retention/watch.py": ("tests/web/test_jobs.py", "tests/retention/test_sweeper.py"),
     "rights/history.py": ("tests/web/test_rights.py", "tests/rights/test_register.py"),

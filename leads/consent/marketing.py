@@ -274,12 +274,20 @@ class LeadMarketing:
 
 
 def lead_marketing(
-    *, session: Session, lead: Lead, now: datetime, emails_shown: int = 10, lists: list[Any] | None = None
+    *,
+    session: Session,
+    lead: Lead,
+    now: datetime,
+    emails_shown: int = 10,
+    lists: list[Any] | None = None,
+    decision: consent.Decision | None = None,
 ) -> LeadMarketing:
-    """The lists a lead is on, the marketing emails recorded for them, and whether marketing is allowed now;
-    every list to offer is `lists` (each with .id and .name, by name) when the caller has them, else read."""
-    decision = preview(session=session, leads=[lead], action_code=ADD, now=now)[lead.id]  # type: ignore[index]
-    on_lists = select(MarketingList).join(MarketingListMember).where(MarketingListMember.lead_id == lead.id)
+    """The lists a lead is on, the marketing emails recorded for them, and whether marketing is allowed now.
+    `lists`: every list to offer (each with .id and .name, by name) when the caller has them (the viewer cache),
+    else read here, each with whether the lead is on it. `decision`: the gate's preview of adding the lead to a
+    list, when the caller has it (`records.lead_consent` on the lead page), else read here."""
+    if decision is None:
+        decision = preview(session=session, leads=[lead], action_code=ADD, now=now)[lead.id]  # type: ignore[index]
     emails = (
         select(MarketingEmail, MarketingList.name)
         .join(MarketingList, isouter=True)
@@ -287,9 +295,20 @@ def lead_marketing(
         .order_by(col(MarketingEmail.sent_at).desc(), col(MarketingEmail.id).desc())
         .limit(emails_shown)
     )
+    if lists is None:  # every list once, each with whether the lead is on it
+        on_it = (
+            select(MarketingListMember.id)
+            .where(MarketingListMember.list_id == MarketingList.id, MarketingListMember.lead_id == lead.id)
+            .exists()
+        )
+        every = list(session.exec(select(MarketingList, on_it).order_by(col(MarketingList.name))))
+        on_lists, lists = [found for found, on in every if on], [found for found, _ in every]
+    else:
+        on_lead = select(MarketingList).join(MarketingListMember).where(MarketingListMember.lead_id == lead.id)
+        on_lists = list(session.exec(on_lead.order_by(col(MarketingList.name))))
     return LeadMarketing(
         decision,
-        list(session.exec(on_lists.order_by(col(MarketingList.name)))),
+        on_lists,
         [(email, name) for email, name in session.exec(emails)],
-        lists if lists is not None else list(session.exec(select(MarketingList).order_by(col(MarketingList.name)))),
+        lists,
     )

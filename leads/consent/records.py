@@ -188,6 +188,15 @@ def preview(*, session: Session, leads: Sequence[Lead], action_code: str, now: d
     return {lead_id: consent.check(action_code, subject, now=now) for lead_id, (subject, _) in found.items()}
 
 
+def decide(
+    *, lead: Lead, person: Person | None, history: Sequence[ConsentRecord], action_code: str, now: datetime
+) -> consent.Decision:
+    """What the gate would decide for `lead` at `now`, given its person and that person's consent history in the
+    order recorded (as `person_histories` reads it), for display only: `preview` for a page that has read both
+    already. No statement."""
+    return consent.check(action_code, _subject(lead, person, history), now=now)
+
+
 # --- recording consent ---------------------------------------------------------------------------------------
 
 
@@ -448,6 +457,39 @@ def panel(*, session: Session, lead_id: int, now: datetime) -> Panel:
 def person_panel(*, session: Session, person_id: int, now: datetime) -> Panel:
     """The consent panel of a person's page."""
     return _panel(person_histories(session=session, person_ids=[person_id])[person_id], now)
+
+
+def lead_consent(
+    *, session: Session, lead: Lead, person: Person | None, now: datetime, action_code: str
+) -> tuple[Panel, consent.Decision]:
+    """A lead's consent panel and what the gate would decide for `action_code` (`preview`), from one read of its
+    person's history: the lead page shows both, and reading them apart read the history twice and the person
+    again. `person`: the lead's person, already loaded by the caller (None for a lead without one)."""
+    history = person_histories(session=session, person_ids=[person.id])[person.id] if person and person.id else []  # type: ignore[index]
+    decision = decide(lead=lead, person=person, history=history, action_code=action_code, now=now)
+    return _panel(history, now), decision
+
+
+def person_consent(
+    *,
+    session: Session,
+    person: Person,
+    leads: Sequence[Lead],
+    now: datetime,
+    action_code: str,
+    history: list[ConsentRecord] | None = None,
+) -> tuple[Panel, dict[int, consent.Decision]]:
+    """A person's consent panel and, for each of `leads`, what the gate would decide for `action_code` (`preview`),
+    from one read of the person's history (`history`, when the caller has read it: every record of the person, in
+    the order recorded). A lead filed under someone else is previewed with its own person, as `preview` would."""
+    if history is None:
+        history = person_histories(session=session, person_ids=[person.id])[person.id]  # type: ignore[index]
+    theirs = [lead for lead in leads if lead.person_id == person.id]
+    decisions = preview(session=session, leads=[lead for lead in leads if lead.person_id != person.id],
+                        action_code=action_code, now=now) if len(theirs) < len(leads) else {}  # fmt: skip
+    for lead in theirs:
+        decisions[lead.id] = decide(lead=lead, person=person, history=history, action_code=action_code, now=now)  # type: ignore[index]
+    return _panel(history, now), {lead.id: decisions[lead.id] for lead in leads}  # type: ignore[index]
 
 
 def _panel(history: list[ConsentRecord], now: datetime) -> Panel:

@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, false, or_, select
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel
 
 from leads.models import Person, QuarantinedEntity
@@ -31,11 +32,20 @@ def _ready(find: datamap.Find, found: Rows) -> bool:
     return find.kind not in datamap.LINKED or find.table in found
 
 
-def held(*, session: Session, person: Person) -> Rows:
+def held(*, session: Session, person: Person, fresh: bool = False) -> Rows:
     """Every customer table's rows about `person` (all columns, as plain dicts), by table name, in the map's
-    order; tables with nothing for them are present and empty. Raises RuntimeError if the map cannot be walked."""
+    order; tables with nothing for them are present and empty. Raises RuntimeError if the map cannot be walked.
+
+    `fresh`: `person` was read in this transaction and not changed since (a page that has just loaded them), so
+    their own row is taken from it instead of being read again. A caller that may have deleted or changed the
+    person (the sweeper, which walks the map again after destroying) leaves it False."""
     waiting = {name: h for name, h in datamap.MAP.items() if h.subject == "customer"}
     found: Rows = {}
+    if fresh:
+        own = [name for name, h in waiting.items() if [f.kind for f in h.finds] == ["self"]]
+        for name in own:
+            waiting.pop(name)
+            found[name] = [_own_row(person)]
     while waiting:
         ready = [name for name, h in waiting.items() if all(_ready(f, found) for f in h.finds)]
         if not ready:
@@ -43,6 +53,12 @@ def held(*, session: Session, person: Person) -> Rows:
         for name in ready:
             found[name] = _rows(session, name, waiting.pop(name).finds, person, found)
     return {name: found[name] for name in datamap.MAP if name in found}
+
+
+def _own_row(person: Person) -> dict[str, Any]:
+    """The person's row as a read of their table returns it: every column, by name, as the ORM holds it."""
+    mapper = sa_inspect(Person)
+    return {attr.columns[0].name: getattr(person, attr.key) for attr in mapper.column_attrs}
 
 
 def _rows(session: Session, name: str, finds: Iterable[datamap.Find], person: Person, found: Rows) -> list[dict]:
@@ -54,13 +70,16 @@ def _rows(session: Session, name: str, finds: Iterable[datamap.Find], person: Pe
             python_side.append(find.column)
         elif condition is not None:
             conditions.append(condition)
-    if conditions:
+    typed = [table.c[column].is_not(None) for column in python_side] if person.email_key else []
+    if typed:  # addresses stored as typed (requests): every row with one, matched here normalised as the person's is
+        # One statement for both ways, each row saying whether the conditions found it (`_found`).
+        found_by_sql = (or_(*conditions) if conditions else false()).label("_found")
+        for row in session.execute(select(table, found_by_sql).where(or_(*conditions, *typed))).mappings():
+            if row["_found"] or any(normalise_email(row[column]) == person.email_key for column in python_side):
+                rows[row["id"]] = {column.name: row[column.name] for column in table.c}
+    elif conditions:
         for row in session.execute(select(table).where(or_(*conditions))).mappings():
             rows[row["id"]] = dict(row)
-    for column in python_side:  # addresses stored as typed (requests): normalised here, as the person's is
-        for row in session.execute(select(table).where(table.c[column].is_not(None))).mappings():
-            if person.email_key and normalise_email(row[column]) == person.email_key:
-                rows[row["id"]] = dict(row)
     return [rows[key] for key in sorted(rows)]
 
 

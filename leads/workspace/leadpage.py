@@ -59,9 +59,13 @@ def data(
 
     The lead's person is loaded first and returned as `lead_person`: the session's identity map holds its objects
     weakly, so keeping it referenced while the page renders makes every later `lead.person` (the consent panel,
-    marketing, the person card) no statement; the staff are read once, for the page and the timeline.
+    marketing, the person card) no statement; the staff are read once, for the page and the timeline; the person's
+    consent history once, for the consent panel and the marketing panel's preview.
     """
     person = session.get(Person, lead.person_id) if lead.person_id else None
+    consent_panel, decision = records.lead_consent(
+        session=session, lead=lead, person=person, now=now, action_code=marketing.ADD
+    )
     linked = nurture.linked_installations(session=session, lead_id=lead.id)
     staff, lists, _ = viewer.menus(session=session, version=version, staff=True, lists=with_marketing)
     return {
@@ -72,18 +76,16 @@ def data(
         "staff": staff,
         "timeline": timeline.for_lead(session=session, lead=lead, staff=staff),
         **(hold(session=session, record_type="lead", record_id=lead.id) if holds is None else shown_hold(holds)),
-        "consent_panel": records.panel(session=session, lead_id=lead.id, now=now),
+        "consent_panel": consent_panel,
         "app_emails": mailings.sent_to(session=session, lead_ids=[lead.id]),
         "lead_person": person,
         "undeliverable_at": person.undeliverable_at if person else None,
-        "lead_marketing": marketing.lead_marketing(session=session, lead=lead, now=now, lists=lists)
-        if with_marketing
-        else None,
+        "lead_marketing": (
+            marketing.lead_marketing(session=session, lead=lead, now=now, lists=lists, decision=decision)
+            if with_marketing
+            else None
+        ),
     }
-
-
-def _marketing(session: Session, lead: Lead, now: datetime, lists: list[viewer.ListChoice]) -> object:
-    return marketing.lead_marketing(session=session, lead=lead, now=now, lists=lists)
 
 
 def hold(*, session: Session, record_type: str, record_id: int) -> dict[str, object]:

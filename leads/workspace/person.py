@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from leads.consent import mailings, records
 from leads.models import (
+    ConsentRecord,
     GrantCommunication,
     Installation,
     Lead,
@@ -82,14 +83,29 @@ def profile(*, session: Session, person_id: int, now: datetime) -> Profile | Non
     person = subjects.get(session=session, person_id=person_id)
     if person is None:
         return None
-    found = held.held(session=session, person=person)
+    found = held.held(session=session, person=person, fresh=True)  # just read: their own row is not read again
     shown = {name: _rows(session, model, found.get(name, [])) for name, model in MODELS.items()}
     leads = shown["lead"]
+    # The person's consent history is among what `held` read (their records, by id): the panel and the preview
+    # are made from it, with no statement of their own.
+    history = _rows(session, ConsentRecord, [r for r in found.get("consentrecord", []) if r["person_id"] == person.id])
+    panel, marketing = records.person_consent(
+        session=session, person=person, leads=leads, now=now, action_code="marketing_list.add", history=history
+    )
     return Profile(
         person,
         shown,
         {name: len(rows) for name, rows in found.items()},
-        records.person_panel(session=session, person_id=person.id, now=now),  # type: ignore[arg-type]
-        records.preview(session=session, leads=leads, action_code="marketing_list.add", now=now),
-        mailings.sent_to(session=session, lead_ids=[lead.id for lead in leads]),
+        panel,
+        marketing,
+        _app_emails(session, found, leads),
     )
+
+
+def _app_emails(session: Session, found: held.Rows, leads: list[Lead]) -> list[tuple[Any, str]]:
+    """The app's emails to the person's leads, with their mailings' subjects: none to read when `held` found no
+    message to any of them (the usual case), so no statement then."""
+    ids = {lead.id for lead in leads}
+    if not any(row["lead_id"] in ids for row in found.get("mailingmessage", [])):
+        return []
+    return mailings.sent_to(session=session, lead_ids=sorted(ids))  # type: ignore[arg-type]

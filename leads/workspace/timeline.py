@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, String, cast, literal_column, null, union_all
+from sqlalchemy import Boolean, String, bindparam, cast, literal_column, null, union_all
 from sqlmodel import Session, col, select
 
 from leads.models import (
@@ -51,7 +52,7 @@ def for_lead(*, session: Session, lead: Lead, staff: list[Any] | None = None) ->
     already (the lead page), names the owners without reading them again."""
     names = _staff_names(session, staff)
     rows: dict[int, list[Any]] = {source: [] for source in range(len(_MAKERS))}
-    for row in session.execute(_sources(lead.id)):
+    for row in session.execute(_sources(), {"lead_id": lead.id, "lead_key": str(lead.id)}):
         rows[row.src].append(row)
     entries = [entry for source, make in enumerate(_MAKERS) for entry in make(rows[source], names)]
     return sorted(entries, key=lambda e: e.at, reverse=True)[:LIMIT]
@@ -59,15 +60,19 @@ def for_lead(*, session: Session, lead: Lead, staff: list[Any] | None = None) ->
 
 # Every source in one statement (issue #33: a statement a source was most of the timeline's time): each source
 # read newest first and capped at LIMIT as before, as rows of one shape (src, at, t1-t3 text, d a time, b a
-# flag, id), UNION ALL; the rows are put back in their sources' order before the one sort by time.
-def _sources(lead_id: int) -> Any:
+# flag, id), UNION ALL; the rows are put back in their sources' order before the one sort by time. Built once,
+# with the lead's id (and its audit key, the id as text) bound at each run: building the eight branches anew was
+# half the timeline's time on the lead page.
+@cache
+def _sources() -> Any:
+    lead_id, lead_key = bindparam("lead_id", type_=col(Lead.id).type), bindparam("lead_key", type_=String)
     text, flag, when = cast(null(), String), cast(null(), Boolean), cast(null(), col(LeadNote.at).type)
     request_ids = select(cast(RequestLead.request_id, String)).where(RequestLead.lead_id == lead_id)
     branches = [
         (LeadNote.at, LeadNote.kind, LeadNote.body, LeadNote.author, LeadNote.follow_up_on, flag, LeadNote.id,
          [LeadNote.lead_id == lead_id], []),
         (AuditEvent.at, AuditEvent.action, AuditEvent.details, AuditEvent.actor, when, flag, AuditEvent.id,
-         [AuditEvent.record_type == "lead", AuditEvent.record_id == str(lead_id), col(AuditEvent.action).in_(AUDITED)],
+         [AuditEvent.record_type == "lead", AuditEvent.record_id == lead_key, col(AuditEvent.action).in_(AUDITED)],
          []),
         (ConsentRecord.at, ConsentRecord.purpose, ConsentRecord.evidence, ConsentRecord.recorded_by,
          ConsentRecord.superseded_at, ConsentRecord.granted, ConsentRecord.id, [ConsentRecord.lead_id == lead_id], []),

@@ -204,6 +204,65 @@ def test_countdown_span_in_python_writes_the_macros_markup(app, kind, start, on_
     assert str(templating.countdown_span(cd, waiting)) == macro
 
 
+# The installations table's row as its template wrote it before `templating.installation_row` (issue #33, fourth
+# pass): the reference the Python row must equal, byte for byte, escaping included. Its two spans were already made
+# in Python (`long_id_span`, `countdown_span`), each held equal to its partial by the tests above.
+_INSTALLATION_ROW = """
+      <tr>
+        <td class="name"><a href="{{ href }}">{{ inst.application_name }}</a>
+          <div class="sub">{{ inst.resource_group }}</div></td>
+        <td><span class="state state-{{ inst.state }}">{{ plain_state(inst.state) }}</span>
+          {% if inst.id in reasons %}<div class="reason">{{ reasons[inst.id] }}</div>{% endif %}</td>
+        <td>{{ inst.plan_name or "—" }} <span class="sub">{{ inst.plan_version or "" }}</span></td>
+        <td>
+{{ subscription }}</td>
+        <td>{% if lead %}<a href="{{ lead_href }}">{{ lead.display_name }}</a><div class="sub">{{ lead.company or "" }}</div>{% else %}<span class="sub">Not linked</span>{% endif %}</td>
+        <td><time datetime="{{ inst.last_event_at.isoformat() }}" title="{{ uk_time(inst.last_event_at) }}">{{ uk_time(inst.last_event_at, with_time=False) }}<span class="sub clock">{{ uk_time(inst.last_event_at)[12:] }}</span></time></td>
+        <td>
+{{ countdown_html }}</td>
+      </tr>
+      """  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("odd", "state", "reason", "linked", "uninstalled"),
+    [
+        ("", "installed", None, True, None),  # installed, linked, no failure
+        ("<b>&\"'", "failed", 'Quota <exceeded> & "more"', True, None),  # every text escaped, a failure shown
+        ("x", "uninstalled", None, False, PINNED_NOW - timedelta(days=3)),  # not linked, counting down
+        ("", "needs_<help>", "", False, None),  # an unknown state as stored, an empty reason
+    ],
+)
+def test_the_installations_tables_row_in_python_is_the_templates_markup(app, odd, state, reason, linked, uninstalled):
+    """The installations table writes each row from Python (`templating.installation_row`, called by
+    `_installation_rows`): byte for byte the row its template wrote, whatever the values hold."""
+    from leads.rules import lifecycle, schedule
+    from leads.web import templating
+
+    inst = Installation(
+        id=7, application_id="a", subscription_id=f"sub{odd}", resource_group=f"rg{odd}", application_name=f"App{odd}",
+        state=state, plan_name=f"plan{odd}" if odd else None, plan_version=None, last_event_at=PINNED_NOW,
+        uninstalled_at=uninstalled, lead_id=3 if linked else None,
+    )  # fmt: skip
+    lead = Lead(id=3, first_name=f"Ada{odd}", last_name=None, company=None if odd else "Contoso") if linked else None
+    cd = schedule.countdown("install_notification", uninstalled, now=PINNED_NOW, on_hold=False)
+    reasons = {} if reason is None else {7: reason}
+    with app.test_request_context("/installations"):
+        written = app.jinja_env.from_string(_INSTALLATION_ROW).render(
+            inst=inst,
+            href=f"/installations/7{odd}",
+            reasons=reasons,
+            lead=lead,
+            lead_href=f"/leads/3{odd}",
+            subscription=templating.long_id_span(inst.subscription_id),
+            countdown_html=templating.countdown_span(cd, lifecycle.waiting_words(state)),
+        )
+    made = templating.installation_row(
+        inst, href=f"/installations/7{odd}", reason=reasons.get(7), lead=lead, lead_href=f"/leads/3{odd}", countdown=cd
+    )
+    assert str(made) == written
+
+
 def test_an_email_address_breaks_before_at_and_dots_and_is_escaped():
     from leads.web.templating import email_parts
 
@@ -331,9 +390,10 @@ def test_the_installations_tables_subscription_span_is_the_partials_markup(app, 
 # bare SQL + the floor", statements counted). Each source of the page is one statement whatever its size, so more
 # history is not more statements; a new statement on this page must change this number on purpose.
 # 18 until the user and the sign-in policy were read in one statement; 17 until the staff and the marketing lists
-# came from the viewer cache (`leads.workspace.viewer`: one statement for both on the first page after a write);
-# 15 until the lead's holds were read with the lead (`leadpage.load`).
-LEAD_PAGE_STATEMENTS = 14
+# came from the viewer cache (`leads.workspace.viewer`: one statement for both on the first page after a write),
+# the lead's holds were read with the lead (`leadpage.load`), and the person's consent history was read once for
+# the consent panel and the marketing preview (not again, with the person, by the preview) (issue #33, fourth pass).
+LEAD_PAGE_STATEMENTS = 12
 
 
 def _lead_page_statements(app, client, lead_id: int) -> int:
@@ -396,3 +456,40 @@ def test_the_lead_page_sends_the_same_few_statements_however_rich_the_history(ap
     for n in range(2, 6):
         _more_history(session, lead, n)
     assert _lead_page_statements(app, client, lead.id) == first == LEAD_PAGE_STATEMENTS
+
+
+# The person page's statements (issue #33, fourth pass), counted as the lead page's are: one a table of the data map
+# the person has rows in (`people.held`), the page's own reads, the user and the audit of the view. 29 until the
+# consent panel and the marketing preview were made from the consent records `held` read (each read them again,
+# the preview the person too), the rights requests were read in one statement, not two, the person's own row was
+# taken from the person just loaded, and the app's emails were read only when `held` found one.
+PERSON_PAGE_STATEMENTS = 23
+
+
+def test_the_person_page_reads_their_consent_once_and_shows_it_with_each_leads_marketing(
+    app, client, auth, session, make_user
+):
+    from tests.factories import ada_everywhere
+
+    ada_everywhere(session, make_user)
+    lead = session.exec(select(Lead).order_by(Lead.id)).first()
+    records.record(
+        session=session, lead=lead, actor="system:test", now=PINNED_NOW,
+        given=records.ConsentInput("marketing", False, "email_reply", "Stop, please", "v1"),
+    )  # fmt: skip
+    auth.login("admin")
+    client.get(f"/people/{lead.person_id}")  # the first page after login also reads once
+    seen: list[str] = []
+    engine = app.extensions["radnac.engine"]
+    count = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = client.get(f"/people/{lead.person_id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) == PERSON_PAGE_STATEMENTS
+    reads = {table: sum(bool(re.search(rf"FROM {table}\b", s)) for s in seen) for table in ("consentrecord", "person")}
+    assert reads == {"consentrecord": 1, "person": 1} and sum("FROM rightsrequest" in s for s in seen) == 1
+    assert not any("FROM mailingmessage JOIN mailing" in s for s in seen)  # no app email: not read again
+    # The panel and the preview agree with the history: the withdrawal, newest, is shown and refuses marketing.
+    assert "Stop, please" in page and page.count('class="refused"') == 2 and 'class="allowed"' not in page
