@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from leads.models.base import KEY_TYPE, LIST_FILTERS, text_column, utc_column
 from leads.models.person import Person
+from leads.rules.vocabulary import lead_name
 
 FILTER_INDEXES: dict[str, tuple[str, ...]] = {
     "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code", "person_id"),
@@ -106,9 +107,8 @@ class Lead(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        """The person's name as staff read it; a placeholder when Microsoft sent none (.edu leads)."""
-        name = " ".join(part for part in (self.first_name, self.last_name) if part)
-        return name or "(no name supplied)"
+        """The person's name as staff read it (`vocabulary.lead_name`)."""
+        return lead_name(self.first_name, self.last_name)
 
 
 # Letters NFKD does not split into a base letter and an accent, spelled as people type them without it.

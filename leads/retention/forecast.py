@@ -25,6 +25,7 @@ from leads.models import Installation, InstallEvent, Lead, QuarantinedEntity, Ri
 from leads.retention import due, holds
 from leads.retention.due import Due
 from leads.rules import rights, schedule
+from leads.rules.vocabulary import lead_name
 
 TILE_DAYS = (7, 30)  # the dashboard's "due in 7 days" and "due in 30 days" tiles (and /retention's totals)
 
@@ -122,8 +123,7 @@ class Named(Due):
 
 
 def _lead_label(row: Any) -> tuple[str, str]:
-    name = " ".join(part for part in (row.first_name, row.last_name) if part) or "(no name supplied)"
-    return name, row.company or ""
+    return lead_name(row.first_name, row.last_name), row.company or ""
 
 
 # Per record type: the columns that name a record (beside its id and clock start), and how they read.

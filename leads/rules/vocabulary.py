@@ -22,6 +22,12 @@ CURRENT_WORDING = "Privacy notice, last updated 2025-10-08"
 MAX_EVIDENCE = 2000
 
 
+def lead_name(first_name: str | None, last_name: str | None) -> str:
+    """A lead's person's name as staff read it; a placeholder when Microsoft sent none (.edu leads)."""
+    name = " ".join(part for part in (first_name, last_name) if part)
+    return name or "(no name supplied)"
+
+
 def staff_label(email: str | None) -> str:
     """A member of staff as colleagues say it: "sam.sales@radnac.example" reads "Sam Sales", "system:demo"
     reads "System (demo)"; staff have no name field, so the address's local part is the name."""
