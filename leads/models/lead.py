@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event, false, text
 from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
@@ -18,6 +18,17 @@ FILTER_INDEXES: dict[str, tuple[str, ...]] = {
     "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code", "person_id"),
     "status": ("nurture_status", "action_code", "received_at", "id", "owner_id", "offer", "country", "person_id"),
     "owner": ("owner_id", "nurture_status", "received_at", "id", "country", "offer", "action_code", "person_id"),
+    # The consent filter with a country (migration 0030): "withdrawn + France" is one range read, in the list's order.
+    "consent": (
+        "country",
+        "marketing_consent",
+        "received_at",
+        "id",
+        "nurture_status",
+        "owner_id",
+        "offer",
+        "action_code",
+    ),
 }
 
 
@@ -71,6 +82,16 @@ class Lead(SQLModel, table=True):
     # which pins it there). Their consent, restriction, objection and pending erasure live on the person.
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     person_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The person's marketing consent ("granted", "withdrawn", "none"; `Person.marketing_consent`), copied here so
+    # the leads list's consent filter is a column of the lead, indexed with the country (`ix_lead_filter_consent`):
+    # "withdrawn + France" had to test every French lead's person (bench/NOTES.md, issue #33). Database triggers
+    # write it, nothing else (migration 0030): a lead inserted or moved to another person takes that person's
+    # state (none without one), a person whose state changes passes it to all their leads, and a write of the
+    # copy itself is put back. Triggers, not a write in each writer of `person_id` (the sync's filing, `file_leads`,
+    # attach, detach, a new address, bulk loads) and of the state (`people.consents.recount`): a copy kept by
+    # six writers drifts the day a seventh is added; one kept in the statement that changes its source cannot.
+    # The ORM's value of a loaded lead may lag the row's; only the list's SQL reads it.
+    marketing_consent: str = Field(default="none", sa_column=Column(String(10), nullable=False, server_default="none"))
 
     @property
     def person(self) -> Person | None:
