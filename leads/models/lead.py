@@ -84,13 +84,14 @@ class Lead(SQLModel, table=True):
     person_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # The person's marketing consent ("granted", "withdrawn", "none"; `Person.marketing_consent`), copied here so
     # the leads list's consent filter is a column of the lead, indexed with the country (`ix_lead_filter_consent`):
-    # "withdrawn + France" had to test every French lead's person (bench/NOTES.md, issue #33). Database triggers
-    # write it, nothing else (migration 0030): a lead inserted or moved to another person takes that person's
-    # state (none without one), a person whose state changes passes it to all their leads, and a write of the
-    # copy itself is put back. Triggers, not a write in each writer of `person_id` (the sync's filing, `file_leads`,
-    # attach, detach, a new address, bulk loads) and of the state (`people.consents.recount`): a copy kept by
-    # six writers drifts the day a seventh is added; one kept in the statement that changes its source cannot.
-    # The ORM's value of a loaded lead may lag the row's; only the list's SQL reads it.
+    # "withdrawn + France" had to test every French lead's person (bench/NOTES.md, issue #33). Kept by database
+    # triggers (migration 0030): a lead moved to another person takes that person's state (none without one), a
+    # person whose state changes passes it to all their leads, and a write of the copy itself is put back; so
+    # attach, detach, a merge and `people.consents.recount` cannot leave it behind, nor any writer added later.
+    # Triggers rather than a write in each of them: a copy kept by every writer drifts the day one forgets. A new
+    # lead takes the state when filed (`people.subjects.marketing_states`, for `file_leads` and the sync's rows):
+    # on SQLite a trigger on inserting a lead doubled the sync's storing time (migration 0030 says why);
+    # PostgreSQL's trigger sets it on insert too. The ORM's value of a loaded lead may lag; the list's SQL reads it.
     marketing_consent: str = Field(default="none", sa_column=Column(String(10), nullable=False, server_default="none"))
 
     @property

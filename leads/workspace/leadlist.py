@@ -218,7 +218,7 @@ def _consent_condition(state: str, *, count: bool, alone: bool) -> Any:
     (a lead filed under no person included). Consent is the person's, so every lead of a person who withdrew is
     "withdrawn".
 
-    Read from the person's state as copied onto the lead (`Lead.marketing_consent`, written by triggers from
+    Read from the person's state as copied onto the lead (`Lead.marketing_consent`, kept by triggers from
     `Person.marketing_consent`, which the one writer of consent records keeps; migration 0030), not decided
     from each candidate's latest record (88 ms for "withdrawn + France" at a million on SQLite) nor by testing
     each candidate's person (23 ms; bench/NOTES.md). With a country, the count and the page are one range of

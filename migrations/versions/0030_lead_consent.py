@@ -5,14 +5,17 @@ the country (88,670 French leads) against the people who withdrew (35,524) to fi
 state on the lead and indexed after the country (`ix_lead_filter_consent`, then the list's order and the other
 filters), it is one range read, and the page comes out of the same index sorted.
 
-The copy is written by database triggers only, in the statement that changes its source: a lead inserted, or
-whose `person_id` changes, takes its person's state ("none" without one); a person whose state changes passes
-it to their leads; a direct write of the copy is put back. So no writer of `lead.person_id` (the sync's filing,
-`file_leads`, attach, detach, a new address, bulk loads) nor of the state (`people.consents.recount`) can leave
-it behind. PostgreSQL: a BEFORE row trigger sets the lead's value as it is written, an AFTER trigger on the
-person updates their leads. SQLite (whose BEFORE triggers cannot change the row): AFTER triggers that update
-the row only when it differs, so a lead arriving for a person with no consent writes nothing more. Loads in
-PostgreSQL's replica mode (the bench, the tests' refill) skip triggers and must carry the value.
+The copy is kept by database triggers in the statement that changes its source: a lead whose `person_id`
+changes takes its new person's state ("none" without one); a person whose state changes passes it to their
+leads; a direct write of the copy is put back. So no writer of a lead's person (attach, detach, a merge) nor of
+the state (`people.consents.recount`) can leave it behind. A new lead takes its person's state from the two
+paths that insert leads (`people.subjects.marketing_states`: the sync's filing and `file_leads`), and, on
+PostgreSQL, from a BEFORE INSERT row trigger as well. Not on SQLite: any trigger on inserting a lead makes SQLite
+keep a statement journal for every insert (a lead's insert touches some twenty index pages, more than the
+journal holds in memory, so it goes to a temporary file), which doubled the sync's storing time a page
+(bench/NOTES.md). PostgreSQL: a BEFORE row trigger sets the lead's value as it is written, an AFTER trigger on
+the person updates their leads. SQLite: AFTER UPDATE triggers that write only when the copy differs. Loads in
+PostgreSQL's replica mode (the bench, the tests' refill) skip triggers and carry the value.
 
 Revision ID: 0030_lead_consent
 Revises: 0029_installation_key_order
@@ -69,16 +72,6 @@ POSTGRESQL_DOWN = (
 )
 SQLITE_UP = (
     """
-    CREATE TRIGGER lead_takes_person_consent_insert AFTER INSERT ON lead
-    WHEN NEW.marketing_consent IS NOT
-        coalesce((SELECT marketing_consent FROM person WHERE person.id = NEW.person_id), 'none')
-    BEGIN
-        UPDATE lead SET marketing_consent =
-            coalesce((SELECT marketing_consent FROM person WHERE person.id = NEW.person_id), 'none')
-        WHERE id = NEW.id;
-    END
-    """,
-    """
     CREATE TRIGGER lead_takes_person_consent_update AFTER UPDATE OF person_id, marketing_consent ON lead
     WHEN NEW.marketing_consent IS NOT
         coalesce((SELECT marketing_consent FROM person WHERE person.id = NEW.person_id), 'none')
@@ -97,7 +90,6 @@ SQLITE_UP = (
 SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS person_consent_to_leads",
     "DROP TRIGGER IF EXISTS lead_takes_person_consent_update",
-    "DROP TRIGGER IF EXISTS lead_takes_person_consent_insert",
 )
 BACKFILL = (
     "UPDATE lead SET marketing_consent = (SELECT marketing_consent FROM person WHERE person.id = lead.person_id)"

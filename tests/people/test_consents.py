@@ -26,7 +26,7 @@ from leads.people import consents, subjects
 from leads.rights import actions, coverage, register
 from leads.rules import consent, mailtext, purposes
 from leads.workspace import listpages
-from tests.factories import PINNED_NOW, add_lead, new_request, store_entities
+from tests.factories import PINNED_NOW, add_lead, lead_for, new_request, store_entities
 from tests.lead_samples import customer_info, entity
 
 PURPOSES = st.sampled_from(sorted(CONSENT_COLUMNS))
@@ -174,15 +174,15 @@ def _withdrawal_request(session, make_user, lead: Lead, *, days: int) -> None:
 
 
 def test_a_write_of_the_lead_copy_itself_is_put_back(session):
-    """The copy has no writer but the triggers: a direct write (a bug, a hand-made fix) is put back to the
-    person's state in the same statement, and a lead without a person reads "none"."""
+    """The copy's only writers are the triggers and the filing of a new lead: a direct write (a bug, a hand-made
+    fix) is put back to the person's state in the same statement, a lead moved by any UPDATE takes its new
+    person's state, and a lead without a person reads "none"."""
     lead = add_lead(session, PINNED_NOW - timedelta(days=3), row_key="copy")
     session.execute(update(Person).where(Person.id == lead.person_id).values(marketing_consent="withdrawn"))
     assert copied(session, [lead.id]) == {lead.id: "withdrawn"}
     session.execute(update(Lead).where(Lead.id == lead.id).values(marketing_consent="granted"))
     assert copied(session, [lead.id]) == {lead.id: "withdrawn"}
     alone = Lead(source_partition_key="p", source_row_key="alone", first_seen_at=PINNED_NOW, received_at=PINNED_NOW)
-    alone.marketing_consent = "granted"
     session.add(alone)
     session.flush()
     assert copied(session, [alone.id]) == {alone.id: "none"}
@@ -190,7 +190,11 @@ def test_a_write_of_the_lead_copy_itself_is_put_back(session):
     assert copied(session, [alone.id]) == {alone.id: "withdrawn"}
     session.execute(update(Lead).where(Lead.id == alone.id).values(person_id=None))
     assert copied(session, [alone.id]) == {alone.id: "none"}
-    session.rollback()
+    session.commit()
+    # A new lead filed under a person who withdrew carries the withdrawal from its first moment.
+    again = lead_for(session, "copy-again", "copy@x.example", days=1)
+    assert again.person_id == lead.person_id
+    assert copied(session, [again.id]) == {again.id: "withdrawn"}
 
 
 def test_the_consent_filter_reads_the_stored_state_not_the_records(session, make_user):
