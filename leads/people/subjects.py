@@ -21,6 +21,11 @@ from leads.staff import audit
 
 MAX_REASON = 1000
 FLAGS = ("processing_restricted", "objected", "erasure_pending")
+STATES_SQL = {  # `marketing_states`, by whether the database is PostgreSQL: the people with a marketing state
+    True: "SELECT id, marketing_consent FROM person WHERE id = ANY(%s::int[]) AND marketing_consent <> 'none'",
+    False: "SELECT id, marketing_consent FROM person WHERE id IN (SELECT value FROM json_each(?))"
+    " AND marketing_consent <> 'none'",
+}
 
 
 class PersonError(ValueError):
@@ -42,21 +47,16 @@ def file_leads(*, session: Session, leads: Sequence[Lead]) -> None:
 def marketing_states(*, session: Session, ids: Sequence[int]) -> list[str]:
     """Each person's marketing consent, in order: what a new lead filed under them carries as its copy
     (`Lead.marketing_consent`). Every insert of a lead takes it from here (`file_leads`, the sync's filing):
-    SQLite has no trigger on inserting a lead, which made SQLite journal every insert of the sync's pages and
-    doubled their storing time (migration 0030, bench/NOTES.md); PostgreSQL's trigger sets it as well. One
+    SQLite has no trigger on inserting a lead (one made SQLite journal every insert and doubled the sync's
+    storing time a page: migration 0030, bench/NOTES.md); PostgreSQL's trigger sets it as well. One
     statement, the ids as one parameter (as `_ids_by_key`); only the few people with a state are returned."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        sql, parameter = "SELECT id, marketing_consent FROM person WHERE id = ANY(%s::int[])", wanted
-    else:
-        sql, parameter = (
-            "SELECT id, marketing_consent FROM person WHERE id IN (SELECT value FROM json_each(?))",
-            json.dumps(wanted),
-        )  # type: ignore[assignment]
-    found = dict(rows.select(connection, sql + " AND marketing_consent <> 'none'", (parameter,)))  # type: ignore[arg-type]
+    postgresql = connection.dialect.name == "postgresql"
+    parameter: object = wanted if postgresql else json.dumps(wanted)
+    found = dict(rows.select(connection, STATES_SQL[postgresql], (parameter,)))
     return [found.get(person_id, "none") for person_id in ids]
 
 
