@@ -45,6 +45,7 @@ class Plan:
     first_leads: list[int] = field(default_factory=list)  # each person's first lead id, by person id
     grantable: list[int] = field(default_factory=list)  # installed publisher-managed installations
     requested: set[int] = field(default_factory=set)  # leads of the rights requests' people (`persons` fills it)
+    marketing: dict[int, str] = field(default_factory=dict)  # a consenting person's marketing state, by person id
 
     @property
     def people(self) -> int:

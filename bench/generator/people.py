@@ -113,7 +113,7 @@ def persons(plan: Plan) -> Table:
     leads are a returning person (same name and email as a lead within the last ~200,000, at most MOST_LEADS
     each). People are grouped as migration 0011 and `people.subjects` group them: one per normalised email,
     one of its own for a lead without one. Fills `plan.ages`, `plan.numbers`, `plan.person_of`,
-    `plan.returning` and `plan.first_leads`."""
+    `plan.returning`, `plan.first_leads` and `plan.marketing` (which `leads` copies onto each lead)."""
     rng = random.Random(plan.seed)
     plan.ages = sorted((rng.random() * SPAN_SECONDS + 3600 for _ in range(plan.leads)), reverse=True)
     plan.returning, plan.numbers, plan.person_of, plan.first_leads = {}, [], [], []
@@ -132,7 +132,7 @@ def persons(plan: Plan) -> Table:
             plan.first_leads.append(i)
         plan.person_of.append(by_number[number])
     plan.requested = {lead_id for _request, ids in requesters(plan) for lead_id in ids}
-    marketing = {story[0]: "granted" if story[4] is None else "withdrawn" for story in consent_story(plan)}
+    plan.marketing = {story[0]: "granted" if story[4] is None else "withdrawn" for story in consent_story(plan)}
     rows = (
         (
             person_id,
@@ -141,7 +141,7 @@ def persons(plan: Plan) -> Table:
             0,
             0,
             ts(plan.received(first)),
-            *("none", marketing.get(person_id, "none"), "none"),
+            *("none", plan.marketing.get(person_id, "none"), "none"),
         )
         for person_id, first in enumerate(plan.first_leads, start=1)
     )
@@ -153,7 +153,8 @@ LEAD_COLUMNS = (
     *("job_title", "phone", "offer", "offer_title", "publisher_display_name", "lead_source", "source_channel"),
     *("action_code", "description", "created_at_ms", "first_seen_at", "received_at", "source_timestamp"),
     *("is_dnc", "is_test", "nurture_status", "owner_id", "name_key", "last_key", "email_key", "company_key"),
-    *("person_id", "person_pinned"),
+    # The person's marketing state, as migration 0030's triggers copy it (a PostgreSQL load fires no triggers).
+    *("person_id", "person_pinned", "marketing_consent"),
 )
 
 
@@ -180,5 +181,5 @@ def _lead(plan: Plan, rng: random.Random, i: int) -> tuple:
         *(f"{offer_title} {kind} interest", ts(created), ts(created + timedelta(minutes=rng.randint(1, 90)))),
         *(ts(created), ts(created), int(action == "DNC"), 0, status, owner),
         *(search_key(f"{first or ''} {last or ''}"), search_key(last), search_key(email), search_key(company)),
-        *(plan.person_of[i - 1], 0),
+        *(plan.person_of[i - 1], 0, plan.marketing.get(plan.person_of[i - 1], "none")),
     )

@@ -355,11 +355,12 @@ def _new_lead(entity: SourceEntity, parsed: intake.ParsedLead, now: datetime, he
 
 def _file_under_people(session: Session, rows: list[dict]) -> None:
     """Each new lead belongs to the person its address normalises to (made if new), so a withdrawal or
-    restriction already recorded for that person covers it from its first moment."""
+    restriction already recorded for that person covers it from its first moment; it carries their marketing
+    consent (`Lead.marketing_consent`, for the leads list's filter)."""
     emails, seen_at = [row["email"] for row in rows], [row["first_seen_at"] for row in rows]
     ids = subjects.person_ids(session=session, emails=emails, seen_at=seen_at)
-    for row, person_id in zip(rows, ids, strict=True):
-        row["person_id"] = person_id
+    for row, person_id, state in zip(rows, ids, subjects.marketing_states(session=session, ids=ids), strict=True):
+        row["person_id"], row["marketing_consent"] = person_id, state
 
 
 def _insert(session: Session, rows: list[dict]) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, event, false, text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, event, false, text
 from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,17 @@ FILTER_INDEXES: dict[str, tuple[str, ...]] = {
     "country": ("country", "nurture_status", "received_at", "id", "owner_id", "offer", "action_code", "person_id"),
     "status": ("nurture_status", "action_code", "received_at", "id", "owner_id", "offer", "country", "person_id"),
     "owner": ("owner_id", "nurture_status", "received_at", "id", "country", "offer", "action_code", "person_id"),
+    # The consent filter with a country (migration 0030): "withdrawn + France" is one range read, in the list's order.
+    "consent": (
+        "country",
+        "marketing_consent",
+        "received_at",
+        "id",
+        "nurture_status",
+        "owner_id",
+        "offer",
+        "action_code",
+    ),
 }
 
 
@@ -72,6 +83,17 @@ class Lead(SQLModel, table=True):
     # which pins it there). Their consent, restriction, objection and pending erasure live on the person.
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     person_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The person's marketing consent ("granted", "withdrawn", "none"; `Person.marketing_consent`), copied here so
+    # the leads list's consent filter is a column of the lead, indexed with the country (`ix_lead_filter_consent`):
+    # "withdrawn + France" had to test every French lead's person (bench/NOTES.md, issue #33). Kept by database
+    # triggers (migration 0030): a lead moved to another person takes that person's state (none without one), a
+    # person whose state changes passes it to all their leads, and a write of the copy itself is put back; so
+    # attach, detach, a merge and `people.consents.recount` cannot leave it behind, nor any writer added later.
+    # Triggers rather than a write in each of them: a copy kept by every writer drifts the day one forgets. A new
+    # lead takes the state when filed (`people.subjects.marketing_states`, for `file_leads` and the sync's rows):
+    # on SQLite a trigger on inserting a lead doubled the sync's storing time (migration 0030 says why);
+    # PostgreSQL's trigger sets it on insert too. The ORM's value of a loaded lead may lag; the list's SQL reads it.
+    marketing_consent: str = Field(default="none", sa_column=Column(String(10), nullable=False, server_default="none"))
 
     @property
     def person(self) -> Person | None:

@@ -21,6 +21,11 @@ from leads.staff import audit
 
 MAX_REASON = 1000
 FLAGS = ("processing_restricted", "objected", "erasure_pending")
+STATES_SQL = {  # `marketing_states`, by whether the database is PostgreSQL: the people with a marketing state
+    True: "SELECT id, marketing_consent FROM person WHERE id = ANY(%s::int[]) AND marketing_consent <> 'none'",
+    False: "SELECT id, marketing_consent FROM person WHERE id IN (SELECT value FROM json_each(?))"
+    " AND marketing_consent <> 'none'",
+}
 
 
 class PersonError(ValueError):
@@ -35,8 +40,24 @@ def file_leads(*, session: Session, leads: Sequence[Lead]) -> None:
     unfiled = [lead for lead in leads if lead.person_id is None]
     emails, seen_at = [lead.email for lead in unfiled], [lead.first_seen_at for lead in unfiled]
     ids = person_ids(session=session, emails=emails, seen_at=seen_at)
-    for lead, person_id in zip(unfiled, ids, strict=True):
-        lead.person_id = person_id
+    for lead, person_id, state in zip(unfiled, ids, marketing_states(session=session, ids=ids), strict=True):
+        lead.person_id, lead.marketing_consent = person_id, state
+
+
+def marketing_states(*, session: Session, ids: Sequence[int]) -> list[str]:
+    """Each person's marketing consent, in order: what a new lead filed under them carries as its copy
+    (`Lead.marketing_consent`). Every insert of a lead takes it from here (`file_leads`, the sync's filing):
+    SQLite has no trigger on inserting a lead (one made SQLite journal every insert and doubled the sync's
+    storing time a page: migration 0030, bench/NOTES.md); PostgreSQL's trigger sets it as well. One
+    statement, the ids as one parameter (as `_ids_by_key`); only the few people with a state are returned."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    parameter: object = wanted if postgresql else json.dumps(wanted)
+    found = dict(rows.select(connection, STATES_SQL[postgresql], (parameter,)))
+    return [found.get(person_id, "none") for person_id in ids]
 
 
 def person_ids(*, session: Session, emails: Sequence[str | None], seen_at: Sequence[datetime]) -> list[int]:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, literal, literal_column, or_
+from sqlalchemy import and_, literal, or_
 from sqlmodel import Session, col, select
 
 from leads.models import NURTURE_STATUSES, Lead, Person, search_key
@@ -214,32 +214,24 @@ def filter_options(*, session: Session, now: datetime, ttl: timedelta) -> dict[s
 
 
 def _consent_condition(state: str, *, count: bool, alone: bool) -> Any:
-    """Leads whose person's current marketing consent is `state`: "granted", "withdrawn", or "none" recorded.
-    Consent is the person's, so every lead of a person who withdrew is "withdrawn".
+    """Leads whose person's current marketing consent is `state`: "granted", "withdrawn", or "none" recorded
+    (a lead filed under no person included). Consent is the person's, so every lead of a person who withdrew is
+    "withdrawn".
 
-    Read from the state stored on the person (`Person.marketing_consent`, kept by the one writer of consent
-    records, `people.consents`), not decided from each candidate's latest record (two correlated subqueries a
-    lead: 88 ms for "withdrawn + France" at a million on SQLite; bench/NOTES.md). A page tests each lead's
-    person by primary key as it walks the list's order, and stops after a page.
+    Read from the person's state as copied onto the lead (`Lead.marketing_consent`, kept by triggers from
+    `Person.marketing_consent`, which the one writer of consent records keeps; migration 0030), not decided
+    from each candidate's latest record (88 ms for "withdrawn + France" at a million on SQLite) nor by testing
+    each candidate's person (23 ms; bench/NOTES.md). With a country, the count and the page are one range of
+    `ix_lead_filter_consent`, in the list's order; with another filter, a column test on that filter's rows.
 
-    The capped count with no other filter (`alone`) is a join of the people in `state` (read in order from
-    `ix_person_marketing_consent`) to their leads (`ix_lead_person_id`), which stops at the cap: as
-    `person_id IN (people)` it first read every person in the state into a list (200,000 granted people at a
-    million, 55 ms on SQLite, against 2 ms for the join); `_capped_count` adds the join, this gives the
-    condition on the joined person. With another filter, the count walks that filter's index testing each lead
-    against the list of people in the state (`person_id + 0`, so SQLite does not drive it from
-    `ix_lead_person_id` and look up each lead to test the filter; joined instead, SQLite probed
-    `ix_person_marketing_consent` per lead, half as fast again). "none" is tested per lead (most people have
-    recorded none), a lead filed under no person included."""
+    The capped count with no other filter (`alone`, "granted" or "withdrawn") joins the people in `state` (in
+    order from `ix_person_marketing_consent`) to their leads (`ix_lead_person_id`), stopping at the cap: no
+    index of leads starts with the state, and the join counts 10,001 granted leads in 3 ms at a million;
+    `_capped_count` adds the join, this gives the condition on the joined person."""
     # The state is written into the statement, not bound: PostgreSQL plans a statement psycopg has prepared
     # (after its fifth run on a connection) once for any value, and not knowing that few people withdrew it
-    # probed the person index once per lead of the country (100-150 ms at a million, against a hash join's 16).
+    # chose the plan for a common state (100-150 ms at a million, against 16).
     inline = literal(state, literal_execute=True)
-    if state == "none":
-        return ~exists().where(Person.id == Lead.person_id, Person.marketing_consent != inline)
-    if not count:
-        return exists().where(Person.id == Lead.person_id, Person.marketing_consent == inline)
-    if alone:
+    if count and alone and state != "none":
         return Person.marketing_consent == inline
-    people = select(Person.id).where(Person.marketing_consent == inline)
-    return (col(Lead.person_id) + literal_column("0")).in_(people)
+    return Lead.marketing_consent == inline

@@ -418,6 +418,24 @@ def test_the_consent_filter_alone_counts_people_to_leads_not_a_list_of_everyone(
     assert "SEARCH lead USING COVERING INDEX ix_lead_person_id" in lead, count
 
 
+@pytest.mark.parametrize("state", ["granted", "withdrawn", "none"])
+def test_the_consent_filter_with_a_country_is_one_range_of_its_index(session, people, state):
+    """Issue #33: "withdrawn + France" tested every French lead's person against the people who withdrew (88,670
+    leads for 3,292 at a million: 40 ms on SQLite). With the person's state copied onto the lead (migration 0030),
+    the count is one range of `ix_lead_filter_consent` read alone, and the page comes out of it in order; neither
+    reads the people."""
+    from tests.sqlplan import plans
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("pins SQLite's plan; PostgreSQL plans from statistics")
+    args = {"consent": state, "country": "United Kingdom"}
+    count, page = plans(session, lambda: names(session, **args), containing="FROM lead")
+    assert "USING COVERING INDEX ix_lead_filter_consent (country=? AND marketing_consent=?)" in count, count
+    assert "person" not in count and "person" not in page, (count, page)
+    assert "USING INDEX ix_lead_filter_consent (country=? AND marketing_consent=?)" in page, page
+    assert "TEMP B-TREE" not in page, page
+
+
 def test_the_consent_state_is_written_into_the_statements_not_bound(session, people):
     """Issue #33: psycopg prepares a statement after its fifth run on a connection, and PostgreSQL then plans it
     once for any value: not knowing the state was the rare "withdrawn", it probed the person index once per
