@@ -164,7 +164,7 @@ def _refill(engine: Engine, rows: PostgresRows | None) -> None:
 
 
 def _new_viewer_version(connection: Connection) -> None:
-    """A fresh random viewer version, as migration 0030 seeds one: the refill wrote the staff, lists and saved
+    """A fresh random viewer version, as migration 0031 seeds one: the refill wrote the staff, lists and saved
     views with triggers off, so the stamp must move by hand (a cached menu from an earlier test on this URL can
     never match), and a row must exist for the app to cache anything."""
     connection.execute(text("DELETE FROM viewerversion"))

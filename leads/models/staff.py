@@ -79,7 +79,7 @@ class SavedView(SQLModel, table=True):
 
 class ViewerVersion(SQLModel, table=True):
     """One row (id 1): a stamp the database's triggers move on every write to the tables whose menus every page
-    shows its viewer (migration 0030; `leads.workspace.viewer` keeps those menus cached under it)."""
+    shows its viewer (migration 0031; `leads.workspace.viewer` keeps those menus cached under it)."""
 
     id: int = Field(primary_key=True)
     stamp: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -150,7 +150,7 @@ class SignedIn(NamedTuple):
     user: User
     totp_required: bool  # admins require a second factor of everyone who signs in with a password
     totp_enrolled: bool  # the user has a confirmed second factor
-    # The stamp the database moves on every write to the staff, marketing lists and saved views (migration 0030),
+    # The stamp the database moves on every write to the staff, marketing lists and saved views (migration 0031),
     # read in the same statement: what `leads.workspace.viewer` keeps the menus under. None: do not keep them.
     viewer_version: int | None = None
 

@@ -1,7 +1,7 @@
 """What pages show their viewer besides their own rows: the staff, the marketing lists and the viewer's saved
 views, kept in this process under the viewer version (issue #33, item 3).
 
-The database moves one stamp (`ViewerVersion`, migration 0030) by trigger on every write to the tables below,
+The database moves one stamp (`ViewerVersion`, migration 0031) by trigger on every write to the tables below,
 whoever writes (a service, a bulk UPDATE, a SQL console); the session's user is read with it, in the one statement
 every request sends anyway (`leads.staff.users.load_for_session`). While the stamp a request read is the one an
 entry was filled under, the menus come from the entry without a statement; any other stamp starts a new entry, so
@@ -32,7 +32,7 @@ from leads.workspace.saved_views import for_user_choices
 
 # The tables whose writes move the stamp, each with the columns whose update does (None: any write). The
 # menus show a user's id, email and active flag: a login raising their session version must not empty every
-# worker's cache. Migration 0030 creates the triggers from its own frozen copy; tests/workspace/test_viewer.py
+# worker's cache. Migration 0031 creates the triggers from its own frozen copy; tests/workspace/test_viewer.py
 # holds the database's triggers equal to this.
 COVERED: dict[str, tuple[str, ...] | None] = {
     "user": ("id", "email", "active"),

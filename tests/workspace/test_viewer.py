@@ -298,7 +298,7 @@ def test_the_viewer_version_migration_upgrades_seeds_at_random_and_downgrades(fr
         with Session(other) as template:
             assert seeded != stamp(template)  # another database made the same way starts elsewhere
         other.dispose()
-        command.downgrade(alembic_config(fresh_url), "0029_installation_key_order")
+        command.downgrade(alembic_config(fresh_url), "0030_lead_consent")
         with Session(engine) as session:
             assert "viewerversion" not in inspect(session.connection()).get_table_names()
             assert triggers(session) == {}

@@ -12,8 +12,8 @@ ends: writes to these rarely written tables run one at a time, and a reader sees
 write it stands for. Writes made with triggers off (PostgreSQL's `session_replication_role = replica`, as the
 test cleanup does) do not move it: whoever does that moves the stamp as well.
 
-Revision ID: 0030_viewer_version
-Revises: 0029_installation_key_order
+Revision ID: 0031_viewer_version
+Revises: 0030_lead_consent
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030_viewer_version"
-down_revision: str | None = "0029_installation_key_order"
+revision: str = "0031_viewer_version"
+down_revision: str | None = "0030_lead_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
