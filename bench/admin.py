@@ -37,7 +37,9 @@ COLUMNS = (
     "received_at",
 )
 SEARCH = ("first_name", "last_name", "email", "company")
-FILTERS = ("country", "offer", "action_code", "nurture_status", "owner_id")
+# `marketing_consent`: the person's state as copied onto the lead (migration 0030), so the ModelView can be
+# asked the consent filters too.
+FILTERS = ("country", "offer", "action_code", "nurture_status", "owner_id", "marketing_consent")
 
 
 class Converter(FilterConverter):
@@ -89,7 +91,7 @@ class AdminSite:
     def args(self, filters: dict[str, str | None], search: str = "", page: int | None = None) -> str:
         """The list URL for equality `filters` (our names: status, owner; a value of None: "is empty", as our
         owner=none), an optional search and an optional page number (0 is the first; 50 rows a page)."""
-        names = {"status": "nurture_status", "owner": "owner_id"}
+        names = {"status": "nurture_status", "owner": "owner_id", "consent": "marketing_consent"}
         parts = [
             f"flt{n}_{self._filter_index[(names.get(k, k), 'equals' if v is not None else 'empty')]}="
             + quote_plus(v if v is not None else "1")

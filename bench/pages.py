@@ -56,7 +56,6 @@ Ask = tuple[dict[str, str | None], str, int | None]  # the ModelView's filters, 
 NO_FOLDING = "not expressible: its search is a substring match that folds no accents (muller does not find Müller)"
 NO_NAME_SORT = "not expressible: it sorts by a listed column, not by the folded name key our list orders by"
 NO_RETENTION = "not expressible: a lead's destruction date is computed (retention rules), not a column of the lead"
-NO_CONSENT = "not expressible: marketing consent is the person's, not a column of the lead"
 
 
 def typed(text: str, start: int = 1) -> list[str]:
@@ -217,8 +216,6 @@ def cases(bare: Bare) -> list[Case]:
 
 def _combined_ask(args: dict[str, str]) -> list[Ask] | str:
     """What the ModelView is sent for a combination of filters, or why it cannot be."""
-    if "consent" in args:
-        return NO_CONSENT
     if "expires_within" in args:
         return NO_RETENTION
     if "q" in args:
