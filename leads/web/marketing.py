@@ -17,7 +17,7 @@ from leads.consent import export as list_export
 from leads.consent import mailings, marketing, records
 from leads.people import subjects
 from leads.rules import consent
-from leads.web import access, htmx, refusals, sessions, undo
+from leads.web import access, htmx, refusals, undo
 from leads.web.forms import NoteForm
 from leads.web.marketing_forms import (
     AddToListForm,
@@ -29,8 +29,9 @@ from leads.web.marketing_forms import (
     MailingForm,
     first_error,
 )
-from leads.web.permissions import can, requires
-from leads.workspace import leadpage, queries
+from leads.web.pages import lead_page_data
+from leads.web.permissions import requires
+from leads.workspace import queries
 
 bp = Blueprint("marketing", __name__)
 
@@ -98,13 +99,7 @@ def _correction_refused(lead: Any, form: CorrectionForm, reason: str) -> Any:
     if not htmx.wants_fragment():
         return refusals.show_again("pages.lead_detail", form, reason=reason, lead_id=lead.id)
     refusals.note(form, reason=reason)
-    page = leadpage.data(
-        session=db.session(),
-        lead=lead,
-        now=db.now(),
-        with_marketing=can("marketing.act"),
-        version=sessions.viewer_version(),
-    )
+    page = lead_page_data(lead)
     answer = {"note_form": NoteForm(formdata=None), "consent_form": ConsentForm(formdata=None)}
     return htmx.render("leads/detail.html", "marketing/consent-answer.html", **page, **answer)
 
@@ -113,13 +108,7 @@ def _consent_answer(lead: Any, form: ConsentForm, message: str, *, ok: bool) -> 
     if ok and not htmx.wants_fragment():
         flash(message, "info")
         return htmx.see_other(url_for("pages.lead_detail", lead_id=lead.id))
-    page = leadpage.data(
-        session=db.session(),
-        lead=lead,
-        now=db.now(),
-        with_marketing=can("marketing.act"),
-        version=sessions.viewer_version(),
-    )
+    page = lead_page_data(lead)
     answer = {"note_form": NoteForm(formdata=None), "consent_form": form, "consent_message": message, "consent_ok": ok}
     return htmx.render("leads/detail.html", "marketing/consent-answer.html", **page, **answer)
 

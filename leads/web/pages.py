@@ -97,13 +97,11 @@ def _per_page() -> int:
     return current_app.config["LEADS_PER_PAGE"]
 
 
-@bp.get("/leads/<int:lead_id>")
-@requires("leads.view")
-def lead_detail(lead_id: int) -> str:
-    """One lead's contact card and source details."""
-    lead, holds = leadpage.load(session=db.session(), lead_id=lead_id) or abort(404)
-    access.viewed("lead", lead.id)
-    page = leadpage.data(
+def lead_page_data(lead: Any, *, holds: list[Any] | None = None) -> dict[str, object]:
+    """What the lead page shows of `lead` for this request's viewer (`leadpage.data`): the marketing panel only
+    for those who may act on it, the menus under the viewer version this request read; `holds` as `load` read
+    them, if it did."""
+    return leadpage.data(
         session=db.session(),
         lead=lead,
         now=db.now(),
@@ -111,6 +109,15 @@ def lead_detail(lead_id: int) -> str:
         version=sessions.viewer_version(),
         holds=holds,
     )
+
+
+@bp.get("/leads/<int:lead_id>")
+@requires("leads.view")
+def lead_detail(lead_id: int) -> str:
+    """One lead's contact card and source details."""
+    lead, holds = leadpage.load(session=db.session(), lead_id=lead_id) or abort(404)
+    access.viewed("lead", lead.id)
+    page = lead_page_data(lead, holds=holds)
     forms = {"note_form": refusals.shown(NoteForm), "consent_form": consent_shown()}
     return htmx.render("leads/detail.html", "leads/detail.html", **page, **forms)
 
