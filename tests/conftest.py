@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ from leads.cli import alembic_config
 from leads.models import User
 from leads.staff.users import create_user
 from tests import clock_shift
-from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, Inbox, free_port
+from tests.factories import AZURITE_KEY, PASSWORD, PINNED_NOW, AuthActions, Clock, Inbox, app_config, free_port
 
 pytest_plugins = ["tests.browser", "tests.oidc"]
 DEMO_DATA = "demo_data"  # the fixture that makes a test's database start with the demo data
@@ -199,22 +198,7 @@ def clock() -> Clock:
 @pytest.fixture
 def app(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Flask]:
     """The app in testing mode on the parametrised database, CSRF off (one test turns it on)."""
-    app = create_app(
-        {
-            "APP_ENV": "testing",
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": database_url,
-            "CLOCK": clock,
-            "WTF_CSRF_ENABLED": False,
-            "LEADS_PER_PAGE": 20,
-            "FILTER_OPTIONS_TTL": timedelta(0),
-            # Tests move the pinned clock by hours and years with a client logged in; the session timeouts
-            # themselves are tested at their documented defaults (tests/web/test_sessions.py).
-            "SESSION_IDLE_TIMEOUT": timedelta(days=36500),
-            "SESSION_MAX_AGE": timedelta(days=36500),
-            "EXPORT_CACHE": str(tmp_path / "export-cache"),
-        }
-    )
+    app = create_app(app_config(database_url, clock, str(tmp_path / "export-cache")))
     yield app
     app.extensions["radnac.engine"].dispose()
 

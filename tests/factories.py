@@ -403,3 +403,21 @@ PUBLIC_ENDPOINTS = {
     "privacy.download_code",
     "privacy.download_file",
 }
+
+
+def app_config(database_url: str, clock: object, export_cache: str) -> dict[str, object]:
+    """The testing app's settings on `database_url`, `clock` pinned, CSRF off (one test turns it on). Tests move
+    the pinned clock by hours and years with a client logged in; the session timeouts themselves are tested at
+    their documented defaults (tests/web/test_sessions.py)."""
+    return {
+        "APP_ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "CLOCK": clock,
+        "WTF_CSRF_ENABLED": False,
+        "LEADS_PER_PAGE": 20,
+        "FILTER_OPTIONS_TTL": timedelta(0),
+        "SESSION_IDLE_TIMEOUT": timedelta(days=36500),
+        "SESSION_MAX_AGE": timedelta(days=36500),
+        "EXPORT_CACHE": export_cache,
+    }

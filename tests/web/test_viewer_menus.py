@@ -13,26 +13,13 @@ from sqlalchemy import event, text
 from leads import create_app
 from leads.consent import marketing
 from leads.rules.vocabulary import staff_label
-from tests.factories import PINNED_NOW, logged_in
+from tests.factories import PINNED_NOW, app_config, logged_in
 
 
 @pytest.fixture
 def other_worker(database_url, clock, tmp_path):
     """A second app on the test's database: another gunicorn worker, with a cache of its own."""
-    other = create_app(
-        {
-            "APP_ENV": "testing",
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": database_url,
-            "CLOCK": clock,
-            "WTF_CSRF_ENABLED": False,
-            "LEADS_PER_PAGE": 20,
-            "FILTER_OPTIONS_TTL": timedelta(0),
-            "SESSION_IDLE_TIMEOUT": timedelta(days=36500),
-            "SESSION_MAX_AGE": timedelta(days=36500),
-            "EXPORT_CACHE": str(tmp_path / "other-export-cache"),
-        }
-    )
+    other = create_app(app_config(database_url, clock, str(tmp_path / "other-export-cache")))
     yield other
     other.extensions["radnac.engine"].dispose()
 
