@@ -121,7 +121,9 @@ MAP: dict[str, Held] = {
          **_c("contact", "first_name", "last_name", "email", "country", "company", "job_title", "phone",
               "name_key", "last_key", "email_key", "company_key"),
          **_c("history", "offer", "offer_title", "lead_source", "source_channel", "action_code", "description",
-              "created_at_ms", "first_seen_at", "received_at", "source_timestamp", "is_dnc")},
+              "created_at_ms", "first_seen_at", "received_at", "source_timestamp", "is_dnc"),
+         # The person's marketing consent copied onto the lead for the list's filter (migration 0030).
+         **_c("consent_proof", "marketing_consent")},
         LEAD_PURPOSES, "microsoft", "azure", "lead", (Find("own", "person_id"),), "destroy",
         "Lead data is destroyed here and in the source Azure Table, leaving a tombstone that stops a re-sync.",
         provided=True,
